@@ -1,0 +1,158 @@
+"""The course catalog: lessons, their order and metadata, read from declarative files.
+
+A course folder holds `course.toml` (format version, topics, lesson order) and one
+Markdown file per lesson under `lessons/`, whose TOML front matter (between `+++`
+lines) carries title, topic, hints and glossary terms. Keeping each lesson's data
+beside its text means adding a lesson is adding files, never editing Python.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbook.errors import CourseFormatError, WorkbookError
+
+FORMAT_VERSION = 1
+_FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n?(.*)\Z", re.S)
+_LESSON_ID = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson. Paths are relative to the workspace root."""
+
+    id: str
+    number: int
+    title: str
+    topic: str
+    text: str
+    hints: tuple[str, ...]
+    glossary: tuple[str, ...]
+    exercise: str
+    check: str
+    solution: str
+    timeout_s: float = 10.0
+    memory_mb: int = 1024
+    requires: tuple[str, ...] = field(default=())
+
+    @property
+    def uses_tensorflow(self) -> bool:
+        return "tensorflow" in self.requires
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    title: str
+    format: int
+    topics: tuple[Topic, ...]
+    lessons: tuple[Lesson, ...]
+
+    def lesson(self, ref: str | int) -> Lesson:
+        """Find a lesson by id (`03-forget-gate`), number (`3`, `03`) or unique id suffix."""
+        text = str(ref).strip()
+        if text.isdigit():
+            number = int(text)
+            for lesson in self.lessons:
+                if lesson.number == number:
+                    return lesson
+        else:
+            for lesson in self.lessons:
+                if lesson.id == text:
+                    return lesson
+            matches = [
+                lesson for lesson in self.lessons if lesson.id.split("-", 1)[1] == text
+            ]
+            if len(matches) == 1:
+                return matches[0]
+        known = ", ".join(str(lesson.number) for lesson in self.lessons)
+        raise WorkbookError(
+            f"unknown lesson {text!r}: use a number ({known}) or an id such as "
+            f"{self.lessons[0].id!r} (see `workbook list`)"
+        )
+
+    def topic_title(self, topic_id: str) -> str:
+        return next((t.title for t in self.topics if t.id == topic_id), topic_id)
+
+
+def split_front_matter(text: str, source: Path) -> tuple[dict, str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise CourseFormatError(f"{source}: missing TOML front matter between '+++' lines")
+    try:
+        meta = tomllib.loads(match.group(1))
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseFormatError(f"{source}: bad front matter: {exc}") from exc
+    return meta, match.group(2).strip() + "\n"
+
+
+def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]) -> Lesson:
+    source = course_dir / "lessons" / f"{lesson_id}.md"
+    if not source.is_file():
+        raise CourseFormatError(f"lesson {lesson_id!r} is listed but {source} does not exist")
+    meta, body = split_front_matter(source.read_text(encoding="utf-8"), source)
+    for key in ("title", "topic", "hints"):
+        if key not in meta:
+            raise CourseFormatError(f"{source}: front matter lacks {key!r}")
+    if meta["topic"] not in topics:
+        raise CourseFormatError(f"{source}: unknown topic {meta['topic']!r}")
+    return Lesson(
+        id=lesson_id,
+        number=number,
+        title=meta["title"],
+        topic=meta["topic"],
+        text=body,
+        hints=tuple(meta["hints"]),
+        glossary=tuple(meta.get("glossary", ())),
+        exercise=meta.get("exercise", f"exercises/{lesson_id}.py"),
+        check=meta.get("check", f"checks/{lesson_id}.py"),
+        solution=meta.get("solution", f"course/solutions/{lesson_id}.py"),
+        timeout_s=float(meta.get("timeout_s", 10.0)),
+        memory_mb=int(meta.get("memory_mb", 1024)),
+        requires=tuple(meta.get("requires", ())),
+    )
+
+
+def load_course(course_dir: Path) -> Course:
+    """Read `course_dir/course.toml` and every lesson it lists, validating as it goes."""
+    manifest = course_dir / "course.toml"
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CourseFormatError(f"no course catalog at {manifest}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseFormatError(f"{manifest}: {exc}") from exc
+    fmt = data.get("format")
+    if fmt != FORMAT_VERSION:
+        raise CourseFormatError(
+            f"{manifest}: course format {fmt!r} is not supported (this workbook reads "
+            f"format {FORMAT_VERSION})"
+        )
+    topics = tuple(Topic(t["id"], t["title"]) for t in data.get("topics", []))
+    lessons = []
+    for number, lesson_id in enumerate(data.get("lessons", []), start=1):
+        match = _LESSON_ID.match(lesson_id)
+        if not match or int(match.group(1)) != number:
+            raise CourseFormatError(
+                f"{manifest}: lesson #{number} has id {lesson_id!r}; ids are 'NN-name' "
+                f"with NN equal to the lesson's position"
+            )
+        lessons.append(_load_lesson(course_dir, lesson_id, number, {t.id for t in topics}))
+    if not lessons:
+        raise CourseFormatError(f"{manifest}: the course lists no lessons")
+    return Course(
+        root=course_dir,
+        title=data.get("title", "Workbook"),
+        format=fmt,
+        topics=topics,
+        lessons=tuple(lessons),
+    )

@@ -1,0 +1,344 @@
+"""The `workbook` command line: a thin face over `workbook.session.Session`.
+
+Exit codes: 0 passed / success, 1 not passed, 2 usage or workspace error. Heavy
+imports (textual, rich tables, the grader) happen inside the commands that need
+them, so `workbook list` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from workbook import __version__
+from workbook.errors import WorkbookError
+
+EXIT_OK, EXIT_NOT_PASSED, EXIT_USAGE = 0, 1, 2
+
+
+class WorkbookGroup(click.Group):
+    """Turns WorkbookError into a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WorkbookError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+def _session(ctx: click.Context):
+    from workbook.session import Session
+
+    workspace = ctx.obj.get("workspace")
+    session = Session.open(workspace, exact=workspace is not None)
+    ctx.call_on_close(session.close)
+    return session
+
+
+def _emit_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.group(cls=WorkbookGroup, invoke_without_command=True)
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Workspace folder (default: found by walking up from the current directory).",
+)
+@click.version_option(__version__, prog_name="workbook")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None) -> None:
+    """LSTM Workbook: learn LSTMs by writing them, graded as you save.
+
+    With no command, opens the interactive workbook.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+    if ctx.invoked_subcommand is None:
+        session = _session(ctx)
+        try:
+            from workbook.tui import run_app
+        except ImportError:  # pragma: no cover - the TUI ships with the package
+            ctx.invoke(list_lessons)
+            return
+        run_app(session)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init(directory: Path) -> None:
+    """Create a fresh workspace in DIRECTORY (default: here)."""
+    from workbook.workspace import init_workspace
+
+    workspace = init_workspace(directory)
+    count = len(workspace.course.lessons)
+    click.echo(f"Created a workspace with {count} lessons in {workspace.root}")
+    click.echo(f"Next: cd {directory} && workbook")
+
+
+def _status_payload(session) -> dict:
+    statuses = session.statuses()
+    root = session.workspace.root
+    lessons = [s.to_json(root) for s in statuses]
+    topics = []
+    for topic in session.course.topics:
+        mine = [s for s in statuses if s.lesson.topic == topic.id]
+        if mine:
+            topics.append(
+                {
+                    "id": topic.id,
+                    "title": topic.title,
+                    "passed": sum(s.status == "passed" for s in mine),
+                    "total": len(mine),
+                }
+            )
+    current = session.current_lesson()
+    return {
+        "workspace": str(root),
+        "lessons": lessons,
+        "topics": topics,
+        "current": current.id if current else None,
+        "passed": sum(s.status == "passed" for s in statuses),
+        "total": len(statuses),
+    }
+
+
+@cli.command("list")
+@json_option
+@click.pass_context
+def list_lessons(ctx: click.Context, as_json: bool) -> None:
+    """List the lessons, grouped by topic, with their status."""
+    session = _session(ctx)
+    if as_json:
+        _emit_json(_status_payload(session))
+        return
+    from workbook.cli import render
+
+    out = render.console()
+    statuses = session.statuses()
+    for topic in session.course.topics:
+        rows = [s for s in statuses if s.lesson.topic == topic.id]
+        if rows:
+            out.print(f"[bold]{topic.title}[/bold]")
+            out.print(render.lessons_table(rows, session.course.topic_title))
+            out.print()
+    passed = sum(s.status == "passed" for s in statuses)
+    out.print(render.progress_line(passed, len(statuses)))
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def progress(ctx: click.Context, as_json: bool) -> None:
+    """Show how far you are: overall, per topic, attempts and hints."""
+    session = _session(ctx)
+    payload = _status_payload(session)
+    if as_json:
+        _emit_json(payload)
+        return
+    from rich.table import Table
+
+    from workbook.cli import render
+
+    out = render.console()
+    out.print(render.progress_line(payload["passed"], payload["total"]))
+    table = Table(show_edge=False)
+    for column in ("topic", "passed", "attempts", "hints used"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for topic in payload["topics"]:
+        mine = [row for row in payload["lessons"] if row["topic"] == topic["id"]]
+        table.add_row(
+            topic["title"],
+            f"{topic['passed']}/{topic['total']}",
+            str(sum(row["attempts"] for row in mine)),
+            str(sum(row["hints_revealed"] for row in mine)),
+        )
+    out.print(table)
+    current = session.current_lesson()
+    if current:
+        out.print(f"Current lesson: {current.number}. {current.title} — {current.exercise}")
+    else:
+        out.print("[bold green]Course complete![/bold green]")
+
+
+def _check_one(session, lesson, as_json: bool) -> bool:
+    result = session.check(lesson)
+    hint = session.hint_after_attempt(lesson, result)
+    if as_json:
+        payload = result.to_json()
+        payload["hint"] = {"number": hint[0], "text": hint[1]} if hint else None
+        payload["glossary"] = [t.key for t in session.lesson_terms(lesson)]
+        _emit_json(payload)
+    else:
+        from workbook.cli import render
+
+        render.grade_result(
+            render.console(),
+            result,
+            f"{lesson.number}. {lesson.title}",
+            lesson.exercise,
+            hint,
+            len(lesson.hints),
+            session.lesson_terms(lesson),
+            lesson.number,
+        )
+    return result.passed
+
+
+@cli.command()
+@click.argument("lesson", required=False)
+@click.option("--all", "check_all", is_flag=True, help="Check every lesson, in order.")
+@json_option
+@click.pass_context
+def check(ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool) -> None:
+    """Grade LESSON (default: the current lesson). Exit 0 only if it passes."""
+    session = _session(ctx)
+    if check_all:
+        results = []
+        for item in session.course.lessons:
+            result = session.check(item)
+            results.append(result)
+            if not as_json:
+                mark = "✓" if result.passed else "✗"
+                click.echo(f"{mark} {item.number:>2}. {item.title}: {result.headline}")
+        if as_json:
+            _emit_json({"results": [r.to_json() for r in results]})
+        ctx.exit(EXIT_OK if all(r.passed for r in results) else EXIT_NOT_PASSED)
+    passed = _check_one(session, session.lesson(lesson), as_json)
+    ctx.exit(EXIT_OK if passed else EXIT_NOT_PASSED)
+
+
+@cli.command()
+@click.argument("lesson", required=False)
+@click.pass_context
+def hint(ctx: click.Context, lesson: str | None) -> None:
+    """Reveal the next hint of LESSON (default: the current lesson)."""
+    session = _session(ctx)
+    item = session.lesson(lesson)
+    number, text = session.reveal_hint(item)
+    total = len(item.hints)
+    for index, earlier in enumerate(item.hints[: number - 1], start=1):
+        click.echo(f"Hint {index}/{total}: {earlier}")
+    click.secho(f"Hint {number}/{total}: ", bold=True, nl=False)
+    click.echo(text)
+    if number == total:
+        click.echo("That was the last hint.")
+
+
+@cli.command()
+@click.argument("term", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Include terms not unlocked yet.")
+@json_option
+@click.pass_context
+def glossary(ctx: click.Context, term: str | None, show_all: bool, as_json: bool) -> None:
+    """Show the glossary, or one TERM (a name, symbol or alias)."""
+    from workbook.glossary import find_term
+
+    session = _session(ctx)
+    terms = session.workspace.glossary
+    unlocked = session.unlocked_terms()
+
+    def as_dict(t) -> dict:
+        return {
+            "key": t.key,
+            "name": t.name,
+            "symbol": t.symbol,
+            "definition": t.definition,
+            "equation": t.equation,
+            "lessons": [lesson.id for lesson in session.term_lessons(t)],
+            "unlocked": t.key in unlocked,
+        }
+
+    chosen = [find_term(terms, term)] if term else list(terms.values())
+    if as_json:
+        _emit_json({"terms": [as_dict(t) for t in chosen]})
+        return
+    from workbook.cli import render
+
+    out = render.console()
+    locked = 0
+    for t in chosen:
+        if t.key not in unlocked and not (term or show_all):
+            locked += 1
+            continue
+        lessons = [f"{lesson.number}. {lesson.title}" for lesson in session.term_lessons(t)]
+        out.print(render.term_panel(t, lessons))
+    if locked:
+        out.print(f"{locked} more terms unlock as you progress (`--all` shows them).")
+
+
+@cli.command()
+@click.argument("lesson")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def reset(ctx: click.Context, lesson: str, yes: bool) -> None:
+    """Restore LESSON's exercise to its stub; your file is kept as a backup."""
+    session = _session(ctx)
+    item = session.lesson(lesson)
+    if not yes:
+        click.confirm(
+            f"Reset {item.exercise} to its original stub? (your version is backed up)",
+            abort=True,
+        )
+    backup = session.reset(item)
+    if backup is None:
+        click.echo(f"{item.exercise} was already the original stub.")
+    else:
+        click.echo(f"Restored {item.exercise}; your previous file is in {backup}")
+
+
+@cli.command()
+@click.argument("lesson")
+@click.pass_context
+def solution(ctx: click.Context, lesson: str) -> None:
+    """Show LESSON's reference solution (once you have passed it)."""
+    session = _session(ctx)
+    item = session.lesson(lesson)
+    try:
+        text = session.solution(item)
+    except WorkbookError as exc:
+        click.echo(str(exc), err=True)
+        ctx.exit(EXIT_NOT_PASSED)
+    click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("--poll", is_flag=True, help="Poll for changes (WSL, network drives).")
+@click.pass_context
+def watch(ctx: click.Context, poll: bool) -> None:
+    """Re-grade the current lesson each time you save its file (Ctrl-C to stop)."""
+    from workbook.watching import saved_exercises
+
+    session = _session(ctx)
+    lesson = session.current_lesson()
+    if lesson is None:
+        click.echo("Every lesson has passed. Name one with `workbook check N` to revisit it.")
+        return
+    root = session.workspace.root
+    _check_one(session, lesson, False)
+    click.echo(f"\nWatching {lesson.exercise} — save it to re-grade. Ctrl-C stops.")
+    try:
+        for changed in saved_exercises(root / "exercises", poll=poll or None):
+            if (root / lesson.exercise).resolve() not in changed:
+                continue
+            click.clear() if sys.stdout.isatty() else click.echo()
+            if _check_one(session, lesson, False):
+                lesson = session.current_lesson()
+                if lesson is None:
+                    click.echo("That was the last lesson: the course is complete!")
+                    return
+                click.echo(f"\nNext: {lesson.number}. {lesson.title} — now watching {lesson.exercise}")
+    except KeyboardInterrupt:
+        click.echo("\nStopped watching.")
+
+
+def main() -> None:
+    cli(obj={})

@@ -1,0 +1,128 @@
+"""Human-readable output for the CLI, with rich (plain text when not on a terminal)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from workbook.glossary import Term
+from workbook.grading.results import GradeResult, Verdict
+from workbook.session import LessonStatus
+
+STATUS_STYLE = {
+    "passed": ("✓ passed", "green"),
+    "failed": ("✗ failed", "red"),
+    "not-started": ("· not started", "dim"),
+}
+VERDICT_STYLE = {
+    Verdict.PASSED: "bold green",
+    Verdict.FAILED: "bold red",
+    Verdict.ERROR: "bold red",
+    Verdict.TIMEOUT: "bold yellow",
+    Verdict.NOT_STARTED: "bold yellow",
+}
+OUTCOME_MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red")}
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def progress_line(passed: int, total: int) -> Group:
+    pct = 100 * passed // total if total else 0
+    return Group(
+        Text(f"{passed} / {total} lessons passed ({pct}%)", style="bold"),
+        ProgressBar(total=total, completed=passed, width=40),
+    )
+
+
+def lessons_table(statuses: list[LessonStatus], topic_title) -> Table:
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("lesson")
+    table.add_column("topic")
+    table.add_column("status")
+    table.add_column("attempts", justify="right")
+    for s in statuses:
+        label, style = STATUS_STYLE[s.status]
+        title = f"{s.lesson.title}{'  ← current' if s.current else ''}"
+        table.add_row(
+            str(s.lesson.number),
+            Text(title, style="bold" if s.current else ""),
+            topic_title(s.lesson.topic),
+            Text(label, style=style),
+            str(s.attempts),
+        )
+    return table
+
+
+def grade_result(
+    out: Console,
+    result: GradeResult,
+    title: str,
+    exercise: str,
+    hint: tuple[int, str] | None,
+    hints_total: int,
+    terms: list[Term],
+    lesson_number: int,
+) -> None:
+    style = VERDICT_STYLE[result.verdict]
+    out.print(Text(f"{title} — {result.headline}", style=style) + Text(f"  ({result.duration_s:.2f} s)", style="dim"))
+    if result.verdict is Verdict.NOT_STARTED:
+        out.print(f"Open {escape(exercise)} in your editor, replace the TODOs, save, and check again.")
+    err = result.error
+    if err is not None and result.verdict is not Verdict.TIMEOUT:
+        if err.file and err.line:
+            out.print(Text(f"  {err.file}:{err.line}", style="bold"))
+        if err.code:
+            out.print(Text(f"    {err.code}", style="yellow"))
+        if err.traceback and err.kind != "syntax":
+            out.print(Text(err.traceback, style="dim"))
+    for check in result.checks:
+        mark, mstyle = OUTCOME_MARK.get(check.outcome, ("-", "dim"))
+        out.print(Text(f" {mark} ", style=mstyle) + Text(check.name))
+        if check.outcome != "passed" and check.message:
+            out.print(Text(f"     {check.message}", style=mstyle))
+            if check.expected is not None:
+                out.print(Text(f"     expected {check.expected}", style="dim"))
+            if check.got is not None:
+                out.print(Text(f"     got      {check.got}", style="dim"))
+    if result.output.strip():
+        more = " (truncated)" if result.output_truncated else ""
+        out.print(Panel(Text(result.output.rstrip()), title=f"your output{more}", expand=False))
+    if hint is not None:
+        number, text = hint
+        out.print(Text(f"Hint {number}/{hints_total}: ", style="bold cyan") + Text(text))
+        if number < hints_total:
+            out.print(Text(f"More help: workbook hint {lesson_number}", style="dim"))
+    if terms and not result.passed:
+        names = ", ".join(t.name for t in terms)
+        out.print(Text(f"Glossary: {names}  (workbook glossary TERM)", style="dim"))
+    if result.passed:
+        out.print(
+            f"Well done. See the reference with `workbook solution {lesson_number}`; "
+            "`workbook list` shows what comes next."
+        )
+
+
+def term_panel(term: Term, lessons: list[str]) -> Panel:
+    parts = [Text(term.definition)]
+    if term.equation:
+        parts.append(Text(term.equation, style="cyan"))
+    if lessons:
+        parts.append(Text("Lessons: " + ", ".join(lessons), style="dim"))
+    title = term.name + (f"  ({term.symbol})" if term.symbol else "")
+    return Panel(Group(*parts), title=title, title_align="left", expand=False)
+
+
+def shorten(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

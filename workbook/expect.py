@@ -1,0 +1,145 @@
+"""Helpers for hidden checks: layered comparisons that end in a learner-facing diagnosis.
+
+A check fails by raising `CheckFailure` with a sentence written for the learner,
+optionally with expected/got values; the grading plugin shows that sentence instead
+of a traceback. Array checks go layer by layer (defined, ndarray, shape, finite,
+close) and, when values differ, test known wrong answers first so the message can
+name the mistake ("values match tanh where sigmoid belongs").
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+RTOL = 1e-5
+ATOL = 1e-8
+
+
+class CheckFailure(AssertionError):
+    def __init__(self, message: str, *, expected: Any = None, got: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expected = None if expected is None else show(expected)
+        self.got = None if got is None else show(got)
+
+
+def fail(message: str, *, expected: Any = None, got: Any = None) -> NoReturn:
+    raise CheckFailure(message, expected=expected, got=got)
+
+
+def show(value: Any, limit: int = 6) -> str:
+    """Short, readable rendering: a few entries, enough digits to see a difference."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.ndarray):
+        flat = value.reshape(-1)
+        body = np.array2string(
+            flat[:limit], precision=8, separator=", ", suppress_small=False, max_line_width=200
+        )
+        if flat.size > limit:
+            body = body[:-1] + ", …]"
+        return f"{body} (shape {value.shape})" if value.ndim != 1 else body
+    return repr(value)
+
+
+def function(learner: Any, name: str) -> Callable:
+    """The learner's function `name`, or a failure that says it is missing."""
+    found = getattr(learner, name, None)
+    if found is None:
+        fail(f"define a function named `{name}` (it is missing from your file)")
+    if not callable(found):
+        fail(f"`{name}` should be a function, but it is a {type(found).__name__}")
+    return found
+
+
+def call(func: Callable, *args: Any, forbid_warnings: bool = False, **kwargs: Any) -> Any:
+    """Call learner code; optionally turn NumPy's runtime warnings into a failure."""
+    if not forbid_warnings:
+        return func(*args, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+                return func(*args, **kwargs)
+        except (RuntimeWarning, FloatingPointError) as exc:
+            fail(
+                f"`{func.__name__}` triggered a NumPy warning ({exc}); it must stay "
+                "finite and warning-free"
+            )
+
+
+def _is_column_vs_flat(got: np.ndarray, expected: np.ndarray) -> bool:
+    return expected.ndim == 2 and expected.shape[1] == 1 and got.shape == (expected.shape[0],)
+
+
+def expect_array(
+    got: Any,
+    expected: Any,
+    *,
+    what: str,
+    mistakes: Iterable[tuple[Any, str]] = (),
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> np.ndarray:
+    """Compare `got` with `expected`, failing with the most specific message we can give.
+
+    `mistakes` are (value, message) pairs: the results of known wrong answers. When
+    `got` matches one within tolerance, its message is the diagnosis.
+    """
+    expected = np.asarray(expected, dtype=float)
+    if got is None:
+        fail(f"{what} is None: did you forget a `return`?", expected=expected)
+    if isinstance(got, tuple | list) and not isinstance(got, np.ndarray):
+        fail(f"{what} should be a NumPy array, not a {type(got).__name__}", expected=expected)
+    got = np.asarray(got)
+    if not np.issubdtype(got.dtype, np.number) or np.issubdtype(got.dtype, np.complexfloating):
+        fail(f"{what} should hold real numbers, but its dtype is {got.dtype}")
+    if got.shape != expected.shape:
+        if _is_column_vs_flat(got, expected):
+            fail(
+                f"{what} has shape {got.shape} but expected {expected.shape}: keep column "
+                "vectors (n, 1) as in the seed; avoid flattening or 1-D arrays",
+                expected=expected,
+                got=got,
+            )
+        if got.shape == expected.shape[::-1]:
+            fail(
+                f"{what} has shape {got.shape} but expected {expected.shape}: it looks "
+                "transposed",
+                expected=expected,
+                got=got,
+            )
+        fail(f"{what} has shape {got.shape} but expected {expected.shape}", expected=expected, got=got)
+    got = got.astype(float)
+    if not np.all(np.isfinite(got)):
+        fail(f"{what} contains NaN or infinity", expected=expected, got=got)
+    if np.allclose(got, expected, rtol=rtol, atol=atol):
+        return got
+    for candidate, message in mistakes:
+        candidate = np.asarray(candidate, dtype=float)
+        if candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol):
+            fail(f"{what}: {message}", expected=expected, got=got)
+    diff = np.abs(got - expected)
+    where = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    at = tuple(int(i) for i in where)
+    fail(
+        f"{what} differs from the expected values: the largest difference is "
+        f"{diff[where]:.3g} at index {at} (expected {expected[where]:.8g}, got "
+        f"{got[where]:.8g}; tolerance rtol={rtol:g}, atol={atol:g})",
+        expected=expected,
+        got=got,
+    )
+
+
+def expect_pair(result: Any, what: str, names: Sequence[str]) -> tuple:
+    """`result` must be a tuple of len(names), e.g. `(h_t, C_t)`."""
+    if not isinstance(result, tuple | list) or len(result) != len(names):
+        fail(
+            f"{what} should return {len(names)} values ({', '.join(names)}), "
+            f"got {show(result)[:80]}"
+        )
+    return tuple(result)

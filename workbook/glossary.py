@@ -1,0 +1,59 @@
+"""The glossary: terms, definitions and symbols, read from `glossary.toml`.
+
+Each term names the lessons that use it; a term is *unlocked* once the learner has
+reached (attempted or passed) any of those lessons, so the glossary grows with them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbook.errors import CourseFormatError, WorkbookError
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str
+    name: str
+    definition: str
+    symbol: str = ""
+    equation: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+def load_glossary(course_dir: Path) -> dict[str, Term]:
+    path = course_dir / "glossary.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseFormatError(f"{path}: {exc}") from exc
+    terms = {}
+    for key, entry in data.items():
+        if "name" not in entry or "definition" not in entry:
+            raise CourseFormatError(f"{path}: term {key!r} needs 'name' and 'definition'")
+        terms[key] = Term(
+            key=key,
+            name=entry["name"],
+            definition=entry["definition"].strip(),
+            symbol=entry.get("symbol", ""),
+            equation=entry.get("equation", ""),
+            aliases=tuple(entry.get("aliases", ())),
+        )
+    return terms
+
+
+def find_term(terms: dict[str, Term], query: str) -> Term:
+    """Match a key, a name or an alias, case-insensitively, then a unique prefix."""
+    wanted = query.strip().lower()
+    for term in terms.values():
+        names = {term.key.lower(), term.name.lower(), *(a.lower() for a in term.aliases)}
+        if wanted in names:
+            return term
+    prefixed = [t for t in terms.values() if t.name.lower().startswith(wanted)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    raise WorkbookError(f"no glossary term {query!r} (see `workbook glossary`)")

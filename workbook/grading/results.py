@@ -1,0 +1,86 @@
+"""What a grading attempt produced, in a shape both faces and `--json` can use."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    NOT_STARTED = "not-started"
+
+
+@dataclass
+class CheckResult:
+    """One hidden check, as the learner sees it: a sentence, an outcome, a diagnosis."""
+
+    id: str
+    name: str
+    outcome: str  # "passed" | "failed" | "error" | "not-run"
+    message: str = ""
+    expected: str | None = None
+    got: str | None = None
+    location: str | None = None
+
+
+@dataclass
+class ErrorInfo:
+    """Why the file could not be graded at all (syntax, import, crash, time, limits)."""
+
+    kind: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    code: str | None = None
+    traceback: str = ""
+
+
+@dataclass
+class GradeResult:
+    lesson: str
+    verdict: Verdict
+    duration_s: float
+    checks: list[CheckResult] = field(default_factory=list)
+    error: ErrorInfo | None = None
+    output: str = ""
+    output_truncated: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASSED
+
+    @property
+    def failing(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.outcome in ("failed", "error")]
+
+    @property
+    def headline(self) -> str:
+        """One line a learner reads first."""
+        total = len(self.checks)
+        ok = sum(c.outcome == "passed" for c in self.checks)
+        match self.verdict:
+            case Verdict.PASSED:
+                return f"passed: all {total} checks pass"
+            case Verdict.FAILED:
+                return f"failed: {ok} of {total} checks pass"
+            case Verdict.NOT_STARTED:
+                return "not started: the exercise is still the untouched stub"
+            case Verdict.TIMEOUT:
+                return f"timeout: {self.error.message if self.error else 'too slow'}"
+            case _:
+                return f"error: {self.error.message if self.error else 'could not grade'}"
+
+    def to_json(self) -> dict:
+        return {
+            "lesson": self.lesson,
+            "verdict": str(self.verdict),
+            "duration_s": round(self.duration_s, 3),
+            "checks": [asdict(c) for c in self.checks],
+            "error": asdict(self.error) if self.error else None,
+            "output": self.output,
+            "output_truncated": self.output_truncated,
+        }

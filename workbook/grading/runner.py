@@ -1,0 +1,213 @@
+"""Parent side of grading: start the child, enforce the wall-clock limit, read events.
+
+Every attempt runs in its own process group, so a timeout or a cancel (a new save in
+the TUI) kills the learner's code and anything it spawned, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from workbook.catalog import Lesson
+from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
+from workbook.workspace import Workspace
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+class GradingCancelled(Exception):
+    """A newer attempt superseded this one."""
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _read_events(path: Path) -> list[dict]:
+    events = []
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return events
+    for line in text.splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # the last line was cut short when the process died
+    return events
+
+
+def _assemble(
+    lesson: Lesson,
+    events: list[dict],
+    duration: float,
+    *,
+    timed_out: bool,
+    returncode: int | None,
+    stderr_tail: str,
+    timeout_s: float,
+) -> GradeResult:
+    result = GradeResult(lesson=lesson.id, verdict=Verdict.FAILED, duration_s=duration)
+    running: str | None = None
+    done = False
+    for event in events:
+        match event.get("event"):
+            case "start":
+                running = event["id"]
+            case "check":
+                running = None
+                fields = {k: event.get(k) for k in ("expected", "got", "location")}
+                result.checks.append(
+                    CheckResult(
+                        event["id"], event["name"], event["outcome"], event["message"], **fields
+                    )
+                )
+            case "error":
+                result.error = ErrorInfo(
+                    **{k: event.get(k) for k in ("kind", "message", "file", "line", "code")},
+                    traceback=event.get("traceback", ""),
+                )
+            case "check-error":
+                result.error = ErrorInfo(
+                    "check-error",
+                    "the hidden checks for this lesson could not be loaded; this is a bug "
+                    "in the workbook, not in your code",
+                    traceback=event["message"],
+                )
+            case "done":
+                done = True
+                result.output = event.get("output", "")
+                result.output_truncated = bool(event.get("output_dropped"))
+    if timed_out:
+        where = f" while running the check {running!r}" if running else ""
+        result.verdict = Verdict.TIMEOUT
+        result.error = ErrorInfo(
+            "timeout",
+            f"your code did not finish within {timeout_s:g} s{where}: look for an endless "
+            "loop or a far too large computation",
+        )
+    elif result.error is not None:
+        result.verdict = Verdict.ERROR
+    elif not done:
+        result.verdict = Verdict.ERROR
+        if returncode is not None and returncode < 0:
+            how = f"was killed by signal {signal.Signals(-returncode).name}"
+            if -returncode == signal.SIGXCPU:
+                how = "used more CPU time than allowed"
+        else:
+            how = f"exited early with code {returncode}"
+        result.error = ErrorInfo(
+            "crash",
+            f"the grading process {how} before finishing; if your code exits the "
+            "interpreter or kills its own process, remove that",
+            traceback=stderr_tail,
+        )
+    elif not result.checks:
+        result.verdict = Verdict.ERROR
+        result.error = ErrorInfo("check-error", "no checks ran for this lesson")
+    elif all(c.outcome == "passed" for c in result.checks):
+        result.verdict = Verdict.PASSED
+    return result
+
+
+def grade(
+    workspace: Workspace,
+    lesson: Lesson,
+    *,
+    detect_untouched: bool = True,
+    cancel: threading.Event | None = None,
+    timeout_s: float | None = None,
+) -> GradeResult:
+    """Grade the learner's file for `lesson`. Never raises for anything the learner wrote."""
+    started = time.perf_counter()
+    exercise = workspace.path(lesson.exercise)
+    if not exercise.is_file():
+        return GradeResult(
+            lesson.id,
+            Verdict.ERROR,
+            0.0,
+            error=ErrorInfo(
+                "missing",
+                f"{lesson.exercise} does not exist; `workbook reset {lesson.number}` "
+                "restores it",
+            ),
+        )
+    if detect_untouched and workspace.is_untouched(lesson):
+        return GradeResult(lesson.id, Verdict.NOT_STARTED, time.perf_counter() - started)
+    limit = timeout_s if timeout_s is not None else lesson.timeout_s
+    with tempfile.TemporaryDirectory(prefix="workbook-grade-") as tmp:
+        report = Path(tmp) / f"{secrets.token_hex(12)}.jsonl"
+        job = {
+            "report": str(report),
+            "exercise": str(exercise.resolve()),
+            "check": str(workspace.path(lesson.check).resolve()),
+            "shown_as": lesson.exercise,
+            "memory_mb": lesson.memory_mb,
+            "timeout_s": limit,
+        }
+        with open(Path(tmp) / "stderr", "w+b") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "workbook.grading.child"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                cwd=workspace.root,
+                env=child_env(),
+                start_new_session=True,
+            )
+            timed_out = False
+            try:
+                proc.stdin.write(json.dumps(job).encode())
+                proc.stdin.close()
+                deadline = started + limit + 0.5  # + start-up of the interpreter
+                while proc.poll() is None:
+                    if cancel is not None and cancel.is_set():
+                        raise GradingCancelled
+                    if time.perf_counter() > deadline:
+                        timed_out = True
+                        break
+                    try:
+                        proc.wait(timeout=0.01 if cancel is not None else 0.1)
+                    except subprocess.TimeoutExpired:
+                        pass
+            except BrokenPipeError:
+                pass
+            finally:
+                _kill_group(proc)
+            stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 4000))
+            stderr_tail = stderr.read().decode(errors="replace")
+        events = _read_events(report)
+    return _assemble(
+        lesson,
+        events,
+        time.perf_counter() - started,
+        timed_out=timed_out,
+        returncode=proc.returncode if not timed_out else None,
+        stderr_tail=stderr_tail,
+        timeout_s=limit,
+    )

@@ -1,0 +1,143 @@
+"""The progress store: every attempt and revealed hint, in SQLite inside the workspace.
+
+SQLite in WAL mode with a busy timeout makes it safe against a killed process (a
+write is a transaction, or nothing) and against the CLI and the TUI writing at the
+same time. Rows are keyed by lesson id and unknown ids are ignored by readers, so
+editing the course never corrupts anyone's progress.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    lesson TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    failing TEXT NOT NULL DEFAULT '[]',
+    duration_s REAL NOT NULL,
+    hints_shown INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS attempts_by_lesson ON attempts (lesson, at);
+CREATE TABLE IF NOT EXISTS hints (
+    lesson TEXT PRIMARY KEY,
+    revealed INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    lesson: str
+    attempts: int = 0
+    passed: bool = False
+    last_verdict: str | None = None
+    first_passed_at: str | None = None
+    hints_revealed: int = 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class ProgressStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError:
+            # A damaged file is moved aside, never deleted: someone may rescue it.
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            self.path.replace(self.path.with_name(f"{self.path.name}.damaged-{stamp}"))
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.executescript(SCHEMA)
+        db.execute("SELECT count(*) FROM attempts").fetchone()
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_attempt(
+        self,
+        lesson: str,
+        verdict: str,
+        duration_s: float,
+        failing: Iterable[str] = (),
+    ) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            (hints,) = self._db.execute(
+                "SELECT coalesce(max(revealed), 0) FROM hints WHERE lesson = ?", (lesson,)
+            ).fetchone()
+            self._db.execute(
+                "INSERT INTO attempts (at, lesson, verdict, failing, duration_s, hints_shown)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (_now(), lesson, verdict, json.dumps(list(failing)), duration_s, hints),
+            )
+
+    def reveal_hint(self, lesson: str, available: int) -> int:
+        """Reveal one more hint (up to `available`); return how many are now revealed."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            (count,) = self._db.execute(
+                "INSERT INTO hints (lesson, revealed) VALUES (?, min(1, ?))"
+                " ON CONFLICT (lesson) DO UPDATE SET revealed = min(revealed + 1, ?)"
+                " RETURNING revealed",
+                (lesson, available, available),
+            ).fetchone()
+        return count
+
+    def hints_revealed(self, lesson: str) -> int:
+        row = self._db.execute("SELECT revealed FROM hints WHERE lesson = ?", (lesson,))
+        found = row.fetchone()
+        return found[0] if found else 0
+
+    def summary(self) -> dict[str, LessonProgress]:
+        """Per-lesson totals in one query, for lists that show every lesson."""
+        rows = self._db.execute(
+            """
+            SELECT a.lesson, count(*),
+                   max(a.verdict = 'passed'),
+                   (SELECT verdict FROM attempts b WHERE b.lesson = a.lesson
+                    ORDER BY b.id DESC LIMIT 1),
+                   min(CASE WHEN a.verdict = 'passed' THEN a.at END),
+                   coalesce((SELECT revealed FROM hints h WHERE h.lesson = a.lesson), 0)
+            FROM attempts a GROUP BY a.lesson
+            """
+        ).fetchall()
+        result = {
+            lesson: LessonProgress(lesson, n, bool(passed), last, first, hints)
+            for lesson, n, passed, last, first, hints in rows
+        }
+        for lesson, revealed in self._db.execute("SELECT lesson, revealed FROM hints"):
+            result.setdefault(lesson, LessonProgress(lesson, hints_revealed=revealed))
+        return result
+
+    def attempts(self, lesson: str | None = None) -> list[dict]:
+        query = "SELECT at, lesson, verdict, failing, duration_s, hints_shown FROM attempts"
+        args: tuple = ()
+        if lesson is not None:
+            query += " WHERE lesson = ?"
+            args = (lesson,)
+        keys = ("at", "lesson", "verdict", "failing", "duration_s", "hints_shown")
+        rows = [dict(zip(keys, row, strict=True)) for row in self._db.execute(query + " ORDER BY id", args)]
+        for row in rows:
+            row["failing"] = json.loads(row["failing"])
+        return rows

@@ -1,0 +1,164 @@
+"""The learner's session over one workspace: the single core both faces use.
+
+It joins the catalog, the grader and the progress store into the operations a
+learner performs (check, hint, reset, glossary, solution), so the CLI and the TUI
+are only different ways of showing the same answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbook.catalog import Course, Lesson
+from workbook.errors import WorkbookError
+from workbook.glossary import Term
+from workbook.grading.results import GradeResult, Verdict
+from workbook.progress import LessonProgress, ProgressStore
+from workbook.workspace import Workspace, find_workspace
+
+
+@dataclass(frozen=True)
+class LessonStatus:
+    lesson: Lesson
+    status: str  # "passed" | "failed" | "not-started"
+    attempts: int
+    hints_revealed: int
+    current: bool
+
+    def to_json(self, root: Path) -> dict:
+        lesson = self.lesson
+        return {
+            "id": lesson.id,
+            "number": lesson.number,
+            "title": lesson.title,
+            "topic": lesson.topic,
+            "exercise": str(root / lesson.exercise),
+            "status": self.status,
+            "current": self.current,
+            "attempts": self.attempts,
+            "hints_revealed": self.hints_revealed,
+            "hints_total": len(lesson.hints),
+        }
+
+
+class Session:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.course: Course = workspace.course
+        self.progress = ProgressStore(workspace.progress_path)
+
+    @classmethod
+    def open(cls, start: Path | None = None, *, exact: bool = False) -> Session:
+        """Open the workspace at `start` (exactly, for --workspace) or above the cwd."""
+        if exact and start is not None:
+            if not (start / "course" / "course.toml").is_file():
+                raise WorkbookError(f"{start} is not a workbook workspace (no course/course.toml)")
+            return cls(Workspace(start.resolve()))
+        return cls(find_workspace(start))
+
+    def close(self) -> None:
+        self.progress.close()
+
+    # -- status ---------------------------------------------------------------------
+
+    def statuses(self) -> list[LessonStatus]:
+        summary = self.progress.summary()
+        rows = []
+        current_seen = False
+        for lesson in self.course.lessons:
+            p = summary.get(lesson.id, LessonProgress(lesson.id))
+            status = "passed" if p.passed else ("failed" if p.attempts else "not-started")
+            current = not p.passed and not current_seen
+            current_seen = current_seen or current
+            rows.append(LessonStatus(lesson, status, p.attempts, p.hints_revealed, current))
+        return rows
+
+    def current_lesson(self) -> Lesson | None:
+        """The first lesson not yet passed; None once the course is complete."""
+        return next((s.lesson for s in self.statuses() if s.current), None)
+
+    def lesson(self, ref: str | int | None) -> Lesson:
+        if ref is None:
+            current = self.current_lesson()
+            if current is None:
+                raise WorkbookError("every lesson has passed; name one to check it again")
+            return current
+        return self.course.lesson(ref)
+
+    def has_passed(self, lesson: Lesson) -> bool:
+        summary = self.progress.summary().get(lesson.id)
+        return bool(summary and summary.passed)
+
+    # -- grading --------------------------------------------------------------------
+
+    def check(self, lesson: Lesson, cancel: threading.Event | None = None) -> GradeResult:
+        """Grade and record. An untouched stub is reported but not counted as an attempt."""
+        from workbook.grading.runner import grade
+
+        result = grade(self.workspace, lesson, cancel=cancel)
+        if result.verdict is not Verdict.NOT_STARTED:
+            self.progress.record_attempt(
+                lesson.id,
+                str(result.verdict),
+                result.duration_s,
+                [c.id for c in result.failing],
+            )
+        return result
+
+    # -- hints ----------------------------------------------------------------------
+
+    def revealed_hints(self, lesson: Lesson) -> list[str]:
+        return list(lesson.hints[: self.progress.hints_revealed(lesson.id)])
+
+    def reveal_hint(self, lesson: Lesson) -> tuple[int, str]:
+        """Reveal the next hint; returns (its 1-based number, text). Repeats the last one
+        once all are shown, so asking again is never an error."""
+        if not lesson.hints:
+            raise WorkbookError(f"lesson {lesson.id} has no hints")
+        count = self.progress.reveal_hint(lesson.id, len(lesson.hints))
+        return count, lesson.hints[count - 1]
+
+    def hint_after_attempt(self, lesson: Lesson, result: GradeResult) -> tuple[int, str] | None:
+        """The hint to show beside a failed verdict: the first one is revealed for free,
+        later ones stay a deliberate request (`workbook hint`, or the TUI's key)."""
+        if result.passed or result.verdict is Verdict.NOT_STARTED or not lesson.hints:
+            return None
+        revealed = self.progress.hints_revealed(lesson.id)
+        if revealed == 0:
+            return self.reveal_hint(lesson)
+        return revealed, lesson.hints[revealed - 1]
+
+    # -- glossary -------------------------------------------------------------------
+
+    def term_lessons(self, term: Term) -> list[Lesson]:
+        return [lesson for lesson in self.course.lessons if term.key in lesson.glossary]
+
+    def unlocked_terms(self) -> set[str]:
+        """Terms of every lesson up to the current one, and of any lesson attempted."""
+        unlocked: set[str] = set()
+        for status in self.statuses():
+            reached = status.status != "not-started" or status.current
+            if reached:
+                unlocked.update(status.lesson.glossary)
+        if self.current_lesson() is None:
+            unlocked.update(self.workspace.glossary)
+        return unlocked
+
+    def lesson_terms(self, lesson: Lesson) -> list[Term]:
+        glossary = self.workspace.glossary
+        return [glossary[key] for key in lesson.glossary if key in glossary]
+
+    # -- files ----------------------------------------------------------------------
+
+    def solution(self, lesson: Lesson) -> str:
+        if not self.has_passed(lesson):
+            raise WorkbookError(
+                f"the reference solution of lesson {lesson.number} opens once you have "
+                "passed it"
+            )
+        return self.workspace.solution_for(lesson)
+
+    def reset(self, lesson: Lesson) -> Path | None:
+        return self.workspace.reset(lesson)

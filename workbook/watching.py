@@ -1,0 +1,43 @@
+"""Noticing saves of exercise files, for `workbook watch` and the TUI.
+
+We watch the exercises *folder*, not single files: many editors save by writing a
+temporary file and renaming it over the original, which a watch on the file's path
+would miss after the first save. Where file-system events are unreliable (WSL on a
+Windows drive, network shares) `poll=True` falls back to polling.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def should_poll() -> bool:
+    """Polling where events are known to be unreliable, or when the user asks for it."""
+    if os.environ.get("WORKBOOK_POLL") == "1":
+        return True
+    try:
+        release = Path("/proc/sys/kernel/osrelease").read_text().lower()
+    except OSError:
+        return False
+    return "microsoft" in release and str(Path.cwd()).startswith("/mnt/")
+
+
+def saved_exercises(
+    folder: Path, *, poll: bool | None = None, stop_event=None
+) -> Iterator[set[Path]]:
+    """Yield the set of `.py` files under `folder` that changed, batch by batch."""
+    from watchfiles import Change, watch
+
+    use_polling = should_poll() if poll is None else poll
+    for changes in watch(
+        folder, force_polling=use_polling, poll_delay_ms=300, stop_event=stop_event, debounce=150
+    ):
+        changed = {
+            Path(path).resolve()
+            for kind, path in changes
+            if kind != Change.deleted and path.endswith(".py")
+        }
+        if changed:
+            yield changed

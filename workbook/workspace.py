@@ -1,0 +1,124 @@
+"""The learner's workspace: where exercises, checks, course data and progress live.
+
+The repository checkout is a ready workspace; `init_workspace` makes a fresh one
+anywhere from the course shipped with the package. A workspace is recognised by its
+`course/course.toml`, found by walking up from the current directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from workbook.catalog import Course, Lesson, load_course
+from workbook.errors import WorkbookError
+from workbook.glossary import Term, load_glossary
+from workbook.stubgen import clean_solution, make_stub, same_code
+
+COURSE_DIR = "course"
+STATE_DIR = ".workbook"
+
+
+def bundled_root() -> Path:
+    """Where the shipped course lives: inside the wheel, or the repository checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_bundled", package.parent):
+        if (candidate / COURSE_DIR / "course.toml").is_file():
+            return candidate
+    raise WorkbookError("this installation carries no course (no course/course.toml found)")
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / COURSE_DIR / "course.toml").is_file():
+            return Workspace(folder)
+    raise WorkbookError(
+        f"no workbook workspace at or above {here}. Run `workbook init DIR` to create one, "
+        "or pass --workspace DIR."
+    )
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    @cached_property
+    def course(self) -> Course:
+        return load_course(self.root / COURSE_DIR)
+
+    @cached_property
+    def glossary(self) -> dict[str, Term]:
+        return load_glossary(self.root / COURSE_DIR)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def progress_path(self) -> Path:
+        return self.state_dir / "progress.db"
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def stub_for(self, lesson: Lesson) -> str:
+        return make_stub(self.path(lesson.solution).read_text(encoding="utf-8"))
+
+    def solution_for(self, lesson: Lesson) -> str:
+        return clean_solution(self.path(lesson.solution).read_text(encoding="utf-8"))
+
+    def read_exercise(self, lesson: Lesson) -> str:
+        path = self.path(lesson.exercise)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise WorkbookError(
+                f"{lesson.exercise} is missing. Run `workbook reset {lesson.number}` to "
+                "restore the exercise."
+            ) from exc
+
+    def is_untouched(self, lesson: Lesson) -> bool:
+        return same_code(self.read_exercise(lesson), self.stub_for(lesson))
+
+    def reset(self, lesson: Lesson) -> Path | None:
+        """Restore the pristine stub; the learner's file is kept as a timestamped backup."""
+        target = self.path(lesson.exercise)
+        stub = self.stub_for(lesson)
+        backup = None
+        if target.exists():
+            current = target.read_text(encoding="utf-8")
+            if same_code(current, stub):
+                return None
+            backup_dir = self.state_dir / "backups"
+            backup_dir.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            backup = backup_dir / f"{target.stem}.{stamp}.py"
+            backup.write_text(current, encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".py.tmp")
+        tmp.write_text(stub, encoding="utf-8")
+        tmp.replace(target)
+        return backup
+
+
+def init_workspace(dest: Path) -> Workspace:
+    """Create a workspace at `dest` from the shipped course, never overwriting files."""
+    source = bundled_root()
+    dest = dest.resolve()
+    if (dest / COURSE_DIR / "course.toml").exists():
+        raise WorkbookError(f"{dest} is already a workspace; nothing was changed")
+    for name in (COURSE_DIR, "checks", "exercises"):
+        if (dest / name).exists() and any((dest / name).iterdir()):
+            raise WorkbookError(f"{dest / name} exists and is not empty; nothing was changed")
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(source / COURSE_DIR, dest / COURSE_DIR, ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(source / "checks", dest / "checks", ignore=ignore, dirs_exist_ok=True)
+    workspace = Workspace(dest)
+    for lesson in workspace.course.lessons:
+        workspace.reset(lesson)
+    return workspace
