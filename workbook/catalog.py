@@ -138,13 +138,14 @@ def load_course(course_dir: Path) -> Course:
             f"format {FORMAT_VERSION})"
         )
     topics = tuple(Topic(t["id"], t["title"]) for t in data.get("topics", []))
-    lessons = []
-    for number, lesson_id in enumerate(data.get("lessons", []), start=1):
+    lessons: list[Lesson] = []
+    for lesson_id in data.get("lessons", []):
         match = _LESSON_ID.match(lesson_id)
-        if not match or int(match.group(1)) != number:
+        number = int(match.group(1)) if match else 0
+        if not match or (lessons and number <= lessons[-1].number):
             raise CourseFormatError(
-                f"{manifest}: lesson #{number} has id {lesson_id!r}; ids are 'NN-name' "
-                f"with NN equal to the lesson's position"
+                f"{manifest}: bad lesson id {lesson_id!r}; ids are 'NN-name' with NN "
+                "increasing down the list (NN is the lesson's number)"
             )
         lessons.append(_load_lesson(course_dir, lesson_id, number, {t.id for t in topics}))
     if not lessons:
