@@ -44,7 +44,9 @@ def test_pristine_stub_is_not_started_and_fails(workspace, lesson_id):
     assert grade(workspace, lesson).verdict is Verdict.NOT_STARTED
     forced = grade(workspace, lesson, detect_untouched=False)
     assert forced.verdict is Verdict.FAILED
-    assert forced.checks and all(c.outcome != "passed" or "TODO" not in c.message for c in forced.checks)
+    assert forced.checks and all(
+        c.outcome != "passed" or "TODO" not in c.message for c in forced.checks
+    )
     assert any("still a TODO" in c.message for c in forced.failing)
 
 

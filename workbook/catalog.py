@@ -69,9 +69,7 @@ class Course:
             for lesson in self.lessons:
                 if lesson.id == text:
                     return lesson
-            matches = [
-                lesson for lesson in self.lessons if lesson.id.split("-", 1)[1] == text
-            ]
+            matches = [lesson for lesson in self.lessons if lesson.id.split("-", 1)[1] == text]
             if len(matches) == 1:
                 return matches[0]
         known = ", ".join(str(lesson.number) for lesson in self.lessons)
@@ -138,16 +136,21 @@ def load_course(course_dir: Path) -> Course:
             f"format {FORMAT_VERSION})"
         )
     topics = tuple(Topic(t["id"], t["title"]) for t in data.get("topics", []))
-    lessons: list[Lesson] = []
+    numbers: list[int] = []
     for lesson_id in data.get("lessons", []):
         match = _LESSON_ID.match(lesson_id)
         number = int(match.group(1)) if match else 0
-        if not match or (lessons and number <= lessons[-1].number):
+        if not match or (numbers and number <= numbers[-1]):
             raise CourseFormatError(
                 f"{manifest}: bad lesson id {lesson_id!r}; ids are 'NN-name' with NN "
                 "increasing down the list (NN is the lesson's number)"
             )
-        lessons.append(_load_lesson(course_dir, lesson_id, number, {t.id for t in topics}))
+        numbers.append(number)
+    topic_ids = {t.id for t in topics}
+    lessons = [
+        _load_lesson(course_dir, lesson_id, number, topic_ids)
+        for lesson_id, number in zip(data.get("lessons", []), numbers, strict=True)
+    ]
     if not lessons:
         raise CourseFormatError(f"{manifest}: the course lists no lessons")
     return Course(

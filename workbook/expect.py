@@ -108,12 +108,15 @@ def expect_array(
             )
         if got.shape == expected.shape[::-1]:
             fail(
-                f"{what} has shape {got.shape} but expected {expected.shape}: it looks "
-                "transposed",
+                f"{what} has shape {got.shape} but expected {expected.shape}: it looks transposed",
                 expected=expected,
                 got=got,
             )
-        fail(f"{what} has shape {got.shape} but expected {expected.shape}", expected=expected, got=got)
+        fail(
+            f"{what} has shape {got.shape} but expected {expected.shape}",
+            expected=expected,
+            got=got,
+        )
     got = got.astype(float)
     if not np.all(np.isfinite(got)):
         fail(f"{what} contains NaN or infinity", expected=expected, got=got)

@@ -137,7 +137,10 @@ class ProgressStore:
             query += " WHERE lesson = ?"
             args = (lesson,)
         keys = ("at", "lesson", "verdict", "failing", "duration_s", "hints_shown")
-        rows = [dict(zip(keys, row, strict=True)) for row in self._db.execute(query + " ORDER BY id", args)]
+        rows = [
+            dict(zip(keys, row, strict=True))
+            for row in self._db.execute(query + " ORDER BY id", args)
+        ]
         for row in rows:
             row["failing"] = json.loads(row["failing"])
         return rows

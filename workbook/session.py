@@ -155,8 +155,7 @@ class Session:
     def solution(self, lesson: Lesson) -> str:
         if not self.has_passed(lesson):
             raise WorkbookError(
-                f"the reference solution of lesson {lesson.number} opens once you have "
-                "passed it"
+                f"the reference solution of lesson {lesson.number} opens once you have passed it"
             )
         return self.workspace.solution_for(lesson)
 

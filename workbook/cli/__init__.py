@@ -335,7 +335,9 @@ def watch(ctx: click.Context, poll: bool) -> None:
                 if lesson is None:
                     click.echo("That was the last lesson: the course is complete!")
                     return
-                click.echo(f"\nNext: {lesson.number}. {lesson.title} — now watching {lesson.exercise}")
+                click.echo(
+                    f"\nNext: {lesson.number}. {lesson.title} — now watching {lesson.exercise}"
+                )
     except KeyboardInterrupt:
         click.echo("\nStopped watching.")
 

@@ -73,9 +73,14 @@ def grade_result(
     lesson_number: int,
 ) -> None:
     style = VERDICT_STYLE[result.verdict]
-    out.print(Text(f"{title} — {result.headline}", style=style) + Text(f"  ({result.duration_s:.2f} s)", style="dim"))
+    out.print(
+        Text(f"{title} — {result.headline}", style=style)
+        + Text(f"  ({result.duration_s:.2f} s)", style="dim")
+    )
     if result.verdict is Verdict.NOT_STARTED:
-        out.print(f"Open {escape(exercise)} in your editor, replace the TODOs, save, and check again.")
+        out.print(
+            f"Open {escape(exercise)} in your editor, replace the TODOs, save, and check again."
+        )
     err = result.error
     if err is not None and result.verdict is not Verdict.TIMEOUT:
         if err.file and err.line:

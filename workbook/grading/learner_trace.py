@@ -31,8 +31,7 @@ def describe(exc: BaseException, path: str, shown_as: str) -> LearnerTrace:
     kind = type(exc).__name__
     text = str(exc).strip()
     lines = [
-        f'  {shown_as}, line {f.lineno}, in {f.name}\n    {(f.line or "").strip()}'
-        for f in frames
+        f"  {shown_as}, line {f.lineno}, in {f.name}\n    {(f.line or '').strip()}" for f in frames
     ]
     lines.append(f"{kind}: {text}" if text else kind)
     last = frames[-1] if frames else None

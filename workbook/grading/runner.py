@@ -6,6 +6,7 @@ the TUI) kills the learner's code and anything it spawned, in milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -41,10 +42,8 @@ def child_env() -> dict[str, str]:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
 
 
@@ -103,6 +102,8 @@ def _assemble(
                 done = True
                 result.output = event.get("output", "")
                 result.output_truncated = bool(event.get("output_dropped"))
+    if returncode is not None and returncode == -signal.SIGXCPU:
+        timed_out = True  # the CPU limit, the backstop of the wall-clock limit
     if timed_out:
         where = f" while running the check {running!r}" if running else ""
         result.verdict = Verdict.TIMEOUT
@@ -117,8 +118,6 @@ def _assemble(
         result.verdict = Verdict.ERROR
         if returncode is not None and returncode < 0:
             how = f"was killed by signal {signal.Signals(-returncode).name}"
-            if -returncode == signal.SIGXCPU:
-                how = "used more CPU time than allowed"
         else:
             how = f"exited early with code {returncode}"
         result.error = ErrorInfo(
@@ -153,8 +152,7 @@ def grade(
             0.0,
             error=ErrorInfo(
                 "missing",
-                f"{lesson.exercise} does not exist; `workbook reset {lesson.number}` "
-                "restores it",
+                f"{lesson.exercise} does not exist; `workbook reset {lesson.number}` restores it",
             ),
         )
     if detect_untouched and workspace.is_untouched(lesson):
@@ -191,10 +189,8 @@ def grade(
                     if time.perf_counter() > deadline:
                         timed_out = True
                         break
-                    try:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
                         proc.wait(timeout=0.01 if cancel is not None else 0.1)
-                    except subprocess.TimeoutExpired:
-                        pass
             except BrokenPipeError:
                 pass
             finally:

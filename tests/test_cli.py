@@ -1,0 +1,172 @@
+"""The CLI: commands, --json shapes, exit codes, and what it never imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import write_solution
+from workbook.cli import cli
+
+
+@pytest.fixture
+def run(workspace):
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(cli, ["--workspace", str(workspace.root), *args], obj={}, input=input)
+
+    return invoke
+
+
+def test_list_json_shape(run, workspace):
+    result = run("list", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["total"] == len(workspace.course.lessons)
+    assert data["passed"] == 0
+    first = data["lessons"][0]
+    assert set(first) >= {"id", "number", "title", "topic", "exercise", "status", "attempts"}
+    assert first["status"] == "not-started" and first["current"] is True
+    assert first["exercise"].endswith(workspace.course.lessons[0].exercise)
+
+
+def test_check_exit_codes_and_json(run, workspace):
+    lesson = workspace.course.lessons[0]
+    untouched = run("check", "1", "--json")
+    assert untouched.exit_code == 1
+    assert json.loads(untouched.output)["verdict"] == "not-started"
+
+    reference = workspace.solution_for(lesson)
+    write_solution(workspace, lesson, reference.replace("return np.tanh(x)", "return x"))
+    failed = run("check", "1", "--json")
+    assert failed.exit_code == 1
+    payload = json.loads(failed.output)
+    assert payload["lesson"] == lesson.id and payload["verdict"] == "failed"
+    assert isinstance(payload["duration_s"], float)
+    assert {"name", "outcome", "message"} <= set(payload["checks"][0])
+    assert payload["hint"]["number"] == 1  # the first hint comes with the first failure
+
+    write_solution(workspace, lesson)
+    passed = run("check")
+    assert passed.exit_code == 0, passed.output
+    assert "passed" in passed.output
+    data = json.loads(run("progress", "--json").output)
+    assert data["passed"] == 1
+    assert data["lessons"][0]["attempts"] == 2  # the untouched stub was not counted
+
+
+def test_human_check_output_shows_diagnosis_and_hint(run, workspace):
+    lesson = workspace.course.lessons[0]
+    write_solution(
+        workspace,
+        lesson,
+        workspace.solution_for(lesson).replace("np.tanh(x)", "1 / (1 + np.exp(-x))"),
+    )
+    result = run("check", "1")
+    assert result.exit_code == 1
+    assert "values match sigmoid where tanh belongs" in result.output
+    assert "Hint 1/" in result.output
+    assert "\x1b[" not in result.output  # no colour codes when not a terminal
+
+
+def test_usage_errors_exit_2(run, tmp_path):
+    assert run("check", "999").exit_code == 2
+    assert "unknown lesson" in run("hint", "nope").output
+    elsewhere = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "list"], obj={})
+    assert elsewhere.exit_code == 2
+    assert "not a workbook workspace" in elsewhere.output
+
+
+def test_deleted_exercise_is_a_clear_error(run, workspace):
+    workspace.path(workspace.course.lessons[0].exercise).unlink()
+    result = run("check", "1")
+    assert result.exit_code == 1
+    assert "does not exist" in result.output and "workbook reset 1" in result.output
+
+
+def test_hints_reveal_one_at_a_time(run, workspace):
+    lesson = workspace.course.lessons[0]
+    outputs = [run("hint", "1").output for _ in range(len(lesson.hints) + 1)]
+    assert f"Hint 1/{len(lesson.hints)}" in outputs[0]
+    assert lesson.hints[1] not in outputs[0]
+    assert lesson.hints[1] in outputs[1]
+    assert "last hint" in outputs[-1]
+    data = json.loads(run("list", "--json").output)
+    assert data["lessons"][0]["hints_revealed"] == len(lesson.hints)
+
+
+def test_reset_asks_and_keeps_a_backup(run, workspace):
+    lesson = workspace.course.lessons[0]
+    path = workspace.path(lesson.exercise)
+    path.write_text("# my work\n")
+    declined = run("reset", "1", input="n\n")
+    assert declined.exit_code == 1
+    assert path.read_text() == "# my work\n"
+    done = run("reset", "1", "--yes")
+    assert done.exit_code == 0
+    assert path.read_text() == workspace.stub_for(lesson)
+    backups = list((workspace.state_dir / "backups").glob("*.py"))
+    assert [b.read_text() for b in backups] == ["# my work\n"]
+
+
+def test_solution_only_after_passing(run, workspace):
+    lesson = workspace.course.lessons[0]
+    locked = run("solution", "1")
+    assert locked.exit_code == 1 and "once you have passed" in locked.output
+    write_solution(workspace, lesson)
+    assert run("check", "1").exit_code == 0
+    shown = run("solution", "1")
+    assert shown.exit_code == 0
+    assert "BEGIN SOLUTION" not in shown.output and "def sigmoid" in shown.output
+
+
+def test_glossary_lookup_and_json(run):
+    one = run("glossary", "σ")
+    assert one.exit_code == 0 and "Sigmoid" in one.output
+    data = json.loads(run("glossary", "--json").output)
+    keys = {t["key"]: t for t in data["terms"]}
+    assert keys["sigmoid"]["unlocked"] is True  # lesson 1 is current
+    assert {"key", "name", "definition", "lessons", "unlocked"} <= set(keys["sigmoid"])
+    assert run("glossary", "no-such-term").exit_code == 2
+
+
+def test_init_makes_a_fresh_workspace_and_refuses_to_overwrite(tmp_path):
+    runner = CliRunner()
+    target = tmp_path / "course"
+    made = runner.invoke(cli, ["init", str(target)], obj={})
+    assert made.exit_code == 0, made.output
+    assert (target / "course" / "course.toml").is_file()
+    first = sorted((target / "exercises").glob("*.py"))[0]
+    first.write_text("# learner work\n")
+    again = runner.invoke(cli, ["init", str(target)], obj={})
+    assert again.exit_code == 2
+    assert first.read_text() == "# learner work\n"
+
+
+def test_workspace_is_found_from_a_subfolder(workspace, monkeypatch):
+    monkeypatch.chdir(workspace.root / "exercises")
+    result = CliRunner().invoke(cli, ["list", "--json"], obj={})
+    assert result.exit_code == 0
+    assert json.loads(result.output)["workspace"] == str(workspace.root)
+
+
+@pytest.mark.parametrize("command", ["list", "progress", "hint 1", "glossary", "check 1"])
+def test_light_commands_import_neither_tensorflow_nor_textual(workspace, command):
+    probe = (
+        "import sys\n"
+        "from workbook.cli import cli\n"
+        f"cli({['--workspace', str(workspace.root), *command.split()]!r}, obj={{}},"
+        " standalone_mode=False)\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'textual') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=dict(os.environ)
+    )
+    assert "HEAVY []" in done.stderr, done.stderr

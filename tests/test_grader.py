@@ -1,0 +1,133 @@
+"""The grader turns every kind of bad learner code into a clean verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import write_solution
+from workbook.grading.results import Verdict
+from workbook.grading.runner import grade
+
+LESSON = "01-activations"
+BAD_TANH = "    return np.tanh(x)\n"
+
+
+@pytest.fixture
+def lesson(workspace):
+    return workspace.course.lesson(LESSON)
+
+
+def _grade_with(workspace, lesson, old: str, new: str, **kwargs):
+    reference = workspace.solution_for(lesson)
+    assert old in reference
+    write_solution(workspace, lesson, reference.replace(old, new))
+    return grade(workspace, lesson, **kwargs)
+
+
+def test_syntax_error_names_file_and_line(workspace, lesson):
+    result = _grade_with(workspace, lesson, BAD_TANH, "    return np.tanh(x\n")
+    assert result.verdict is Verdict.ERROR
+    assert result.error.kind == "syntax"
+    assert result.error.file == lesson.exercise
+    reference_lines = workspace.solution_for(lesson).splitlines()
+    assert result.error.line >= reference_lines.index(BAD_TANH.rstrip("\n")) + 1
+    assert f"{lesson.exercise}:" in result.error.message
+
+
+def test_exception_at_import_shows_only_learner_frames(workspace, lesson):
+    result = _grade_with(workspace, lesson, "import numpy as np\n", "import numpy as np\n1 / 0\n")
+    assert result.verdict is Verdict.ERROR
+    assert result.error.kind == "import"
+    assert "ZeroDivisionError" in result.error.message
+    assert result.error.code == "1 / 0"
+    assert "_pytest" not in result.error.traceback
+    assert "workbook/grading" not in result.error.traceback
+
+
+def test_endless_loop_at_import_times_out(workspace, lesson):
+    result = _grade_with(
+        workspace, lesson, "import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n",
+        timeout_s=1.5,
+    )  # fmt: skip
+    assert result.verdict is Verdict.TIMEOUT
+    assert "did not finish within 1.5 s" in result.error.message
+    assert result.duration_s < 10
+
+
+def test_endless_loop_in_a_function_names_the_running_check(workspace, lesson):
+    result = _grade_with(
+        workspace, lesson, BAD_TANH, "    while True:\n        pass\n", timeout_s=2.0
+    )
+    assert result.verdict is Verdict.TIMEOUT
+    assert "while running the check 'test_tanh_values'" in result.error.message
+    assert any(c.outcome == "passed" for c in result.checks)  # sigmoid checks finished
+
+
+def test_unbounded_allocation_is_a_clean_failure(workspace, lesson):
+    hog = "    hog = []\n    while True:\n        hog.append(np.ones(10_000_000))\n"
+    result = _grade_with(workspace, lesson, BAD_TANH, hog, timeout_s=20.0)
+    assert result.verdict is Verdict.FAILED
+    assert any("ran out of memory" in c.message for c in result.failing)
+
+
+@pytest.mark.parametrize(
+    ("code", "verdict", "words"),
+    [
+        ("import sys\nsys.exit(0)\n", Verdict.ERROR, "sys.exit()"),
+        ("import os\nos._exit(0)\n", Verdict.ERROR, "sys.exit()"),
+        ("raise KeyboardInterrupt\n", Verdict.ERROR, "KeyboardInterrupt"),
+    ],
+)
+def test_leaving_the_interpreter_at_import_is_an_error(workspace, lesson, code, verdict, words):
+    result = _grade_with(workspace, lesson, "import numpy as np\n", f"import numpy as np\n{code}")
+    assert result.verdict is verdict
+    assert words in result.error.message
+
+
+def test_exit_inside_a_checked_function_fails_that_check(workspace, lesson):
+    result = _grade_with(workspace, lesson, BAD_TANH, "    import os\n    os._exit(3)\n")
+    assert result.verdict is Verdict.FAILED
+    tanh_check = next(c for c in result.checks if c.id == "test_tanh_values")
+    assert "sys.exit()" in tanh_check.message
+
+
+def test_killing_its_own_process_is_a_crash_verdict(workspace, lesson):
+    code = "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    result = _grade_with(workspace, lesson, BAD_TANH, code)
+    assert result.verdict is Verdict.ERROR
+    assert result.error.kind == "crash"
+    assert "SIGKILL" in result.error.message
+
+
+def test_flooding_stdout_is_bounded_and_still_graded(workspace, lesson):
+    flood = "    print('x' * 1_000_000)\n    return np.tanh(x)\n"
+    result = _grade_with(workspace, lesson, BAD_TANH, flood)
+    assert result.verdict is Verdict.PASSED
+    assert result.output_truncated
+    assert len(result.output) <= 8_000
+
+
+def test_missing_exercise_file_is_reported(workspace, lesson):
+    workspace.path(lesson.exercise).unlink()
+    result = grade(workspace, lesson)
+    assert result.verdict is Verdict.ERROR
+    assert result.error.kind == "missing"
+    assert f"workbook reset {lesson.number}" in result.error.message
+
+
+def test_cancel_kills_the_attempt_quickly(workspace, lesson):
+    import threading
+    import time
+
+    from workbook.grading.runner import GradingCancelled
+
+    reference = workspace.solution_for(lesson)
+    write_solution(
+        workspace, lesson, reference.replace(BAD_TANH, "    while True:\n        pass\n")
+    )
+    cancel = threading.Event()
+    threading.Timer(0.8, cancel.set).start()
+    started = time.perf_counter()
+    with pytest.raises(GradingCancelled):
+        grade(workspace, lesson, cancel=cancel)
+    assert time.perf_counter() - started < 5
