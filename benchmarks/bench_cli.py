@@ -36,7 +36,9 @@ def main() -> None:
         ws.path(lesson.exercise).write_text(ws.solution_for(lesson))
         base = [sys.executable, "-m", "workbook", "--workspace", str(ws.root)]
         rows = {
-            "python -c pass (interpreter floor)": _time([sys.executable, "-c", "pass"], args.repeat),
+            "python -c pass (interpreter floor)": _time(
+                [sys.executable, "-c", "pass"], args.repeat
+            ),
             "workbook list": _time([*base, "list"], args.repeat),
             "workbook list --json": _time([*base, "list", "--json"], args.repeat),
             "workbook progress": _time([*base, "progress"], args.repeat),

@@ -344,3 +344,7 @@ def watch(ctx: click.Context, poll: bool) -> None:
 
 def main() -> None:
     cli(obj={})
+
+
+# Command groups defined in their own modules register themselves on `cli`.
+from workbook.cli import dev  # noqa: E402, F401

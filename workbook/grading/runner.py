@@ -141,10 +141,12 @@ def grade(
     detect_untouched: bool = True,
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,
+    exercise: Path | None = None,
 ) -> GradeResult:
-    """Grade the learner's file for `lesson`. Never raises for anything the learner wrote."""
+    """Grade the learner's file for `lesson` (or `exercise`, a file standing in for it).
+    Never raises for anything the learner wrote."""
     started = time.perf_counter()
-    exercise = workspace.path(lesson.exercise)
+    exercise = exercise or workspace.path(lesson.exercise)
     if not exercise.is_file():
         return GradeResult(
             lesson.id,
@@ -207,3 +209,11 @@ def grade(
         stderr_tail=stderr_tail,
         timeout_s=limit,
     )
+
+
+def grade_source(workspace: Workspace, lesson: Lesson, source: str) -> GradeResult:
+    """Grade `source` as if it were the learner's file, without touching that file."""
+    with tempfile.TemporaryDirectory(prefix="workbook-source-") as tmp:
+        path = Path(tmp) / Path(lesson.exercise).name
+        path.write_text(source, encoding="utf-8")
+        return grade(workspace, lesson, exercise=path, detect_untouched=False)

@@ -1,0 +1,4 @@
+def double(x):
+    # BEGIN SOLUTION
+    return 2 * x
+    # END SOLUTION

@@ -1,0 +1,4 @@
+def mean(values):
+    # BEGIN SOLUTION
+    return sum(values) / len(values)
+    # END SOLUTION

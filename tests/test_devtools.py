@@ -1,0 +1,104 @@
+"""`workbook dev`: the course linter, the scaffold, and another course on the same engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from workbook.cli import cli
+from workbook.devtools import lint_course, scaffold_lesson
+from workbook.errors import WorkbookError
+from workbook.workspace import Workspace
+
+EXAMPLE = Path(__file__).parent / "example_course"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Workspace:
+    shutil.copytree(EXAMPLE, tmp_path / "ex", ignore=shutil.ignore_patterns(".workbook"))
+    return Workspace(tmp_path / "ex")
+
+
+def _cli(ws: Workspace, *args: str):
+    return CliRunner().invoke(cli, ["--workspace", str(ws.root), *args], obj={})
+
+
+def test_another_course_runs_on_the_same_engine(example):
+    listed = json.loads(_cli(example, "list", "--json").output)
+    assert [row["id"] for row in listed["lessons"]] == ["01-double", "02-mean"]
+    exercise = example.path("exercises/02-mean.py")
+    exercise.write_text("def mean(values):\n    return sum(values)\n")
+    failed = json.loads(_cli(example, "check", "2", "--json").output)
+    assert failed["verdict"] == "failed"
+    assert "that is the sum" in failed["checks"][0]["message"]
+    exercise.write_text(example.solution_for(example.course.lesson(2)))
+    assert _cli(example, "check", "2").exit_code == 0
+
+
+def test_a_clean_course_passes_dev_check(example):
+    assert lint_course(example) == []
+    result = _cli(example, "dev", "check")
+    assert result.exit_code == 0, result.output
+    assert "2 lessons OK" in result.output
+
+
+def _problems(ws: Workspace, **kwargs) -> list[str]:
+    return [str(p) for p in lint_course(ws, **kwargs)]
+
+
+def test_dev_check_finds_a_stub_that_passes_and_a_reference_that_fails(example):
+    solution = example.path("course/solutions/01-double.py")
+    solution.write_text(
+        "def double(x):\n    return 2 * x\n    # BEGIN SOLUTION\n    # STUB: pass\n"
+        "    return 3 * x\n    # END SOLUTION\n"
+    )
+    example.path("exercises/01-double.py").write_text(example.stub_for(example.course.lesson(1)))
+    problems = _problems(example)
+    assert any("the pristine stub PASSES" in p for p in problems), problems
+    assert any("stub has no TODO" in p for p in problems), problems
+    solution.write_text(
+        "def double(x):\n    # BEGIN SOLUTION\n    return 3 * x\n    # END SOLUTION\n"
+    )
+    example.path("exercises/01-double.py").write_text(example.stub_for(example.course.lesson(1)))
+    problems = _problems(example)
+    assert any("reference solution does not pass" in p for p in problems), problems
+
+
+def test_dev_check_finds_static_problems(example):
+    lesson_md = example.path("course/lessons/02-mean.md")
+    text = lesson_md.read_text()
+    lesson_md.write_text(
+        text.replace('hints = ["Add them up, then divide.", ', "hints = [").replace(
+            'glossary = ["mean"]', 'glossary = ["mean", "median"]'
+        )
+    )
+    example.path("exercises/01-double.py").write_text("# edited by hand\n")
+    example.path("checks/03-stray.py").write_text("")
+    problems = _problems(example, grade=False)
+    assert any("02-mean: has 1 hints" in p for p in problems), problems
+    assert any("'median' does not exist" in p for p in problems), problems
+    assert any("exercises/01-double.py differs" in p for p in problems), problems
+    assert any("checks/03-stray.py: stray file" in p for p in problems), problems
+    result = _cli(example, "dev", "check", "--no-grade")
+    assert result.exit_code == 1
+
+
+def test_dev_new_scaffolds_a_lesson_that_passes_dev_check(example):
+    files = scaffold_lesson(example, "03-triple", "Triple a number", "basics")
+    names = {p.name for p in files}
+    assert {"03-triple.md", "03-triple.py", "course.toml"} <= names
+    fresh = Workspace(example.root)
+    assert fresh.course.lessons[-1].id == "03-triple"
+    assert lint_course(fresh) == []
+    with pytest.raises(WorkbookError, match="already exists"):
+        scaffold_lesson(fresh, "03-triple", "Again", "basics")
+    with pytest.raises(WorkbookError, match="unknown topic"):
+        scaffold_lesson(fresh, "04-quad", "Quad", "nope")
+
+
+def test_the_lstm_course_passes_its_own_static_lint(repo_workspace):
+    assert _problems(repo_workspace, grade=False) == []

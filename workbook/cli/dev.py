@@ -1,0 +1,66 @@
+"""`workbook dev ...`: commands for course authors (lint, scaffold, regenerate stubs)."""
+
+from __future__ import annotations
+
+import click
+
+from workbook.cli import EXIT_NOT_PASSED, _session, cli
+
+
+@cli.group()
+def dev() -> None:
+    """Tools for course authors."""
+
+
+@dev.command("check")
+@click.option("--no-grade", is_flag=True, help="Skip grading stubs and solutions (fast).")
+@click.option("--jobs", "-j", type=int, default=None, help="Parallel gradings (default: cores).")
+@click.pass_context
+def dev_check(ctx: click.Context, no_grade: bool, jobs: int | None) -> None:
+    """Lint the whole course; exit 1 on any problem."""
+    from workbook.devtools import lint_course
+
+    session = _session(ctx)
+    ws = session.workspace
+    total = len(ws.course.lessons)
+    done: list[str] = []
+
+    def tick(lesson) -> None:
+        done.append(lesson.id)
+        click.echo(f"  graded {len(done)}/{total}: {lesson.id}", err=True)
+
+    problems = lint_course(ws, grade=not no_grade, jobs=jobs, progress=tick)
+    for problem in problems:
+        click.echo(f"✗ {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {total} lessons.")
+        ctx.exit(EXIT_NOT_PASSED)
+    what = "static checks" if no_grade else "stubs fail, references pass, static checks"
+    click.echo(f"✓ {total} lessons OK ({what}).")
+
+
+@dev.command("new")
+@click.argument("lesson_id")
+@click.option("--title", required=True, help="The lesson's title.")
+@click.option("--topic", required=True, help="A topic id from course.toml.")
+@click.pass_context
+def dev_new(ctx: click.Context, lesson_id: str, title: str, topic: str) -> None:
+    """Scaffold lesson LESSON_ID (e.g. 23-peephole-gates) with every file it needs."""
+    from workbook.devtools import scaffold_lesson
+
+    ws = _session(ctx).workspace
+    for path in scaffold_lesson(ws, lesson_id, title, topic):
+        click.echo(f"wrote {path.relative_to(ws.root)}")
+    click.echo("Next: edit those files, then run `workbook dev check`.")
+
+
+@dev.command("stubs")
+@click.pass_context
+def dev_stubs(ctx: click.Context) -> None:
+    """Regenerate every exercise stub from its annotated solution."""
+    from workbook.devtools import write_stubs
+
+    changed = write_stubs(_session(ctx).workspace)
+    for rel in changed:
+        click.echo(f"regenerated {rel}")
+    click.echo(f"{len(changed)} stub(s) changed.")

@@ -1,0 +1,267 @@
+"""Course-author tools: lint a course folder and scaffold new lessons.
+
+`lint_course` is what `workbook dev check` runs (and CI through the tests): it holds
+a course to the promises the learner relies on — every stub fails, every reference
+passes, every lesson has text, a TODO, hints and glossary terms, and nothing is
+stray or out of date.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbook.catalog import Lesson
+from workbook.stubgen import has_regions, make_stub
+from workbook.workspace import COURSE_DIR, Workspace
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+def _static_problems(ws: Workspace) -> list[Problem]:
+    problems: list[Problem] = []
+    course = ws.course
+    glossary = ws.glossary
+    used_terms: set[str] = set()
+    for lesson in course.lessons:
+        where = lesson.id
+        if len(lesson.text.strip()) < 80:
+            problems.append(Problem(where, "lesson text is missing or too short"))
+        if len(lesson.hints) < 2:
+            problems.append(Problem(where, f"has {len(lesson.hints)} hints; at least 2 needed"))
+        if not lesson.glossary:
+            problems.append(Problem(where, "names no glossary term"))
+        for key in lesson.glossary:
+            used_terms.add(key)
+            if key not in glossary:
+                problems.append(Problem(where, f"glossary term {key!r} does not exist"))
+        missing = [
+            rel
+            for rel in (lesson.solution, lesson.check, lesson.exercise)
+            if not ws.path(rel).is_file()
+        ]
+        problems.extend(Problem(where, f"{rel} does not exist") for rel in missing)
+        if ws.path(lesson.solution).is_file():
+            solution = ws.path(lesson.solution).read_text(encoding="utf-8")
+            if not has_regions(solution):
+                problems.append(Problem(where, "the solution marks no BEGIN/END SOLUTION region"))
+            stub = make_stub(solution)
+            if "TODO" not in stub:
+                problems.append(Problem(where, "the stub has no TODO"))
+            exercise = ws.path(lesson.exercise)
+            if exercise.is_file() and exercise.read_text(encoding="utf-8") != stub:
+                problems.append(
+                    Problem(where, f"{lesson.exercise} differs from the stub generated from "
+                            f"{lesson.solution} (run `workbook dev stubs`)")
+                )  # fmt: skip
+    for key in sorted(set(glossary) - used_terms):
+        problems.append(Problem("glossary", f"term {key!r} is used by no lesson"))
+    numbers = [lesson.number for lesson in course.lessons]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(Problem("course.toml", f"lesson numbers have gaps: {numbers}"))
+    problems.extend(_stray_files(ws))
+    return problems
+
+
+def _stray_files(ws: Workspace) -> list[Problem]:
+    """Files in the course's folders that no lesson claims (helpers start with `_`)."""
+    lessons = ws.course.lessons
+    expected = {
+        "exercises": {lesson.exercise for lesson in lessons},
+        "checks": {lesson.check for lesson in lessons},
+        f"{COURSE_DIR}/solutions": {lesson.solution for lesson in lessons},
+        f"{COURSE_DIR}/lessons": {f"{COURSE_DIR}/lessons/{lesson.id}.md" for lesson in lessons},
+    }
+    problems = []
+    for folder, claimed in expected.items():
+        root = ws.path(folder)
+        if not root.is_dir():
+            continue
+        for path in sorted(root.iterdir()):
+            rel = f"{folder}/{path.name}"
+            if path.name.startswith(("_", ".")) or path.suffix not in (".py", ".md"):
+                continue
+            if rel not in claimed:
+                problems.append(Problem(rel, "stray file: no lesson in course.toml uses it"))
+    return problems
+
+
+def _graded_problems(ws: Workspace, lesson: Lesson) -> list[Problem]:
+    """Grade the pristine stub and the reference in a scratch copy of the exercise."""
+    from workbook.grading.results import Verdict
+    from workbook.grading.runner import grade_source
+
+    problems = []
+    stub = grade_source(ws, lesson, ws.stub_for(lesson))
+    if stub.verdict is Verdict.PASSED:
+        problems.append(Problem(lesson.id, "the pristine stub PASSES its checks"))
+    elif stub.verdict is not Verdict.FAILED:
+        problems.append(
+            Problem(lesson.id, f"the pristine stub gives {stub.headline!r}, not a failure")
+        )
+    reference = grade_source(ws, lesson, ws.solution_for(lesson))
+    if reference.verdict is not Verdict.PASSED:
+        detail = "; ".join(c.message for c in reference.failing) or reference.headline
+        problems.append(Problem(lesson.id, f"the reference solution does not pass: {detail}"))
+    return problems
+
+
+def lint_course(
+    ws: Workspace,
+    *,
+    grade: bool = True,
+    jobs: int | None = None,
+    progress: Callable[[Lesson], None] | None = None,
+) -> list[Problem]:
+    problems = _static_problems(ws)
+    if grade:
+        lessons = [
+            lesson for lesson in ws.course.lessons
+            if ws.path(lesson.solution).is_file() and ws.path(lesson.check).is_file()
+        ]  # fmt: skip
+
+        def run(lesson: Lesson) -> list[Problem]:
+            found = _graded_problems(ws, lesson)
+            if progress:
+                progress(lesson)
+            return found
+
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+            for found in pool.map(run, lessons):
+                problems.extend(found)
+    return problems
+
+
+def write_stubs(ws: Workspace) -> list[str]:
+    """Regenerate every exercise stub from its solution; returns the files changed."""
+    changed = []
+    for lesson in ws.course.lessons:
+        target = ws.path(lesson.exercise)
+        stub = ws.stub_for(lesson)
+        if not target.is_file() or target.read_text(encoding="utf-8") != stub:
+            target.write_text(stub, encoding="utf-8")
+            changed.append(lesson.exercise)
+    return changed
+
+
+_NEW_ID = re.compile(r"^\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+LESSON_TEMPLATE = """+++
+title = "{title}"
+topic = "{topic}"
+glossary = ["{term}"]
+hints = [
+    "A gentle nudge: what does the lesson's equation ask for?",
+    "Nearly the answer: say which NumPy call does it.",
+]
++++
+# {title}
+
+Why this matters, the equation (in Unicode: σ, ⊙, C̃_t), and the shapes involved.
+
+## Your task
+
+In `exercises/{id}.py`, write `{func}(x)`.
+"""
+
+SOLUTION_TEMPLATE = '''"""Lesson {number}: {title}."""
+
+import numpy as np
+
+
+def {func}(x):
+    """Say what it computes and why it matters."""
+    x = np.asarray(x, dtype=float)
+    # BEGIN SOLUTION
+    return x
+    # END SOLUTION
+'''
+
+CHECK_TEMPLATE = '''"""Hidden checks for lesson {number}: {title}."""
+
+import numpy as np
+
+from workbook.expect import call, expect_array, function
+
+
+def test_{func}_values(learner):
+    """{func}(x) gives the expected values"""
+    func = function(learner, "{func}")
+    x = np.array([[1.0], [2.0]])
+    expect_array(call(func, x), x, what="{func}(x)", mistakes=[(-x, "the sign is flipped")])
+'''
+
+MISTAKES_TEMPLATE = """# Typical wrong answers for lesson {number}; see tests/test_lessons.py.
+
+[[mistake]]
+name = "sign flipped"
+replace = "return x"
+with = "return -x"
+expect = "the sign is flipped"
+"""
+
+
+def scaffold_lesson(ws: Workspace, lesson_id: str, title: str, topic: str) -> list[Path]:
+    """Create every file a lesson needs and list it in course.toml; returns the files."""
+    from workbook.errors import WorkbookError
+
+    if not _NEW_ID.match(lesson_id):
+        raise WorkbookError(f"lesson ids look like '23-peephole-gates', not {lesson_id!r}")
+    course = ws.course
+    if any(lesson.id == lesson_id for lesson in course.lessons):
+        raise WorkbookError(f"lesson {lesson_id} already exists")
+    number = int(lesson_id[:2])
+    if number <= course.lessons[-1].number:
+        raise WorkbookError(
+            f"new lessons go at the end: use a number above {course.lessons[-1].number}"
+        )
+    if topic not in {t.id for t in course.topics}:
+        known = ", ".join(t.id for t in course.topics)
+        raise WorkbookError(f"unknown topic {topic!r} (one of: {known})")
+    func = lesson_id[3:].replace("-", "_")
+    term = course.lessons[-1].glossary[0] if course.lessons[-1].glossary else "lstm"
+    fields = {"id": lesson_id, "number": number, "title": title, "topic": topic,
+              "func": func, "term": term}  # fmt: skip
+    files = {
+        ws.path(f"{COURSE_DIR}/lessons/{lesson_id}.md"): LESSON_TEMPLATE,
+        ws.path(f"{COURSE_DIR}/solutions/{lesson_id}.py"): SOLUTION_TEMPLATE,
+        ws.path(f"checks/{lesson_id}.py"): CHECK_TEMPLATE,
+    }
+    mistakes_dir = ws.root / "tests" / "mistakes"
+    if mistakes_dir.is_dir():
+        files[mistakes_dir / f"{lesson_id}.toml"] = MISTAKES_TEMPLATE
+    for path in files:
+        if path.exists():
+            raise WorkbookError(f"{path} already exists; nothing was changed")
+    for path, template in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(**fields), encoding="utf-8")
+    manifest = ws.path(f"{COURSE_DIR}/course.toml")
+    manifest.write_text(
+        _append_lesson_id(manifest.read_text(encoding="utf-8"), course.lessons[-1].id, lesson_id),
+        encoding="utf-8",
+    )
+    exercise = ws.path(f"exercises/{lesson_id}.py")
+    exercise.write_text(make_stub(SOLUTION_TEMPLATE.format(**fields)), encoding="utf-8")
+    return [*files, exercise, manifest]
+
+
+def _append_lesson_id(toml: str, last: str, new: str) -> str:
+    """Add `new` after `last` in the lessons list, keeping the list's own layout."""
+    own_line = re.compile(rf'^([ \t]*)"{re.escape(last)}",?[ \t]*$', re.M)
+    if match := own_line.search(toml):
+        line = match.group(0)
+        fixed = line if line.rstrip().endswith(",") else line.rstrip() + ","
+        return toml.replace(line, f'{fixed}\n{match.group(1)}"{new}",', 1)
+    return toml.replace(f'"{last}"', f'"{last}", "{new}"', 1)
