@@ -30,7 +30,12 @@ CREATE TABLE IF NOT EXISTS hints (
     lesson TEXT PRIMARY KEY,
     revealed INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+EXPORT_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -144,3 +149,80 @@ class ProgressStore:
         for row in rows:
             row["failing"] = json.loads(row["failing"])
         return rows
+
+    # -- settings -------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with self._db:
+            if value is None:
+                self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                self._db.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # -- carrying progress to another machine ---------------------------------------
+
+    def export_data(self) -> dict:
+        hints = dict(self._db.execute("SELECT lesson, revealed FROM hints"))
+        settings = dict(self._db.execute("SELECT key, value FROM settings"))
+        return {
+            "format": EXPORT_FORMAT,
+            "attempts": self.attempts(),
+            "hints": hints,
+            "settings": settings,
+        }
+
+    def import_data(self, data: dict) -> int:
+        """Merge an export: attempts are a union (nothing here is overwritten), hint
+        counts take the larger value. Returns how many attempts were new."""
+        if data.get("format") != EXPORT_FORMAT:
+            raise ValueError(f"unsupported progress export format {data.get('format')!r}")
+        added = 0
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            for row in data.get("attempts", []):
+                exists = self._db.execute(
+                    "SELECT 1 FROM attempts WHERE at = ? AND lesson = ? AND verdict = ?",
+                    (row["at"], row["lesson"], row["verdict"]),
+                ).fetchone()
+                if exists:
+                    continue
+                self._db.execute(
+                    "INSERT INTO attempts (at, lesson, verdict, failing, duration_s, hints_shown)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        row["at"],
+                        row["lesson"],
+                        row["verdict"],
+                        json.dumps(row.get("failing", [])),
+                        float(row.get("duration_s", 0.0)),
+                        int(row.get("hints_shown", 0)),
+                    ),
+                )
+                added += 1
+            for lesson, revealed in data.get("hints", {}).items():
+                self._db.execute(
+                    "INSERT INTO hints (lesson, revealed) VALUES (?, ?)"
+                    " ON CONFLICT (lesson) DO UPDATE"
+                    " SET revealed = max(revealed, excluded.revealed)",
+                    (lesson, int(revealed)),
+                )
+            for key, value in data.get("settings", {}).items():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, value)
+                )
+        return added
+
+    def last_passed(self) -> dict[str, str]:
+        """Lesson id → time of its latest passing attempt (for review, oldest first)."""
+        rows = self._db.execute(
+            "SELECT lesson, max(at) FROM attempts WHERE verdict = 'passed' GROUP BY lesson"
+        )
+        return dict(rows.fetchall())

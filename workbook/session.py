@@ -66,14 +66,25 @@ class Session:
     def statuses(self) -> list[LessonStatus]:
         summary = self.progress.summary()
         rows = []
+        start = self._continue_number()
         current_seen = False
         for lesson in self.course.lessons:
             p = summary.get(lesson.id, LessonProgress(lesson.id))
             status = "passed" if p.passed else ("failed" if p.attempts else "not-started")
-            current = not p.passed and not current_seen
+            current = not p.passed and not current_seen and lesson.number >= start
             current_seen = current_seen or current
             rows.append(LessonStatus(lesson, status, p.attempts, p.hints_revealed, current))
         return rows
+
+    def _continue_number(self) -> int:
+        """Lessons before the 'continue at' lesson are skipped when finding the current one."""
+        chosen = self.progress.get_setting("continue_at")
+        known = {lesson.id: lesson.number for lesson in self.course.lessons}
+        return known.get(chosen, 0) if chosen else 0
+
+    def continue_at(self, lesson: Lesson | None) -> None:
+        """Make `lesson` the place to continue (None: back to the first unpassed lesson)."""
+        self.progress.set_setting("continue_at", lesson.id if lesson else None)
 
     def current_lesson(self) -> Lesson | None:
         """The first lesson not yet passed; None once the course is complete."""
@@ -161,3 +172,37 @@ class Session:
 
     def reset(self, lesson: Lesson) -> Path | None:
         return self.workspace.reset(lesson)
+
+    def reset_all(self) -> list[Path]:
+        """Restore every stub; returns the backups made (untouched files need none)."""
+        return [backup for lesson in self.course.lessons if (backup := self.reset(lesson))]
+
+    def solution_diff(self, lesson: Lesson) -> str:
+        """Unified diff from the learner's file to the reference (after a pass)."""
+        import difflib
+
+        reference = self.solution(lesson)
+        mine = self.workspace.read_exercise(lesson)
+        return "".join(
+            difflib.unified_diff(
+                mine.splitlines(keepends=True),
+                reference.splitlines(keepends=True),
+                fromfile=f"yours: {lesson.exercise}",
+                tofile="reference solution",
+            )
+        )
+
+    def review_queue(self) -> list[Lesson]:
+        """Passed lessons, the one passed longest ago first: what is most likely to rot."""
+        last = self.progress.last_passed()
+        passed = [lesson for lesson in self.course.lessons if lesson.id in last]
+        return sorted(passed, key=lambda lesson: last[lesson.id])
+
+    def recheck(self, lessons: list[Lesson]) -> list[tuple[Lesson, GradeResult]]:
+        """Grade (and record) each lesson again; returns those that no longer pass."""
+        broken = []
+        for lesson in lessons:
+            result = self.check(lesson)
+            if not result.passed:
+                broken.append((lesson, result))
+        return broken

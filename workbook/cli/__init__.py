@@ -136,10 +136,36 @@ def list_lessons(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @json_option
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write your progress to FILE (JSON), to carry it to another machine.",
+)
+@click.option(
+    "--import",
+    "import_from",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Merge progress from FILE; nothing recorded here is overwritten.",
+)
 @click.pass_context
-def progress(ctx: click.Context, as_json: bool) -> None:
+def progress(
+    ctx: click.Context, as_json: bool, export_to: Path | None, import_from: Path | None
+) -> None:
     """Show how far you are: overall, per topic, attempts and hints."""
     session = _session(ctx)
+    if export_to is not None:
+        data = session.progress.export_data()
+        export_to.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        click.echo(f"Wrote {len(data['attempts'])} attempts to {export_to}")
+        return
+    if import_from is not None:
+        try:
+            added = session.progress.import_data(json.loads(import_from.read_text("utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WorkbookError(f"{import_from} is not a workbook progress export: {exc}") from exc
+        click.echo(f"Merged {added} new attempts from {import_from}")
+        return
     payload = _status_payload(session)
     if as_json:
         _emit_json(payload)
@@ -170,7 +196,10 @@ def progress(ctx: click.Context, as_json: bool) -> None:
 
 
 def _check_one(session, lesson, as_json: bool) -> bool:
+    finishing = session.current_lesson() is not None
     result = session.check(lesson)
+    if result.passed and finishing and session.current_lesson() is None and not as_json:
+        _course_complete(session, lesson)
     hint = session.hint_after_attempt(lesson, result)
     if as_json:
         payload = result.to_json()
@@ -191,6 +220,19 @@ def _check_one(session, lesson, as_json: bool) -> bool:
             lesson.number,
         )
     return result.passed
+
+
+def _course_complete(session, last) -> None:
+    """The last lesson passed: re-check the others so nothing broke silently."""
+    click.echo("That was the last lesson! Re-checking every other lesson…")
+    others = [lesson for lesson in session.course.lessons if lesson.id != last.id]
+    broken = session.recheck(others)
+    for lesson, result in broken:
+        click.echo(f"  ✗ {lesson.number}. {lesson.title}: {result.headline}")
+    if broken:
+        click.echo(f"{len(broken)} lesson(s) broke since you passed them; fix them to finish.")
+    else:
+        click.echo("All lessons still pass. Course complete!")
 
 
 @cli.command()
@@ -276,12 +318,26 @@ def glossary(ctx: click.Context, term: str | None, show_all: bool, as_json: bool
 
 
 @cli.command()
-@click.argument("lesson")
+@click.argument("lesson", required=False)
+@click.option("--all", "reset_all", is_flag=True, help="Reset every lesson (all backed up).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def reset(ctx: click.Context, lesson: str, yes: bool) -> None:
+def reset(ctx: click.Context, lesson: str | None, reset_all: bool, yes: bool) -> None:
     """Restore LESSON's exercise to its stub; your file is kept as a backup."""
     session = _session(ctx)
+    if reset_all:
+        if not yes:
+            click.confirm(
+                "Reset EVERY exercise to its original stub? (each of your files is backed up;"
+                " your recorded progress stays)",
+                abort=True,
+            )
+        backups = session.reset_all()
+        where = session.workspace.state_dir / "backups"
+        click.echo(f"Restored all exercises; {len(backups)} backups in {where}")
+        return
+    if lesson is None:
+        raise click.UsageError("name a LESSON, or use --all")
     item = session.lesson(lesson)
     if not yes:
         click.confirm(
@@ -297,13 +353,17 @@ def reset(ctx: click.Context, lesson: str, yes: bool) -> None:
 
 @cli.command()
 @click.argument("lesson")
+@click.option("--diff", is_flag=True, help="Show how your file differs from the reference.")
 @click.pass_context
-def solution(ctx: click.Context, lesson: str) -> None:
+def solution(ctx: click.Context, lesson: str, diff: bool) -> None:
     """Show LESSON's reference solution (once you have passed it)."""
     session = _session(ctx)
     item = session.lesson(lesson)
     try:
-        text = session.solution(item)
+        if diff:
+            text = session.solution_diff(item) or "Your file matches the reference.\n"
+        else:
+            text = session.solution(item)
     except WorkbookError as exc:
         click.echo(str(exc), err=True)
         ctx.exit(EXIT_NOT_PASSED)
@@ -340,6 +400,57 @@ def watch(ctx: click.Context, poll: bool) -> None:
                 )
     except KeyboardInterrupt:
         click.echo("\nStopped watching.")
+
+
+@cli.command("continue-at")
+@click.argument("lesson", required=False)
+@click.pass_context
+def continue_at(ctx: click.Context, lesson: str | None) -> None:
+    """Continue at LESSON, skipping earlier ones (no LESSON: back to the first unpassed)."""
+    session = _session(ctx)
+    item = session.course.lesson(lesson) if lesson else None
+    session.continue_at(item)
+    current = session.current_lesson()
+    where = f"{current.number}. {current.title}" if current else "nowhere: all passed"
+    click.echo(f"Current lesson: {where}")
+
+
+@cli.command()
+@click.option("--limit", "-n", type=int, default=None, help="Review at most N lessons.")
+@click.pass_context
+def review(ctx: click.Context, limit: int | None) -> None:
+    """Re-check lessons you passed, oldest first, so nothing silently rots."""
+    session = _session(ctx)
+    queue = session.review_queue()[:limit]
+    if not queue:
+        click.echo("Nothing to review yet: pass a lesson first.")
+        return
+    failed = 0
+    for lesson in queue:
+        result = session.check(lesson)
+        mark = "✓" if result.passed else "✗"
+        failed += not result.passed
+        click.echo(f"{mark} {lesson.number:>2}. {lesson.title}: {result.headline}")
+    ctx.exit(EXIT_NOT_PASSED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Print versions, paths and health checks to paste into a bug report."""
+    from workbook.doctor import report
+    from workbook.workspace import find_workspace
+
+    root = ctx.obj.get("workspace")
+    try:
+        ws_root = root.resolve() if root else find_workspace().root
+    except WorkbookError:
+        ws_root = None
+    progress_path = ws_root / ".workbook" / "progress.db" if ws_root else None
+    rows = report(ws_root, progress_path)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        click.echo(f"{name:<{width}}  {value}")
 
 
 def main() -> None:
