@@ -205,4 +205,9 @@ def expect_number(
     for candidate, message in mistakes:
         if np.isclose(value, candidate, rtol=rtol, atol=atol):
             fail(f"{name} = {value:.6g}: {message}")
+    if np.isclose(value, expected, rtol=1e-2, atol=atol):
+        fail(
+            f"{name} = {value:.6g} is close but not exact: compute it in your file rather "
+            "than typing in a rounded number"
+        )
     fail(f"{name} = {value:.6g} is not right; recompute it step by step in your file")
