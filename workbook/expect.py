@@ -154,10 +154,9 @@ def call_elementwise(func: Callable, *args: Any, what: str, **kwargs: Any) -> An
     try:
         return func(*args, **kwargs)
     except ValueError as exc:
-        text = str(exc)
-        if "matmul" in text or "not aligned" in text:
+        if "matmul" in str(exc) or "not aligned" in str(exc):
             fail(
-                f"{what}: NumPy refused a matrix product ({text.split(' (')[0]}). ⊙ is the "
+                f"{what}: NumPy refused a matrix product of two (n, 1) columns. ⊙ is the "
                 "element-wise product, `*` in NumPy; `@` and `np.dot` are matrix products"
             )
         raise
