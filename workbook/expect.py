@@ -146,3 +146,70 @@ def expect_pair(result: Any, what: str, names: Sequence[str]) -> tuple:
             f"got {show(result)[:80]}"
         )
     return tuple(result)
+
+
+def call_elementwise(func: Callable, *args: Any, what: str, **kwargs: Any) -> Any:
+    """Call learner code that should use ⊙ (NumPy's `*`) and name a matrix product.
+
+    `np.dot` / `@` on two (n, 1) columns raises a shape error deep inside NumPy; the
+    learner needs to hear that ⊙ is element-wise, not the error text.
+    """
+    try:
+        return func(*args, **kwargs)
+    except ValueError as exc:
+        if "matmul" in str(exc) or "not aligned" in str(exc):
+            fail(
+                f"{what}: NumPy refused a matrix product of two (n, 1) columns. ⊙ is the "
+                "element-wise product, `*` in NumPy; `@` and `np.dot` are matrix products"
+            )
+        raise
+
+
+def expect_choice(answer: Any, name: str, correct: str, wrong: dict[str, str]) -> None:
+    """A multiple-choice answer: a letter; each wrong letter has its own explanation.
+
+    `wrong` maps every other option letter to why that option is wrong (never which
+    one is right), so a failed attempt still teaches something.
+    """
+    letters = sorted({correct, *wrong})
+    listed = ", ".join(f'"{letter}"' for letter in letters)
+    if answer is None:
+        fail(f"`{name}` is still a TODO: set it to one of the letters {listed}")
+    if not isinstance(answer, str) or answer.strip().upper() not in letters:
+        fail(f"`{name}` should be one of the letters {listed} (a string), not {answer!r}")
+    picked = answer.strip().upper()
+    if picked != correct:
+        fail(f"{name} = {picked!r} is not right: {wrong[picked]}")
+
+
+def expect_number(
+    answer: Any,
+    name: str,
+    expected: float,
+    *,
+    mistakes: Iterable[tuple[float, str]] = (),
+    rtol: float = 1e-6,
+    atol: float = 0.0,
+) -> None:
+    """A numeric answer computed in the learner's file, with known wrong results named."""
+    if answer is None:
+        fail(f"`{name}` is still a TODO: compute it in your file and assign the number")
+    if isinstance(answer, bool) or not isinstance(answer, int | float | np.number):
+        if isinstance(answer, np.ndarray) and answer.size == 1:
+            answer = answer.item()
+        else:
+            fail(f"`{name}` should be a single number, not {show(answer)[:60]}")
+    value = float(answer)
+    if not np.isfinite(value):
+        fail(f"`{name}` is {value}: it should be a finite number")
+    if np.isclose(value, expected, rtol=rtol, atol=atol):
+        return
+    for candidate, message in mistakes:
+        if np.isclose(value, candidate, rtol=rtol, atol=atol):
+            fail(f"{name} = {value:.6g}: {message}")
+    if np.isclose(value, expected, rtol=1e-2, atol=atol):
+        fail(
+            f"{name} = {value:.6g} is close but not exact: compute it in your file rather "
+            "than typing in a rounded number"
+        )
+    fail(f"{name} = {value:.6g} is not right; recompute it step by step in your file")

@@ -1,0 +1,157 @@
+"""Hidden checks for lesson 8: the full lstm_step against the seed's printed numbers."""
+
+from itertools import permutations
+
+import numpy as np
+
+from workbook.expect import call, expect_array, expect_pair, fail, function
+
+GATES = {"f": "forget gate", "i": "input gate", "c": "candidate", "o": "output gate"}
+# The seed printed these (8 significant digits), so they are compared at that precision.
+SEED_H = np.array([[-0.07794162], [-0.06642324]])
+SEED_C = np.array([[-0.1448926], [-0.12589963]])
+SEED_X = np.array([[0.5], [0.1], [0.9]])
+PRINTED = 1e-7
+
+
+def _sig(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _draw(rng, input_dim, hidden_dim):
+    """Weights in the seed's drawing order: W_f, W_i, W_c, W_o, then b_f … b_o."""
+    params = {f"W_{g}": rng.randn(hidden_dim, hidden_dim + input_dim) for g in "fico"}
+    params.update({f"b_{g}": rng.randn(hidden_dim, 1) for g in "fico"})
+    return params
+
+
+def _seed_params():
+    """The seed's parameters: np.random.seed(42), then randn in the seed's order."""
+    return _draw(np.random.RandomState(42), 3, 2)
+
+
+def _step(x, h, c, p, *, source=None, order="hx", squash=True):
+    """Private reference; the keywords build the usual wrong variants.
+
+    source maps a gate letter to the (W, b) letters it reads, e.g. {"f": ("i", "f")}
+    for a forget gate computed with W_i and b_f.
+    """
+    source = source or {}
+    z = np.vstack((h, x)) if order == "hx" else np.vstack((x, h))
+
+    def pre(g):
+        w, b = source.get(g, (g, g))
+        return p[f"W_{w}"] @ z + p[f"b_{b}"]
+
+    f, i, o = _sig(pre("f")), _sig(pre("i")), _sig(pre("o"))
+    c_new = f * c + i * np.tanh(pre("c"))
+    return o * (np.tanh(c_new) if squash else c_new), c_new
+
+
+def _mixups():
+    """(source, message) for each gate reading another gate's weights and/or bias."""
+    out = []
+    for g, other in permutations("fico", 2):
+        own = f"each gate has its own weights: the {GATES[g]} uses W_{g} and b_{g}"
+        out.append(({g: (other, g)}, f"the {GATES[g]} seems to use W_{other}; {own}"))
+        out.append(
+            ({g: (other, other)}, f"the {GATES[g]} seems to use W_{other} and b_{other}; {own}")
+        )
+        if g < other:
+            out.append(
+                (
+                    {g: (other, other), other: (g, g)},
+                    f"the {GATES[g]} and the {GATES[other]} seem to have swapped their "
+                    f"weights; {own}",
+                )
+            )
+    return out
+
+
+def _variants(x, h, c, p):
+    """The usual wrong (h_t, C_t) pairs, each with what went wrong."""
+    zeros_h, zeros_c = np.zeros_like(h), np.zeros_like(c)
+    found = [(_step(x, h, c, p, source=s), m) for s, m in _mixups()]
+    found += [
+        (
+            _step(x, h, c, p, order="xh"),
+            "looks like [x_t, h_{t-1}]: the seed concatenates h first, np.vstack((h_prev, x_t))",
+        ),
+        (_step(x, h, c, p, squash=False), "h_t uses C_t; it should use tanh(C_t)"),
+        (
+            _step(x, h, zeros_c, p),
+            "C_t does not build on the given C_prev (it looks like the memory starts from "
+            "zeros): the update is f_t ⊙ C_{t-1} + i_t ⊙ C̃_t with the C_prev passed in",
+        ),
+        (
+            _step(x, zeros_h, c, p),
+            "the gates ignore the given h_prev (it looks like zeros): they read "
+            "[h_{t-1}, x_t] with the h_prev passed in",
+        ),
+        (
+            _step(x, c, c, p),
+            "the gates read C_{t-1} where h_{t-1} belongs: concatenate h_prev with x_t",
+        ),
+    ]
+    return found
+
+
+def _close(a, b, rtol, atol):
+    if not isinstance(a, np.ndarray) or a.shape != b.shape:
+        return False
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _expect_step(learner, x, h, c, p, *, what, expected=None, rtol=1e-5, atol=1e-8):
+    """Run the learner's lstm_step and diagnose the whole (h_t, C_t) pair."""
+    lstm_step = function(learner, "lstm_step")
+    params = {key: value.copy() for key, value in p.items()}
+    result = call(lstm_step, x.copy(), h.copy(), c.copy(), params)
+    got_h, got_c = expect_pair(result, "lstm_step", ("h_t", "C_t"))
+    want_h, want_c = expected if expected is not None else _step(x, h, c, p)
+    ok = _close(got_h, want_h, rtol, atol) and _close(got_c, want_c, rtol, atol)
+    if not ok and _close(got_h, want_c, rtol, atol) and _close(got_c, want_h, rtol, atol):
+        fail(f"{what}: lstm_step returned (C_t, h_t); the seed returns (h_t, C_t), h first")
+    if not ok:
+        for (var_h, var_c), message in _variants(x, h, c, p):
+            if _close(got_h, var_h, rtol, atol) and _close(got_c, var_c, rtol, atol):
+                fail(f"{what}: {message}", expected=want_h, got=got_h)
+    expect_array(got_h, want_h, what=f"h_t ({what})", rtol=rtol, atol=atol)
+    expect_array(got_c, want_c, what=f"C_t ({what})", rtol=rtol, atol=atol)
+    return got_h, got_c
+
+
+def test_seed_numbers(learner):
+    """reproduces the seed's printed h_next and C_next (seed 42, zero states)"""
+    zeros = np.zeros((2, 1))
+    _expect_step(
+        learner,
+        SEED_X,
+        zeros,
+        zeros,
+        _seed_params(),
+        what="the seed's example",
+        expected=(SEED_H, SEED_C),
+        rtol=0.0,
+        atol=PRINTED,
+    )
+
+
+def test_nonzero_states_batch(learner):
+    """a second set-up: non-zero h_prev and C_prev, a batch of 5 columns"""
+    rng = np.random.RandomState(2024)
+    p = _draw(rng, 4, 3)
+    x = rng.uniform(-1.0, 1.0, (4, 5))
+    h = rng.uniform(-0.9, 0.9, (3, 5))
+    c = rng.normal(0.0, 1.5, (3, 5))
+    _expect_step(learner, x, h, c, p, what="non-zero states, batch of 5")
+
+
+def test_three_steps(learner):
+    """carries (h_t, C_t) through three time steps of a sequence"""
+    rng = np.random.RandomState(8)
+    p = _draw(rng, 2, 3)
+    h, c = np.zeros((3, 1)), np.zeros((3, 1))
+    for t, x in enumerate(rng.uniform(-1.0, 1.0, (3, 2, 1)), start=1):
+        want = _step(x, h, c, p)
+        h, c = _expect_step(learner, x, h, c, p, what=f"time step {t} of 3", expected=want)
