@@ -14,7 +14,7 @@ import numpy as np
 #   C. To control how much information flows into and out of the cell state, so
 #      the cell can keep what matters and forget the rest.
 #   D. To normalize the inputs x_t before the cell sees them.
-ANSWER_1 = None
+ANSWER_1 = None  # TODO: your answer
 
 # Question 2. How does the forget gate help fix the vanishing gradient problem?
 #   A. It makes the gradient larger than 1 at every step, so it cannot vanish.
@@ -23,7 +23,7 @@ ANSWER_1 = None
 #      time steps without being multiplied by small numbers again and again.
 #   C. It resets the cell state to zero at every step, so gradients start fresh.
 #   D. It squashes the cell state with tanh at every step, keeping it bounded.
-ANSWER_2 = None
+ANSWER_2 = None  # TODO: your answer
 
 # Questions 3 and 4. Along the cell state, each time step multiplies the old
 # memory, and the gradient flowing back to it, by the forget gate f_t. Suppose f_t
@@ -32,8 +32,8 @@ ANSWER_2 = None
 #   4. when f_t = 0.5?
 # Compute both here; don't type in rounded numbers.
 STEPS = 50
-ANSWER_3 = None
-ANSWER_4 = None
+ANSWER_3 = None  # TODO: your answer
+ANSWER_4 = None  # TODO: your answer
 
 # Question 5. What happens if the forget gate is always close to 1?
 #   A. The cell forgets almost everything at every step.
@@ -42,7 +42,7 @@ ANSWER_4 = None
 #   D. The cell keeps nearly all of its old content: memories and gradients last
 #      for many steps, but stale information is hard to clear and C_t can keep
 #      growing as new content is added.
-ANSWER_5 = None
+ANSWER_5 = None  # TODO: your answer
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ option is wrong. Run `workbook check 23` to grade.
 #   C. A GRU has fewer gates (reset and update) and no separate cell state, making
 #      it slightly simpler and sometimes faster to train.
 #   D. A GRU uses no activation functions.
-ANSWER_1 = None
+ANSWER_1 = None  # TODO: your answer
 
 # Question 2. When might you choose a simple RNN over an LSTM?
 #   A. For very long sequences where the output depends on inputs from hundreds
@@ -21,14 +21,14 @@ ANSWER_1 = None
 #   C. Never: a simple RNN is always worse than an LSTM.
 #   D. For short sequences with minimal long-range dependencies, where a simple
 #      RNN works and is faster.
-ANSWER_2 = None
+ANSWER_2 = None  # TODO: your answer
 
 # Question 3. What are some ways to regularize an LSTM to prevent overfitting?
 #   A. Dropout between layers, recurrent dropout, or L2 regularization on weights.
 #   B. Add more LSTM units and train for more epochs.
 #   C. Set the forget-gate bias to a large negative number.
 #   D. Use a larger learning rate.
-ANSWER_3 = None
+ANSWER_3 = None  # TODO: your answer
 
 # Question 4. When should we prefer a GRU over an LSTM?
 #   A. When we need the most capacity and have plenty of data and compute.
@@ -36,7 +36,7 @@ ANSWER_3 = None
 #      of four), faster training, often about as accurate, e.g. on smaller data sets.
 #   C. When we need a separate long-term cell state.
 #   D. When sequences are so short that no gating is needed at all.
-ANSWER_4 = None
+ANSWER_4 = None  # TODO: your answer
 
 # Question 5. The seed's TODO 1 changes its Keras model to LSTM(10) on sequences with
 # one feature per time step. How many trainable parameters does that LSTM layer
@@ -44,7 +44,7 @@ ANSWER_4 = None
 # sizes below, using the shapes of lesson 8.
 UNITS = 10  # hidden size
 FEATURES = 1  # input size
-ANSWER_5 = None
+ANSWER_5 = None  # TODO: your answer
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 # C. Each gate is a learned "how much" dial (σ, in (0, 1)): f_t on what stays in
 # the cell state, i_t on what enters it, o_t on what leaves it as h_t.
 ANSWER_1 = "C"
-# STUB: ANSWER_1 = None
+# STUB: ANSWER_1 = None  # TODO: your answer
 # END SOLUTION
 
 # Question 2. How does the forget gate help fix the vanishing gradient problem?
@@ -32,7 +32,7 @@ ANSWER_1 = "C"
 # B. Along the cell state, C_t = f_t ⊙ C_{t-1} + …, so ∂C_t/∂C_{t-1} = f_t: the
 # factor per step is whatever the gate learns, and it can learn "almost 1".
 ANSWER_2 = "B"
-# STUB: ANSWER_2 = None
+# STUB: ANSWER_2 = None  # TODO: your answer
 # END SOLUTION
 
 # Questions 3 and 4. Along the cell state, each time step multiplies the old
@@ -45,11 +45,11 @@ STEPS = 50
 # BEGIN SOLUTION
 # The factor compounds, one multiplication per step: f ** 50.
 ANSWER_3 = 0.99**STEPS  # ≈ 0.605: most of the memory and gradient survive
-# STUB: ANSWER_3 = None
+# STUB: ANSWER_3 = None  # TODO: your answer
 # END SOLUTION
 # BEGIN SOLUTION
 ANSWER_4 = 0.5**STEPS  # ≈ 8.9e-16: nothing usable is left; the gradient vanished
-# STUB: ANSWER_4 = None
+# STUB: ANSWER_4 = None  # TODO: your answer
 # END SOLUTION
 
 # Question 5. What happens if the forget gate is always close to 1?
@@ -63,7 +63,7 @@ ANSWER_4 = 0.5**STEPS  # ≈ 8.9e-16: nothing usable is left; the gradient vanis
 # D. With f_t ≈ 1, C_t ≈ C_{t-1} + i_t ⊙ C̃_t: a running sum. Good for long memory,
 # bad at letting go; that is why the gate is learned rather than fixed.
 ANSWER_5 = "D"
-# STUB: ANSWER_5 = None
+# STUB: ANSWER_5 = None  # TODO: your answer
 # END SOLUTION
 
 

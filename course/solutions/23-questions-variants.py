@@ -16,7 +16,7 @@ option is wrong. Run `workbook check 23` to grade.
 # C. The GRU merges the cell and hidden state and gets by with two gates; the LSTM
 # has three gates (forget, input, output) plus the candidate.
 ANSWER_1 = "C"
-# STUB: ANSWER_1 = None
+# STUB: ANSWER_1 = None  # TODO: your answer
 # END SOLUTION
 
 # Question 2. When might you choose a simple RNN over an LSTM?
@@ -30,7 +30,7 @@ ANSWER_1 = "C"
 # D. One weight block instead of four: cheaper, and good enough when nothing far
 # back matters.
 ANSWER_2 = "D"
-# STUB: ANSWER_2 = None
+# STUB: ANSWER_2 = None  # TODO: your answer
 # END SOLUTION
 
 # Question 3. What are some ways to regularize an LSTM to prevent overfitting?
@@ -43,7 +43,7 @@ ANSWER_2 = "D"
 # recurrent_dropout=…)`) and weight penalties (`kernel_regularizer=…`) keep the
 # network from memorizing the training data.
 ANSWER_3 = "A"
-# STUB: ANSWER_3 = None
+# STUB: ANSWER_3 = None  # TODO: your answer
 # END SOLUTION
 
 # Question 4. When should we prefer a GRU over an LSTM?
@@ -56,7 +56,7 @@ ANSWER_3 = "A"
 # B. Same job, one block fewer; try both when it matters, since neither wins
 # everywhere.
 ANSWER_4 = "B"
-# STUB: ANSWER_4 = None
+# STUB: ANSWER_4 = None  # TODO: your answer
 # END SOLUTION
 
 # Question 5. The seed's TODO 1 changes its Keras model to LSTM(10) on sequences with
@@ -71,7 +71,7 @@ FEATURES = 1  # input size
 # numbers as kernel (input, 4·hidden), recurrent_kernel (hidden, 4·hidden) and bias.
 # Check: the seed's LSTM(5) gives 4 · (5 · 6 + 5) = 140, as its model summary says.
 ANSWER_5 = 4 * (UNITS * (UNITS + FEATURES) + UNITS)
-# STUB: ANSWER_5 = None
+# STUB: ANSWER_5 = None  # TODO: your answer
 # END SOLUTION
 
 
