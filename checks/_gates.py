@@ -170,36 +170,60 @@ def cases(seed: int) -> dict[str, Case]:
     }
 
 
+def _low(gate: Gate) -> float:
+    return -1.0 if gate.activation == "tanh" else 0.0
+
+
+def _call_checked(learner: object, gate: Gate, case: Case, what: str) -> np.ndarray:
+    """The learner's result for `case`, failing on a wrong type or shape."""
+    func = function(learner, gate.func)
+    got = call(func, case.W.copy(), case.b.copy(), case.h.copy(), case.x.copy())
+    _diagnose_shape(gate, case, got, what)
+    if not isinstance(got, np.ndarray) or got.shape != expected(gate, case).shape:
+        expect_array(got, expected(gate, case), what=what)  # explains type and shape
+    return got.astype(float)
+
+
+def _explain(gate: Gate, case: Case, got: np.ndarray, should: str) -> None:
+    """Fail with `should` plus the diagnosis of a known mistake, if `got` matches one."""
+    for value, message in wrong_answers(gate, case):
+        if np.allclose(got, value, rtol=RTOL, atol=ATOL):
+            fail(f"{should}: {message}", expected=expected(gate, case), got=got)
+
+
 def check_saturation(learner: object, gate: Gate, c: Case, *, meaning: str) -> None:
     """A bias of ±8 (with h_{t-1} = x_t = 0) must give values near the ends of the range.
 
     Ties the gate to its meaning: σ near 1 opens a gate fully and near 0 shuts it;
     tanh near ±1 proposes a strong positive or negative value.
     """
-    func = function(learner, gate.func)
-    low = -1.0 if gate.activation == "tanh" else 0.0
-    for bias, top in ((8.0, 1.0), (-8.0, low)):
+    for bias, top in ((8.0, 1.0), (-8.0, _low(gate))):
         case = Case(c.W, np.full_like(c.b, bias), np.zeros_like(c.h), np.zeros_like(c.x))
-        got = call(func, case.W.copy(), case.b.copy(), case.h.copy(), case.x.copy())
         what = f"{gate.out} with {gate.bias} = {bias:+g} (h_{{t-1}} = x_t = 0)"
-        _diagnose_shape(gate, case, got, what)
-        if not isinstance(got, np.ndarray) or got.shape != case.b.shape:
-            expect_array(got, expected(gate, case), what=what)  # explains type and shape
-        got = got.astype(float)
+        got = _call_checked(learner, gate, case, what)
         if np.allclose(got, top, atol=1e-3):
             continue
         should = (
             f"with {gate.bias} = {bias:+g} (and h_{{t-1}} = x_t = 0), {gate.out} should be "
             f"close to {top:g} ({meaning})"
         )
-        for value, message in wrong_answers(gate, case):
-            if np.allclose(got, value, rtol=RTOL, atol=ATOL):
-                fail(f"{should}: {message}", expected=expected(gate, case), got=got)
-        if np.any(got < low - 1e-9) or np.any(got > 1.0 + 1e-9):
-            fail(
-                f"{should}, and never outside {low:g}…1, but it ranges from "
-                f"{got.min():.4g} to {got.max():.4g}: is {gate.sym} applied last?",
-                expected=expected(gate, case),
-                got=got,
-            )
+        _explain(gate, case, got, should)
         fail(should, expected=expected(gate, case), got=got)
+
+
+def check_range(learner: object, gate: Gate, c: Case, *, meaning: str) -> None:
+    """On large inputs every value stays inside the activation's range, ends excluded.
+
+    Only the range is judged here; the value checks say what else is wrong.
+    """
+    case = Case(2.0 * c.W, 2.0 * c.b, c.h, c.x, "(large inputs)")
+    got = _call_checked(learner, gate, case, f"{gate.out} {case.note}")
+    low = _low(gate)
+    if np.all((got > low) & (got < 1.0)):
+        return
+    should = (
+        f"on large inputs {gate.out} should stay strictly between {low:g} and 1 "
+        f"({meaning}), but it ranges from {got.min():.4g} to {got.max():.4g}"
+    )
+    _explain(gate, case, got, should)
+    fail(f"{should}: is {gate.sym} applied last?", expected=expected(gate, case), got=got)
