@@ -13,11 +13,13 @@ names the term that is wrong.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from workbook.expect import ATOL, RTOL, call, expect_array, fail, function
+from workbook.grading.learner_trace import describe
 
 HIDDEN = 2
 INPUT = 3
@@ -75,20 +77,16 @@ def expected(gate: Gate, c: Case) -> np.ndarray:
 
 
 def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
-    """Results of typical mistakes, most specific first.
+    """Results of typical mistakes, each with its diagnosis.
 
-    When two mistakes give the same values for a case (an ablation zeroes the term
-    that tells them apart), the first one's message is shown, so the earlier messages
-    are worded to stay true for the later ones.
+    An ablation case zeroes terms, so two mistakes can give the same values there
+    (tanh(W·z) + b and W·z + b when only b is non-zero); their messages are then
+    joined with "or", so that no diagnosis claims more than the values show.
     """
     act, other = ACTIVATIONS[gate.activation], ACTIVATIONS[gate.other]
     product = c.W @ _concat(c.h, c.x)
     pre = product + c.b
-    if gate.activation == "sigmoid":
-        flipped = "a sign is flipped: this is σ(−(…)), which equals 1 − σ(…)"
-    else:
-        flipped = "a sign is flipped: this is tanh(−(…)) = −tanh(…)"
-    return [
+    answers = [
         (
             act(c.W @ _concat(c.x, c.h) + c.b),
             "looks like [x_t, h_{t-1}]: the seed concatenates h first",
@@ -105,10 +103,22 @@ def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
             f"the bias {gate.bias} is added after {gate.sym}; it belongs inside: "
             f"{gate.sym}({gate.inside})",
         ),
-        (act(-pre), flipped),
-        (1.0 - act(pre), f"this is 1 − {gate.sym}(…); {gate.out} is {gate.sym}(…) itself"),
-        (act(product - c.b), f"the bias {gate.bias} is subtracted; add it"),
     ]
+    if gate.activation == "sigmoid":  # 1 − σ(a) is σ(−a): one mistake, one message
+        answers.append((act(-pre), "a sign is flipped: this is σ(−(…)), which equals 1 − σ(…)"))
+    else:
+        answers.append((act(-pre), "a sign is flipped: this is tanh(−(…)) = −tanh(…)"))
+        answers.append((1.0 - act(pre), f"this is 1 − tanh(…); {gate.out} is tanh(…) itself"))
+    answers.append((act(product - c.b), f"the bias {gate.bias} is subtracted; add it"))
+    merged: list[tuple[np.ndarray, str]] = []
+    for value, message in answers:
+        for i, (seen, text) in enumerate(merged):
+            if np.allclose(value, seen, rtol=RTOL, atol=ATOL):
+                merged[i] = (seen, f"{text}; or {message}")
+                break
+        else:
+            merged.append((value, message))
+    return merged
 
 
 def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
@@ -138,10 +148,31 @@ def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
         )
 
 
+def _call(learner: object, gate: Gate, c: Case) -> object:
+    """Call the learner's gate on copies of `c`, explaining NumPy's shape errors.
+
+    A transposed weight matrix or a product of the wrong arrays can only fail with a
+    ValueError inside the learner's code; the shapes of the pieces say what fits.
+    """
+    func = function(learner, gate.func)
+    try:
+        return call(func, c.W.copy(), c.b.copy(), c.h.copy(), c.x.copy())
+    except ValueError as exc:
+        path = getattr(learner, "__file__", "") or ""
+        trace = describe(exc, path, os.path.relpath(path) if path else "your file")
+        where = f" at {trace.location} (`{trace.code}`)" if trace.location else ""
+        z = _concat(c.h, c.x)
+        fail(
+            f"your code raised ValueError{where}: {exc}. The shapes: {gate.weight} is "
+            f"{c.W.shape} and [h_{{t-1}}; x_t] is {z.shape}, so the matrix product "
+            f"np.dot({gate.weight}, z) (or {gate.weight} @ z) is {(c.W @ z).shape}, like "
+            f"{gate.bias} {c.b.shape}; {gate.weight}.T or an element-wise `*` do not fit"
+        )
+
+
 def check(learner: object, gate: Gate, c: Case, what: str) -> None:
     """Call the learner's gate on a copy of `c` and compare, naming known mistakes."""
-    func = function(learner, gate.func)
-    got = call(func, c.W.copy(), c.b.copy(), c.h.copy(), c.x.copy())
+    got = _call(learner, gate, c)
     what = f"{what} {c.note}".strip()
     _diagnose_shape(gate, c, got, what)
     expect_array(got, expected(gate, c), what=what, mistakes=wrong_answers(gate, c))
@@ -176,8 +207,7 @@ def _low(gate: Gate) -> float:
 
 def _call_checked(learner: object, gate: Gate, case: Case, what: str) -> np.ndarray:
     """The learner's result for `case`, failing on a wrong type or shape."""
-    func = function(learner, gate.func)
-    got = call(func, case.W.copy(), case.b.copy(), case.h.copy(), case.x.copy())
+    got = _call(learner, gate, case)
     _diagnose_shape(gate, case, got, what)
     if not isinstance(got, np.ndarray) or got.shape != expected(gate, case).shape:
         expect_array(got, expected(gate, case), what=what)  # explains type and shape
