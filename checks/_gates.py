@@ -26,7 +26,7 @@ INPUT = 3
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # The tanh form is exact and never overflows: no warnings, whatever z is.
+    # The same function as 1 / (1 + e^(−z)), but it never overflows: no warnings.
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
@@ -130,6 +130,13 @@ def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
         f"{gate.weight} {c.W.shape} times the column [h_{{t-1}}; x_t] "
         f"{_concat(c.h, c.x).shape} gives {want.shape}"
     )
+    if got.ndim == 1 and got.size == want.size and want.shape[1] > 1:
+        fail(
+            f"{what} has shape {got.shape} but expected {want.shape}: it was flattened; "
+            "keep one column per sample (no ravel, flatten or 1-D arrays)",
+            expected=want,
+            got=got,
+        )
     if got.shape == c.W.shape:
         fail(
             f"{what} has shape {got.shape}, the shape of {gate.weight}: looks like an "
@@ -209,7 +216,11 @@ def _call_checked(learner: object, gate: Gate, case: Case, what: str) -> np.ndar
     """The learner's result for `case`, failing on a wrong type or shape."""
     got = _call(learner, gate, case)
     _diagnose_shape(gate, case, got, what)
-    if not isinstance(got, np.ndarray) or got.shape != expected(gate, case).shape:
+    if (
+        not isinstance(got, np.ndarray)
+        or got.shape != expected(gate, case).shape
+        or not np.issubdtype(got.dtype, np.number)
+    ):
         expect_array(got, expected(gate, case), what=what)  # explains type and shape
     return got.astype(float)
 
