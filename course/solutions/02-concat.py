@@ -1,0 +1,27 @@
+"""Lesson 2: the concatenation [h_{t-1}, x_t] that every gate reads.
+
+Run `workbook check 2` (or save this file while the workbook is open) to grade it.
+"""
+
+import numpy as np
+
+
+def concat(h_prev, x_t):
+    """Stack the previous hidden state on top of the input: [h_{t-1}; x_t].
+
+    h_prev has shape (hidden, B) and x_t has shape (input, B), with B = 1 for a single
+    column vector; the result has shape (hidden + input, B), h first, so that the first
+    `hidden` columns of a gate's weight matrix multiply h_{t-1}.
+    """
+    # BEGIN SOLUTION
+    # Vertical stacking (axis 0), exactly as the seed: np.vstack((h_prev, x_t)).
+    # np.hstack or axis=1 would put the columns side by side instead; np.append or
+    # ravel() would flatten them to 1-D and lose the column shape.
+    return np.vstack((h_prev, x_t))
+    # END SOLUTION
+
+
+if __name__ == "__main__":
+    h_prev = np.array([[0.2], [0.4]])
+    x_t = np.array([[0.6], [0.1]])
+    print(concat(h_prev, x_t))  # the seed's example: [0.2, 0.4, 0.6, 0.1] as a column
