@@ -124,3 +124,15 @@ def expect_gradient(
         expected=numeric,
         got=got,
     )
+
+
+def numerical_jacobian(func: Callable[[np.ndarray], np.ndarray], at: np.ndarray, eps=1e-6):
+    """∂func(at)/∂at by central differences, as a (func size, at size) matrix."""
+    at = np.array(at, dtype=float)
+    columns = []
+    for index in np.ndindex(at.shape):
+        up, down = at.copy(), at.copy()
+        up[index] += eps
+        down[index] -= eps
+        columns.append((np.ravel(func(up)) - np.ravel(func(down))) / (2 * eps))
+    return np.stack(columns, axis=1)
