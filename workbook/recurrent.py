@@ -136,3 +136,44 @@ def numerical_jacobian(func: Callable[[np.ndarray], np.ndarray], at: np.ndarray,
         down[index] -= eps
         columns.append((np.ravel(func(up)) - np.ravel(func(down))) / (2 * eps))
     return np.stack(columns, axis=1)
+
+
+def lstm_step_backward(
+    dh: np.ndarray,
+    dC: np.ndarray,
+    x: np.ndarray,
+    h: np.ndarray,
+    C: np.ndarray,
+    p: dict[str, np.ndarray],
+    *,
+    h_to_C: bool = True,
+    cell_tanh_prime: str = "tanh",
+    gate_sigmoid_prime: bool = True,
+    candidate_tanh_prime: bool = True,
+    forget_on_C: bool = True,
+) -> dict[str, np.ndarray]:
+    """Gradients of one LSTM step (inputs x, h, C) given ∂L/∂h_t and ∂L/∂C_t.
+
+    The keyword switches reproduce typical wrong answers, so that a check can recognise
+    one and name it: `h_to_C=False` drops the path from h_t into C_t, `cell_tanh_prime`
+    "none" or "C" (1 − C_t² instead of 1 − tanh²(C_t)) breaks that path's derivative,
+    and the others drop σ', the candidate's tanh' or the factor f_t on dC_prev.
+    """
+    _, C_new, g = lstm_step(x, h, C, p)
+    tanh_C = np.tanh(C_new)
+    prime = {"tanh": 1 - tanh_C**2, "none": 1.0, "C": 1 - C_new**2}[cell_tanh_prime]
+    dC_total = dC + (dh * g["o"] * prime if h_to_C else 0.0)
+    d_gate = {"o": dh * tanh_C, "f": dC_total * C, "i": dC_total * g["c"], "c": dC_total * g["i"]}
+    d_pre = {
+        k: d_gate[k] * (g[k] * (1 - g[k]) if gate_sigmoid_prime else 1.0) for k in ("f", "i", "o")
+    }
+    d_pre["c"] = d_gate["c"] * ((1 - g["c"] ** 2) if candidate_tanh_prime else 1.0)
+    grads = {"dC_prev": dC_total * g["f"] if forget_on_C else dC_total}
+    d_z = np.zeros_like(g["z"])
+    for k in LSTM_GATES:
+        grads[f"dW_{k}"] = d_pre[k] @ g["z"].T
+        grads[f"db_{k}"] = d_pre[k].sum(axis=1, keepdims=True)
+        d_z += p[f"W_{k}"].T @ d_pre[k]
+    hidden = h.shape[0]
+    grads["dh_prev"], grads["dx"] = d_z[:hidden], d_z[hidden:]
+    return grads
