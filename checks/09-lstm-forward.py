@@ -1,0 +1,120 @@
+"""Hidden checks for lesson 9: lstm_forward unrolls lstm_step over T time steps."""
+
+import numpy as np
+
+from workbook.expect import call, expect_array, expect_pair, fail, function
+from workbook.recurrent import lstm_forward, lstm_step, random_params
+
+HIDDEN, INPUTS, T, B = 3, 2, 5, 2
+
+FROM_ZEROS = "looks like you start from zeros; start from h0 and C0"
+C_NOT_CARRIED = (
+    "the cell state is not carried: every step reuses C0 instead of the C_t of the step before"
+)
+H_NOT_CARRIED = (
+    "the hidden state is not carried: every step reuses h0 instead of the h_t of the step before"
+)
+
+
+def _case(batch: int = B, steps: int = T, seed: int = 9):
+    rng = np.random.default_rng(seed)
+    params = random_params(rng, HIDDEN, INPUTS, scale=0.8)
+    X = rng.standard_normal((steps, INPUTS, batch))
+    h0 = 0.5 * rng.standard_normal((HIDDEN, batch))
+    C0 = rng.standard_normal((HIDDEN, batch))
+    return X, h0, C0, params
+
+
+def _unroll_wrong(X, h0, C0, p, *, carry_h=True, carry_C=True):
+    """The loop with one of the states not carried (reset to h0 / C0 every step)."""
+    h, C, H = h0, C0, []
+    for x in X:
+        h_new, C_new, _ = lstm_step(x, h if carry_h else h0, C if carry_C else C0, p)
+        h, C = h_new, C_new
+        H.append(h)
+    return np.stack(H), C
+
+
+def _run(learner, case):
+    X, h0, C0, params = case
+    forward = function(learner, "lstm_forward")
+    result = call(forward, X.copy(), h0.copy(), C0.copy(), {k: v.copy() for k, v in params.items()})
+    return expect_pair(result, "lstm_forward", ("H", "C_T"))
+
+
+def _expect_H(got, case, what: str = "H (all hidden states)"):
+    X, h0, C0, p = case
+    H, _ = lstm_forward(X, h0, C0, p)
+    got_shape = np.shape(got)
+    if got_shape == H.shape[1:]:
+        fail(
+            f"H has shape {got_shape}, the shape of one hidden state: H should stack all "
+            f"T = {len(X)} hidden states h_1 … h_T into shape {H.shape}, not only the last",
+            expected=H,
+            got=np.asarray(got),
+        )
+    if got_shape == (H.shape[0] + 1, *H.shape[1:]):
+        fail(
+            f"H has shape {got_shape}: T + 1 states, so it seems to include h0; H should "
+            f"hold only the T states produced by the steps, shape {H.shape}",
+            expected=H,
+            got=np.asarray(got),
+        )
+    zeros = np.zeros_like(h0)
+    expect_array(
+        got,
+        H,
+        what=what,
+        mistakes=[
+            (lstm_forward(X, zeros, zeros, p)[0], FROM_ZEROS),
+            (lstm_forward(X, h0, zeros, p)[0], "looks like C starts from zeros; start from C0"),
+            (lstm_forward(X, zeros, C0, p)[0], "looks like h starts from zeros; start from h0"),
+            (_unroll_wrong(X, h0, C0, p, carry_C=False)[0], C_NOT_CARRIED),
+            (_unroll_wrong(X, h0, C0, p, carry_h=False)[0], H_NOT_CARRIED),
+            (np.concatenate([h0[None], H[:-1]]),
+             "off by one: H[0] holds h0; H[t] should be the state produced at step t (H[0] = h_1)"),
+            (lstm_forward(np.roll(X, 1, axis=0), h0, C0, p)[0],
+             "step t reads X[t-1]: the input of step t is X[t]"),
+        ],
+    )  # fmt: skip
+
+
+def test_returns_all_hidden_states(learner):
+    """lstm_forward returns (H, C_T) with H of shape (T, hidden, B)"""
+    case = _case()
+    H, _ = _run(learner, case)
+    _expect_H(H, case)
+
+
+def test_last_cell_state(learner):
+    """C_T is the cell state after the last step, carried from C0"""
+    case = _case()
+    X, h0, C0, p = case
+    _, C_T = _run(learner, case)
+    zeros = np.zeros_like(h0)
+    expect_array(
+        C_T,
+        lstm_forward(X, h0, C0, p)[1],
+        what="C_T",
+        mistakes=[
+            (C0, "C_T equals C0: return the cell state of the last step"),
+            (lstm_forward(X, zeros, zeros, p)[1], FROM_ZEROS),
+            (_unroll_wrong(X, h0, C0, p, carry_C=False)[1], C_NOT_CARRIED),
+            (lstm_forward(X[:-1], h0, C0, p)[1], "this is the cell state one step before the end"),
+        ],
+    )  # fmt: skip
+
+
+def test_single_column_and_single_step(learner):
+    """works for one sequence (B = 1) and for a sequence of length 1"""
+    for batch, steps in ((1, 6), (3, 1)):
+        case = _case(batch, steps, seed=10 + steps)
+        H, _ = _run(learner, case)
+        _expect_H(H, case, what=f"H for T = {steps}, B = {batch}")
+
+
+def test_batch_columns_are_independent(learner):
+    """each batch column is its own sequence: column k of H only depends on column k of X"""
+    case = _case(batch=3, seed=12)
+    H, _ = _run(learner, case)
+    _expect_H(H, case, what="H for a batch of 3 sequences")

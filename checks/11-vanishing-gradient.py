@@ -1,0 +1,182 @@
+"""Hidden checks for lesson 11: step Jacobian, gradient norms through T RNN steps, and
+the forget-gate product along an LSTM's cell state, all against finite differences."""
+
+import numpy as np
+
+from workbook.expect import call, expect_array, fail, function
+from workbook.recurrent import lstm_forward, numerical_jacobian, sigmoid
+
+HIDDEN, INPUTS, T = 4, 3, 8
+NOT_A_LIST = "return a NumPy array of T norms (one per step), e.g. `np.array(norms)`"
+
+
+def _rnn_case(seed: int, scale: float = 0.7):
+    rng = np.random.default_rng(seed)
+    W_h = scale * rng.standard_normal((HIDDEN, HIDDEN + INPUTS))
+    b_h = 0.3 * rng.standard_normal((HIDDEN, 1))
+    xs = rng.standard_normal((T, INPUTS, 1))
+    h0 = 0.5 * rng.standard_normal((HIDDEN, 1))
+    return W_h, b_h, xs, h0
+
+
+def _run_rnn(W_h, b_h, xs, h0):
+    h = h0
+    for x in xs:
+        h = np.tanh(W_h @ np.vstack((h, x)) + b_h)
+    return h
+
+
+def _jacobian_fd(xs, W_h, b_h, h0):
+    """∂h_T/∂h_0 of the unrolled RNN by central differences."""
+    return numerical_jacobian(lambda h: _run_rnn(W_h, b_h, xs, h), h0)
+
+
+def _step_products(W_h, b_h, xs, h0, *, newest_left=True, derivative=True):
+    """Our own J_t products, optionally built the wrong way round or without tanh'."""
+    J, h, out = np.eye(HIDDEN), h0, []
+    for x in xs:
+        h = np.tanh(W_h @ np.vstack((h, x)) + b_h)
+        step = ((1 - h**2) if derivative else 1.0) * W_h[:, :HIDDEN]
+        J = step @ J if newest_left else J @ step
+        out.append(J)
+    return out
+
+
+def test_step_jacobian(learner):
+    """rnn_step_jacobian(h_t, W_h) equals ∂h_t/∂h_{t-1} (checked by finite differences)"""
+    jacobian = function(learner, "rnn_step_jacobian")
+    W_h, b_h, xs, h0 = _rnn_case(1)
+    h1 = np.tanh(W_h @ np.vstack((h0, xs[0])) + b_h)
+    numeric = _jacobian_fd(xs[:1], W_h, b_h, h0)
+    got = call(jacobian, h1.copy(), W_h.copy())
+    if np.shape(got) == W_h.shape:
+        fail(
+            f"the Jacobian has shape {W_h.shape}, the shape of all of W_h: only its first "
+            f"`hidden` columns multiply h_{{t-1}}, so ∂h_t/∂h_{{t-1}} is ({HIDDEN}, {HIDDEN})"
+        )
+    W_hh = W_h[:, :HIDDEN]
+    expect_array(
+        got,
+        numeric,
+        what="∂h_t/∂h_{t-1}",
+        rtol=1e-5,
+        atol=1e-7,
+        mistakes=[
+            (W_hh, "the tanh derivative (1 − h_t²) is missing: it multiplies row j by 1 − h_t[j]²"),
+            (W_hh * (1 - h1.T**2), "1 − h_t² scales the columns; it should scale the rows "
+             "(np.diag(1 − h_t²) @ W_hh, or (1 − h_t²) * W_hh with h_t a column)"),
+            ((1 - h1) * W_hh, "tanh'(a) is 1 − h_t², squared: h_t = tanh(a), so 1 − tanh(a)²"),
+            ((1 - np.tanh(h1) ** 2) * W_hh,
+             "h_t is already tanh(a): the derivative is 1 − h_t², not 1 − tanh(h_t)²"),
+            (h1 * (1 - h1) * W_hh,
+             "h_t·(1 − h_t) is the derivative of sigmoid; for tanh it is 1 − h_t²"),
+        ],
+    )  # fmt: skip
+
+
+def _expect_norms(learner, seed: int, scale: float):
+    norms_fn = function(learner, "rnn_gradient_norms")
+    W_h, b_h, xs, h0 = _rnn_case(seed, scale)
+    got = call(norms_fn, W_h.copy(), b_h.copy(), xs.copy(), h0.copy())
+    if isinstance(got, list | tuple):
+        fail(NOT_A_LIST)
+    products = _step_products(W_h, b_h, xs, h0)
+    expected = np.array([np.linalg.norm(J, 2) for J in products])
+    # The last entry is also checked against finite differences of the whole unrolled RNN,
+    # so a wrong product cannot pass by agreeing with our own chain rule.
+    numeric = np.linalg.norm(_jacobian_fd(xs, W_h, b_h, h0), 2)
+    if not np.isclose(expected[-1], numeric, rtol=1e-5):
+        fail("internal check error: chain rule and finite differences disagree")
+    if np.shape(got) == ():
+        fail(
+            "rnn_gradient_norms returned one number: return the norm after every step, "
+            f"an array of length T = {T}",
+            expected=expected,
+            got=np.asarray(got),
+        )
+    if np.shape(got) == (T + 1,):
+        fail(
+            f"got T + 1 = {T + 1} norms: the first seems to be ‖∂h_0/∂h_0‖ = 1; return "
+            "one norm per step, t = 1 … T",
+            expected=expected,
+            got=np.asarray(got),
+        )
+    expect_array(
+        got,
+        expected,
+        what=f"the gradient norms ‖∂h_t/∂h_0‖ (W_h ~ {scale}·N(0, 1))",
+        mistakes=[
+            ([np.linalg.norm(J) for J in products],
+             "this is the Frobenius norm; use the 2-norm, np.linalg.norm(J, 2)"),
+            ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, newest_left=False)],
+             "the product is in the wrong order: the newest step's Jacobian goes on the left, "
+             "J = rnn_step_jacobian(h_t, W_h) @ J"),
+            ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, derivative=False)],
+             "the tanh derivative is missing from the product: use rnn_step_jacobian"),
+            (np.concatenate([[1.0], expected[:-1]]),
+             "off by one: the first norm should be after step 1, not ‖∂h_0/∂h_0‖ = 1"),
+        ],
+    )  # fmt: skip
+
+
+def test_gradient_norms_small_weights(learner):
+    """rnn_gradient_norms matches finite differences of the unrolled RNN (small W_h)"""
+    _expect_norms(learner, 2, 0.5)
+
+
+def test_gradient_norms_larger_weights(learner):
+    """rnn_gradient_norms matches finite differences of the unrolled RNN (larger W_h)"""
+    _expect_norms(learner, 3, 1.2)
+
+
+def test_lstm_cell_path(learner):
+    """lstm_cell_gradient gives ∂C_t/∂C_0 of an LSTM whose gates do not depend on h"""
+    cell_gradient = function(learner, "lstm_cell_gradient")
+    rng = np.random.default_rng(4)
+    # Zero weights make every gate a constant σ(b): then C_t depends on C_0 only through
+    # the forget gates, and finite differences of a real LSTM give the exact answer.
+    params = {f"W_{g}": np.zeros((HIDDEN, HIDDEN + INPUTS)) for g in "fico"}
+    params.update({f"b_{g}": rng.uniform(-1, 3, (HIDDEN, 1)) for g in "fico"})
+    X = rng.standard_normal((T, INPUTS, 1))
+    h0, C0 = np.zeros((HIDDEN, 1)), rng.standard_normal((HIDDEN, 1))
+    f_values = np.repeat(sigmoid(params["b_f"])[None], T, axis=0)
+    numeric = np.stack(
+        [
+            np.diag(numerical_jacobian(lambda C, t=t: lstm_forward(X[:t], h0, C, params)[1], C0))
+            for t in range(1, T + 1)
+        ]
+    )[:, :, None]
+    got = call(cell_gradient, f_values.copy())
+    _expect_cell_path(got, f_values, numeric, "∂C_t/∂C_0 for constant forget gates")
+
+
+def test_lstm_cell_path_varying_gates(learner):
+    """lstm_cell_gradient multiplies the forget gates of all steps so far (f changing over time)"""
+    cell_gradient = function(learner, "lstm_cell_gradient")
+    f_values = np.random.default_rng(5).uniform(0.3, 1.0, (T, HIDDEN, 1))
+    got = call(cell_gradient, f_values.copy())
+    _expect_cell_path(got, f_values, np.cumprod(f_values, axis=0), "∂C_t/∂C_0 for varying gates")
+
+
+def _expect_cell_path(got, f_values, expected, what):
+    if np.shape(got) == f_values.shape[1:]:
+        fail(
+            f"{what} has shape {np.shape(got)}: that is one step; return the product after "
+            f"every step, shape {f_values.shape}",
+            expected=expected,
+            got=np.asarray(got),
+        )
+    expect_array(
+        got,
+        expected,
+        what=what,
+        mistakes=[
+            (np.cumsum(f_values, axis=0),
+             "the forget gates are added; along the path they multiply"),
+            (np.cumprod(1 - f_values, axis=0),
+             "this multiplies 1 − f_t; the cell keeps f_t ⊙ C_{t-1}"),
+            (f_values, "each entry is a single f_t; ∂C_t/∂C_0 multiplies f_1 ⊙ … ⊙ f_t"),
+            (np.cumprod(f_values, axis=1), "the running product runs over hidden units (axis 1); "
+             "it should run over time (axis 0)"),
+        ],
+    )  # fmt: skip

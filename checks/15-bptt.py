@@ -1,0 +1,142 @@
+"""Hidden checks for lesson 15: bptt over T = 4 steps, every gradient verified by
+central differences of our own unrolled forward pass."""
+
+from functools import cache
+
+import numpy as np
+
+from workbook.expect import call, expect_array, expect_pair, fail, function
+from workbook.recurrent import (
+    LSTM_KEYS,
+    expect_gradient,
+    lstm_forward,
+    lstm_step,
+    lstm_step_backward,
+    numerical_gradient,
+    random_params,
+)
+
+HIDDEN, INPUTS, T, B = 3, 2, 4, 2
+PARAM_GRADS = tuple(f"d{k}" for k in LSTM_KEYS)
+NAMES = (*PARAM_GRADS, "dX", "dh0", "dC0")
+
+MISTAKES = [
+    (dict(accumulate=False), "the weights' gradients hold one step only: the same weights "
+     "are used at every step, so add up (`+=`) their gradients over all steps"),
+    (dict(carry_h=False), "the gradient flowing back through h is dropped: h_t feeds the "
+     "loss at t and step t + 1, so pass (H[t] − Y[t]) + dh_prev of step t + 1 as dh"),
+    (dict(carry_C=False), "the gradient flowing back through the cell state is dropped: "
+     "pass dC_prev of step t + 1 as dC into step t"),
+    (dict(backwards=False), "the loop runs forward in time; backpropagation goes from the "
+     "last step to the first: `for t in reversed(range(T))`"),
+    (dict(all_steps=False), "only the last step's error is used; the loss sums over all "
+     "steps, so every step t adds H[t] − Y[t] to dh"),
+    (dict(sign=-1.0), "the gradients have the wrong sign: ∂L/∂h_t = h_t − y_t, not y_t − h_t"),
+]  # fmt: skip
+
+
+def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backwards=True,
+          all_steps=True, sign=1.0):  # fmt: skip
+    """Our BPTT, with switches that reproduce typical wrong answers."""
+    H, _ = lstm_forward(X, h0, C0, p)
+    states = [(h0, C0)]
+    for t in range(T):
+        h, C, _ = lstm_step(X[t], *states[-1], p)
+        states.append((h, C))
+    diff = sign * (H - Y)
+    if not all_steps:
+        diff[:-1] = 0.0
+    grads = {name: np.zeros_like(p[name[1:]]) for name in PARAM_GRADS}
+    dX, dh_next, dC_next = np.zeros_like(X), np.zeros_like(h0), np.zeros_like(C0)
+    for t in reversed(range(T)) if backwards else range(T):
+        step = lstm_step_backward(diff[t] + dh_next, dC_next, X[t], *states[t], p)
+        for name in PARAM_GRADS:
+            grads[name] = grads[name] + step[name] if accumulate else step[name]
+        dX[t] = step["dx"]
+        dh_next = step["dh_prev"] if carry_h else 0.0 * h0
+        dC_next = step["dC_prev"] if carry_C else 0.0 * C0
+    return {**grads, "dX": dX, "dh0": dh_next, "dC0": dC_next}
+
+
+@cache
+def _case():
+    rng = np.random.default_rng(15)
+    p = random_params(rng, HIDDEN, INPUTS, scale=0.7)
+    X = rng.standard_normal((T, INPUTS, B))
+    Y = rng.uniform(-0.8, 0.8, (T, HIDDEN, B))
+    h0 = 0.5 * rng.standard_normal((HIDDEN, B))
+    C0 = rng.standard_normal((HIDDEN, B))
+    wrt = {"dX": X, "dh0": h0, "dC0": C0, **{f"d{k}": p[k] for k in LSTM_KEYS}}
+
+    def loss() -> float:
+        return 0.5 * float(np.sum((lstm_forward(X, h0, C0, p)[0] - Y) ** 2))
+
+    numeric = {name: numerical_gradient(loss, array) for name, array in wrt.items()}
+    wrong = [(_bptt(X, h0, C0, p, Y, **sw), message) for sw, message in MISTAKES]
+    return X, h0, C0, p, Y, loss(), numeric, wrong
+
+
+def _run(learner):
+    X, h0, C0, p, Y, *_ = _case()
+    bptt = function(learner, "bptt")
+    params = {k: v.copy() for k, v in p.items()}
+    result = call(bptt, X.copy(), h0.copy(), C0.copy(), params, Y.copy())
+    loss, grads = expect_pair(result, "bptt", ("loss", "grads"))
+    if not isinstance(grads, dict):
+        fail(f"the gradients should be a dict, not a {type(grads).__name__}")
+    missing = [name for name in NAMES if name not in grads]
+    if missing:
+        fail(f"the gradient dict lacks {', '.join(repr(m) for m in missing)}")
+    return loss, grads
+
+
+def _expect(learner, names):
+    *_, numeric, wrong = _case()
+    _, grads = _run(learner)
+    for name in names:
+        expect_gradient(
+            grads[name],
+            numeric[name],
+            name=name,
+            mistakes=[(w[name], message) for w, message in wrong],
+        )
+
+
+def test_loss_value(learner):
+    """the loss is ½ Σ_t ‖h_t − y_t‖² over all T steps and the batch"""
+    X, h0, C0, p, Y, loss, *_ = _case()
+    got, _ = _run(learner)
+    H = lstm_forward(X, h0, C0, p)[0]
+    expect_array(
+        got,
+        np.array(loss),
+        what="the loss",
+        mistakes=[
+            (2 * loss, "the ½ is missing: L = ½ Σ ‖h_t − y_t‖²"),
+            (0.5 * np.sum((H[-1] - Y[-1]) ** 2), "only the last step counts; sum over all steps"),
+            (loss / H.size, "this is a mean; the loss is the sum ½ Σ ‖h_t − y_t‖²"),
+        ],
+    )
+
+
+def test_shapes(learner):
+    """bptt returns (loss, grads) with every gradient shaped like what it differentiates"""
+    *_, numeric, _ = _case()
+    _, grads = _run(learner)
+    for name in NAMES:
+        expect_array(grads[name], numeric[name], what=name, rtol=np.inf, atol=np.inf)
+
+
+def test_input_gradients(learner):
+    """dX (every step's input) passes the numerical gradient check"""
+    _expect(learner, ("dX",))
+
+
+def test_initial_state_gradients(learner):
+    """dh0 and dC0 pass the numerical gradient check (the gradient reached step 0)"""
+    _expect(learner, ("dh0", "dC0"))
+
+
+def test_weight_gradients(learner):
+    """dW_* and db_* pass the numerical gradient check, summed over all steps"""
+    _expect(learner, PARAM_GRADS)
