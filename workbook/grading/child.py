@@ -67,10 +67,12 @@ def apply_limits(memory_mb: int, cpu_s: float) -> None:
 class Report:
     def __init__(self, path: str) -> None:
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        self._dumps = json.dumps  # taken before learner code runs, which may patch json
+        # The C encoder, bound before learner code runs: json.dumps goes through
+        # Python-level code that a patched `builtins.isinstance` would break.
+        self._encode = json.JSONEncoder().iterencode
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self._file.write(self._dumps(event) + "\n")
+        self._file.write("".join(self._encode(event, True)) + "\n")
         self._file.flush()
 
 

@@ -24,6 +24,26 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+
+# Bound here, before any learner code runs, so that a patched `builtins.len` (say)
+# cannot break the code that reports it.
+from builtins import (  # noqa: UP029 - deliberate, see above
+    AttributeError,
+    Exception,
+    KeyError,
+    any,
+    dict,
+    frozenset,
+    getattr,
+    isinstance,
+    len,
+    list,
+    object,
+    set,
+    sorted,
+    tuple,
+    type,
+)
 from collections.abc import Callable
 from typing import Any
 
