@@ -344,3 +344,6 @@ def watch(ctx: click.Context, poll: bool) -> None:
 
 def main() -> None:
     cli(obj={})
+
+
+from workbook.cli import instructor  # noqa: E402, F401
