@@ -16,6 +16,7 @@ from workbook.manifest import (
     MANIFEST_PATH,
     build_manifest,
     load_manifest,
+    relevant_to,
     tampered_files,
     tracked_files,
 )
@@ -188,3 +189,35 @@ def test_grading_reports_tampered_checks(workspace, lesson):
     assert result.to_json()["tampered"] == [lesson.check]
     assert lesson.check in result.tamper_warning
     assert "may not be trustworthy" in result.tamper_warning
+
+
+def test_a_lesson_is_warned_only_about_files_that_can_affect_it():
+    from types import SimpleNamespace
+
+    def lesson(lesson_id: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            id=lesson_id,
+            check=f"checks/{lesson_id}.py",
+            solution=f"course/solutions/{lesson_id}.py",
+        )
+
+    one, two = lesson("01-a"), lesson("02-b")
+    course = SimpleNamespace(lessons=(one, two))
+    changed = [
+        "checks/01-a.py",
+        "checks/02-b.py",
+        "checks/conftest.py",
+        "course/course.toml",
+        "course/lessons/02-b.md",
+    ]
+    assert relevant_to(changed, one, course) == [
+        "checks/01-a.py",
+        "checks/conftest.py",
+        "course/course.toml",
+    ]
+    assert relevant_to(changed, two, course) == [
+        "checks/02-b.py",
+        "checks/conftest.py",
+        "course/course.toml",
+        "course/lessons/02-b.md",
+    ]

@@ -7,7 +7,8 @@ they are copied into a fresh temporary workspace made from the shipped course
 (`init_workspace`), so results cannot be changed by edited checks, nothing is ever
 written into a submission, and learner code runs with the temporary folder as its
 working directory. For full workspaces, the `tampered` column lists the grading
-files that differ from the shipped manifest: evidence worth a look, not a grade.
+files that differ from the shipped manifest (on a lesson's row, those that can
+affect that lesson; on the TOTAL row, all): evidence worth a look, not a grade.
 With `own_checks=True` a full workspace is graded as it is (its own course and
 checks, e.g. a course variant), still in a temporary copy.
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading.results import GradeResult, Verdict
-from workbook.manifest import tampered_files
+from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import COURSE_DIR, Workspace, init_workspace
 
 TOTAL_ROW = "TOTAL"
@@ -177,7 +178,8 @@ def grade_class(
             graded = grade(workspace, lesson)
             if progress is not None:
                 progress(sub.learner, lesson, graded)
-            return _row(sub.learner, lesson, graded, evidence or graded.tampered)
+            mine = relevant_to(evidence, lesson, workspace.course) if evidence else []
+            return _row(sub.learner, lesson, graded, mine or graded.tampered)
 
         work = [
             (sub, ws, evidence, lesson)

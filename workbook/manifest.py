@@ -17,6 +17,10 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbook.catalog import Course, Lesson
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 MANIFEST_FORMAT = 1
@@ -92,6 +96,17 @@ def tampered_files(root: Path, manifest: dict | None = None) -> list[str]:
     ]
     changed.extend(rel for rel in present if rel not in expected)
     return sorted(changed)
+
+
+def _lesson_files(lesson: Lesson) -> set[str]:
+    return {lesson.check, lesson.solution, f"course/lessons/{lesson.id}.md"}
+
+
+def relevant_to(paths: list[str], lesson: Lesson, course: Course) -> list[str]:
+    """The tampered paths that can affect `lesson`: its own files, and every file that
+    belongs to no single lesson (course.toml, glossary, an added conftest.py)."""
+    others = set().union(*(_lesson_files(x) for x in course.lessons if x.id != lesson.id))
+    return [path for path in paths if path not in others]
 
 
 if __name__ == "__main__":

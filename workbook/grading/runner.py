@@ -20,7 +20,7 @@ from pathlib import Path
 
 from workbook.catalog import Lesson
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
-from workbook.manifest import tampered_files
+from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
@@ -208,5 +208,5 @@ def grade(
         stderr_tail=stderr_tail,
         timeout_s=limit,
     )
-    result.tampered = tampered_files(workspace.root)
+    result.tampered = relevant_to(tampered_files(workspace.root), lesson, workspace.course)
     return result
