@@ -13,7 +13,11 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
-import numpy as np
+from workbook.grading.guard import pristine
+
+# numpy as it was before learner code ran: `np.allclose = ...` in a learner's file
+# cannot change how values are judged here (see workbook/grading/guard.py).
+np = pristine("numpy")
 
 RTOL = 1e-5
 ATOL = 1e-8

@@ -77,6 +77,8 @@ def grade_result(
         Text(f"{title} — {result.headline}", style=style)
         + Text(f"  ({result.duration_s:.2f} s)", style="dim")
     )
+    if result.tamper_warning:
+        out.print(Text(result.tamper_warning, style="bold yellow"))
     if result.verdict is Verdict.NOT_STARTED:
         out.print(
             f"Open {escape(exercise)} in your editor, replace the TODOs, save, and check again."

@@ -67,9 +67,12 @@ def apply_limits(memory_mb: int, cpu_s: float) -> None:
 class Report:
     def __init__(self, path: str) -> None:
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        # The C encoder, bound before learner code runs: json.dumps goes through
+        # Python-level code that a patched `builtins.isinstance` would break.
+        self._encode = json.JSONEncoder().iterencode
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self._file.write(json.dumps(event) + "\n")
+        self._file.write("".join(self._encode(event, True)) + "\n")
         self._file.flush()
 
 
@@ -123,10 +126,12 @@ def run(job: dict[str, Any]) -> None:
     try:
         import pytest
 
+        from workbook.grading.guard import Guard
         from workbook.grading.plugin import GradingPlugin
 
+        guard = Guard(emit, job["shown_as"])  # snapshot the judge before learner code runs
         module = load_learner(job["exercise"], emit, job["shown_as"])
-        if module is not None:
+        if module is not None and guard.intact():
             plugin = GradingPlugin(module, job["exercise"], job["shown_as"], emit)
             args = [
                 job["check"],
@@ -140,7 +145,8 @@ def run(job: dict[str, Any]) -> None:
                 "--assert=plain",
                 "-W", "ignore::DeprecationWarning",
             ]  # fmt: skip
-            pytest.main(args, plugins=[plugin])
+            pytest.main(args, plugins=[plugin, guard])
+            guard.intact()
     finally:
         emit(
             {

@@ -48,6 +48,7 @@ class GradeResult:
     error: ErrorInfo | None = None
     output: str = ""
     output_truncated: bool = False
+    tampered: list[str] = field(default_factory=list)  # grading files unlike the shipped ones
 
     @property
     def passed(self) -> bool:
@@ -56,6 +57,15 @@ class GradeResult:
     @property
     def failing(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome in ("failed", "error")]
+
+    @property
+    def tamper_warning(self) -> str | None:
+        if not self.tampered:
+            return None
+        return (
+            "warning: this workspace's checks or catalog differ from the shipped course "
+            f"({', '.join(self.tampered)}); this result may not be trustworthy"
+        )
 
     @property
     def headline(self) -> str:
@@ -83,4 +93,5 @@ class GradeResult:
             "error": asdict(self.error) if self.error else None,
             "output": self.output,
             "output_truncated": self.output_truncated,
+            "tampered": self.tampered,
         }

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from workbook.catalog import Lesson
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
+from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
@@ -200,7 +201,7 @@ def grade(
             stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 4000))
             stderr_tail = stderr.read().decode(errors="replace")
         events = _read_events(report)
-    return _assemble(
+    result = _assemble(
         lesson,
         events,
         time.perf_counter() - started,
@@ -209,6 +210,8 @@ def grade(
         stderr_tail=stderr_tail,
         timeout_s=limit,
     )
+    result.tampered = relevant_to(tampered_files(workspace.root), lesson, workspace.course)
+    return result
 
 
 def grade_source(workspace: Workspace, lesson: Lesson, source: str) -> GradeResult:

@@ -1,0 +1,154 @@
+"""`workbook grade-class`: many submissions, graded in parallel, never written to."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from workbook.classroom import CLASS_CSV_FIELDS, TOTAL_ROW, discover, grade_class
+from workbook.cli import cli
+from workbook.errors import WorkbookError
+from workbook.workspace import init_workspace
+
+LESSON = "01-activations"
+TANH = "    return np.tanh(x)\n"
+LENIENT_CHECK = "def test_anything_goes(learner):\n    pass\n"
+
+
+def _tree(root: Path) -> dict[str, tuple[str, int]]:
+    """Every path under root with its content hash and mtime: any write shows up."""
+    return {
+        str(p.relative_to(root)): (
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir",
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(root.rglob("*"))
+    }
+
+
+@pytest.fixture
+def submissions(tmp_path, repo_workspace) -> Path:
+    """Five learners in both forms, and one folder that is neither."""
+    lesson = repo_workspace.course.lesson(LESSON)
+    reference = repo_workspace.solution_for(lesson)
+    wrong = reference.replace(TANH, "    return x\n")
+    root = tmp_path / "submissions"
+    root.mkdir()
+
+    # alice: a full workspace, reference solution.
+    alice = init_workspace(root / "alice")
+    alice.path(lesson.exercise).write_text(reference, encoding="utf-8")
+    (alice.state_dir).mkdir(exist_ok=True)
+
+    # bob: exercises only, tanh wrong.
+    (root / "bob" / "exercises").mkdir(parents=True)
+    (root / "bob" / lesson.exercise).write_text(wrong, encoding="utf-8")
+
+    # carol: exercises only, nothing handed in.
+    (root / "carol" / "exercises").mkdir(parents=True)
+
+    # dave: a full workspace whose check was made lenient, with a wrong solution.
+    dave = init_workspace(root / "dave")
+    dave.path(lesson.exercise).write_text(wrong, encoding="utf-8")
+    dave.path(lesson.check).write_text(LENIENT_CHECK, encoding="utf-8")
+
+    # erin: exercises only; writes into its working folder and patches numpy.
+    evil = reference.replace(
+        "import numpy as np\n",
+        "import numpy as np\nopen('pwned.txt', 'w').write('x')\n"
+        "np.allclose = lambda *a, **k: True\n",
+        1,
+    ).replace(TANH, "    return x\n")
+    (root / "erin" / "exercises").mkdir(parents=True)
+    (root / "erin" / lesson.exercise).write_text(evil, encoding="utf-8")
+
+    (root / "notes").mkdir()  # neither form: skipped
+    (root / "README.txt").write_text("hand-ins", encoding="utf-8")
+    return root
+
+
+def _rows(result, learner: str) -> dict[str, dict]:
+    return {r["lesson_id"]: r for r in result.rows if r["learner"] == learner}
+
+
+def test_discover_tells_the_two_forms_apart(submissions):
+    found, skipped = discover(submissions)
+    assert [(s.learner, s.kind) for s in found] == [
+        ("alice", "workspace"),
+        ("bob", "exercises"),
+        ("carol", "exercises"),
+        ("dave", "workspace"),
+        ("erin", "exercises"),
+    ]
+    assert list(skipped) == ["notes"]
+
+
+def test_grade_class_grades_everyone_without_writing_to_submissions(submissions, repo_workspace):
+    before = _tree(submissions)
+    seen: list[tuple[str, str]] = []
+    result = grade_class(
+        submissions, jobs=2, progress=lambda who, lesson, _: seen.append((who, lesson.id))
+    )
+    assert _tree(submissions) == before  # not a byte, not a timestamp
+
+    lessons = repo_workspace.course.lessons
+    assert result.attempts == 5 * len(lessons) == len(seen)
+    assert len(result.rows) == 5 * (len(lessons) + 1)
+    assert result.skipped == {"notes": "neither a workspace nor a folder with exercises/"}
+
+    assert _rows(result, "alice")[LESSON]["verdict"] == "passed"
+    bob = _rows(result, "bob")[LESSON]
+    assert bob["verdict"] == "failed" and bob["failing_checks"] == "test_tanh_values"
+    assert bob["checks_passed"] == bob["checks_total"] - 1
+    assert "tanh(x)" in bob["message"]
+    assert _rows(result, "carol")[LESSON]["verdict"] == "not-started"
+
+    dave = _rows(result, "dave")
+    assert dave[LESSON]["verdict"] == "failed"  # graded by the shipped checks, not his
+    assert dave[LESSON]["tampered"] == f"checks/{LESSON}.py"
+    assert dave[TOTAL_ROW]["tampered"] == f"checks/{LESSON}.py"
+    assert _rows(result, "alice")[LESSON]["tampered"] == ""
+
+    erin = _rows(result, "erin")[LESSON]
+    assert erin["verdict"] == "error" and "numpy.allclose" in erin["message"]
+
+    totals = result.totals()
+    assert totals["alice"] == (1, len(lessons)) and totals["bob"] == (0, len(lessons))
+    alice_total = _rows(result, "alice")[TOTAL_ROW]
+    assert alice_total["message"] == f"1 of {len(lessons)} lessons passed"
+    assert result.wall_s > 0
+
+
+def test_own_checks_grades_a_workspace_as_it_is(submissions):
+    result = grade_class(submissions, jobs=2, own_checks=True)
+    assert _rows(result, "dave")[LESSON]["verdict"] == "passed"  # his lenient check
+    assert _rows(result, "dave")[LESSON]["tampered"] == f"checks/{LESSON}.py"  # but flagged
+
+
+def test_cli_writes_one_csv_and_refuses_to_write_into_submissions(submissions, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "results.csv"
+    done = runner.invoke(cli, ["grade-class", str(submissions), "-o", str(out), "-j", "2"], obj={})
+    assert done.exit_code == 1, done.output  # not everyone passed everything
+    assert "alice: 1/" in done.output and "Graded 5 learners" in done.output
+    with open(out, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames) == CLASS_CSV_FIELDS
+        rows = list(reader)
+    assert {r["learner"] for r in rows} == {"alice", "bob", "carol", "dave", "erin"}
+    assert sum(r["lesson_id"] == TOTAL_ROW for r in rows) == 5
+
+    inside = runner.invoke(
+        cli, ["grade-class", str(submissions), "-o", str(submissions / "r.csv")], obj={}
+    )
+    assert inside.exit_code == 2 and "never writes there" in inside.output
+    assert not (submissions / "r.csv").exists()
+
+
+def test_missing_submissions_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(WorkbookError, match="not a folder of submissions"):
+        grade_class(tmp_path / "nope")

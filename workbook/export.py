@@ -1,0 +1,256 @@
+"""A learner's results for teachers: Gradescope `results.json`, CSV, or a full JSON dump.
+
+Everything comes from the progress store (every recorded attempt: time, lesson,
+verdict, failing check ids, duration, hints shown) joined with the catalog, so an
+export never re-grades and never writes into the workspace.
+
+Verdict per lesson ("best", the `verdict` column): `passed` once any attempt has
+passed, as in `workbook list` (a pass stays a pass); otherwise the last attempt's
+verdict (`failed`, `error`, `timeout`); `not-started` when there was no attempt.
+`last_verdict` is the most recent attempt's verdict, whatever it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from workbook import __version__
+from workbook.manifest import tampered_files
+from workbook.progress import ProgressStore
+from workbook.workspace import Workspace
+
+FORMATS = ("gradescope", "csv", "json")
+JSON_FORMAT = 1
+
+# Gradescope's autograder results.json, per https://gradescope-autograders.readthedocs.io
+# /en/latest/specs/ ("Output format"): every key it accepts at the top level and per test.
+GRADESCOPE_FIELDS = (
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+)
+GRADESCOPE_TEST_FIELDS = (
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+)
+GRADESCOPE_VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
+GRADESCOPE_STATUS = ("passed", "failed")
+
+CSV_FIELDS = (
+    "lesson_id",
+    "number",
+    "title",
+    "topic",
+    "verdict",
+    "last_verdict",
+    "attempts",
+    "hints_used",
+    "hints_total",
+    "first_passed_at",
+    "last_attempt_at",
+    "time_grading_s",
+    "last_failing_checks",
+)
+
+
+@dataclass
+class LessonRecord:
+    """One lesson's results, derived from its attempts (see the module docstring)."""
+
+    lesson_id: str
+    number: int
+    title: str
+    topic: str
+    verdict: str
+    last_verdict: str | None
+    attempts: int
+    hints_used: int
+    hints_total: int
+    first_passed_at: str | None
+    last_attempt_at: str | None
+    time_grading_s: float
+    last_failing_checks: list[str]
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "passed"
+
+
+@dataclass
+class LearnerReport:
+    workspace: str
+    course_title: str
+    generated_at: str
+    lessons: list[LessonRecord]
+    tampered: list[str]
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.lessons)
+
+
+def _record(lesson, attempts: list[dict], hints_used: int) -> LessonRecord:
+    last = attempts[-1] if attempts else None
+    first_pass = next((a["at"] for a in attempts if a["verdict"] == "passed"), None)
+    # A pass stays a pass; otherwise the latest verdict; no attempt is "not-started".
+    verdict = "passed" if first_pass else (last["verdict"] if last else "not-started")
+    return LessonRecord(
+        lesson_id=lesson.id,
+        number=lesson.number,
+        title=lesson.title,
+        topic=lesson.topic,
+        verdict=verdict,
+        last_verdict=last["verdict"] if last else None,
+        attempts=len(attempts),
+        hints_used=hints_used,
+        hints_total=len(lesson.hints),
+        first_passed_at=first_pass,
+        last_attempt_at=last["at"] if last else None,
+        time_grading_s=round(sum(a["duration_s"] for a in attempts), 3),
+        last_failing_checks=list(last["failing"]) if last else [],
+        log=attempts,
+    )
+
+
+def collect(workspace: Workspace) -> LearnerReport:
+    """Read the workspace's progress (without creating it) and join it to the catalog."""
+    attempts: list[dict] = []
+    hints: dict[str, int] = {}
+    if workspace.progress_path.is_file():
+        store = ProgressStore(workspace.progress_path)
+        try:
+            attempts = store.attempts()
+            hints = {k: p.hints_revealed for k, p in store.summary().items()}
+        finally:
+            store.close()
+    by_lesson: dict[str, list[dict]] = {}
+    for attempt in attempts:  # ordered by insertion, so oldest first
+        by_lesson.setdefault(attempt["lesson"], []).append(attempt)
+    course = workspace.course
+    return LearnerReport(
+        workspace=str(workspace.root),
+        course_title=course.title,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        lessons=[
+            _record(lesson, by_lesson.get(lesson.id, []), hints.get(lesson.id, 0))
+            for lesson in course.lessons
+        ],
+        tampered=tampered_files(workspace.root),
+    )
+
+
+def _test_output(record: LessonRecord) -> str:
+    hints = f"{record.hints_used} of {record.hints_total} hints used"
+    if record.passed:
+        tries = "attempt" if record.attempts == 1 else "attempts"
+        return f"Passed after {record.attempts} {tries} ({hints})."
+    if record.attempts == 0:
+        return "Not attempted."
+    failing = ", ".join(record.last_failing_checks)
+    why = f"; failing checks: {failing}" if failing else ""
+    return f"Not passed: last attempt {record.last_verdict}{why} ({hints})."
+
+
+def to_gradescope(report: LearnerReport, visibility: str = "visible") -> dict[str, Any]:
+    """Gradescope results.json: one test per lesson, 1 point if it has passed."""
+    if visibility not in GRADESCOPE_VISIBILITY:
+        raise ValueError(f"visibility must be one of {GRADESCOPE_VISIBILITY}")
+    total = len(report.lessons)
+    output = f"{report.course_title}: {report.passed} of {total} lessons passed."
+    if report.tampered:
+        output += (
+            " Warning: the checks or catalog in this workspace differ from the shipped "
+            f"course ({', '.join(report.tampered)})."
+        )
+    return {
+        "score": float(report.passed),
+        "execution_time": round(sum(r.time_grading_s for r in report.lessons), 3),
+        "output": output,
+        "visibility": visibility,
+        "extra_data": {"tampered": report.tampered, "workbook_version": __version__},
+        "tests": [
+            {
+                "name": f"{r.number}. {r.title}",
+                "number": str(r.number),
+                "score": 1.0 if r.passed else 0.0,
+                "max_score": 1.0,
+                "status": "passed" if r.passed else "failed",
+                "output": _test_output(r),
+                "visibility": visibility,
+                "tags": [r.topic],
+            }
+            for r in report.lessons
+        ],
+    }
+
+
+def csv_rows(report: LearnerReport) -> list[dict[str, Any]]:
+    rows = []
+    for record in report.lessons:
+        row = {key: getattr(record, key) for key in CSV_FIELDS}
+        row["last_failing_checks"] = ";".join(record.last_failing_checks)
+        rows.append(row)
+    return rows
+
+
+def to_csv(report: LearnerReport) -> str:
+    """One row per lesson (see CSV_FIELDS); times are ISO 8601 in UTC."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(report))
+    return buffer.getvalue()
+
+
+def to_json(report: LearnerReport) -> dict[str, Any]:
+    """Everything: per lesson the derived totals and the full attempt log."""
+    lessons = []
+    for record in report.lessons:
+        data = asdict(record)
+        data["attempt_log"] = data.pop("log")
+        lessons.append(data)
+    return {
+        "format": JSON_FORMAT,
+        "workbook_version": __version__,
+        "generated_at": report.generated_at,
+        "workspace": report.workspace,
+        "course": report.course_title,
+        "passed": report.passed,
+        "total": len(report.lessons),
+        "tampered": report.tampered,
+        "lessons": lessons,
+    }
+
+
+def render(report: LearnerReport, fmt: str) -> str:
+    """The export as text, in `fmt` (one of FORMATS)."""
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "gradescope":
+        return json.dumps(to_gradescope(report), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "json":
+        return json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -1,0 +1,117 @@
+"""Tamper evidence for the grading files: SHA-256 hashes of the checks and the catalog.
+
+The package ships `workbook/manifest.json`, the hashes of every file under `course/`
+(catalog, lesson texts with their hints and limits, glossary, reference solutions)
+and `checks/` as released. Grading compares a workspace against it and reports any
+file that was modified, removed or added (a `conftest.py` dropped into `checks/`
+would change how checks run), as nbgrader does for its grade cells. For
+self-study this is only information; for a course it says which results to distrust.
+
+Regenerate after editing the course: `workbook dev manifest` (or
+`python -m workbook.manifest`); a test fails while the committed file is stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbook.catalog import Course, Lesson
+
+MANIFEST_PATH = Path(__file__).with_name("manifest.json")
+MANIFEST_FORMAT = 1
+TRACKED_DIRS = ("course", "checks")
+_SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
+
+
+def tracked_files(root: Path) -> list[str]:
+    """Workspace-relative POSIX paths of the grading files under `root`."""
+    found = []
+    for folder in TRACKED_DIRS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for path in base.rglob("*"):
+            rel = path.relative_to(root)
+            if (
+                path.is_file()
+                and not _SKIPPED_PARTS & set(rel.parts)
+                and path.suffix not in (".pyc", ".tmp")
+            ):
+                found.append(rel.as_posix())
+    return sorted(found)
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file with line endings normalised, so that a Windows checkout
+    (CRLF) of an unchanged course is not reported as tampered."""
+    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+
+
+def build_manifest(root: Path) -> dict:
+    """The manifest of the course at `root` (a workspace or the repository)."""
+    return {
+        "format": MANIFEST_FORMAT,
+        "algorithm": "sha256",
+        "files": {rel: file_hash(root / rel) for rel in tracked_files(root)},
+    }
+
+
+def write_manifest(root: Path | None = None, path: Path = MANIFEST_PATH) -> dict:
+    """Write the manifest of `root` (default: the shipped course) to `path`."""
+    from workbook.workspace import bundled_root
+
+    manifest = build_manifest(root or bundled_root())
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    load_manifest.cache_clear()
+    return manifest
+
+
+@lru_cache(maxsize=1)
+def load_manifest(path: Path = MANIFEST_PATH) -> dict | None:
+    """The shipped manifest, or None if this installation has none (a dev tree)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data if data.get("format") == MANIFEST_FORMAT else None
+
+
+def tampered_files(root: Path, manifest: dict | None = None) -> list[str]:
+    """Paths under `root` whose content differs from the manifest: modified, missing
+    or extra. Empty when they all match, when no manifest ships with the package, or
+    for another course (none of the shipped check files is present)."""
+    manifest = manifest if manifest is not None else load_manifest()
+    if manifest is None:
+        return []
+    expected: dict[str, str] = manifest["files"]
+    present = set(tracked_files(root))
+    if not any(rel.startswith("checks/") and rel in present for rel in expected):
+        return []  # another course on the same engine: the manifest is not about it
+    changed = [
+        rel
+        for rel, digest in expected.items()
+        if rel not in present or file_hash(root / rel) != digest
+    ]
+    changed.extend(rel for rel in present if rel not in expected)
+    return sorted(changed)
+
+
+def _lesson_files(lesson: Lesson) -> set[str]:
+    return {lesson.check, lesson.solution, f"course/lessons/{lesson.id}.md"}
+
+
+def relevant_to(paths: list[str], lesson: Lesson, course: Course) -> list[str]:
+    """The tampered paths that can affect `lesson`: its own files, and every file that
+    belongs to no single lesson (course.toml, glossary, an added conftest.py)."""
+    others = set().union(*(_lesson_files(x) for x in course.lessons if x.id != lesson.id))
+    return [path for path in paths if path not in others]
+
+
+if __name__ == "__main__":
+    written = write_manifest()
+    print(f"wrote {MANIFEST_PATH} ({len(written['files'])} files)")
