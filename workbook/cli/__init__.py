@@ -459,5 +459,7 @@ def main() -> None:
 
 # Command groups defined in their own modules register themselves on `cli`
 # (dev first: instructor adds `dev manifest` to it).
-from workbook.cli import dev  # noqa: E402, F401
-from workbook.cli import instructor  # noqa: E402, F401
+from workbook.cli import (
+    dev,  # noqa: F401
+    instructor,  # noqa: F401
+)
