@@ -459,4 +459,4 @@ def main() -> None:
 
 # Command groups defined in their own modules register themselves on `cli`
 # (dev first: instructor adds `dev manifest` to it).
-from workbook.cli import dev, instructor  # noqa: E402, F401, I001
+from workbook.cli import dev, instructor  # noqa: E402, F401
