@@ -1,0 +1,93 @@
+"""Hidden checks for lesson 16: windows of a series as a Keras-shaped dataset."""
+
+import numpy as np
+
+from workbook.expect import call, expect_array, expect_pair, fail, function
+from workbook.kerascheck import windows
+
+SEED_DATA = np.arange(30.0)
+
+
+def _dataset(learner, data, length):
+    make_dataset = function(learner, "make_dataset")
+    return expect_pair(call(make_dataset, data.copy(), length), "make_dataset", ("X", "y"))
+
+
+def _expect_x_shape(X, data, length):
+    """Shape diagnosis first: most mistakes in this lesson show up in the shape of X."""
+    samples = len(data) - length
+    wanted = (samples, length, 1)
+    got = np.shape(X)
+    if got == wanted:
+        return
+    if len(got) == 3 and got[1:] == (length, 1) and got[0] in (samples - 1, samples + 1):
+        fail(
+            f"X has {got[0]} windows, expected {samples}: an off-by-one in the window loop "
+            f"({len(data)} values and windows of {length} give {len(data)} − {length} windows, "
+            "and the last window's target is the last value)",
+            expected=f"shape {wanted}",
+            got=f"shape {got}",
+        )
+    if got == (samples, length):
+        fail(
+            f"X has shape {got}: the features axis is missing; a Keras LSTM reads "
+            "(samples, timesteps, features), so reshape to "
+            f"{wanted}",
+            expected=f"shape {wanted}",
+            got=f"shape {got}",
+        )
+    if got == (samples, 1, length):
+        fail(
+            f"X has shape {got}, which is (samples, features, timesteps): the LSTM would see "
+            f"one time step with {length} features; the order is (samples, timesteps, features)",
+            expected=f"shape {wanted}",
+            got=f"shape {got}",
+        )
+    fail(f"X has shape {got} but expected {wanted}", expected=f"shape {wanted}", got=f"shape {got}")
+
+
+def _target_mistakes(data, length):
+    samples = len(data) - length
+    last_in_window = data[length - 1 : length - 1 + samples]
+    skip_one = np.append(data[length + 1 :], np.nan)[:samples]
+    return [
+        (
+            last_in_window,
+            "each target is the last value of its own window; it should be "
+            "the value right after the window",
+        ),
+        (skip_one, "each target skips a value: it should be the value right after the window"),
+    ]
+
+
+def test_seed_dataset_shapes(learner):
+    """0..29 with windows of 3 gives X of shape (27, 3, 1) and y of shape (27,)"""
+    X, y = _dataset(learner, SEED_DATA, 3)
+    _expect_x_shape(X, SEED_DATA, 3)
+    if np.shape(y) != (27,):
+        fail(
+            f"y has shape {np.shape(y)}: expected one target per window, shape (27,)",
+            expected="shape (27,)",
+            got=f"shape {np.shape(y)}",
+        )
+
+
+def test_seed_dataset_values(learner):
+    """X[k] is [k, k+1, k+2] and y[k] is k+3, as in the seed"""
+    X, y = _dataset(learner, SEED_DATA, 3)
+    _expect_x_shape(X, SEED_DATA, 3)
+    expected_X, expected_y = windows(SEED_DATA, 3)
+    expect_array(X, expected_X, what="X (the windows)")
+    expect_array(y, expected_y, what="y (the targets)", mistakes=_target_mistakes(SEED_DATA, 3))
+
+
+def test_any_series_any_length(learner):
+    """works for any series and window length (here 12 random values, windows of 4)"""
+    data = np.random.default_rng(16).normal(size=12).round(3)
+    X, y = _dataset(learner, data, 4)
+    _expect_x_shape(X, data, 4)
+    expected_X, expected_y = windows(data, 4)
+    expect_array(X, expected_X, what="X for 12 values and windows of 4")
+    expect_array(
+        y, expected_y, what="y for 12 values and windows of 4", mistakes=_target_mistakes(data, 4)
+    )

@@ -1,0 +1,183 @@
+"""Hidden checks for lesson 19: the seed's NumPy LSTM weights in a Keras `LSTM` layer.
+
+Shapes are diagnosed first (transposed, h/x parts swapped, bias not flat), then the
+gate blocks (Keras order i, f, c, o), and finally a real Keras LSTM with the learner's
+weights must reproduce a NumPy unroll of the seed's equations to 1e-5.
+"""
+
+import numpy as np
+
+from workbook.expect import call, expect_array, fail, function
+from workbook.kerascheck import keras_module
+
+INPUT, HIDDEN, STEPS = 3, 2, 5
+SEED_ORDER = ("f", "i", "c", "o")
+KERAS_ORDER = ("i", "f", "c", "o")
+
+
+def _params(seed=19):
+    rng = np.random.default_rng(seed)
+    params = {}
+    for gate in SEED_ORDER:
+        params[f"W_{gate}"] = rng.normal(scale=0.8, size=(HIDDEN, HIDDEN + INPUT))
+        params[f"b_{gate}"] = rng.normal(scale=0.5, size=(HIDDEN, 1))
+    return params
+
+
+def _convert(params, order=KERAS_ORDER, h_first=True, transpose=True):
+    """Reference conversion; the keywords also produce the known wrong answers."""
+    h_part = slice(0, HIDDEN) if h_first else slice(INPUT, INPUT + HIDDEN)
+    x_part = slice(HIDDEN, HIDDEN + INPUT) if h_first else slice(0, INPUT)
+
+    def block(W):
+        return W.T if transpose else W
+
+    kernel = np.concatenate([block(params[f"W_{g}"][:, x_part]) for g in order], axis=1)
+    recurrent = np.concatenate([block(params[f"W_{g}"][:, h_part]) for g in order], axis=1)
+    bias = np.concatenate([params[f"b_{g}"].ravel() for g in order])
+    return kernel, recurrent, bias
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _unroll(params, xs):
+    """The seed's equations, column vectors, h first in the concatenation."""
+    h = np.zeros((HIDDEN, 1))
+    c = np.zeros((HIDDEN, 1))
+    outputs = []
+    for x in xs:
+        v = np.vstack((h, x.reshape(-1, 1)))
+        f = _sigmoid(params["W_f"] @ v + params["b_f"])
+        i = _sigmoid(params["W_i"] @ v + params["b_i"])
+        c_tilde = np.tanh(params["W_c"] @ v + params["b_c"])
+        o = _sigmoid(params["W_o"] @ v + params["b_o"])
+        c = f * c + i * c_tilde
+        h = o * np.tanh(c)
+        outputs.append(h.ravel())
+    return np.array(outputs)
+
+
+def _weights(learner, params):
+    convert = function(learner, "to_keras_weights")
+    copy = {k: v.copy() for k, v in params.items()}
+    weights = call(convert, copy, INPUT)
+    if weights is None:
+        fail("`to_keras_weights` returned None: did you forget a `return`?")
+    if not isinstance(weights, list | tuple) or len(weights) != 3:
+        fail(
+            "`to_keras_weights` should return a list of three arrays: "
+            "[kernel, recurrent_kernel, bias]"
+        )
+    return [np.asarray(w) for w in weights]
+
+
+def test_shapes(learner):
+    """kernel is (3, 8), recurrent_kernel (2, 8), bias (8,) for input 3 and 2 units"""
+    kernel, recurrent, bias = _weights(learner, _params())
+    k_want, r_want, b_want = (INPUT, 4 * HIDDEN), (HIDDEN, 4 * HIDDEN), (4 * HIDDEN,)
+    if kernel.shape == r_want and recurrent.shape == k_want:
+        fail(
+            "kernel and recurrent_kernel have each other's shapes: the seed's W acts on "
+            "[h; x] with h FIRST, so W[:, :hidden] is the h part (recurrent_kernel) and "
+            "W[:, hidden:] the x part (kernel)",
+            expected=f"kernel {k_want}, recurrent_kernel {r_want}",
+            got=f"kernel {kernel.shape}, recurrent_kernel {recurrent.shape}",
+        )
+    for array, want, name, multiplies in (
+        (kernel, k_want, "kernel", "x_t"),
+        (recurrent, r_want, "recurrent_kernel", "h_{t-1}"),
+    ):
+        if array.shape == want[::-1]:
+            fail(
+                f"{name} has shape {array.shape}: it looks transposed; Keras computes "
+                f"{multiplies} @ {name}, so it needs shape {want}",
+                expected=want,
+                got=array.shape,
+            )
+        if array.shape != want and array.shape == (want[1] // 4, 4 * want[0]):
+            fail(
+                f"{name} has shape {array.shape}: each gate's block looks transposed; "
+                f"Keras computes {multiplies} @ {name}, so every block must be "
+                f"{(want[0], want[1] // 4)} before the four are placed side by side",
+                expected=want,
+                got=array.shape,
+            )
+        if array.shape != want:
+            fail(
+                f"{name} has shape {array.shape}, expected {want}: the four gates' blocks "
+                "side by side (axis=1), each `units` columns wide",
+                expected=want,
+                got=array.shape,
+            )
+    if bias.shape != b_want:
+        hint = "flatten it" if bias.size == 4 * HIDDEN else "one entry per gate and unit"
+        fail(
+            f"bias has shape {bias.shape}; Keras wants a flat vector {b_want} ({hint})",
+            expected=b_want,
+            got=bias.shape,
+        )
+
+
+def _order_mistakes(which, params):
+    index = {"kernel": 0, "recurrent_kernel": 1, "bias": 2}[which]
+    return [
+        (
+            _convert(params, order=SEED_ORDER)[index],
+            "the gates are in the seed's order f, i, c, o; Keras stacks them as i, f, c, o",
+        ),
+        (
+            _convert(params, order=("i", "f", "o", "c"))[index],
+            "the last two blocks are o, c; Keras's order is i, f, c, o",
+        ),
+        (
+            _convert(params, transpose=False)[index],
+            "each gate's block is not transposed: Keras multiplies h_{t-1} @ recurrent_kernel, "
+            "so every block is the seed's h part transposed",
+        ),
+        (
+            _convert(params, h_first=False)[index],
+            "this takes x from the first columns of W; the seed concatenates [h; x], h first",
+        ),
+    ]
+
+
+def test_gate_blocks(learner):
+    """each gate's block sits where Keras expects it: order i, f, c, o"""
+    params = _params()
+    got = _weights(learner, params)
+    for name, array, expected in zip(
+        ("kernel", "recurrent_kernel", "bias"), got, _convert(params), strict=True
+    ):
+        expect_array(array, expected, what=name, mistakes=_order_mistakes(name, params))
+
+
+def test_keras_matches_numpy(learner):
+    """a Keras LSTM with these weights matches the NumPy LSTM to 1e-5"""
+    keras = keras_module()
+    params = _params(seed=1919)
+    weights = _weights(learner, params)
+    xs = np.random.default_rng(7).normal(size=(STEPS, INPUT))
+    layer = keras.layers.LSTM(HIDDEN, return_sequences=True)
+    layer.build((1, STEPS, INPUT))
+    try:
+        layer.set_weights([w.astype("float32") for w in weights])
+    except ValueError as exc:
+        fail(f"Keras refused these weights: {exc}")
+    got = np.asarray(keras.ops.convert_to_numpy(layer(xs[None].astype("float32"))))[0]
+    wrong_order = {**params, "W_f": params["W_i"], "W_i": params["W_f"]}
+    wrong_order.update(b_f=params["b_i"], b_i=params["b_f"])
+    expect_array(
+        got,
+        _unroll(params, xs),
+        what="the Keras LSTM's hidden states h_1 … h_5",
+        mistakes=[
+            (
+                _unroll(wrong_order, xs),
+                "forget and input gates are swapped: Keras's order is i, f, c, o",
+            ),
+        ],
+        rtol=1e-5,
+        atol=1e-5,
+    )
