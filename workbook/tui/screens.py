@@ -98,7 +98,6 @@ class GlossaryScreen(Screen):
         yield Input(
             placeholder="Search: a name, a symbol, words of a definition…",
             id="glossary-search",
-            compact=True,
         )
         with VerticalScroll(id="glossary-list"):
             for term in self.terms:
