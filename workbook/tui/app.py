@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SuspendNotSupported
@@ -39,6 +39,9 @@ from workbook.tui.widgets import (
 )
 from workbook.watching import should_poll
 
+if TYPE_CHECKING:
+    from workbook.grading.warm import WarmGrader
+
 
 def pick_theme() -> str:
     """Follow the terminal: the ANSI themes use its own palette and background.
@@ -60,7 +63,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 class WorkbookApp(App[None]):
-    CSS_PATH = "workbook.tcss"
+    CSS_PATH = Path(__file__).with_name("workbook.tcss")  # absolute: subclasses live elsewhere
     TITLE = "LSTM Workbook"
     COMMANDS = App.COMMANDS | {WorkbookCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,6 +81,7 @@ class WorkbookApp(App[None]):
         self.grading: Lesson | None = None
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()
+        self.warm: WarmGrader | None = None
         # When results reached the screen (perf_counter): tests and the benchmark wait on it.
         self.results_shown: list[tuple[str, str, float]] = []
         self.theme = pick_theme()
@@ -100,8 +104,34 @@ class WorkbookApp(App[None]):
         if self.watch_saves:
             self.watch_exercises()
 
-    def on_unmount(self) -> None:
+    def on_ready(self) -> None:
+        # After the first frame: the server's imports would compete with it for the CPU.
+        self._start_warm_grader()
+        if self.lesson.uses_tensorflow and self.warm is not None:
+            self.warm.preload_tensorflow()
+
+    def _start_warm_grader(self) -> None:
+        """Keep a grading process warm (numpy and pytest imported): an attempt then
+        costs a fork instead of a new interpreter. WORKBOOK_WARM=0 grades cold."""
+        if os.environ.get("WORKBOOK_WARM") == "0" or self.session.grader is not None:
+            return
+        from workbook.grading.warm import WarmGrader
+
+        self.warm = WarmGrader(self.session.workspace.root)
+        self.warm.start()
+        self.session.grader = self.warm.grade
+
+    def _stop_background(self) -> None:
         self._stop_watch.set()
+        self.workers.cancel_group(self, "grade")
+        if self.warm is not None:
+            self.warm.close()
+            if self.session.grader == self.warm.grade:
+                self.session.grader = None
+            self.warm = None
+
+    def on_unmount(self) -> None:
+        self._stop_background()
 
     @property
     def main_screen(self) -> MainScreen:
@@ -142,6 +172,8 @@ class WorkbookApp(App[None]):
         self._show_hints(lesson)
         self._show_last_result(lesson, status)
         self.refresh_bindings()
+        if lesson.uses_tensorflow and self.warm is not None:
+            self.warm.preload_tensorflow()  # in the background, in the grading process
 
     def _show_hints(self, lesson: Lesson) -> None:
         revealed = self.session.revealed_hints(lesson)
@@ -360,5 +392,5 @@ class WorkbookApp(App[None]):
         self.push_screen(SolutionScreen(title, self.session.solution(lesson)))
 
     async def action_quit(self) -> None:
-        self._stop_watch.set()
+        self._stop_background()
         self.exit()

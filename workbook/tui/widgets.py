@@ -179,7 +179,7 @@ class LessonPane(VerticalScroll):
         )
         self.query_one("#lesson-header", Static).update(header)
         await self.query_one("#lesson-text", Markdown).update(
-            _without_title(lesson.text, lesson.title)
+            lesson_markdown(lesson.text, lesson.title)
         )
         row = self.query_one("#lesson-terms", Horizontal)
         await row.remove_children()
@@ -190,12 +190,27 @@ class LessonPane(VerticalScroll):
         self.scroll_home(animate=False)
 
 
-def _without_title(text: str, title: str) -> str:
-    """Drop a leading `# Title` that repeats the header above the text."""
+def lesson_markdown(text: str, title: str) -> str:
+    """The lesson text as the pane shows it: without a leading `# Title` that repeats
+    the header, and with untagged code fences marked as plain text. Equations sit in
+    such fences; left untagged, Textual asks Pygments to guess their language, which
+    loads every lexer (≈ 0.3 s) and may colour an equation as some odd language."""
     first, _, rest = text.lstrip().partition("\n")
     if first.startswith("# ") and first[2:].strip() == title.strip():
-        return rest.lstrip("\n")
-    return text
+        text = rest.lstrip("\n")
+    lines = text.splitlines()
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if fence is None:
+            marker = stripped[:3]
+            if marker in ("```", "~~~"):
+                fence = marker
+                if stripped == marker:
+                    lines[index] = line + "text"
+        elif stripped == fence:
+            fence = None
+    return "\n".join(lines) + "\n"
 
 
 def hint_line(number: int, total: int, text: str) -> Content:
