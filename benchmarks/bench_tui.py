@@ -156,7 +156,9 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"first frame (tmux, 80×24): median {figures['first_frame_s_median']:.3f} s  {figures['first_frame_s_all']}")
+    print(
+        f"first frame (tmux, 80×24): median {figures['first_frame_s_median']:.3f} s  {figures['first_frame_s_all']}"
+    )
     print(
         f"save → verdict (warm, {len(latencies)} saves): median {figures['save_to_verdict_s_median'] * 1000:.0f} ms, "
         f"p90 {figures['save_to_verdict_s_p90'] * 1000:.0f} ms, "
