@@ -120,9 +120,8 @@ class GlossaryScreen(Screen):
         )
 
     def _describe(self, term: Term) -> Content:
-        title = term.name + (
-            f"  ({term.symbol})" if term.symbol and term.symbol != term.name else ""
-        )
+        shown_symbol = term.symbol and term.symbol.lower() != term.name.lower()
+        title = term.name + (f"  ({term.symbol})" if shown_symbol else "")
         lessons = self.session.term_lessons(term)
         if term.key not in self.unlocked:
             first = f"lesson {lessons[0].number}" if lessons else "a later lesson"
