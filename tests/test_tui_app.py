@@ -412,3 +412,45 @@ async def test_unicode_equations_survive_rendering(session):
             "h_t = o_t",
         ):
             assert symbol in flat, symbol
+
+
+def _add_keras_lesson(workspace) -> str:
+    """A stand-in Keras lesson (`requires = ["tensorflow"]`) appended to this workspace."""
+    course = workspace.root / "course"
+    lesson_id = "99-keras-probe"
+    toml = (course / "course.toml").read_text()
+    last = workspace.course.lessons[-1].id
+    (course / "course.toml").write_text(
+        toml.replace(f'"{last}",', f'"{last}",\n    "{lesson_id}",', 1)
+    )
+    (course / "lessons" / f"{lesson_id}.md").write_text(
+        '+++\ntitle = "Keras probe"\ntopic = "keras"\nhints = ["one", "two"]\n'
+        'requires = ["tensorflow"]\n+++\nA Keras lesson.\n'
+    )
+    (course / "solutions" / f"{lesson_id}.py").write_text(
+        "def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"
+    )
+    (workspace.root / "checks" / f"{lesson_id}.py").write_text("def test_f(learner):\n    pass\n")
+    fresh = Workspace(workspace.root)
+    fresh.reset(fresh.course.lesson(lesson_id))
+    return lesson_id
+
+
+async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(workspace, monkeypatch):
+    """Opening a Keras lesson asks the warm grader (a separate process) for tensorflow;
+    the app itself never imports it (see test_tui_imports.py)."""
+    from workbook.grading import warm
+
+    monkeypatch.delenv("WORKBOOK_WARM")
+    lesson_id = _add_keras_lesson(workspace)
+    asked: list[bool] = []
+    monkeypatch.setattr(warm.WarmGrader, "preload_tensorflow", lambda self: asked.append(True))
+    session = Session(Workspace(workspace.root))
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not asked  # lesson 1 is a NumPy lesson
+        await app.go_to_lesson(lesson_id)
+        await pilot.pause()
+        assert asked
+    session.close()
