@@ -140,8 +140,9 @@ class WorkbookApp(App[None]):
 
     # -- showing state --------------------------------------------------------------
 
-    def _status(self, lesson: Lesson) -> LessonStatus:
-        return next(s for s in self.session.statuses() if s.lesson.id == lesson.id)
+    def _status(self, lesson: Lesson, statuses: list[LessonStatus] | None = None) -> LessonStatus:
+        rows = statuses if statuses is not None else self.session.statuses()
+        return next(s for s in rows if s.lesson.id == lesson.id)
 
     def display_path(self, lesson: Lesson) -> str:
         """The exercise as the learner would type it: relative to the cwd when inside it."""
@@ -151,12 +152,13 @@ class WorkbookApp(App[None]):
         except ValueError:
             return str(path)
 
-    def _update_progress(self) -> None:
+    def _update_progress(self) -> list[LessonStatus]:
         statuses = self.session.statuses()
         passed = sum(s.status == "passed" for s in statuses)
         main = self.main_screen
         main.query_one(ProgressSummary).update(passed, len(statuses))
         main.query_one(LessonList).refresh_statuses(self.session.course, statuses)
+        return statuses
 
     async def show_lesson(self, lesson: Lesson) -> None:
         self.lesson = lesson
@@ -228,9 +230,9 @@ class WorkbookApp(App[None]):
         self.session.record(lesson, result)
         hint = self.session.hint_after_attempt(lesson, result)
         self.results[lesson.id] = (result, hint)
-        self._update_progress()
+        statuses = self._update_progress()
         if lesson is self.lesson:
-            self._show_last_result(lesson, self._status(lesson))
+            self._show_last_result(lesson, self._status(lesson, statuses))
             if hint is not None:
                 self._show_hints(lesson)
             self.main_screen.query_one(TabbedContent).active = "result"
@@ -261,7 +263,7 @@ class WorkbookApp(App[None]):
                 force_polling=should_poll(),
                 poll_delay_ms=250,
                 debounce=400,
-                step=10,
+                step=5,  # ms of quiet after a change before it is reported
                 stop_event=self._stop_watch,
             ):
                 target = self.session.workspace.path(self.lesson.exercise).resolve()

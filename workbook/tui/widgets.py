@@ -270,8 +270,18 @@ class ResultPane(VerticalScroll):
     details) instead of under the check's mark."""
 
     def _set(self, lines: list[Line]) -> None:
-        self.remove_children()
-        self.mount_all(Static(content, classes=classes) for content, classes in lines)
+        # Reuse the Statics already mounted (a save shows a new result in a few ms;
+        # mounting fresh widgets each time costs more than the update itself).
+        existing = list(self.query_children(Static))
+        for widget, (content, classes) in zip(existing, lines, strict=False):
+            widget.update(content)
+            widget.set_classes(classes)
+            widget.display = True
+        for widget in existing[len(lines) :]:
+            widget.display = False
+        extra = lines[len(existing) :]
+        if extra:
+            self.mount_all(Static(content, classes=classes) for content, classes in extra)
         self.scroll_home(animate=False)
 
     def show_idle(self, status: LessonStatus, path: str) -> None:
