@@ -454,3 +454,15 @@ async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(workspace, monke
         await pilot.pause()
         assert asked
     session.close()
+
+
+async def test_polling_fallback_grades_a_save(session, workspace, monkeypatch):
+    """WORKBOOK_POLL=1 (or WSL on a Windows drive) polls instead of using file events."""
+    monkeypatch.setenv("WORKBOOK_POLL", "1")
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.6)  # the first poll has taken its snapshot of the folder
+        write_solution(workspace, lesson)
+        await wait_for_results(app, pilot, 1)
+        assert app.results_shown[-1][:2] == (LESSON, "passed")

@@ -81,6 +81,7 @@ class WorkbookApp(App[None]):
         self.grading: Lesson | None = None
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()
+        self._cancel_grading = threading.Event()
         self.warm: WarmGrader | None = None
         # When results reached the screen (perf_counter): tests and the benchmark wait on it.
         self.results_shown: list[tuple[str, str, float]] = []
@@ -123,6 +124,10 @@ class WorkbookApp(App[None]):
 
     def _stop_background(self) -> None:
         self._stop_watch.set()
+        # Set the attempt's cancel event directly too: the worker may never run its
+        # CancelledError handler once the app is exiting, and the grading thread
+        # must not keep the interpreter alive until the attempt times out.
+        self._cancel_grading.set()
         self.workers.cancel_group(self, "grade")
         if self.warm is not None:
             self.warm.close()
@@ -218,7 +223,7 @@ class WorkbookApp(App[None]):
             self.main_screen.query_one(VerdictBar).show_text(
                 f"⋯ checking lesson {lesson.number}…", "$text-warning"
             )
-        cancel = threading.Event()
+        cancel = self._cancel_grading = threading.Event()
         try:
             result = await asyncio.to_thread(self.session.grade, lesson, cancel)
         except asyncio.CancelledError:
