@@ -466,3 +466,16 @@ async def test_polling_fallback_grades_a_save(session, workspace, monkeypatch):
         write_solution(workspace, lesson)
         await wait_for_results(app, pilot, 1)
         assert app.results_shown[-1][:2] == (LESSON, "passed")
+
+
+def test_learner_output_is_shown_bounded(workspace):
+    from workbook.grading.results import GradeResult, Verdict
+    from workbook.tui.widgets import OUTPUT_LINES, render_result
+
+    lesson = workspace.course.lesson(LESSON)
+    output = "".join(f"line {n}\n" for n in range(OUTPUT_LINES + 15))
+    result = GradeResult(lesson.id, Verdict.PASSED, 0.1, output=output, output_truncated=True)
+    text = "\n".join(str(content) for content, _ in render_result(result, lesson, None, "x.py"))
+    assert "Your output (cut short)" in text
+    assert f"line {OUTPUT_LINES - 1}" in text and f"line {OUTPUT_LINES}\n" not in text
+    assert "… 15 more lines" in text
