@@ -128,3 +128,24 @@ def test_cancel_kills_the_running_attempt(workspace, warm):
     assert not looping.is_running() or looping.status() == psutil.STATUS_ZOMBIE
     write_solution(workspace, lesson, reference)
     assert warm.grade(workspace, lesson).passed  # the server still serves
+
+
+def test_asking_for_tensorflow_never_waits_for_a_running_attempt(workspace, warm, monkeypatch):
+    """The TUI calls preload_tensorflow on the event loop when a Keras lesson opens."""
+    booted: list[tuple[str, ...]] = []
+    monkeypatch.setattr(WarmGrader, "_boot", lambda self, preload: booted.append(preload))
+    lesson = workspace.course.lesson(LESSON)
+    reference = workspace.solution_for(lesson)
+    write_solution(
+        workspace, lesson, reference.replace("return np.tanh(x)", "while True:\n        pass")
+    )
+    thread = threading.Thread(
+        target=warm.grade, args=(workspace, lesson), kwargs={"timeout_s": 2.0}
+    )
+    thread.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    warm.preload_tensorflow()
+    assert time.perf_counter() - started < 0.1
+    thread.join()
+    assert booted == [("tensorflow",)]

@@ -126,13 +126,14 @@ class _Server:
     def read(self, timeout: float | None) -> object:
         """The next reply, or raise WarmFailure on end of file / garbage / timeout."""
         end = None if timeout is None else time.perf_counter() + timeout
-        fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             wait = None if end is None else max(0.0, end - time.perf_counter())
-            ready, _, _ = select.select([fd], [], [], wait)
-            if not ready:
+            if not self.has_reply(wait):
                 raise WarmFailure("no reply from the warm grader")
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+            except (OSError, ValueError) as exc:  # closed by close() in another thread
+                raise WarmFailure(f"the warm grader is gone: {exc}") from exc
             if not chunk:
                 raise WarmFailure("the warm grader exited")
             self._buffer += chunk
@@ -142,10 +143,14 @@ class _Server:
         except json.JSONDecodeError as exc:
             raise WarmFailure(f"garbled reply from the warm grader: {line[:80]!r}") from exc
 
-    def has_reply(self, timeout: float) -> bool:
+    def has_reply(self, timeout: float | None) -> bool:
+        """Whether a reply (or end of file) can be read within `timeout` seconds."""
         if b"\n" in self._buffer:
             return True
-        ready, _, _ = select.select([self.proc.stdout.fileno()], [], [], timeout)
+        try:
+            ready, _, _ = select.select([self.proc.stdout.fileno()], [], [], timeout)
+        except (OSError, ValueError) as exc:  # closed by close() in another thread
+            raise WarmFailure(f"the warm grader is gone: {exc}") from exc
         return bool(ready)
 
     def wait_ready(self, timeout: float) -> bool:
@@ -208,6 +213,10 @@ class _Server:
         returncode = None if timed_out else exited["returncode"]
         return RunOutcome(timed_out, returncode, stderr_tail(stderr_path))
 
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -231,15 +240,18 @@ def _kill(pid: int) -> None:
 class WarmGrader:
     """A warm fork server for one workspace, usable as `Session.grader`.
 
-    Thread-safe: attempts are serialised (the server runs one at a time), and servers
-    are started in the background so that nothing here blocks a user interface.
+    Thread-safe, and nothing here blocks for long outside `grade`: attempts are
+    serialised by one lock (the server runs one at a time); which server is current
+    is guarded by another, held only for a moment, so a user interface may call
+    `start` or `preload_tensorflow` while an attempt runs.
     """
 
     READY_TIMEOUT = 120.0  # importing tensorflow on a slow disk
 
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
-        self._lock = threading.Lock()  # one attempt at a time, and server swaps
+        self._attempt = threading.Lock()  # held for a whole attempt
+        self._state = threading.Lock()  # held briefly: _server, _starting, _preload
         self._server: _Server | None = None
         self._starting: set[tuple[str, ...]] = set()
         self._preload: tuple[str, ...] = ()
@@ -257,14 +269,16 @@ class WarmGrader:
 
         A new server imports it in the background while the current one keeps
         serving; it replaces the current one once ready."""
-        if "tensorflow" not in self._preload:
+        with self._state:
+            if "tensorflow" in self._preload:
+                return
             self._preload = (*self._preload, "tensorflow")
-            self._spawn(self._preload)
+        self.start()
 
     @property
     def ready(self) -> bool:
         server = self._server
-        return server is not None and server.proc.poll() is None
+        return server is not None and server.alive
 
     @property
     def preloaded(self) -> tuple[str, ...]:
@@ -272,11 +286,11 @@ class WarmGrader:
         return server.preload if server is not None else ()
 
     def _spawn(self, preload: tuple[str, ...]) -> None:
-        with self._lock:
+        with self._state:
             current = self._server
             if self._closed or preload in self._starting:
                 return
-            if current is not None and current.proc.poll() is None and current.preload == preload:
+            if current is not None and current.alive and current.preload == preload:
                 return
             self._starting.add(preload)
         threading.Thread(target=self._boot, args=(preload,), daemon=True).start()
@@ -288,10 +302,10 @@ class WarmGrader:
             ok = server.wait_ready(self.READY_TIMEOUT)
         except OSError:
             ok = False
-        with self._lock:
+        with self._state:
             self._starting.discard(preload)
             current = self._server
-            current_alive = current is not None and current.proc.poll() is None
+            current_alive = current is not None and current.alive
             # Take the new server if it is the one wanted, or if there is none at all
             # (a plain server is better than none while tensorflow is loading).
             if ok and not self._closed and (preload == self._preload or not current_alive):
@@ -299,7 +313,8 @@ class WarmGrader:
             else:
                 old = server
         if old is not None:
-            old.close()
+            with self._attempt:  # let an attempt on the old server finish first
+                old.close()
 
     def wait_until_ready(self, timeout: float = 30.0) -> bool:
         """Block until a server serves the wanted preloads (for tests and benchmarks)."""
@@ -312,14 +327,17 @@ class WarmGrader:
 
     def close(self) -> None:
         """Stop the server now; an attempt in progress ends as cancelled."""
-        self._closed = True
-        server = self._server
-        if server is not None:
-            server.kill()  # without the lock: a running attempt ends at once
-        with self._lock:
+        with self._state:
+            self._closed = True
             server, self._server = self._server, None
         if server is not None:
-            server.close()
+            server.close()  # a running attempt sees the server die and stops
+
+    def _drop(self, server: _Server) -> None:
+        with self._state:
+            if self._server is server:
+                self._server = None
+        server.close()
 
     # -- grading --------------------------------------------------------------------
 
@@ -332,23 +350,22 @@ class WarmGrader:
     def execute(
         self, job: dict, tmp: Path, cwd: Path, cancel: threading.Event | None, deadline: float
     ):
+        """Run one job on the warm server, or cold if there is none (or it fails)."""
         from workbook.grading.runner import GradingCancelled, run_cold
 
-        with self._lock:
+        with self._attempt:
             server = self._server
-            if server is not None and server.proc.poll() is None:
+            if server is not None and server.alive:
                 try:
                     return server.run(job, tmp, cwd, cancel, deadline)
                 except WarmFailure:
                     if self._closed:
                         raise GradingCancelled from None
                     self.fallbacks += 1
-                    self._server = None
-                    server.close()
+                    self._drop(server)
                     Path(job["report"]).unlink(missing_ok=True)  # no half report
             elif server is not None:
-                self._server = None
-                server.close()
+                self._drop(server)
         self.start()  # for the next attempt; this one runs cold
         return run_cold(job, tmp, cwd, cancel, deadline)
 
