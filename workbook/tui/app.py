@@ -232,6 +232,7 @@ class WorkbookApp(App[None]):
         finally:
             if self.grading is lesson:
                 self.grading = None
+        passed_before = self.session.has_passed(lesson)
         self.session.record(lesson, result)
         hint = self.session.hint_after_attempt(lesson, result)
         self.results[lesson.id] = (result, hint)
@@ -240,8 +241,11 @@ class WorkbookApp(App[None]):
             self._show_last_result(lesson, self._status(lesson, statuses))
             if hint is not None:
                 self._show_hints(lesson)
-            self.main_screen.query_one(TabbedContent).active = "result"
-            self.refresh_bindings()
+            tabs = self.main_screen.query_one(TabbedContent)
+            if tabs.active != "result":
+                tabs.active = "result"
+            if result.passed and not passed_before:
+                self.refresh_bindings()  # the solution key appears (re-draws the footer)
         self.call_after_refresh(self._result_shown, lesson.id, str(result.verdict))
         return result
 
