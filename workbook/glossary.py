@@ -57,3 +57,16 @@ def find_term(terms: dict[str, Term], query: str) -> Term:
     if len(prefixed) == 1:
         return prefixed[0]
     raise WorkbookError(f"no glossary term {query!r} (see `workbook glossary`)")
+
+
+def term_matches(term: Term, query: str, *, names_only: bool = False) -> bool:
+    """Whether `query` occurs (any case) in the term's name, key, symbol or aliases, or,
+    unless `names_only` (a locked term must not give its definition away), in its
+    definition or equation. An empty query matches everything."""
+    wanted = query.strip().lower()
+    if not wanted:
+        return True
+    fields = [term.key, term.name, term.symbol, *term.aliases]
+    if not names_only:
+        fields += [term.definition, term.equation]
+    return any(wanted in field.lower() for field in fields)

@@ -8,6 +8,7 @@ are only different ways of showing the same answers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from workbook.glossary import Term
 from workbook.grading.results import GradeResult, Verdict
 from workbook.progress import LessonProgress, ProgressStore
 from workbook.workspace import Workspace, find_workspace
+
+# `runner.grade`'s shape: (workspace, lesson, *, cancel=None) -> GradeResult.
+Grader = Callable[..., GradeResult]
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,13 @@ class LessonStatus:
 
 
 class Session:
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, grader: Grader | None = None) -> None:
         self.workspace = workspace
         self.course: Course = workspace.course
         self.progress = ProgressStore(workspace.progress_path)
+        # None grades cold (a fresh interpreter per attempt); the TUI plugs in a warm
+        # grader with the same signature and the same verdicts.
+        self.grader = grader
 
     @classmethod
     def open(cls, start: Path | None = None, *, exact: bool = False) -> Session:
@@ -106,9 +113,20 @@ class Session:
 
     def check(self, lesson: Lesson, cancel: threading.Event | None = None) -> GradeResult:
         """Grade and record. An untouched stub is reported but not counted as an attempt."""
-        from workbook.grading.runner import grade
+        result = self.grade(lesson, cancel=cancel)
+        self.record(lesson, result)
+        return result
 
-        result = grade(self.workspace, lesson, cancel=cancel)
+    def grade(self, lesson: Lesson, cancel: threading.Event | None = None) -> GradeResult:
+        """Grade without recording. It touches no database, so a face may run it in a
+        worker thread and call `record` back on the thread that owns the session."""
+        grader = self.grader
+        if grader is None:
+            from workbook.grading.runner import grade as grader
+        return grader(self.workspace, lesson, cancel=cancel)
+
+    def record(self, lesson: Lesson, result: GradeResult) -> None:
+        """Store an attempt's outcome; an untouched stub is not an attempt."""
         if result.verdict is not Verdict.NOT_STARTED:
             self.progress.record_attempt(
                 lesson.id,
@@ -116,7 +134,6 @@ class Session:
                 result.duration_s,
                 [c.id for c in result.failing],
             )
-        return result
 
     # -- hints ----------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.catalog import Lesson
@@ -135,6 +137,68 @@ def _assemble(
     return result
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """How the process that ran one attempt ended (its events are in the report file)."""
+
+    timed_out: bool
+    returncode: int | None
+    stderr_tail: str
+
+
+# Runs one job (the child's input) and waits for it: (job, tmp dir, cwd, cancel,
+# deadline on the perf_counter clock) -> RunOutcome. `run_cold` starts a fresh
+# interpreter; `workbook.grading.warm` forks one from a warm server. Raises
+# GradingCancelled once the attempt is killed after `cancel` was set.
+Executor = Callable[[dict, Path, Path, "threading.Event | None", float], RunOutcome]
+
+
+def stderr_tail(path: Path, limit: int = 4000) -> str:
+    """The end of what the attempt wrote to stderr (crash messages, faulthandler)."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(max(0, stream.seek(0, os.SEEK_END) - limit))
+            return stream.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def run_cold(
+    job: dict, tmp: Path, cwd: Path, cancel: threading.Event | None, deadline: float
+) -> RunOutcome:
+    """Run the job in a fresh `python -m workbook.grading.child`, in its own session."""
+    stderr_path = tmp / "stderr"
+    with open(stderr_path, "w+b") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbook.grading.child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            cwd=cwd,
+            env=child_env(),
+            start_new_session=True,
+        )
+        timed_out = False
+        try:
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+            while proc.poll() is None:
+                if cancel is not None and cancel.is_set():
+                    raise GradingCancelled
+                if time.perf_counter() > deadline:
+                    timed_out = True
+                    break
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.01 if cancel is not None else 0.1)
+        except BrokenPipeError:
+            pass
+        finally:
+            _kill_group(proc)
+    return RunOutcome(
+        timed_out, proc.returncode if not timed_out else None, stderr_tail(stderr_path)
+    )
+
+
 def grade(
     workspace: Workspace,
     lesson: Lesson,
@@ -143,9 +207,13 @@ def grade(
     cancel: threading.Event | None = None,
     timeout_s: float | None = None,
     exercise: Path | None = None,
+    execute: Executor | None = None,
 ) -> GradeResult:
     """Grade the learner's file for `lesson` (or `exercise`, a file standing in for it).
-    Never raises for anything the learner wrote."""
+    Never raises for anything the learner wrote.
+
+    `execute` runs the child (default: `run_cold`); whatever runs it, the job, the
+    limits, the report format and the verdict assembly are the same."""
     started = time.perf_counter()
     exercise = exercise or workspace.path(lesson.exercise)
     if not exercise.is_file():
@@ -171,43 +239,16 @@ def grade(
             "memory_mb": lesson.memory_mb,
             "timeout_s": limit,
         }
-        with open(Path(tmp) / "stderr", "w+b") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "workbook.grading.child"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                cwd=workspace.root,
-                env=child_env(),
-                start_new_session=True,
-            )
-            timed_out = False
-            try:
-                proc.stdin.write(json.dumps(job).encode())
-                proc.stdin.close()
-                deadline = started + limit + 0.5  # + start-up of the interpreter
-                while proc.poll() is None:
-                    if cancel is not None and cancel.is_set():
-                        raise GradingCancelled
-                    if time.perf_counter() > deadline:
-                        timed_out = True
-                        break
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        proc.wait(timeout=0.01 if cancel is not None else 0.1)
-            except BrokenPipeError:
-                pass
-            finally:
-                _kill_group(proc)
-            stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - 4000))
-            stderr_tail = stderr.read().decode(errors="replace")
+        deadline = started + limit + 0.5  # + start-up of the interpreter
+        outcome = (execute or run_cold)(job, Path(tmp), workspace.root, cancel, deadline)
         events = _read_events(report)
     result = _assemble(
         lesson,
         events,
         time.perf_counter() - started,
-        timed_out=timed_out,
-        returncode=proc.returncode if not timed_out else None,
-        stderr_tail=stderr_tail,
+        timed_out=outcome.timed_out,
+        returncode=outcome.returncode,
+        stderr_tail=outcome.stderr_tail,
         timeout_s=limit,
     )
     result.tampered = relevant_to(tampered_files(workspace.root), lesson, workspace.course)

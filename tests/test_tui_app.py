@@ -1,0 +1,481 @@
+"""The TUI's main flows, driven by Textual's pilot at 80×24."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from click.testing import CliRunner
+from textual.widgets import Input, Markdown, TabbedContent
+
+from tests.conftest import write_solution
+from tests.tui_support import LESSON, failing_version, screen_text, wait_for_results
+from workbook.cli import cli
+from workbook.session import Session
+from workbook.tui.app import WorkbookApp
+from workbook.tui.screens import ConfirmScreen, GlossaryScreen, SolutionScreen
+from workbook.tui.widgets import LessonList, LessonPane, ResultPane, TermButton, VerdictBar
+from workbook.workspace import Workspace, bundled_root
+
+SIZE = (80, 24)
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # Textual runs on asyncio
+
+
+@pytest.fixture(autouse=True)
+def _cold_and_still(monkeypatch, workspace):
+    """Cold grading (no background server) unless a test asks, a fixed theme, and
+    the workspace as the cwd so paths are shown relative to it."""
+    monkeypatch.setenv("WORKBOOK_WARM", "0")
+    monkeypatch.delenv("WORKBOOK_THEME", raising=False)
+    monkeypatch.delenv("COLORFGBG", raising=False)
+    monkeypatch.chdir(workspace.root)
+
+
+def _result_text(app) -> str:
+    return "\n".join(str(w.content) for w in app.main_screen.query_one(ResultPane).children)
+
+
+async def test_starts_on_the_current_lesson_with_progress(session):
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        total = len(session.course.lessons)
+        text = screen_text(app)
+        assert f"0 / {total} lessons passed (0%)" in text
+        assert app.lesson.id == LESSON
+        assert "Activations and gates 0/" in text
+        assert "Sigmoid and tanh" in text
+        assert "exercises/01-activations.py" in text
+        assert "c Check" in text and "q Quit" in text and "n p Next/prev" in text
+
+
+async def test_next_and_previous_lesson(session):
+    lessons = session.course.lessons
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert app.lesson is lessons[0]  # nothing before the first lesson
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.lesson is lessons[min(1, len(lessons) - 1)]
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.lesson is lessons[0]
+        assert app.main_screen.query_one(LessonList).highlighted_option.id == lessons[0].id
+
+
+async def test_check_a_failing_then_a_passing_file(session, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        write_solution(workspace, lesson, failing_version(workspace.solution_for(lesson)))
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        assert app.main_screen.query_one(TabbedContent).active == "result"
+        shown = _result_text(app)
+        assert "✗ Failed" in shown
+        assert "this is σ(−x)" in shown
+        assert "expected" in shown and "got" in shown
+        assert "Hint 1/" in shown  # the first hint comes with a failure
+        assert "✗" in str(app.main_screen.query_one(VerdictBar).content)
+        assert session.statuses()[0].status == "failed"
+        assert app.check_action("solution", ()) is False
+
+        write_solution(workspace, lesson)
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 2)
+        shown = _result_text(app)
+        assert "✓ Passed" in shown and "Well done" in shown
+        assert session.has_passed(lesson)
+        assert f"1 / {len(session.course.lessons)} lessons passed" in screen_text(app)
+        assert app.lesson is lesson  # passing does not move on by itself
+
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SolutionScreen)
+        assert "def sigmoid" in app.screen.code
+        await pilot.press("escape")
+        await pilot.press("n")
+        await pilot.pause()
+        expected = session.course.lessons[min(1, len(session.course.lessons) - 1)]
+        assert app.lesson is expected
+
+
+async def test_syntax_error_shows_file_line_and_code(session, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    broken = workspace.solution_for(lesson).replace("def tanh(x):", "def tanh(x)")
+    write_solution(workspace, lesson, broken)
+    line = broken.splitlines().index("def tanh(x)") + 1
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        shown = _result_text(app)
+        assert "! Error" in shown
+        assert f"exercises/01-activations.py:{line}" in shown
+        assert f"{line} │ def tanh(x)" in shown
+
+
+async def test_solution_is_closed_before_a_pass(session):
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "Solution" not in screen_text(app)
+        app.action_solution()
+        await pilot.pause()
+        assert not isinstance(app.screen, SolutionScreen)
+
+
+async def test_hints_one_at_a_time_and_shared_with_the_cli(session, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        assert app.main_screen.query_one(TabbedContent).active == "hints"
+        text = screen_text(app)
+        assert "Hint 1/4" in text and "Hint 2/4" not in text
+        assert session.progress.hints_revealed(lesson.id) == 1
+
+        # The CLI reveals the second one in the same workspace...
+        result = CliRunner().invoke(cli, ["--workspace", str(workspace.root), "hint", "1"], obj={})
+        assert result.exit_code == 0, result.output
+        assert "Hint 2/4" in result.output
+
+        # ...so the app's next key press reveals the third, and shows all three in order.
+        await pilot.press("h")
+        await pilot.pause()
+        assert session.progress.hints_revealed(lesson.id) == 3
+        body = str(app.main_screen.query_one("#hints-body").content)
+        positions = [body.index(f"Hint {n}/4") for n in (1, 2, 3)]
+        assert positions == sorted(positions) and "Hint 4/4" not in body
+        assert app.main_screen.query_one(TabbedContent).get_tab("hints").label.plain == "Hints 3/4"
+
+        await pilot.press("h", "h")
+        await pilot.pause()
+        assert session.progress.hints_revealed(lesson.id) == 4  # never more than there are
+        assert "That was the last hint." in str(app.main_screen.query_one("#hints-body").content)
+
+
+async def test_glossary_lists_searches_and_locks(session, workspace):
+    app = WorkbookApp(session, watch=False)
+    unlocked = session.unlocked_terms()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, GlossaryScreen)
+        entries = {w.id.removeprefix("term-"): w for w in app.screen.query(".term-entry")}
+        assert set(entries) == set(workspace.glossary)
+        for key, entry in entries.items():
+            locked = "🔒" in str(entry.content)
+            assert locked == (key not in unlocked)
+        assert "Sigmoid" in str(entries["sigmoid"].content)
+        assert "σ(x) = 1 / (1 + e^(−x))" in str(entries["sigmoid"].content)
+
+        await pilot.press(*"tanh")
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "tanh"
+        visible = {key for key, entry in entries.items() if entry.display}
+        assert "tanh" in visible and "sigmoid" not in visible and "lstm" not in visible
+
+        await pilot.press(*"zzzz")
+        await pilot.pause()
+        assert app.screen.query_one("#glossary-empty").display
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, GlossaryScreen)
+
+
+async def test_glossary_search_keeps_locked_definitions_hidden(session, workspace):
+    locked = [t for t in workspace.glossary.values() if t.key not in session.unlocked_terms()]
+    if not locked:
+        pytest.skip("every term is unlocked at the start of this course")
+    term = locked[0]
+    word = max(re.findall(r"[a-z]{6,}", term.definition.lower()), key=len)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        app.screen.query_one(Input).value = word
+        await pilot.pause()
+        entry = app.screen.query_one(f"#term-{term.key}")
+        matches_name = word in (term.name + term.key + term.symbol + " ".join(term.aliases)).lower()
+        assert entry.display == matches_name
+
+
+async def test_a_lesson_term_jumps_to_the_glossary(session):
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        buttons = list(app.main_screen.query(TermButton))
+        assert {b.term_key for b in buttons} == set(app.lesson.glossary)
+        target = next(b for b in buttons if b.term_key == "sigmoid")
+        target.press()
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, GlossaryScreen)
+        assert app.screen.query_one("#term-sigmoid").has_class("-chosen")
+
+
+async def test_reset_asks_first_and_keeps_a_backup(session, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    mine = failing_version(workspace.solution_for(lesson))
+    write_solution(workspace, lesson, mine)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert workspace.path(lesson.exercise).read_text() == mine  # "no" changes nothing
+
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert workspace.is_untouched(lesson)
+        backups = list((workspace.state_dir / "backups").glob("01-activations.*.py"))
+        assert len(backups) == 1 and backups[0].read_text() == mine
+
+
+async def test_a_save_is_graded_and_a_newer_save_wins(session, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    reference = workspace.solution_for(lesson)
+    app = WorkbookApp(session)  # watching
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)  # the watcher is up
+        write_solution(workspace, lesson, failing_version(reference))
+        await wait_for_results(app, pilot, 1)
+        assert app.results_shown[-1][:2] == (LESSON, "failed")
+
+        # An endless loop, then a fix before it times out: the loop is cancelled.
+        write_solution(
+            workspace, lesson, reference.replace("return np.tanh(x)", "while True:\n        pass")
+        )
+        await asyncio.sleep(0.8)
+        assert app.grading is lesson
+        write_solution(workspace, lesson, reference)
+        await wait_for_results(app, pilot, 2, timeout=lesson.timeout_s - 1)
+        assert app.results_shown[-1][:2] == (LESSON, "passed")
+        assert [verdict for _, verdict, _ in app.results_shown] == ["failed", "passed"]
+        assert "✓ Passed" in _result_text(app)
+
+
+async def test_warm_grading_in_the_app(session, workspace, monkeypatch):
+    monkeypatch.delenv("WORKBOOK_WARM")
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.warm is not None
+        assert await asyncio.to_thread(app.warm.wait_until_ready, 30)
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        assert app.results_shown[-1][1] == "passed"
+        assert app.warm.fallbacks == 0
+        server = app.warm._server.proc
+    assert server.poll() is not None  # quitting stops the server
+    assert session.grader is None
+
+
+async def test_edit_without_an_editor_shows_the_path(session, workspace, monkeypatch):
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(str(workspace.path("exercises/01-activations.py")) in m for m in messages)
+
+
+async def test_command_palette_runs_the_same_actions(session):
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"open the glossary")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GlossaryScreen)
+
+
+async def test_adapts_to_the_terminal_size(session):
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=(56, 20)) as pilot:
+        await pilot.pause()
+        assert not app.main_screen.query_one("#sidebar").display
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert app.main_screen.query_one("#sidebar").display
+        assert "Sigmoid and tanh" in screen_text(app)
+
+
+async def test_quit_keys(session):
+    for key in ("q", "ctrl+q"):
+        app = WorkbookApp(session, watch=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.return_code == 0
+
+
+# -- lesson text ------------------------------------------------------------------------
+
+BUNDLED = Workspace(bundled_root())
+SYMBOLS = re.compile(r"[^\x00-\x7f]|\w_\{[^}]*\}|\w_\w+")
+
+
+def _symbols(text: str) -> set[str]:
+    """Non-ASCII characters (σ, ⊙, the tilde of C̃) and subscripts (h_{t-1}, W_f)."""
+    return set(SYMBOLS.findall(text)) - {"\u2019"}
+
+
+def _rendered_text(markdown: Markdown) -> str:
+    lines = []
+    for block in markdown.query("*"):
+        if block.size.area:
+            lines.extend(strip.text for strip in block.render_lines(block.region.reset_offset))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in BUNDLED.course.lessons])
+async def test_every_lesson_text_keeps_its_symbols(lesson_id, session):
+    from workbook.tui.widgets import lesson_markdown
+
+    lesson = BUNDLED.course.lesson(lesson_id)
+    source = lesson_markdown(lesson.text, lesson.title)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=(200, 400)) as pilot:
+        await app.main_screen.query_one(LessonPane).show(
+            lesson, session.statuses()[0], "topic", lesson.exercise, []
+        )
+        await pilot.pause()
+        rendered = _rendered_text(app.main_screen.query_one(Markdown))
+        flat = rendered.replace("\n", " ")
+        symbols = _symbols(source)
+        assert "σ" in flat or "σ" not in symbols
+        missing = {s for s in symbols if s not in flat}
+        assert not missing, f"{lesson_id}: lost {sorted(missing)} when rendered"
+
+
+def test_session_is_left_usable(workspace):
+    """run_app's contract: the session the CLI passes in stays open for the CLI."""
+    session = Session(workspace)
+    app = WorkbookApp(session, watch=False)
+
+    async def run() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("q")
+
+    asyncio.run(run())
+    assert session.statuses()
+    session.close()
+
+
+SAMPLE = """# Sample
+
+The cell update `C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t` keeps σ-gated memory, and
+h_t = o_t ⊙ tanh(C_t) reads it out (shapes (n_h, 1)).
+
+```
+f_t = σ(W_f · [h_{t-1}, x_t] + b_f)
+```
+"""
+
+
+async def test_unicode_equations_survive_rendering(session):
+    """The same check on a text with every kind of notation lessons use."""
+    import dataclasses
+
+    lesson = dataclasses.replace(BUNDLED.course.lessons[0], text=SAMPLE, title="Sample")
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=(200, 100)) as pilot:
+        await app.main_screen.query_one(LessonPane).show(
+            lesson, session.statuses()[0], "topic", lesson.exercise, []
+        )
+        await pilot.pause()
+        flat = _rendered_text(app.main_screen.query_one(Markdown)).replace("\n", " ")
+        for symbol in (
+            "⊙",
+            "C̃_t",
+            "h_{t-1}",
+            "C_{t-1}",
+            "σ(W_f · [h_{t-1}, x_t] + b_f)",
+            "h_t = o_t",
+        ):
+            assert symbol in flat, symbol
+
+
+def _add_keras_lesson(workspace) -> str:
+    """A stand-in Keras lesson (`requires = ["tensorflow"]`) appended to this workspace."""
+    course = workspace.root / "course"
+    lesson_id = "99-keras-probe"
+    toml = (course / "course.toml").read_text()
+    last = workspace.course.lessons[-1].id
+    (course / "course.toml").write_text(
+        toml.replace(f'"{last}",', f'"{last}",\n    "{lesson_id}",', 1)
+    )
+    (course / "lessons" / f"{lesson_id}.md").write_text(
+        '+++\ntitle = "Keras probe"\ntopic = "keras"\nhints = ["one", "two"]\n'
+        'requires = ["tensorflow"]\n+++\nA Keras lesson.\n'
+    )
+    (course / "solutions" / f"{lesson_id}.py").write_text(
+        "def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"
+    )
+    (workspace.root / "checks" / f"{lesson_id}.py").write_text("def test_f(learner):\n    pass\n")
+    fresh = Workspace(workspace.root)
+    fresh.reset(fresh.course.lesson(lesson_id))
+    return lesson_id
+
+
+async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(workspace, monkeypatch):
+    """Opening a Keras lesson asks the warm grader (a separate process) for tensorflow;
+    the app itself never imports it (see test_tui_imports.py)."""
+    from workbook.grading import warm
+
+    monkeypatch.delenv("WORKBOOK_WARM")
+    lesson_id = _add_keras_lesson(workspace)
+    asked: list[bool] = []
+    monkeypatch.setattr(warm.WarmGrader, "preload_tensorflow", lambda self: asked.append(True))
+    session = Session(Workspace(workspace.root))
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not asked  # lesson 1 is a NumPy lesson
+        await app.go_to_lesson(lesson_id)
+        await pilot.pause()
+        assert asked
+    session.close()
+
+
+async def test_polling_fallback_grades_a_save(session, workspace, monkeypatch):
+    """WORKBOOK_POLL=1 (or WSL on a Windows drive) polls instead of using file events."""
+    monkeypatch.setenv("WORKBOOK_POLL", "1")
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.6)  # the first poll has taken its snapshot of the folder
+        write_solution(workspace, lesson)
+        await wait_for_results(app, pilot, 1)
+        assert app.results_shown[-1][:2] == (LESSON, "passed")
+
+
+def test_learner_output_is_shown_bounded(workspace):
+    from workbook.grading.results import GradeResult, Verdict
+    from workbook.tui.widgets import OUTPUT_LINES, render_result
+
+    lesson = workspace.course.lesson(LESSON)
+    output = "".join(f"line {n}\n" for n in range(OUTPUT_LINES + 15))
+    result = GradeResult(lesson.id, Verdict.PASSED, 0.1, output=output, output_truncated=True)
+    text = "\n".join(str(content) for content, _ in render_result(result, lesson, None, "x.py"))
+    assert "Your output (cut short)" in text
+    assert f"line {OUTPUT_LINES - 1}" in text and f"line {OUTPUT_LINES}\n" not in text
+    assert "… 15 more lines" in text

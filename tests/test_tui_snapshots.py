@@ -1,0 +1,47 @@
+"""SVG snapshots of the main screen, a failed result and the glossary (80×24).
+
+Deterministic by construction: a fresh workspace (its content is the shipped course),
+shown relative to the cwd, the default theme, durations frozen, no cursor blink, no
+background grading server. Update with `pytest tests/test_tui_snapshots.py
+--snapshot-update` and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import write_solution
+from tests.tui_support import LESSON, failing_version, wait_for_results
+from workbook.tui import widgets
+from workbook.tui.app import WorkbookApp
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def app(monkeypatch, workspace, session):
+    monkeypatch.setenv("WORKBOOK_WARM", "0")
+    monkeypatch.delenv("WORKBOOK_THEME", raising=False)
+    monkeypatch.delenv("COLORFGBG", raising=False)
+    monkeypatch.chdir(workspace.root)
+    monkeypatch.setattr(widgets, "format_duration", lambda seconds: "0.05 s")
+    return WorkbookApp(session, watch=False)
+
+
+def test_main_screen(snap_compare, app):
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_failed_result(snap_compare, app, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson, failing_version(workspace.solution_for(lesson)))
+
+    async def check(pilot) -> None:
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=check)
+
+
+def test_glossary(snap_compare, app):
+    assert snap_compare(app, press=["g", *"gate"], terminal_size=SIZE)

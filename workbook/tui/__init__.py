@@ -1,0 +1,22 @@
+"""The interactive face of the workbook (Textual).
+
+Only `run_app` lives here, and it imports Textual when called: the CLI imports this
+package on `workbook` with no command, and commands such as `workbook list` must never
+pay for Textual (see tests/test_tui_imports.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbook.session import Session
+
+__all__ = ["run_app"]
+
+
+def run_app(session: Session) -> None:
+    """Run the TUI over `session` until the learner quits."""
+    from workbook.tui.app import WorkbookApp
+
+    WorkbookApp(session).run()

@@ -1,0 +1,407 @@
+"""The workbook's Textual app: a thin face over `Session`.
+
+Grading runs in a worker (group "grade", exclusive: a new save cancels the running
+attempt, whose process group is killed); the exercises folder is watched in another
+worker group ("watch") so that cancelling a grade never stops the watcher. The
+progress store is only touched on the event loop's thread: the worker thread only
+grades (`Session.grade`), and the result is recorded back here (`Session.record`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.widgets import OptionList, TabbedContent
+
+from workbook.catalog import Lesson
+from workbook.grading.results import GradeResult
+from workbook.session import LessonStatus, Session
+from workbook.tui.commands import WorkbookCommands
+from workbook.tui.screens import ConfirmScreen, GlossaryScreen, MainScreen, SolutionScreen
+from workbook.tui.widgets import (
+    HintPane,
+    LessonList,
+    LessonPane,
+    ProgressSummary,
+    ResultPane,
+    TermButton,
+    VerdictBar,
+)
+from workbook.watching import should_poll
+
+if TYPE_CHECKING:
+    from workbook.grading.warm import WarmGrader
+
+
+def pick_theme() -> str:
+    """Follow the terminal: the ANSI themes use its own palette and background.
+    `WORKBOOK_THEME` picks any Textual theme; `COLORFGBG` (set by many terminals)
+    tells a light background from a dark one."""
+    chosen = os.environ.get("WORKBOOK_THEME")
+    if chosen:
+        return chosen
+    background = os.environ.get("COLORFGBG", "").rsplit(";", 1)[-1]
+    return "ansi-light" if background in {"7", "15"} else "ansi-dark"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+class WorkbookApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("workbook.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "LSTM Workbook"
+    COMMANDS = App.COMMANDS | {WorkbookCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, session: Session, *, watch: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.watch_saves = watch
+        self.lesson: Lesson = session.current_lesson() or session.course.lessons[-1]
+        # The last attempt per lesson in this run, and the hint shown beside it.
+        self.results: dict[str, tuple[GradeResult, tuple[int, str] | None]] = {}
+        self.grading: Lesson | None = None
+        self._graded_stamp: dict[str, tuple[int, int] | None] = {}
+        self._stop_watch = threading.Event()
+        self._cancel_grading = threading.Event()
+        self.warm: WarmGrader | None = None
+        # When results reached the screen (perf_counter): tests and the benchmark wait on it.
+        self.results_shown: list[tuple[str, str, float]] = []
+        self.theme = pick_theme()
+
+    # -- set-up ---------------------------------------------------------------------
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="main-screen")
+
+    async def start(self) -> None:
+        """Fill the main screen (called by its on_mount, once its widgets exist)."""
+        lessons = self.main_screen.query_one(LessonList)
+        lessons.populate(self.session.course, self.session.statuses())
+        lessons.highlight_lesson(self.lesson.id)
+        lessons.focus()
+        self._update_progress()
+        await self.show_lesson(self.lesson)
+        if self.session.current_lesson() is None:
+            self.notify("Every lesson has passed: the course is complete!", title="Well done")
+        if self.watch_saves:
+            self.watch_exercises()
+
+    def on_ready(self) -> None:
+        # After the first frame: the server's imports would compete with it for the CPU.
+        self._start_warm_grader()
+        if self.lesson.uses_tensorflow and self.warm is not None:
+            self.warm.preload_tensorflow()
+
+    def _start_warm_grader(self) -> None:
+        """Keep a grading process warm (numpy and pytest imported): an attempt then
+        costs a fork instead of a new interpreter. WORKBOOK_WARM=0 grades cold."""
+        if os.environ.get("WORKBOOK_WARM") == "0" or self.session.grader is not None:
+            return
+        from workbook.grading.warm import WarmGrader
+
+        self.warm = WarmGrader(self.session.workspace.root)
+        self.warm.start()
+        self.session.grader = self.warm.grade
+
+    def _stop_background(self) -> None:
+        self._stop_watch.set()
+        # Set the attempt's cancel event directly too: the worker may never run its
+        # CancelledError handler once the app is exiting, and the grading thread
+        # must not keep the interpreter alive until the attempt times out.
+        self._cancel_grading.set()
+        self.workers.cancel_group(self, "grade")
+        if self.warm is not None:
+            self.warm.close()
+            if self.session.grader == self.warm.grade:
+                self.session.grader = None
+            self.warm = None
+
+    def on_unmount(self) -> None:
+        self._stop_background()
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The workbook screen, even while the glossary or a dialog is on top of it."""
+        return self.screen_stack[0]  # type: ignore[return-value]
+
+    # -- showing state --------------------------------------------------------------
+
+    def _status(self, lesson: Lesson, statuses: list[LessonStatus] | None = None) -> LessonStatus:
+        rows = statuses if statuses is not None else self.session.statuses()
+        return next(s for s in rows if s.lesson.id == lesson.id)
+
+    def display_path(self, lesson: Lesson) -> str:
+        """The exercise as the learner would type it: relative to the cwd when inside it."""
+        path = self.session.workspace.path(lesson.exercise)
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def _update_progress(self) -> list[LessonStatus]:
+        statuses = self.session.statuses()
+        passed = sum(s.status == "passed" for s in statuses)
+        main = self.main_screen
+        main.query_one(ProgressSummary).update(passed, len(statuses))
+        main.query_one(LessonList).refresh_statuses(self.session.course, statuses)
+        return statuses
+
+    async def show_lesson(self, lesson: Lesson) -> None:
+        self.lesson = lesson
+        main = self.main_screen
+        status = self._status(lesson)
+        await main.query_one(LessonPane).show(
+            lesson,
+            status,
+            self.session.course.topic_title(lesson.topic),
+            self.display_path(lesson),
+            self.session.lesson_terms(lesson),
+        )
+        self._show_hints(lesson)
+        self._show_last_result(lesson, status)
+        self.refresh_bindings()
+        if lesson.uses_tensorflow and self.warm is not None:
+            self.warm.preload_tensorflow()  # in the background, in the grading process
+
+    def _show_hints(self, lesson: Lesson) -> None:
+        revealed = self.session.revealed_hints(lesson)
+        main = self.main_screen
+        main.query_one(HintPane).show(revealed, len(lesson.hints))
+        tab = main.query_one(TabbedContent).get_tab("hints")
+        tab.label = f"Hints {len(revealed)}/{len(lesson.hints)}"
+
+    def _show_last_result(self, lesson: Lesson, status: LessonStatus) -> None:
+        main = self.main_screen
+        pane, bar = main.query_one(ResultPane), main.query_one(VerdictBar)
+        if lesson.id in self.results:
+            result, hint = self.results[lesson.id]
+            pane.show_result(result, lesson, hint, self.display_path(lesson))
+            bar.show_result(result)
+        else:
+            pane.show_idle(status, self.display_path(lesson))
+            bar.show_text("Save the exercise file to check it, or press c.")
+        if self.grading is lesson:
+            bar.show_text(f"⋯ checking lesson {lesson.number}…", "$text-warning")
+
+    # -- events from widgets --------------------------------------------------------
+
+    async def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        lesson_id = event.option.id
+        if lesson_id and lesson_id != self.lesson.id and not lesson_id.startswith("topic:"):
+            await self.show_lesson(self.session.course.lesson(lesson_id))
+
+    def on_term_button_chosen(self, event: TermButton.Chosen) -> None:
+        self.open_glossary(event.key)
+
+    # -- grading --------------------------------------------------------------------
+
+    @work(exclusive=True, group="grade")
+    async def grade(self, lesson: Lesson) -> GradeResult:
+        """Grade `lesson` off the event loop; a newer call cancels this one."""
+        self.grading = lesson
+        self._graded_stamp[lesson.id] = _stamp(self.session.workspace.path(lesson.exercise))
+        if lesson is self.lesson:
+            self.main_screen.query_one(VerdictBar).show_text(
+                f"⋯ checking lesson {lesson.number}…", "$text-warning"
+            )
+        cancel = self._cancel_grading = threading.Event()
+        try:
+            result = await asyncio.to_thread(self.session.grade, lesson, cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # the grader kills the attempt's process group
+            raise
+        finally:
+            if self.grading is lesson:
+                self.grading = None
+        passed_before = self.session.has_passed(lesson)
+        self.session.record(lesson, result)
+        hint = self.session.hint_after_attempt(lesson, result)
+        self.results[lesson.id] = (result, hint)
+        statuses = self._update_progress()
+        if lesson is self.lesson:
+            self._show_last_result(lesson, self._status(lesson, statuses))
+            if hint is not None:
+                self._show_hints(lesson)
+            tabs = self.main_screen.query_one(TabbedContent)
+            if tabs.active != "result":
+                tabs.active = "result"
+            if result.passed and not passed_before:
+                self.refresh_bindings()  # the solution key appears (re-draws the footer)
+        self.call_after_refresh(self._result_shown, lesson.id, str(result.verdict))
+        return result
+
+    def _result_shown(self, lesson_id: str, verdict: str) -> None:
+        self.results_shown.append((lesson_id, verdict, time.perf_counter()))
+
+    def exercise_saved(self, lesson: Lesson) -> None:
+        """The watched file changed on disk: grade it, unless this content was graded."""
+        if _stamp(self.session.workspace.path(lesson.exercise)) != self._graded_stamp.get(
+            lesson.id
+        ):
+            self.grade(lesson)
+
+    @work(exclusive=True, group="watch")
+    async def watch_exercises(self) -> None:
+        """Grade on save. Watches the folder (editors that save by rename replace the
+        file), filtered to the selected lesson's file."""
+        from watchfiles import Change, awatch
+
+        folder = self.session.workspace.path("exercises")
+        try:
+            async for changes in awatch(
+                folder,
+                force_polling=should_poll(),
+                poll_delay_ms=250,
+                debounce=400,
+                step=5,  # ms of quiet after a change before it is reported
+                stop_event=self._stop_watch,
+            ):
+                target = self.session.workspace.path(self.lesson.exercise).resolve()
+                if any(
+                    kind != Change.deleted and Path(p).resolve() == target for kind, p in changes
+                ):
+                    self.exercise_saved(self.lesson)
+        except Exception as exc:  # a broken watcher must not end the app
+            self.notify(
+                f"Cannot watch {folder} ({exc}). Press c to check after each save, or "
+                "start with WORKBOOK_POLL=1.",
+                severity="warning",
+                timeout=15,
+            )
+
+    # -- actions (footer keys and command palette) ----------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "solution":
+            return self.session.has_passed(self.lesson)
+        return True
+
+    def _back_to_main(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_check(self) -> None:
+        self._back_to_main()
+        self.grade(self.lesson)
+
+    async def go_to_lesson(self, lesson_id: str) -> None:
+        self._back_to_main()
+        self.main_screen.query_one(LessonList).highlight_lesson(lesson_id)
+        await self.show_lesson(self.session.course.lesson(lesson_id))
+
+    async def _step(self, offset: int) -> None:
+        lessons = self.session.course.lessons
+        index = lessons.index(self.lesson) + offset
+        if 0 <= index < len(lessons):
+            await self.go_to_lesson(lessons[index].id)
+        else:
+            self.notify("That was the last lesson." if offset > 0 else "This is the first lesson.")
+
+    async def action_next_lesson(self) -> None:
+        await self._step(1)
+
+    async def action_previous_lesson(self) -> None:
+        await self._step(-1)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.main_screen.query_one(TabbedContent).active = tab
+
+    def action_hint(self) -> None:
+        self._back_to_main()
+        lesson = self.lesson
+        if not lesson.hints:
+            self.notify("This lesson has no hints.")
+            return
+        if len(self.session.revealed_hints(lesson)) >= len(lesson.hints):
+            self.notify("Every hint of this lesson is already shown.")
+        else:
+            self.session.reveal_hint(lesson)
+        self._show_hints(lesson)
+        self.main_screen.query_one(TabbedContent).active = "hints"
+
+    def action_glossary(self) -> None:
+        self.open_glossary(None)
+
+    def open_glossary(self, key: str | None) -> None:
+        self._back_to_main()
+        self.push_screen(GlossaryScreen(self.session, focus=key))
+
+    def action_edit(self) -> None:
+        self._back_to_main()
+        lesson = self.lesson
+        path = self.session.workspace.path(lesson.exercise)
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.notify(
+                f"Open {path} in your editor: every save is graded. "
+                "(Set $EDITOR to open it from here.)",
+                title="No editor set",
+                timeout=12,
+            )
+            return
+        try:
+            with self.suspend():
+                subprocess.call([*shlex.split(editor), str(path)])
+        except SuspendNotSupported:
+            self.notify(f"Cannot open an editor here; open {path} yourself.", severity="warning")
+            return
+        except OSError as exc:
+            self.notify(f"Could not run {editor!r}: {exc}", severity="error")
+            return
+        self.grade(lesson)
+
+    def action_reset(self) -> None:
+        self._back_to_main()
+        lesson = self.lesson
+        question = (
+            f"Reset {lesson.exercise} to its original stub?\n\n"
+            "Your current file is kept as a backup in .workbook/backups/."
+        )
+
+        async def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if self.grading is lesson:
+                self.workers.cancel_group(self, "grade")
+            backup = self.session.reset(lesson)
+            self.results.pop(lesson.id, None)
+            self._graded_stamp.pop(lesson.id, None)
+            if backup is None:
+                self.notify(f"{lesson.exercise} was already the original stub.")
+            else:
+                self.notify(f"Restored {lesson.exercise}; your file is in {backup}", timeout=10)
+            await self.show_lesson(lesson)
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    def action_solution(self) -> None:
+        self._back_to_main()
+        lesson = self.lesson
+        if not self.session.has_passed(lesson):
+            self.notify("The reference solution opens once you have passed this lesson.")
+            return
+        title = f"Reference solution — lesson {lesson.number}: {lesson.title}"
+        self.push_screen(SolutionScreen(title, self.session.solution(lesson)))
+
+    async def action_quit(self) -> None:
+        self._stop_background()
+        self.exit()

@@ -1,0 +1,70 @@
+"""Command palette (ctrl+p): the footer's actions, plus "go to lesson N" and glossary terms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from workbook.tui.app import WorkbookApp
+
+# (title, action, help): the same actions the footer keys run.
+ACTIONS = [
+    ("Check the lesson", "check", "Grade the selected lesson now (c)"),
+    ("Next lesson", "next_lesson", "Select the next lesson (n)"),
+    ("Previous lesson", "previous_lesson", "Select the previous lesson (p)"),
+    ("Reveal the next hint", "hint", "One more hint for this lesson (h)"),
+    ("Open the glossary", "glossary", "Terms unlocked so far, searchable (g)"),
+    ("Edit the exercise", "edit", "Open the file in $VISUAL / $EDITOR (e)"),
+    ("Reset the exercise", "reset", "Restore the stub; your file is backed up (r)"),
+    ("Show the reference solution", "solution", "Opens once you have passed the lesson (s)"),
+    ("Quit", "quit", "Leave the workbook (q)"),
+]
+
+
+class WorkbookCommands(Provider):
+    """Actions, lessons and glossary terms, fuzzy-matched as you type."""
+
+    @property
+    def workbook(self) -> WorkbookApp:
+        return self.app  # type: ignore[return-value]
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.workbook
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            (title, partial(app.run_action, action), help_text)
+            for title, action, help_text in ACTIONS
+        ]
+        for lesson in app.session.course.lessons:
+            commands.append(
+                (
+                    f"Go to lesson {lesson.number}: {lesson.title}",
+                    partial(app.go_to_lesson, lesson.id),
+                    lesson.exercise,
+                )
+            )
+        unlocked = app.session.unlocked_terms()
+        for term in app.session.workspace.glossary.values():
+            if term.key in unlocked:
+                commands.append(
+                    (
+                        f"Glossary: {term.name}",
+                        partial(app.open_glossary, term.key),
+                        term.definition[:80],
+                    )
+                )
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._commands()[: len(ACTIONS)]:
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

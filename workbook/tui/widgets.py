@@ -1,0 +1,416 @@
+"""The widgets of the main screen, each showing one part of the session's state.
+
+They only *show* what `Session` and the grader computed; none decides anything about
+the course. Text is built as Textual `Content` with theme variables ($text-success, …)
+so colours follow the theme, and the terminal's own palette under the ANSI themes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Label, Markdown, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from workbook.catalog import Course, Lesson
+from workbook.glossary import Term
+from workbook.grading.results import CheckResult, GradeResult, Verdict
+from workbook.session import LessonStatus
+
+# How a lesson's status reads in the list: (mark, theme style, words).
+STATUS = {
+    "passed": ("✓", "$text-success", "passed"),
+    "failed": ("✗", "$text-error", "failed last time"),
+    "not-started": ("·", "$text-muted", "not started"),
+}
+VERDICT = {
+    Verdict.PASSED: ("✓", "$text-success", "Passed"),
+    Verdict.FAILED: ("✗", "$text-error", "Failed"),
+    Verdict.ERROR: ("!", "$text-error", "Error"),
+    Verdict.TIMEOUT: ("⏱", "$text-warning", "Timeout"),
+    Verdict.NOT_STARTED: ("·", "$text-warning", "Not started"),
+}
+OUTCOME = {
+    "passed": ("✓", "$text-success"),
+    "failed": ("✗", "$text-error"),
+    "error": ("!", "$text-error"),
+}
+OUTPUT_LINES = 30  # learner output shown in the result pane (the grader bounds it too)
+TOPIC_PREFIX = "topic:"
+
+
+def with_code(text: str, style: str = "") -> Content:
+    """Plain text whose `code spans` are highlighted (hints and messages use them)."""
+    parts: list[tuple[str, str] | str] = []
+    for index, piece in enumerate(_CODE_SPAN.split(text)):
+        if piece:
+            parts.append((piece, "b $text-primary") if index % 2 else (piece, style))
+    return Content.assemble(*parts)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def format_duration(seconds: float) -> str:
+    """How long an attempt took; one function so snapshot tests can freeze it."""
+    return f"{seconds:.2f} s"
+
+
+def progress_text(passed: int, total: int) -> str:
+    pct = 100 * passed // total if total else 0
+    return f"{passed} / {total} lessons passed ({pct}%)"
+
+
+class ProgressSummary(Vertical):
+    """Overall progress: a sentence and a bar (no ETA: it means nothing here)."""
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="progress-label")
+        yield ProgressBar(show_eta=False, show_percentage=False, id="progress-bar")
+
+    def update(self, passed: int, total: int) -> None:
+        self.query_one("#progress-label", Label).update(progress_text(passed, total))
+        self.query_one("#progress-bar", ProgressBar).update(total=total, progress=passed)
+
+
+def lesson_prompt(status: LessonStatus) -> Content:
+    mark, style, _ = STATUS[status.status]
+    current = "▶" if status.current else " "
+    return Content.from_markup(
+        f"[$accent]$current[/][{style}]$mark[/] $number $title",
+        current=current,
+        mark=mark,
+        number=f"{status.lesson.number:>2}",
+        title=status.lesson.title,
+    )
+
+
+def topic_prompt(title: str, passed: int, total: int) -> Content:
+    return Content.from_markup(
+        "[b]$title[/b] [$text-muted]$count[/]", title=title, count=f"{passed}/{total}"
+    )
+
+
+class LessonList(OptionList):
+    """Lessons grouped by topic; topic rows are disabled headers with their counts."""
+
+    def populate(self, course: Course, statuses: list[LessonStatus]) -> None:
+        options: list[Option | None] = []
+        for topic, rows in _by_topic(course, statuses):
+            if options:
+                options.append(None)  # a separator line between topics
+            passed = sum(s.status == "passed" for s in rows)
+            options.append(
+                Option(
+                    topic_prompt(topic, passed, len(rows)), id=TOPIC_PREFIX + topic, disabled=True
+                )
+            )
+            options.extend(Option(lesson_prompt(s), id=s.lesson.id) for s in rows)
+        self.clear_options()
+        self.add_options(options)
+
+    def refresh_statuses(self, course: Course, statuses: list[LessonStatus]) -> None:
+        """Re-label rows in place, so the highlight and scroll position stay put."""
+        for topic, rows in _by_topic(course, statuses):
+            passed = sum(s.status == "passed" for s in rows)
+            self.replace_option_prompt(TOPIC_PREFIX + topic, topic_prompt(topic, passed, len(rows)))
+            for s in rows:
+                self.replace_option_prompt(s.lesson.id, lesson_prompt(s))
+
+    def highlight_lesson(self, lesson_id: str) -> None:
+        self.highlighted = self.get_option_index(lesson_id)
+
+
+def _by_topic(
+    course: Course, statuses: list[LessonStatus]
+) -> Iterable[tuple[str, list[LessonStatus]]]:
+    for topic in course.topics:
+        rows = [s for s in statuses if s.lesson.topic == topic.id]
+        if rows:
+            yield topic.title, rows
+    known = {t.id for t in course.topics}
+    stray = [s for s in statuses if s.lesson.topic not in known]
+    if stray:
+        yield "Other", stray
+
+
+class TermButton(Button):
+    """A glossary term of the lesson; pressing it opens the glossary at that term."""
+
+    class Chosen(Message):
+        def __init__(self, key: str) -> None:
+            self.key = key
+            super().__init__()
+
+    def __init__(self, term: Term) -> None:
+        super().__init__(term.name, compact=True, classes="term")
+        self.term_key = term.key
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.Chosen(self.term_key))
+
+
+class LessonPane(VerticalScroll):
+    """The lesson: where it sits, its file, its text (Markdown), its glossary terms."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="lesson-header")
+        yield Markdown(id="lesson-text", open_links=False)
+        yield Horizontal(id="lesson-terms")
+
+    async def show(
+        self, lesson: Lesson, status: LessonStatus, topic: str, path: str, terms: list[Term]
+    ) -> None:
+        _, style, words = STATUS[status.status]
+        header = Content.from_markup(
+            f"[b]Lesson $number · $title[/b]\n[$text-muted]$topic:[/] [{style}]$words[/]"
+            "\n[$text-muted]File:[/] [b]$path[/b]",
+            number=str(lesson.number),
+            title=lesson.title,
+            topic=topic,
+            words=words + (", current" if status.current else ""),
+            path=path,
+        )
+        self.query_one("#lesson-header", Static).update(header)
+        await self.query_one("#lesson-text", Markdown).update(
+            lesson_markdown(lesson.text, lesson.title)
+        )
+        row = self.query_one("#lesson-terms", Horizontal)
+        await row.remove_children()
+        if terms:
+            await row.mount(
+                Label("Glossary:", classes="terms-label"), *(TermButton(t) for t in terms)
+            )
+        self.scroll_home(animate=False)
+
+
+def lesson_markdown(text: str, title: str) -> str:
+    """The lesson text as the pane shows it: without a leading `# Title` that repeats
+    the header, and with untagged code fences marked as plain text. Equations sit in
+    such fences; left untagged, Textual asks Pygments to guess their language, which
+    loads every lexer (≈ 0.3 s) and may colour an equation as some odd language."""
+    first, _, rest = text.lstrip().partition("\n")
+    if first.startswith("# ") and first[2:].strip() == title.strip():
+        text = rest.lstrip("\n")
+    lines = text.splitlines()
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if fence is None:
+            marker = stripped[:3]
+            if marker in ("```", "~~~"):
+                fence = marker
+                if stripped == marker:
+                    lines[index] = line + "text"
+        elif stripped == fence:
+            fence = None
+    return "\n".join(lines) + "\n"
+
+
+def hint_line(number: int, total: int, text: str) -> Content:
+    label = Content.from_markup(
+        "[b $text-accent]Hint $n/$total[/] ", n=str(number), total=str(total)
+    )
+    return label + with_code(text)
+
+
+class HintPane(VerticalScroll):
+    """Hints revealed so far, oldest first; the next one comes only on request."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="hints-body")
+
+    def show(self, revealed: list[str], total: int) -> None:
+        if not total:
+            body = Content("This lesson has no hints.")
+        else:
+            parts = [hint_line(i, total, text) + "\n" for i, text in enumerate(revealed, start=1)]
+            if len(revealed) < total:
+                more = (
+                    "Press [b]h[/b] for a hint."
+                    if not revealed
+                    else "Press [b]h[/b] for the next hint."
+                )
+                parts.append(Content.from_markup(f"[$text-muted]{more}[/]"))
+            else:
+                parts.append(Content.from_markup("[$text-muted]That was the last hint.[/]"))
+            body = Content("\n").join(parts)
+        self.query_one("#hints-body", Static).update(body)
+        self.scroll_end(animate=False)
+
+
+class VerdictBar(Static):
+    """One line that is always visible: the last verdict of the selected lesson."""
+
+    def show_result(self, result: GradeResult) -> None:
+        mark, style, _ = VERDICT[result.verdict]
+        self.update(
+            Content.from_markup(
+                f"[{style} b]$mark $headline[/]  [$text-muted]($took)[/]",
+                mark=mark,
+                headline=result.headline,
+                took=format_duration(result.duration_s),
+            )
+        )
+
+    def show_text(self, text: str, style: str = "$text-muted") -> None:
+        self.update(Content.from_markup(f"[{style}]$text[/]", text=text))
+
+
+class ResultPane(VerticalScroll):
+    """The last attempt in full: verdict, each check, errors, output, next steps.
+
+    Each line is its own Static, so a long message wraps under itself (CSS indents
+    details) instead of under the check's mark."""
+
+    def _set(self, lines: list[Line]) -> None:
+        # Reuse the Statics already mounted (a save shows a new result in a few ms;
+        # mounting fresh widgets each time costs more than the update itself).
+        existing = list(self.query_children(Static))
+        for widget, (content, classes) in zip(existing, lines, strict=False):
+            widget.update(content)
+            widget.set_classes(classes)
+            widget.display = True
+        for widget in existing[len(lines) :]:
+            widget.display = False
+        extra = lines[len(existing) :]
+        if extra:
+            self.mount_all(Static(content, classes=classes) for content, classes in extra)
+        self.scroll_home(animate=False)
+
+    def show_idle(self, status: LessonStatus, path: str) -> None:
+        if status.status == "passed":
+            text = "You passed this lesson before. Press [b]c[/b] to check it again."
+        elif status.status == "failed":
+            text = "Your last attempt did not pass. Save the file or press [b]c[/b] to check again."
+        else:
+            text = (
+                "Not checked yet. Write your code in [b]$path[/b] and save: "
+                "it is graded on every save."
+            )
+        self._set([(Content.from_markup(text, path=path), "")])
+
+    def show_result(
+        self, result: GradeResult, lesson: Lesson, hint: tuple[int, str] | None, path: str
+    ) -> None:
+        self._set(render_result(result, lesson, hint, path))
+
+
+Line = tuple[Content, str]  # one block of the result pane and its CSS classes
+
+
+def render_result(
+    result: GradeResult, lesson: Lesson, hint: tuple[int, str] | None, path: str
+) -> list[Line]:
+    """The result pane's blocks; a function so that it can be tested without an app."""
+    mark, style, word = VERDICT[result.verdict]
+    lines: list[Line] = [
+        (
+            Content.from_markup(
+                f"[{style} b]$mark $word[/] [$text-muted]— lesson $n · $took[/]",
+                mark=mark,
+                word=word,
+                n=str(lesson.number),
+                took=format_duration(result.duration_s),
+            ),
+            "verdict",
+        ),
+        (Content(result.headline), ""),
+    ]
+    if result.verdict is Verdict.NOT_STARTED:
+        lines.append(
+            (
+                Content.from_markup("Open [b]$path[/b], replace the TODOs, and save.", path=path),
+                "gap",
+            )
+        )
+    if result.error is not None:
+        lines.extend(_error_lines(result))
+    for index, check in enumerate(result.checks):
+        lines.extend(_check_lines(check, first=index == 0))
+    if result.output.strip():
+        lines.extend(_output_lines(result))
+    if result.passed:
+        lines.append(
+            (
+                Content.from_markup(
+                    "[$text-success b]Well done![/] Press [b]s[/b] for the reference solution, "
+                    "[b]n[/b] for the next lesson."
+                ),
+                "gap",
+            )
+        )
+    elif hint is not None:
+        number, text = hint
+        total = len(lesson.hints)
+        more = "\n[$text-muted]Press [b]h[/b] for the next hint.[/]" if number < total else ""
+        lines.append((hint_line(number, total, text) + Content.from_markup(more), "gap"))
+    return lines
+
+
+def _error_lines(result: GradeResult) -> list[Line]:
+    err = result.error
+    assert err is not None
+    lines: list[Line] = []
+    if result.verdict is not Verdict.TIMEOUT and err.file and err.line:
+        lines.append((Content.from_markup("[b]$where[/b]", where=f"{err.file}:{err.line}"), "gap"))
+        if err.code:
+            lines.append(
+                (
+                    Content.from_markup(
+                        "[$text-warning]$line │ $code[/]", line=str(err.line), code=err.code
+                    ),
+                    "code",
+                )
+            )
+    if err.traceback and err.kind not in ("syntax", "timeout"):
+        tail = err.traceback.rstrip().splitlines()[-12:]
+        lines.append((Content.from_markup("[$text-muted]$tb[/]", tb="\n".join(tail)), "gap code"))
+    return lines
+
+
+def _check_lines(check: CheckResult, *, first: bool) -> list[Line]:
+    mark, style = OUTCOME.get(check.outcome, ("-", "$text-muted"))
+    lines: list[Line] = [
+        (
+            Content.from_markup(f"[{style}]$mark[/] $name", mark=mark, name=check.name),
+            "check gap" if first else "check",
+        )
+    ]
+    if check.outcome != "passed" and check.message:
+        lines.append(
+            (Content.from_markup(f"[{style}]$message[/]", message=check.message), "detail")
+        )
+        if check.location:
+            lines.append(
+                (Content.from_markup("[$text-muted]at $loc[/]", loc=check.location), "detail")
+            )
+        if check.expected is not None:
+            lines.append(
+                (Content.from_markup("[$text-muted]expected[/] $v", v=check.expected), "detail")
+            )
+        if check.got is not None:
+            lines.append(
+                (Content.from_markup("[$text-muted]got     [/] $v", v=check.got), "detail")
+            )
+    return lines
+
+
+def _output_lines(result: GradeResult) -> list[Line]:
+    text = result.output.rstrip().splitlines()
+    shown = text[:OUTPUT_LINES]
+    more = len(text) - len(shown)
+    note = " (cut short)" if result.output_truncated or more else ""
+    lines: list[Line] = [
+        (Content.from_markup("[b]Your output$note[/b]", note=note), "gap"),
+        (Content.from_markup("[$text-muted]$out[/]", out="\n".join(shown)), "code"),
+    ]
+    if more:
+        lines.append((Content.from_markup("[$text-muted]… $n more lines[/]", n=str(more)), "code"))
+    return lines
