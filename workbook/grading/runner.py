@@ -39,6 +39,10 @@ def child_env() -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
         TF_CPP_MIN_LOG_LEVEL="3",
+        # glibc gives each thread its own malloc arena, and arenas count against the
+        # RLIMIT_DATA cap: without this, tensorflow's thread pool on a many-core machine
+        # can exhaust a memory limit that is ample on two cores.
+        MALLOC_ARENA_MAX="2",
         PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")])),
     )
     return env
