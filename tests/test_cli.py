@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -170,3 +171,42 @@ def test_light_commands_import_neither_tensorflow_nor_textual(workspace, command
         [sys.executable, "-c", probe], capture_output=True, text=True, env=dict(os.environ)
     )
     assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_show_prints_the_text_without_hints_or_answers(run, workspace):
+    lesson = workspace.course.lesson(22)
+    assert lesson.explanation and lesson.explanation not in lesson.text
+    before = run("show", "22")
+    assert before.exit_code == 0
+    assert lesson.title in before.output
+    assert "After you answer" not in before.output
+    assert lesson.hints[0][:30] not in before.output
+    write_solution(workspace, lesson)
+    assert run("check", "22").exit_code == 0
+    assert "After you answer" in run("show", "22").output
+
+
+def test_glossary_finds_a_term_by_its_symbol(run):
+    result = run("glossary", "C̃_t")
+    assert result.exit_code == 0 and "Candidate cell state" in result.output
+
+
+def test_check_all_with_a_lesson_is_a_usage_error(run):
+    assert run("check", "2", "--all").exit_code == 2
+
+
+def test_no_hint_for_a_syntax_error_and_long_output_is_cut(run, workspace):
+    lesson = workspace.course.lessons[0]
+    reference = workspace.solution_for(lesson)
+    write_solution(workspace, lesson, reference.replace("return np.tanh(x)", "return np.tanh(x"))
+    broken = run("check", "1")
+    assert "syntax error" in broken.output and "Hint 1/" not in broken.output
+    noisy = reference.replace(
+        "return np.tanh(x)", "for i in range(300):\n        print('line', i)\n    return np.tanh(x)"
+    )
+    write_solution(workspace, lesson, noisy)
+    passed = run("check", "1")
+    assert passed.exit_code == 0
+    assert "earlier lines not shown" in passed.output
+    assert not re.search(r"\bline 0\b", passed.output)
+    assert re.search(r"\bline 299\b", passed.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 
 import pytest
@@ -462,8 +463,13 @@ async def test_polling_fallback_grades_a_save(session, workspace, monkeypatch):
     lesson = workspace.course.lesson(LESSON)
     app = WorkbookApp(session)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.6)  # the first poll has taken its snapshot of the folder
-        write_solution(workspace, lesson)
+        # Under load the poller may take its first snapshot late: save until it is
+        # listening (each save differs, so every one is a change once it is).
+        for attempt in range(20):
+            write_solution(workspace, lesson, workspace.solution_for(lesson) + f"# {attempt}\n")
+            with contextlib.suppress(AssertionError):
+                await wait_for_results(app, pilot, 1, timeout=1.5)
+                break
         await wait_for_results(app, pilot, 1)
         assert app.results_shown[-1][:2] == (LESSON, "passed")
 

@@ -18,6 +18,9 @@ from workbook.errors import CourseFormatError, WorkbookError
 FORMAT_VERSION = 1
 _FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n?(.*)\Z", re.S)
 _LESSON_ID = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Lesson text below this line is an explanation shown only once the lesson has passed
+# (answers to questions, the "why" behind the reference solution).
+AFTER_PASS_MARKER = "<!-- after passing -->"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Lesson:
     timeout_s: float = 10.0
     memory_mb: int = 1024
     requires: tuple[str, ...] = field(default=())
+    explanation: str = ""
 
     @property
     def uses_tensorflow(self) -> bool:
@@ -103,12 +107,14 @@ def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]
             raise CourseFormatError(f"{source}: front matter lacks {key!r}")
     if meta["topic"] not in topics:
         raise CourseFormatError(f"{source}: unknown topic {meta['topic']!r}")
+    body, _, explanation = body.partition(AFTER_PASS_MARKER)
     return Lesson(
         id=lesson_id,
         number=number,
         title=meta["title"],
         topic=meta["topic"],
-        text=body,
+        text=body.strip() + "\n",
+        explanation=explanation.strip(),
         hints=tuple(meta["hints"]),
         glossary=tuple(meta.get("glossary", ())),
         exercise=meta.get("exercise", f"exercises/{lesson_id}.py"),

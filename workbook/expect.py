@@ -35,18 +35,27 @@ def fail(message: str, *, expected: Any = None, got: Any = None) -> NoReturn:
     raise CheckFailure(message, expected=expected, got=got)
 
 
-def show(value: Any, limit: int = 6) -> str:
-    """Short, readable rendering: a few entries, enough digits to see a difference."""
+def show(value: Any, limit: int = 6, start: int = 0) -> str:
+    """Short, readable rendering: a few entries from flat position `start` (so that a
+    difference deep inside an array is in view), enough digits to see it, the shape."""
     if isinstance(value, str):
         return value
     if isinstance(value, np.ndarray):
         flat = value.reshape(-1)
+        start = max(0, min(start, flat.size - limit))
         body = np.array2string(
-            flat[:limit], precision=8, separator=", ", suppress_small=False, max_line_width=200
+            flat[start : start + limit],
+            precision=8,
+            separator=", ",
+            suppress_small=False,
+            max_line_width=200,
         )
-        if flat.size > limit:
+        if start > 0:
+            body = f"[…, {body[1:]}"
+        if flat.size > start + limit:
             body = body[:-1] + ", …]"
-        return f"{body} (shape {value.shape})" if value.ndim != 1 else body
+        where = f"entries {start}–{start + limit - 1} of " if start > 0 else ""
+        return f"{body} ({where}shape {value.shape})"
     return repr(value)
 
 
@@ -131,14 +140,16 @@ def expect_array(
         if candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol):
             fail(f"{what}: {message}", expected=expected, got=got)
     diff = np.abs(got - expected)
-    where = np.unravel_index(int(np.argmax(diff)), diff.shape)
+    worst = int(np.argmax(diff))
+    where = np.unravel_index(worst, diff.shape)
     at = tuple(int(i) for i in where)
+    first_off = int(np.argmax(~np.isclose(got, expected, rtol=rtol, atol=atol).reshape(-1)))
     fail(
         f"{what} differs from the expected values: the largest difference is "
         f"{diff[where]:.3g} at index {at} (expected {expected[where]:.8g}, got "
         f"{got[where]:.8g}; tolerance rtol={rtol:g}, atol={atol:g})",
-        expected=expected,
-        got=got,
+        expected=show(expected, start=first_off - 1),
+        got=show(got, start=first_off - 1),
     )
 
 

@@ -50,7 +50,12 @@ def find_term(terms: dict[str, Term], query: str) -> Term:
     """Match a key, a name or an alias, case-insensitively, then a unique prefix."""
     wanted = query.strip().lower()
     for term in terms.values():
-        names = {term.key.lower(), term.name.lower(), *(a.lower() for a in term.aliases)}
+        names = {
+            term.key.lower(),
+            term.name.lower(),
+            *(a.lower() for a in term.aliases),
+            *(symbol.strip().lower() for symbol in term.symbol.split(",") if symbol.strip()),
+        }
         if wanted in names:
             return term
     prefixed = [t for t in terms.values() if t.name.lower().startswith(wanted)]

@@ -151,8 +151,8 @@ class Session:
     def hint_after_attempt(self, lesson: Lesson, result: GradeResult) -> tuple[int, str] | None:
         """The hint to show beside a failed verdict: the first one is revealed for free,
         later ones stay a deliberate request (`workbook hint`, or the TUI's key)."""
-        if result.passed or result.verdict is Verdict.NOT_STARTED or not lesson.hints:
-            return None
+        if result.verdict not in (Verdict.FAILED, Verdict.TIMEOUT) or not lesson.hints:
+            return None  # a syntax error or a crash is not what the hints are about
         revealed = self.progress.hints_revealed(lesson.id)
         if revealed == 0:
             return self.reveal_hint(lesson)

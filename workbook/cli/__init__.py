@@ -81,7 +81,9 @@ def init(directory: Path) -> None:
     workspace = init_workspace(directory)
     count = len(workspace.course.lessons)
     click.echo(f"Created a workspace with {count} lessons in {workspace.root}")
-    click.echo(f"Next: cd {directory} && workbook")
+    script = Path(sys.argv[0])
+    command = str(script.resolve()) if script.name == "workbook" and script.exists() else "workbook"
+    click.echo(f"Next: cd {directory} && {command}")
 
 
 def _status_payload(session) -> dict:
@@ -128,7 +130,7 @@ def list_lessons(ctx: click.Context, as_json: bool) -> None:
         rows = [s for s in statuses if s.lesson.topic == topic.id]
         if rows:
             out.print(f"[bold]{topic.title}[/bold]")
-            out.print(render.lessons_table(rows, session.course.topic_title))
+            out.print(render.lessons_table(rows))
             out.print()
     passed = sum(s.status == "passed" for s in statuses)
     out.print(render.progress_line(passed, len(statuses)))
@@ -243,6 +245,8 @@ def _course_complete(session, last) -> None:
 def check(ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool) -> None:
     """Grade LESSON (default: the current lesson). Exit 0 only if it passes."""
     session = _session(ctx)
+    if check_all and lesson is not None:
+        raise click.UsageError("give a LESSON or --all, not both")
     if check_all:
         results = []
         for item in session.course.lessons:
@@ -256,6 +260,33 @@ def check(ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool
         ctx.exit(EXIT_OK if all(r.passed for r in results) else EXIT_NOT_PASSED)
     passed = _check_one(session, session.lesson(lesson), as_json)
     ctx.exit(EXIT_OK if passed else EXIT_NOT_PASSED)
+
+
+@cli.command()
+@click.argument("lesson", required=False)
+@click.pass_context
+def show(ctx: click.Context, lesson: str | None) -> None:
+    """Print LESSON's text (default: the current lesson), without its hints."""
+    from rich.markdown import Markdown
+
+    from workbook.cli import render
+
+    session = _session(ctx)
+    item = session.lesson(lesson)
+    out = render.console()
+    status = next(s for s in session.statuses() if s.lesson.id == item.id)
+    topic = session.course.topic_title(item.topic)
+    out.print(f"[bold]Lesson {item.number} · {item.title}[/bold]  ({topic}: {status.status})")
+    out.print(f"File: {item.exercise}")
+    out.print(Markdown(item.text))
+    if status.status == "passed" and item.explanation:
+        out.print(Markdown(item.explanation))
+    revealed = session.revealed_hints(item)
+    for number, text in enumerate(revealed, start=1):
+        out.print(f"[cyan]Hint {number}/{len(item.hints)}:[/cyan] {text}")
+    terms = ", ".join(t.name for t in session.lesson_terms(item))
+    if terms:
+        out.print(f"[dim]Glossary: {terms}  (workbook glossary TERM)[/dim]")
 
 
 @cli.command()

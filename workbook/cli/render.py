@@ -42,11 +42,11 @@ def progress_line(passed: int, total: int) -> Group:
     )
 
 
-def lessons_table(statuses: list[LessonStatus], topic_title) -> Table:
+def lessons_table(statuses: list[LessonStatus]) -> Table:
+    """One topic's lessons (the topic is the heading above the table)."""
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("#", justify="right")
     table.add_column("lesson")
-    table.add_column("topic")
     table.add_column("status")
     table.add_column("attempts", justify="right")
     for s in statuses:
@@ -55,7 +55,6 @@ def lessons_table(statuses: list[LessonStatus], topic_title) -> Table:
         table.add_row(
             str(s.lesson.number),
             Text(title, style="bold" if s.current else ""),
-            topic_title(s.lesson.topic),
             Text(label, style=style),
             str(s.attempts),
         )
@@ -101,13 +100,18 @@ def grade_result(
             if check.got is not None:
                 out.print(Text(f"     got      {check.got}", style="dim"))
     if result.output.strip():
-        more = " (truncated)" if result.output_truncated else ""
-        out.print(Panel(Text(result.output.rstrip()), title=f"your output{more}", expand=False))
+        out.print(output_panel(result.output, result.output_truncated))
     if hint is not None:
         number, text = hint
         out.print(Text(f"Hint {number}/{hints_total}: ", style="bold cyan") + Text(text))
         if number < hints_total:
-            out.print(Text(f"More help: workbook hint {lesson_number}", style="dim"))
+            out.print(
+                Text(
+                    f"Stuck? `workbook hint {lesson_number}` reveals hint {number + 1} of "
+                    f"{hints_total} for this lesson.",
+                    style="dim",
+                )
+            )
     if terms and not result.passed:
         names = ", ".join(t.name for t in terms)
         out.print(Text(f"Glossary: {names}  (workbook glossary TERM)", style="dim"))
@@ -116,6 +120,24 @@ def grade_result(
             f"Well done. See the reference with `workbook solution {lesson_number}`; "
             "`workbook list` shows what comes next."
         )
+
+
+OUTPUT_LINES = 20
+
+
+def output_panel(output: str, truncated: bool) -> Panel:
+    """What the learner's code printed: the last lines only, so the verdict stays on
+    screen, and a count of what was left out."""
+    lines = output.rstrip().splitlines()
+    shown = lines[-OUTPUT_LINES:]
+    left_out = len(lines) - len(shown)
+    notes = []
+    if left_out:
+        notes.append(f"{left_out} earlier lines not shown")
+    if truncated:
+        notes.append("output beyond 8 kB was dropped")
+    title = "your output" + (f" ({'; '.join(notes)})" if notes else "")
+    return Panel(Text("\n".join(shown)), title=title, title_align="left", expand=False)
 
 
 def term_panel(term: Term, lessons: list[str]) -> Panel:

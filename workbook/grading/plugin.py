@@ -47,8 +47,9 @@ class GradingPlugin:
         if report.failed:
             self.emit({"event": "check-error", "message": str(report.longrepr)[-2000:]})
 
-    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
-        self.emit({"event": "start", "id": nodeid.rsplit("::", 1)[-1]})
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.emit({"event": "start", "id": item.name, "name": check_title(item)})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

@@ -84,7 +84,7 @@ def _assemble(
     for event in events:
         match event.get("event"):
             case "start":
-                running = event["id"]
+                running = event.get("name") or event["id"]
             case "check":
                 running = None
                 fields = {k: event.get(k) for k in ("expected", "got", "location")}

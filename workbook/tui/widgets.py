@@ -178,9 +178,10 @@ class LessonPane(VerticalScroll):
             path=path,
         )
         self.query_one("#lesson-header", Static).update(header)
-        await self.query_one("#lesson-text", Markdown).update(
-            lesson_markdown(lesson.text, lesson.title)
-        )
+        text = lesson.text
+        if status.status == "passed" and lesson.explanation:
+            text = f"{text}\n\n{lesson.explanation}\n"
+        await self.query_one("#lesson-text", Markdown).update(lesson_markdown(text, lesson.title))
         row = self.query_one("#lesson-terms", Horizontal)
         await row.remove_children()
         if terms:
