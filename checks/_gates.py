@@ -147,9 +147,10 @@ def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
         )
     if got.shape == (want.shape[0], want.shape[0]):
         fail(
-            f"{what} has shape {got.shape} instead of {want.shape}: a row plus the column "
-            f"{gate.bias} broadcasts to a square. Compute the column "
-            f"np.dot({gate.weight}, z) first ({shapes}), then add {gate.bias}",
+            f"{what} has shape {got.shape} instead of {want.shape}: a row and a column "
+            f"broadcast to a square. Either {gate.bias} was flattened (keep it the "
+            f"(hidden, 1) column it is given as) or the product came out as a row: "
+            f"np.dot({gate.weight}, z) is a column ({shapes}); then add {gate.bias}",
             expected=want,
             got=got,
         )
