@@ -49,7 +49,15 @@ def tracked_files(root: Path) -> list[str]:
 def file_hash(path: Path) -> str:
     """SHA-256 of the file with line endings normalised, so that a Windows checkout
     (CRLF) of an unchanged course is not reported as tampered."""
-    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+    stat = path.stat()
+    return _hash_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _hash_of(path: str, mtime_ns: int, size: int) -> str:
+    """Cached by modification time and size: every attempt compares the whole course,
+    and re-reading ~70 unchanged files would cost the TUI a few ms per save."""
+    return hashlib.sha256(Path(path).read_bytes().replace(b"\r\n", b"\n")).hexdigest()
 
 
 def build_manifest(root: Path) -> dict:

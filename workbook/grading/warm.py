@@ -34,12 +34,14 @@ from pathlib import Path
 
 
 def _preload(extra: list[str]) -> None:
-    import numpy  # noqa: F401
+    import numpy
+    import numpy.testing  # noqa: F401 - the guard snapshots it in every attempt
     import pytest  # noqa: F401
     from _pytest.config import get_config
 
     import workbook.expect
     import workbook.grading.child
+    import workbook.grading.guard
     import workbook.grading.learner_trace
     import workbook.grading.plugin  # noqa: F401
 
