@@ -48,6 +48,9 @@ def describe(exc: BaseException, path: str, shown_as: str) -> LearnerTrace:
         message = "your code ran out of memory (the grader allows a bounded amount)"
     elif last is not None:
         message = f"your code raised {kind}: {text} (at {location}: `{code}`)"
+        name = getattr(exc, "name", None)
+        if isinstance(exc, NameError) and name and len(name) == 1 and name.isupper():
+            message += f"; an answer letter is a string: write \"{name}\" in quotes"
     else:
         message = f"{kind} while calling your code: {text}"
     return LearnerTrace(
