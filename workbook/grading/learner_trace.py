@@ -50,7 +50,7 @@ def describe(exc: BaseException, path: str, shown_as: str) -> LearnerTrace:
         message = f"your code raised {kind}: {text} (at {location}: `{code}`)"
         name = getattr(exc, "name", None)
         if isinstance(exc, NameError) and name and len(name) == 1 and name.isupper():
-            message += f"; an answer letter is a string: write \"{name}\" in quotes"
+            message += f'; an answer letter is a string: write "{name}" in quotes'
     else:
         message = f"{kind} while calling your code: {text}"
     return LearnerTrace(
