@@ -77,10 +77,12 @@ def test_cli_json_names_the_overflow_hint_for_a_naive_sigmoid(workspace):
     end = reference.index("\ndef ", start + 1)
     write_solution(workspace, lesson, reference[:start] + naive + reference[end:])
 
-    def check(*args: str) -> dict:
-        out = CliRunner().invoke(
-            cli, ["--workspace", str(workspace.root), "check", "1", *args], obj={}
-        ).output
+    def run(*args: str) -> str:
+        argv = ["--workspace", str(workspace.root), *args]
+        return CliRunner().invoke(cli, argv, obj={}).output
+
+    def check(*args: str):
+        out = run("check", "1", *args)
         return json.loads(out) if args else out
 
     first = check("--json")
@@ -91,7 +93,7 @@ def test_cli_json_names_the_overflow_hint_for_a_naive_sigmoid(workspace):
     assert first["hint"]["number"] == 1
     assert first["hint"]["about_hint"] == 2
     assert first["hint"]["about_check"].startswith("sigmoid stays finite")
-    CliRunner().invoke(cli, ["--workspace", str(workspace.root), "hint", "1"], obj={})
+    run("hint", "1")
     second = check("--json")
     assert second["hint"]["number"] == 2 and "overflow" in second["hint"]["text"]
     assert "Hint 2/4 — about the failing check 'sigmoid stays finite" in check()
