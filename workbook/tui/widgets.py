@@ -355,8 +355,9 @@ def render_result(
 def _hint_block(hint: AttemptHint, total: int) -> Content:
     """The hint beside a failure, saying which failing check it (or a later one) is about."""
     block = hint_line(hint.number, total, hint.text)
+    more = " Press [b]h[/b] for the next hint." if hint.revealed < total else ""
     if hint.is_about_check:
-        about = "[$text-muted]About the failing check “$name”.[/]"
+        about = f"[$text-muted]About the failing check “$name”.{more}[/]"
     elif hint.about_check is not None:
         about = (
             "[$text-muted]Hint $k is the one about the failing check “$name”: press [b]h[/b].[/]"
