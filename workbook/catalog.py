@@ -47,6 +47,9 @@ class Lesson:
     memory_mb: int = 1024
     requires: tuple[str, ...] = field(default=())
     explanation: str = ""
+    # Check id (the test function's name) -> the 1-based hint about that check, so the
+    # hint shown after a failure can be the one about what actually failed.
+    check_hints: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def uses_tensorflow(self) -> bool:
@@ -108,6 +111,14 @@ def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]
     if meta["topic"] not in topics:
         raise CourseFormatError(f"{source}: unknown topic {meta['topic']!r}")
     body, _, explanation = body.partition(AFTER_PASS_MARKER)
+    check_hints = meta.get("check_hints", {})
+    if not isinstance(check_hints, dict) or not all(
+        isinstance(k, str) and type(v) is int for k, v in check_hints.items()
+    ):
+        raise CourseFormatError(
+            f"{source}: check_hints maps check ids to hint numbers, e.g. "
+            "check_hints = { test_bias_term = 2 }"
+        )
     return Lesson(
         id=lesson_id,
         number=number,
@@ -123,6 +134,7 @@ def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]
         timeout_s=float(meta.get("timeout_s", 10.0)),
         memory_mb=int(meta.get("memory_mb", 1024)),
         requires=tuple(meta.get("requires", ())),
+        check_hints=dict(check_hints),
     )
 
 

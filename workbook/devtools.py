@@ -46,6 +46,7 @@ def _static_problems(ws: Workspace) -> list[Problem]:
             used_terms.add(key)
             if key not in glossary:
                 problems.append(Problem(where, f"glossary term {key!r} does not exist"))
+        problems.extend(Problem(where, what) for what in _check_hint_problems(ws, lesson))
         missing = [
             rel
             for rel in (lesson.solution, lesson.check, lesson.exercise)
@@ -72,6 +73,31 @@ def _static_problems(ws: Workspace) -> list[Problem]:
         problems.append(Problem("course.toml", f"lesson numbers have gaps: {numbers}"))
     problems.extend(_stray_files(ws))
     return problems
+
+
+_TEST_DEF = re.compile(r"^(?:async\s+)?def\s+(test_\w+)\s*\(", re.M)
+
+
+def _check_hint_problems(ws: Workspace, lesson: Lesson) -> list[str]:
+    """`check_hints` must name checks that exist and hints that exist. Check ids are read
+    statically from the check file's `def test_...` lines: linting never imports checks
+    (some need tensorflow)."""
+    found: list[str] = []
+    check_file = ws.path(lesson.check)
+    known = (
+        set(_TEST_DEF.findall(check_file.read_text(encoding="utf-8")))
+        if check_file.is_file()
+        else None
+    )
+    for check_id, number in lesson.check_hints.items():
+        if known is not None and check_id not in known:
+            found.append(f"check_hints names {check_id!r}, which is no check in {lesson.check}")
+        if not 1 <= number <= len(lesson.hints):
+            found.append(
+                f"check_hints maps {check_id!r} to hint {number}, but the lesson has "
+                f"{len(lesson.hints)} hints"
+            )
+    return found
 
 
 def _stray_files(ws: Workspace) -> list[Problem]:

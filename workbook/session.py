@@ -47,6 +47,35 @@ class LessonStatus:
         }
 
 
+@dataclass(frozen=True)
+class AttemptHint:
+    """The hint shown beside a failed verdict, and which failing check it concerns.
+
+    `about_check` is the learner-facing name of the first failing check that the lesson's
+    `check_hints` maps to a hint, and `about_hint` that hint's number. When
+    `number == about_hint` the shown hint is about that check; otherwise the one about it
+    is not revealed yet, and the faces say that asking for more hints leads there.
+    """
+
+    number: int
+    text: str
+    revealed: int  # hints revealed so far: `workbook hint` shows number `revealed + 1` next
+    about_check: str | None = None
+    about_hint: int | None = None
+
+    @property
+    def is_about_check(self) -> bool:
+        return self.about_check is not None and self.number == self.about_hint
+
+    def to_json(self) -> dict:
+        return {
+            "number": self.number,
+            "text": self.text,
+            "about_check": self.about_check,
+            "about_hint": self.about_hint,
+        }
+
+
 class Session:
     def __init__(self, workspace: Workspace, grader: Grader | None = None) -> None:
         self.workspace = workspace
@@ -148,15 +177,35 @@ class Session:
         count = self.progress.reveal_hint(lesson.id, len(lesson.hints))
         return count, lesson.hints[count - 1]
 
-    def hint_after_attempt(self, lesson: Lesson, result: GradeResult) -> tuple[int, str] | None:
+    def hint_after_attempt(self, lesson: Lesson, result: GradeResult) -> AttemptHint | None:
         """The hint to show beside a failed verdict: the first one is revealed for free,
-        later ones stay a deliberate request (`workbook hint`, or the TUI's key)."""
+        later ones stay a deliberate request (`workbook hint`, or the TUI's key).
+
+        When a failing check has its own hint (`check_hints`) and it is already revealed,
+        that hint is shown rather than the latest one, so a learner failing the Adam check
+        is not shown the hint about LSTM units again."""
         if result.verdict not in (Verdict.FAILED, Verdict.TIMEOUT) or not lesson.hints:
             return None  # a syntax error or a crash is not what the hints are about
         revealed = self.progress.hints_revealed(lesson.id)
         if revealed == 0:
-            return self.reveal_hint(lesson)
-        return revealed, lesson.hints[revealed - 1]
+            revealed, _ = self.reveal_hint(lesson)
+        number = revealed
+        about = self._failing_check_hint(lesson, result)
+        if about is None:
+            return AttemptHint(number, lesson.hints[number - 1], revealed)
+        name, wanted = about
+        if wanted <= revealed:
+            number = wanted
+        return AttemptHint(number, lesson.hints[number - 1], revealed, name, wanted)
+
+    @staticmethod
+    def _failing_check_hint(lesson: Lesson, result: GradeResult) -> tuple[str, int] | None:
+        """(name, hint number) of the first failing check that has a hint of its own."""
+        for check in result.failing:
+            wanted = lesson.check_hints.get(check.id)
+            if wanted is not None and 1 <= wanted <= len(lesson.hints):
+                return check.name, wanted
+        return None
 
     # -- glossary -------------------------------------------------------------------
 

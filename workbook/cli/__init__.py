@@ -205,7 +205,7 @@ def _check_one(session, lesson, as_json: bool) -> bool:
     hint = session.hint_after_attempt(lesson, result)
     if as_json:
         payload = result.to_json()
-        payload["hint"] = {"number": hint[0], "text": hint[1]} if hint else None
+        payload["hint"] = hint.to_json() if hint else None
         payload["glossary"] = [t.key for t in session.lesson_terms(lesson)]
         _emit_json(payload)
     else:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from workbook.glossary import Term
 from workbook.grading.results import GradeResult, Verdict
-from workbook.session import LessonStatus
+from workbook.session import AttemptHint, LessonStatus
 
 STATUS_STYLE = {
     "passed": ("✓ passed", "green"),
@@ -66,7 +66,7 @@ def grade_result(
     result: GradeResult,
     title: str,
     exercise: str,
-    hint: tuple[int, str] | None,
+    hint: AttemptHint | None,
     hints_total: int,
     terms: list[Term],
     lesson_number: int,
@@ -102,12 +102,23 @@ def grade_result(
     if result.output.strip():
         out.print(output_panel(result.output, result.output_truncated))
     if hint is not None:
-        number, text = hint
-        out.print(Text(f"Hint {number}/{hints_total}: ", style="bold cyan") + Text(text))
-        if number < hints_total:
+        number = hint.number
+        label = f"Hint {number}/{hints_total}"
+        if hint.is_about_check:
+            label += f" — about the failing check '{hint.about_check}'"
+        out.print(Text(f"{label}: ", style="bold cyan") + Text(hint.text))
+        if hint.about_check is not None and not hint.is_about_check:
             out.print(
                 Text(
-                    f"Stuck? `workbook hint {lesson_number}` reveals hint {number + 1} of "
+                    f"Hint {hint.about_hint} is the one about the failing check "
+                    f"'{hint.about_check}': `workbook hint {lesson_number}` leads there.",
+                    style="cyan",
+                )
+            )
+        elif hint.revealed < hints_total:
+            out.print(
+                Text(
+                    f"Stuck? `workbook hint {lesson_number}` reveals hint {hint.revealed + 1} of "
                     f"{hints_total} for this lesson.",
                     style="dim",
                 )

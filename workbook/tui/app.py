@@ -25,7 +25,7 @@ from textual.widgets import OptionList, TabbedContent
 
 from workbook.catalog import Lesson
 from workbook.grading.results import GradeResult
-from workbook.session import LessonStatus, Session
+from workbook.session import AttemptHint, LessonStatus, Session
 from workbook.tui.commands import WorkbookCommands
 from workbook.tui.screens import ConfirmScreen, GlossaryScreen, MainScreen, SolutionScreen
 from workbook.tui.widgets import (
@@ -77,7 +77,7 @@ class WorkbookApp(App[None]):
         self.watch_saves = watch
         self.lesson: Lesson = session.current_lesson() or session.course.lessons[-1]
         # The last attempt per lesson in this run, and the hint shown beside it.
-        self.results: dict[str, tuple[GradeResult, tuple[int, str] | None]] = {}
+        self.results: dict[str, tuple[GradeResult, AttemptHint | None]] = {}
         self.grading: Lesson | None = None
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()

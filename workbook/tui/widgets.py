@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from workbook.catalog import Course, Lesson
 from workbook.glossary import Term
 from workbook.grading.results import CheckResult, GradeResult, Verdict
-from workbook.session import LessonStatus
+from workbook.session import AttemptHint, LessonStatus
 
 # How a lesson's status reads in the list: (mark, theme style, words).
 STATUS = {
@@ -298,7 +298,7 @@ class ResultPane(VerticalScroll):
         self._set([(Content.from_markup(text, path=path), "")])
 
     def show_result(
-        self, result: GradeResult, lesson: Lesson, hint: tuple[int, str] | None, path: str
+        self, result: GradeResult, lesson: Lesson, hint: AttemptHint | None, path: str
     ) -> None:
         self._set(render_result(result, lesson, hint, path))
 
@@ -307,7 +307,7 @@ Line = tuple[Content, str]  # one block of the result pane and its CSS classes
 
 
 def render_result(
-    result: GradeResult, lesson: Lesson, hint: tuple[int, str] | None, path: str
+    result: GradeResult, lesson: Lesson, hint: AttemptHint | None, path: str
 ) -> list[Line]:
     """The result pane's blocks; a function so that it can be tested without an app."""
     mark, style, word = VERDICT[result.verdict]
@@ -348,11 +348,29 @@ def render_result(
             )
         )
     elif hint is not None:
-        number, text = hint
-        total = len(lesson.hints)
-        more = "\n[$text-muted]Press [b]h[/b] for the next hint.[/]" if number < total else ""
-        lines.append((hint_line(number, total, text) + Content.from_markup(more), "gap"))
+        lines.append((_hint_block(hint, len(lesson.hints)), "gap"))
     return lines
+
+
+def _hint_block(hint: AttemptHint, total: int) -> Content:
+    """The hint beside a failure, saying which failing check it (or a later one) is about."""
+    block = hint_line(hint.number, total, hint.text)
+    more = " Press [b]h[/b] for the next hint." if hint.revealed < total else ""
+    if hint.is_about_check:
+        about = f"[$text-muted]About the failing check “$name”.{more}[/]"
+    elif hint.about_check is not None:
+        about = (
+            "[$text-muted]Hint $k is the one about the failing check “$name”: press [b]h[/b].[/]"
+        )
+    elif hint.revealed < total:
+        about = "[$text-muted]Press [b]h[/b] for the next hint.[/]"
+    else:
+        return block
+    return (
+        block
+        + Content("\n")
+        + Content.from_markup(about, name=hint.about_check or "", k=str(hint.about_hint))
+    )
 
 
 def _error_lines(result: GradeResult) -> list[Line]:
