@@ -1,3 +1,3 @@
-from workbook.cli import main
+from workbook.launch import main
 
 main()

@@ -8,7 +8,7 @@ are only different ways of showing the same answers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,11 +264,17 @@ class Session:
         passed = [lesson for lesson in self.course.lessons if lesson.id in last]
         return sorted(passed, key=lambda lesson: last[lesson.id])
 
+    def check_each(self, lessons: list[Lesson]) -> Iterator[tuple[Lesson, GradeResult]]:
+        """Check (and record) lessons one after the other, as they finish. Cold grading
+        children are started one attempt ahead, so the run takes less than the sum."""
+        from workbook.grading.spare import pipelined
+
+        with pipelined():
+            for lesson in lessons:
+                yield lesson, self.check(lesson)
+
     def recheck(self, lessons: list[Lesson]) -> list[tuple[Lesson, GradeResult]]:
         """Grade (and record) each lesson again; returns those that no longer pass."""
-        broken = []
-        for lesson in lessons:
-            result = self.check(lesson)
-            if not result.passed:
-                broken.append((lesson, result))
-        return broken
+        return [
+            (lesson, result) for lesson, result in self.check_each(lessons) if not result.passed
+        ]

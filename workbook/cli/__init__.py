@@ -198,6 +198,10 @@ def progress(
 
 
 def _check_one(session, lesson, as_json: bool) -> bool:
+    if not as_json:
+        # Imported now, while a spare grading child may still be starting on the other
+        # core, rather than after the verdict, when the learner is waiting for it.
+        from workbook.cli import render
     finishing = session.current_lesson() is not None
     result = session.check(lesson)
     if result.passed and finishing and session.current_lesson() is None and not as_json:
@@ -209,8 +213,6 @@ def _check_one(session, lesson, as_json: bool) -> bool:
         payload["glossary"] = [t.key for t in session.lesson_terms(lesson)]
         _emit_json(payload)
     else:
-        from workbook.cli import render
-
         render.grade_result(
             render.console(),
             result,
@@ -249,8 +251,7 @@ def check(ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool
         raise click.UsageError("give a LESSON or --all, not both")
     if check_all:
         results = []
-        for item in session.course.lessons:
-            result = session.check(item)
+        for item, result in session.check_each(session.course.lessons):
             results.append(result)
             if not as_json:
                 mark = "✓" if result.passed else "✗"
@@ -457,8 +458,7 @@ def review(ctx: click.Context, limit: int | None) -> None:
         click.echo("Nothing to review yet: pass a lesson first.")
         return
     failed = 0
-    for lesson in queue:
-        result = session.check(lesson)
+    for lesson, result in session.check_each(queue):
         mark = "✓" if result.passed else "✗"
         failed += not result.passed
         click.echo(f"{mark} {lesson.number:>2}. {lesson.title}: {result.headline}")

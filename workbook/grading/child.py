@@ -151,6 +151,13 @@ def run(job: dict[str, Any]) -> None:
                 "-p", "no:pastebin",
                 "-p", "no:setuponly",
                 "-p", "no:setupplan",
+                "-p", "no:unittest",
+                "-p", "no:legacypath",
+                "-p", "no:tmpdir",
+                "-p", "no:monkeypatch",
+                "-p", "no:recwarn",
+                "-p", "no:logging",
+                "-p", "no:debugging",
                 "--assert=plain",
                 "-W", "ignore::DeprecationWarning",
             ]  # fmt: skip
@@ -166,11 +173,55 @@ def run(job: dict[str, Any]) -> None:
         )
 
 
+def preload_judge() -> None:
+    """Import everything the judge needs before the job arrives: a spare child does
+    this while its parent is still starting up, and the warm server does it once."""
+    import numpy
+    import numpy.random
+    import numpy.testing  # noqa: F401 - the guard snapshots it in every attempt
+    import pytest  # noqa: F401
+    from _pytest.config import get_config
+
+    import workbook.expect
+    import workbook.grading.guard
+    import workbook.grading.learner_trace
+    import workbook.grading.plugin  # noqa: F401
+
+    get_config()  # imports pytest's built-in plugins, which pytest.main loads lazily
+    # From here on only learner and check files are imported: no __pycache__ in the
+    # workspace. The judge's own modules above keep their bytecode cache.
+    sys.dont_write_bytecode = True
+
+
+def enter(request: dict[str, Any]) -> None:
+    """Take up the attempt's place: its stderr file, its working directory (also first
+    on sys.path, as for `python -m` started there), and no stdin or stdout."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.dup2(err, 2)
+    os.close(devnull)
+    os.close(err)
+    os.chdir(request["cwd"])
+    sys.path.insert(0, request["cwd"])
+
+
 def main() -> None:
-    job = json.loads(sys.stdin.read())
-    sys.stdin.close()
     real_exit = os._exit
-    run(job)
+    try:
+        preload_judge()
+        failure = None
+    except BaseException as exc:  # reported once the attempt's stderr file is known
+        failure = exc
+    data = sys.stdin.read()
+    if not data:  # an unused spare: its parent is gone or never needed it
+        real_exit(0)
+    request = json.loads(data)
+    enter(request)
+    if failure is not None:
+        raise failure
+    run(request["job"])
     # Skip interpreter shutdown: learner threads or atexit hooks must not delay the verdict.
     real_exit(0)
 

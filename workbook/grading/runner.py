@@ -10,9 +10,9 @@ import contextlib
 import json
 import os
 import secrets
+import select
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,31 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.catalog import Lesson
+from workbook.grading import spare
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
+from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
 from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace
-
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 class GradingCancelled(Exception):
     """A newer attempt superseded this one."""
-
-
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONUNBUFFERED="1",
-        TF_CPP_MIN_LOG_LEVEL="3",
-        # glibc gives each thread its own malloc arena, and arenas count against the
-        # RLIMIT_DATA cap: without this, tensorflow's thread pool on a many-core machine
-        # can exhaust a memory limit that is ample on two cores.
-        MALLOC_ARENA_MAX="2",
-        PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")])),
-    )
-    return env
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -167,37 +151,57 @@ def stderr_tail(path: Path, limit: int = 4000) -> str:
         return ""
 
 
+class _ExitWaiter:
+    """Sleeps until a process exits or a timeout passes, and wakes the moment it exits.
+
+    Popen.wait(timeout) polls with growing sleeps of up to 50 ms, a delay a learner
+    would see on every verdict; a pidfd (Linux) makes the wait exact. Elsewhere the
+    polling wait remains."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        try:
+            self.fd: int | None = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):
+            self.fd = None
+
+    def wait(self, timeout: float) -> None:
+        if self.fd is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=timeout)
+        else:
+            select.select([self.fd], [], [], timeout)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+
+
 def run_cold(
     job: dict, tmp: Path, cwd: Path, cancel: threading.Event | None, deadline: float
 ) -> RunOutcome:
-    """Run the job in a fresh `python -m workbook.grading.child`, in its own session."""
+    """Run the job in a fresh grading child (a spare one if `spare.prestart` made one)."""
     stderr_path = tmp / "stderr"
-    with open(stderr_path, "w+b") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "workbook.grading.child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=cwd,
-            env=child_env(),
-            start_new_session=True,
-        )
-        timed_out = False
-        try:
-            proc.stdin.write(json.dumps(job).encode())
-            proc.stdin.close()
-            while proc.poll() is None:
-                if cancel is not None and cancel.is_set():
-                    raise GradingCancelled
-                if time.perf_counter() > deadline:
-                    timed_out = True
-                    break
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=0.01 if cancel is not None else 0.1)
-        except BrokenPipeError:
-            pass
-        finally:
-            _kill_group(proc)
+    proc = spare.take()
+    waiter = _ExitWaiter(proc)
+    timed_out = False
+    try:
+        request = {"job": job, "stderr": str(stderr_path), "cwd": str(cwd)}
+        proc.stdin.write(json.dumps(request).encode())
+        proc.stdin.close()
+        while proc.poll() is None:
+            if cancel is not None and cancel.is_set():
+                raise GradingCancelled
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                timed_out = True
+                break
+            waiter.wait(min(left, 0.01 if cancel is not None else 0.5))
+    except BrokenPipeError:
+        pass
+    finally:
+        waiter.close()
+        _kill_group(proc)
     return RunOutcome(
         timed_out, proc.returncode if not timed_out else None, stderr_tail(stderr_path)
     )

@@ -34,18 +34,9 @@ from pathlib import Path
 
 
 def _preload(extra: list[str]) -> None:
-    import numpy
-    import numpy.testing  # noqa: F401 - the guard snapshots it in every attempt
-    import pytest  # noqa: F401
-    from _pytest.config import get_config
+    from workbook.grading.child import preload_judge
 
-    import workbook.expect
-    import workbook.grading.child
-    import workbook.grading.guard
-    import workbook.grading.learner_trace
-    import workbook.grading.plugin  # noqa: F401
-
-    get_config()  # imports pytest's built-in plugins, which pytest.main loads lazily
+    preload_judge()
     for name in extra:
         with contextlib.suppress(Exception):  # a failed preload only costs speed
             __import__(name)
@@ -56,16 +47,9 @@ def _run_grandchild(request: dict, real_exit) -> None:
     code = 1
     try:
         os.setsid()
-        devnull = os.open(os.devnull, os.O_RDWR)
-        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(devnull, 0)
-        os.dup2(devnull, 1)  # the server's reply pipe: learner code must not reach it
-        os.dup2(err, 2)
-        os.close(devnull)
-        os.close(err)
-        os.chdir(request["cwd"])
         from workbook.grading import child
 
+        child.enter(request)
         child.run(request["job"])
         code = 0
     except BaseException:  # reported like a crashing cold child
@@ -111,7 +95,7 @@ class _Server:
     """One running fork server and the reading end of its replies."""
 
     def __init__(self, cwd: Path, preload: tuple[str, ...]) -> None:
-        from workbook.grading.runner import child_env
+        from workbook.grading.spare import child_env
 
         self.preload = preload
         self.proc = subprocess.Popen(

@@ -1,0 +1,134 @@
+"""Spare grading children: started before the job is known, used once, never leaked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import write_solution
+from workbook.grading import spare
+from workbook.grading.results import Verdict
+from workbook.grading.runner import grade
+from workbook.launch import command_of
+from workbook.session import Session
+
+
+@pytest.fixture(autouse=True)
+def no_spare_left():
+    spare.discard()
+    yield
+    spare.discard()
+    assert spare._spare is None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_prestarted_child_grades_the_attempt(workspace):
+    lesson = workspace.course.lesson(8)
+    write_solution(workspace, lesson)
+    spare.prestart()
+    waiting = spare._spare
+    assert waiting is not None and waiting.poll() is None
+    result = grade(workspace, lesson)
+    assert result.verdict is Verdict.PASSED, result.headline
+    assert spare._spare is None  # taken by the attempt, not left running
+    assert waiting.poll() is not None
+
+
+def test_a_spare_is_a_clean_slate_for_a_failing_attempt(workspace):
+    lesson = workspace.course.lesson(1)
+    reference = workspace.solution_for(lesson)
+    write_solution(workspace, lesson, reference.replace("np.tanh(x)", "1 / 0"))
+    spare.prestart()
+    result = grade(workspace, lesson)
+    assert result.verdict is Verdict.FAILED
+    assert any("ZeroDivisionError" in c.message for c in result.failing)
+
+
+def test_a_dead_spare_is_replaced_by_a_fresh_child(workspace):
+    lesson = workspace.course.lesson(1)
+    write_solution(workspace, lesson)
+    spare.prestart()
+    spare._spare.kill()
+    spare._spare.wait()
+    assert grade(workspace, lesson).verdict is Verdict.PASSED
+
+
+def test_an_unused_spare_exits_quietly_when_its_parent_goes():
+    child = spare.spawn_child()
+    child.stdin.close()  # what the child sees when its parent exits without a job
+    assert child.wait(timeout=30) == 0
+
+
+def test_a_run_of_checks_keeps_one_spare_ahead_and_none_after(workspace):
+    lessons = [workspace.course.lesson(n) for n in (1, 2)]
+    for lesson in lessons:
+        write_solution(workspace, lesson)
+    session = Session(workspace)
+    try:
+        ahead = []
+        for _lesson, result in session.check_each(lessons):
+            assert result.passed, result.headline
+            ahead.append(spare._spare is not None and spare._spare.poll() is None)
+        assert ahead == [True, True]
+        assert spare._spare is None
+    finally:
+        session.close()
+
+
+def test_grading_leaves_no_bytecode_cache_in_the_workspace(workspace, monkeypatch):
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    for number in (3, 8):  # lesson 3's check imports the checks/_gates.py helper
+        lesson = workspace.course.lesson(number)
+        write_solution(workspace, lesson)
+        assert grade(workspace, lesson).verdict is Verdict.PASSED
+    assert not list(workspace.root.rglob("__pycache__"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["check", "8"], "check"),
+        (["--workspace", "check", "list"], "list"),  # a folder named "check"
+        (["-w", "/tmp/ws", "review"], "review"),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_the_launcher_reads_the_command_past_group_options(argv, command):
+    assert command_of(argv) == command
+
+
+def test_the_console_script_leaves_no_child_behind(workspace):
+    """`workbook check` on an untouched stub never uses its spare; it must not linger."""
+    script = (
+        "import sys, json\n"
+        "from workbook.grading import spare\n"
+        "from workbook import launch\n"
+        "sys.argv = ['workbook', '--workspace', sys.argv[1], 'check', '1', '--json']\n"
+        "spare.prestart()\n"
+        "print(json.dumps({'spare': spare._spare.pid}), flush=True)\n"
+        "launch.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(workspace.root)], capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    first, _, rest = done.stdout.partition("\n")
+    assert json.loads(rest)["verdict"] == "not-started"
+    pid = json.loads(first)["spare"]
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(pid)

@@ -1,0 +1,112 @@
+"""Spare grading children: a cold child started before its job is known.
+
+A cold attempt costs an interpreter plus `import numpy, pytest` (≈ 0.14 s on two
+cores), and `workbook check` used to pay for it only after its own start-up (click,
+the catalog, the progress store) was done. Started first, the child imports the
+judge while the parent loads everything else, on the other core; the job reaches
+it on stdin later. Nothing about the learner is known to the child before then, and
+the limits are still applied before any learner code runs.
+
+Kept free of heavy imports: the console script calls `prestart` before click is
+imported. A spare that is never used reads end-of-file on stdin and exits, and the
+parent kills it at exit anyway.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+CHILD_COMMAND = (sys.executable, "-P", "-m", "workbook.grading.child")
+
+_lock = threading.Lock()
+_spare: subprocess.Popen | None = None
+_refill = False
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONUNBUFFERED="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        # glibc gives each thread its own malloc arena, and arenas count against the
+        # RLIMIT_DATA cap: without this, tensorflow's thread pool on a many-core machine
+        # can exhaust a memory limit that is ample on two cores.
+        MALLOC_ARENA_MAX="2",
+        PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def spawn_child() -> subprocess.Popen:
+    """A fresh grading child in its own session, importing the judge, awaiting its job.
+
+    Its stderr goes nowhere until the job names the attempt's stderr file: it must
+    never reach a terminal that a TUI draws on."""
+    return subprocess.Popen(
+        CHILD_COMMAND,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=child_env(),
+        start_new_session=True,
+    )
+
+
+def prestart() -> None:
+    """Start a spare child now, if none is waiting."""
+    global _spare
+    with _lock:
+        if _spare is None or _spare.poll() is not None:
+            _spare = spawn_child()
+
+
+@contextlib.contextmanager
+def pipelined() -> Iterator[None]:
+    """Within it, every attempt that takes the spare starts the next one, so a run of
+    attempts (`check --all`, a review) overlaps each child's start-up with the attempt
+    before it. The last spare is killed on the way out."""
+    global _refill
+    _refill = True
+    prestart()
+    try:
+        yield
+    finally:
+        _refill = False
+        discard()
+
+
+def take() -> subprocess.Popen:
+    """The waiting spare if it is alive, else a child started now."""
+    global _spare
+    with _lock:
+        proc, _spare = _spare, None
+        refill = _refill
+    if refill:
+        prestart()
+    if proc is not None and proc.poll() is None:
+        return proc
+    return spawn_child()
+
+
+def discard() -> None:
+    """Kill a spare that no attempt used (at exit, or when grading is done)."""
+    global _spare
+    with _lock:
+        proc, _spare = _spare, None
+    if proc is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+atexit.register(discard)

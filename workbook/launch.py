@@ -1,0 +1,35 @@
+"""The `workbook` console script and `python -m workbook`.
+
+Before click and the rest of the CLI are imported, a command that grades starts a
+spare grading child (see `workbook.grading.spare`), so the child's `import numpy,
+pytest` runs on the other core while the CLI starts up. Guessing the command from
+argv is only a speed hint: a wrong guess costs an idle child that is killed at exit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+GRADING_COMMANDS = frozenset({"check", "review"})
+OPTIONS_WITH_VALUE = frozenset({"--workspace", "-w"})
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand named in argv, skipping the group's options and their values."""
+    args = iter(argv)
+    for arg in args:
+        if arg in OPTIONS_WITH_VALUE:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def main() -> None:
+    if command_of(sys.argv[1:]) in GRADING_COMMANDS:
+        from workbook.grading import spare
+
+        spare.prestart()
+    from workbook.cli import main as cli_main
+
+    cli_main()
