@@ -8,6 +8,7 @@ argv is only a speed hint: a wrong guess costs an idle child that is killed at e
 
 from __future__ import annotations
 
+import signal
 import sys
 
 GRADING_COMMANDS = frozenset({"check", "review"})
@@ -25,8 +26,19 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    if command_of(sys.argv[1:]) in GRADING_COMMANDS:
+    command = command_of(sys.argv[1:])
+    if command is not None:
+        # A terminal closed or a `kill` unwinds like Ctrl-C: the attempt in progress is
+        # killed and the progress store closed. (The TUI has its own handling.)
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), _exit_on_signal)
+    if command in GRADING_COMMANDS:
         from workbook.grading import spare
 
         spare.prestart()

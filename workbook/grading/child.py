@@ -173,6 +173,23 @@ def run(job: dict[str, Any]) -> None:
         )
 
 
+def die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this process when `parent` dies, so a `workbook`
+    killed mid-attempt (closed terminal, SIGKILL) never leaves learner code running.
+    The signal comes when the parent's spawning *thread* ends: callers wait for the
+    attempt in the thread that started it. Elsewhere the parent's own kill does it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
 def preload_judge() -> None:
     """Import everything the judge needs before the job arrives: a spare child does
     this while its parent is still starting up, and the warm server does it once."""
@@ -209,6 +226,7 @@ def enter(request: dict[str, Any]) -> None:
 
 def main() -> None:
     real_exit = os._exit
+    die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
     try:
         preload_judge()
         failure = None

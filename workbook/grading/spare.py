@@ -42,6 +42,7 @@ def child_env() -> dict[str, str]:
         # RLIMIT_DATA cap: without this, tensorflow's thread pool on a many-core machine
         # can exhaust a memory limit that is ample on two cores.
         MALLOC_ARENA_MAX="2",
+        WORKBOOK_GRADER_PARENT=str(os.getpid()),
         PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")])),
     )
     return env

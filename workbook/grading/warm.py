@@ -42,13 +42,14 @@ def _preload(extra: list[str]) -> None:
             __import__(name)
 
 
-def _run_grandchild(request: dict, real_exit) -> None:
+def _run_grandchild(request: dict, real_exit, server: int) -> None:
     """In the forked grandchild: detach, redirect, run the job, never return."""
     code = 1
     try:
         os.setsid()
         from workbook.grading import child
 
+        child.die_with_parent(server)
         child.enter(request)
         child.run(request["job"])
         code = 0
@@ -62,6 +63,30 @@ def _run_grandchild(request: dict, real_exit) -> None:
         real_exit(code)
 
 
+def _await_attempt(pid: int, app: int) -> int:
+    """Wait for an attempt to end. If the app that started this server is gone (killed,
+    its terminal closed), end the attempt and the server too: nobody waits for them."""
+    try:
+        exited: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        exited = None
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            if os.getppid() != app:
+                _kill(pid)
+                os._exit(0)
+            if exited is None:
+                time.sleep(0.005)
+            else:
+                select.select([exited], [], [], 0.5)
+    finally:
+        if exited is not None:
+            os.close(exited)
+
+
 def serve(extra: list[str]) -> None:
     import gc
 
@@ -70,15 +95,16 @@ def serve(extra: list[str]) -> None:
     _preload(extra)
     gc.collect()
     gc.freeze()  # forked attempts skip the preloaded heap when they collect garbage
+    app, server = os.getppid(), os.getpid()
     replies.write('"ready"\n')
-    for line in sys.stdin.buffer:
+    for line in sys.stdin.buffer:  # ends when the app closes the pipe or dies
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             replies.close()
-            _run_grandchild(request, real_exit)
+            _run_grandchild(request, real_exit, server)
         replies.write(json.dumps({"started": pid}) + "\n")
-        _, status = os.waitpid(pid, 0)
+        status = _await_attempt(pid, app)
         replies.write(
             json.dumps({"exited": pid, "returncode": os.waitstatus_to_exitcode(status)}) + "\n"
         )
