@@ -127,6 +127,17 @@ def test_solution_only_after_passing(run, workspace):
     assert "BEGIN SOLUTION" not in shown.output and "def sigmoid" in shown.output
 
 
+def test_solution_without_a_lesson_is_the_one_passed_last(run, workspace):
+    none_yet = run("solution")
+    assert none_yet.exit_code == 1 and "No lesson passed yet" in none_yet.output
+    for number in (2, 1):  # lesson 1 passed last, though lesson 2 comes later
+        write_solution(workspace, workspace.course.lesson(number))
+        assert run("check", str(number)).exit_code == 0
+    shown = run("solution")
+    assert shown.exit_code == 0
+    assert "1. Sigmoid and tanh" in shown.output and "def sigmoid" in shown.output
+
+
 def test_glossary_lookup_and_json(run):
     one = run("glossary", "σ")
     assert one.exit_code == 0 and "Sigmoid" in one.output

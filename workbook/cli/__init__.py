@@ -384,13 +384,19 @@ def reset(ctx: click.Context, lesson: str | None, reset_all: bool, yes: bool) ->
 
 
 @cli.command()
-@click.argument("lesson")
+@click.argument("lesson", required=False)
 @click.option("--diff", is_flag=True, help="Show how your file differs from the reference.")
 @click.pass_context
-def solution(ctx: click.Context, lesson: str, diff: bool) -> None:
-    """Show LESSON's reference solution (once you have passed it)."""
+def solution(ctx: click.Context, lesson: str | None, diff: bool) -> None:
+    """Show LESSON's reference solution, once you have passed it (default: the lesson
+    you passed most recently)."""
     session = _session(ctx)
-    item = session.lesson(lesson)
+    item = session.lesson(lesson) if lesson else session.last_passed_lesson()
+    if item is None:
+        click.echo("No lesson passed yet: solutions open once you pass a lesson.", err=True)
+        ctx.exit(EXIT_NOT_PASSED)
+    if lesson is None:
+        click.echo(f"# {item.number}. {item.title} — {item.exercise}", err=True)
     try:
         if diff:
             text = session.solution_diff(item) or "Your file matches the reference.\n"
