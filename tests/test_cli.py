@@ -138,6 +138,27 @@ def test_solution_without_a_lesson_is_the_one_passed_last(run, workspace):
     assert "1. Sigmoid and tanh" in shown.output and "def sigmoid" in shown.output
 
 
+def test_list_flags_a_passed_lesson_that_fails_again(run, workspace):
+    lesson = workspace.course.lesson(1)
+    reference = workspace.solution_for(lesson)
+
+    def first_row():
+        return json.loads(run("list", "--json").output)["lessons"][0]
+
+    write_solution(workspace, lesson)
+    assert run("check", "1").exit_code == 0
+    assert first_row()["broken_since_pass"] is False
+    write_solution(workspace, lesson, reference.replace("np.tanh(x)", "np.tanh(x) + 1"))
+    assert run("check", "1").exit_code == 1
+    row = first_row()
+    assert row["status"] == "passed" and row["broken_since_pass"] is True
+    assert "passed, now failing" in run("list").output
+    write_solution(workspace, lesson)
+    assert run("check", "1").exit_code == 0
+    assert first_row()["broken_since_pass"] is False
+    assert "now failing" not in run("list").output
+
+
 def test_glossary_lookup_and_json(run):
     one = run("glossary", "σ")
     assert one.exit_code == 0 and "Sigmoid" in one.output

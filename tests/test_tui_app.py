@@ -108,6 +108,39 @@ async def test_check_a_failing_then_a_passing_file(session, workspace):
         assert app.lesson is expected
 
 
+async def test_a_passed_lesson_that_fails_again_is_marked(session, workspace):
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        write_solution(workspace, lesson)
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        assert "passed, but your last" not in screen_text(app)
+        write_solution(workspace, lesson, failing_version(workspace.solution_for(lesson)))
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 2)
+        await pilot.press("l")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "passed, but your last" in text  # the header wraps at 80 columns
+        assert "!  1 Sigmoid and tanh" in text
+        assert f"1 / {len(session.course.lessons)} lessons passed" in text  # still counted
+
+
+async def test_the_explanation_opens_with_the_first_pass(session, workspace):
+    lesson = workspace.course.lesson(22)
+    assert lesson.explanation
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.go_to_lesson(lesson.id)
+        markdown = app.main_screen.query_one("#lesson-text", Markdown)
+        assert "After you answer" not in markdown.source
+        write_solution(workspace, lesson)
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        assert "After you answer" in markdown.source  # without leaving the lesson
+
+
 async def test_syntax_error_shows_file_line_and_code(session, workspace):
     lesson = workspace.course.lesson(LESSON)
     broken = workspace.solution_for(lesson).replace("def tanh(x):", "def tanh(x)")

@@ -121,7 +121,7 @@ class ProgressStore:
             SELECT a.lesson, count(*),
                    max(a.verdict = 'passed'),
                    (SELECT verdict FROM attempts b WHERE b.lesson = a.lesson
-                    ORDER BY b.id DESC LIMIT 1),
+                    ORDER BY b.at DESC, b.id DESC LIMIT 1),
                    min(CASE WHEN a.verdict = 'passed' THEN a.at END),
                    coalesce((SELECT revealed FROM hints h WHERE h.lesson = a.lesson), 0)
             FROM attempts a GROUP BY a.lesson

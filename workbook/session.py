@@ -30,6 +30,13 @@ class LessonStatus:
     attempts: int
     hints_revealed: int
     current: bool
+    broken: bool = False  # passed once, but the latest attempt did not pass
+
+    @property
+    def shown(self) -> str:
+        """What the faces show: a passed lesson whose latest attempt fails is "broken",
+        so it is not mistaken for a finished one (it still counts as passed)."""
+        return "broken" if self.broken else self.status
 
     def to_json(self, root: Path) -> dict:
         lesson = self.lesson
@@ -40,6 +47,7 @@ class LessonStatus:
             "topic": lesson.topic,
             "exercise": str(root / lesson.exercise),
             "status": self.status,
+            "broken_since_pass": self.broken,
             "current": self.current,
             "attempts": self.attempts,
             "hints_revealed": self.hints_revealed,
@@ -109,7 +117,8 @@ class Session:
             status = "passed" if p.passed else ("failed" if p.attempts else "not-started")
             current = not p.passed and not current_seen and lesson.number >= start
             current_seen = current_seen or current
-            rows.append(LessonStatus(lesson, status, p.attempts, p.hints_revealed, current))
+            broken = p.passed and p.last_verdict not in (None, "passed")
+            rows.append(LessonStatus(lesson, status, p.attempts, p.hints_revealed, current, broken))
         return rows
 
     def _continue_number(self) -> int:

@@ -167,20 +167,23 @@ class WorkbookApp(App[None]):
 
     async def show_lesson(self, lesson: Lesson) -> None:
         self.lesson = lesson
-        main = self.main_screen
         status = self._status(lesson)
-        await main.query_one(LessonPane).show(
-            lesson,
-            status,
-            self.session.course.topic_title(lesson.topic),
-            self.display_path(lesson),
-            self.session.lesson_terms(lesson),
+        await self.main_screen.query_one(LessonPane).show(
+            *self._lesson_header(lesson, status), self.session.lesson_terms(lesson)
         )
         self._show_hints(lesson)
         self._show_last_result(lesson, status)
         self.refresh_bindings()
         if lesson.uses_tensorflow and self.warm is not None:
             self.warm.preload_tensorflow()  # in the background, in the grading process
+
+    def _lesson_header(self, lesson: Lesson, status: LessonStatus) -> tuple:
+        return (
+            lesson,
+            status,
+            self.session.course.topic_title(lesson.topic),
+            self.display_path(lesson),
+        )
 
     def _show_hints(self, lesson: Lesson) -> None:
         revealed = self.session.revealed_hints(lesson)
@@ -238,7 +241,15 @@ class WorkbookApp(App[None]):
         self.results[lesson.id] = (result, hint)
         statuses = self._update_progress()
         if lesson is self.lesson:
-            self._show_last_result(lesson, self._status(lesson, statuses))
+            status = self._status(lesson, statuses)
+            pane = self.main_screen.query_one(LessonPane)
+            if result.passed and not passed_before and lesson.explanation:
+                await pane.show(  # the explanation that opens with the first pass
+                    *self._lesson_header(lesson, status), self.session.lesson_terms(lesson)
+                )
+            else:
+                pane.show_header(*self._lesson_header(lesson, status))
+            self._show_last_result(lesson, status)
             if hint is not None:
                 self._show_hints(lesson)
             tabs = self.main_screen.query_one(TabbedContent)

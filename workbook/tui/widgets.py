@@ -25,6 +25,7 @@ from workbook.session import AttemptHint, LessonStatus
 # How a lesson's status reads in the list: (mark, theme style, words).
 STATUS = {
     "passed": ("✓", "$text-success", "passed"),
+    "broken": ("!", "$text-warning", "passed, but your last attempt fails"),
     "failed": ("✗", "$text-error", "failed last time"),
     "not-started": ("·", "$text-muted", "not started"),
 }
@@ -79,7 +80,7 @@ class ProgressSummary(Vertical):
 
 
 def lesson_prompt(status: LessonStatus) -> Content:
-    mark, style, _ = STATUS[status.status]
+    mark, style, _ = STATUS[status.shown]
     current = "▶" if status.current else " "
     return Content.from_markup(
         f"[$accent]$current[/][{style}]$mark[/] $number $title",
@@ -167,17 +168,7 @@ class LessonPane(VerticalScroll):
     async def show(
         self, lesson: Lesson, status: LessonStatus, topic: str, path: str, terms: list[Term]
     ) -> None:
-        _, style, words = STATUS[status.status]
-        header = Content.from_markup(
-            f"[b]Lesson $number · $title[/b]\n[$text-muted]$topic:[/] [{style}]$words[/]"
-            "\n[$text-muted]File:[/] [b]$path[/b]",
-            number=str(lesson.number),
-            title=lesson.title,
-            topic=topic,
-            words=words + (", current" if status.current else ""),
-            path=path,
-        )
-        self.query_one("#lesson-header", Static).update(header)
+        self.show_header(lesson, status, topic, path)
         text = lesson.text
         if status.status == "passed" and lesson.explanation:
             text = f"{text}\n\n{lesson.explanation}\n"
@@ -189,6 +180,20 @@ class LessonPane(VerticalScroll):
                 Label("Glossary:", classes="terms-label"), *(TermButton(t) for t in terms)
             )
         self.scroll_home(animate=False)
+
+    def show_header(self, lesson: Lesson, status: LessonStatus, topic: str, path: str) -> None:
+        """Only the header: after an attempt the status changes, the text does not."""
+        _, style, words = STATUS[status.shown]
+        header = Content.from_markup(
+            f"[b]Lesson $number · $title[/b]\n[$text-muted]$topic:[/] [{style}]$words[/]"
+            "\n[$text-muted]File:[/] [b]$path[/b]",
+            number=str(lesson.number),
+            title=lesson.title,
+            topic=topic,
+            words=words + (", current" if status.current else ""),
+            path=path,
+        )
+        self.query_one("#lesson-header", Static).update(header)
 
 
 def lesson_markdown(text: str, title: str) -> str:
