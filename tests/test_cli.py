@@ -116,6 +116,17 @@ def test_reset_asks_and_keeps_a_backup(run, workspace):
     assert [b.read_text() for b in backups] == ["# my work\n"]
 
 
+def test_reset_says_when_it_restores_a_deleted_file(run, workspace):
+    lesson = workspace.course.lessons[0]
+    path = workspace.path(lesson.exercise)
+    again = run("reset", "1", "--yes")
+    assert "was already the original stub" in again.output
+    path.unlink()
+    done = run("reset", "1", "--yes")
+    assert done.exit_code == 0 and "was missing: restored its original stub" in done.output
+    assert path.read_text() == workspace.stub_for(lesson)
+
+
 def test_solution_only_after_passing(run, workspace):
     lesson = workspace.course.lessons[0]
     locked = run("solution", "1")
@@ -157,6 +168,13 @@ def test_list_flags_a_passed_lesson_that_fails_again(run, workspace):
     assert run("check", "1").exit_code == 0
     assert first_row()["broken_since_pass"] is False
     assert "now failing" not in run("list").output
+
+
+def test_square_brackets_in_titles_survive_the_terminal(run):
+    """Rich reads [...] as markup; a lesson about [h_{t-1}, x_t] must not lose it."""
+    shown = " ".join(run("show", "2").output.split())  # rich wraps at 80 columns
+    assert "The concatenation [h_{t-1}, x_t] (Activations and gates: not started)" in shown
+    assert "Concatenation [h_{t-1}, x_t]" in run("glossary", "concat").output
 
 
 def test_glossary_lookup_and_json(run):

@@ -129,7 +129,7 @@ def list_lessons(ctx: click.Context, as_json: bool) -> None:
     for topic in session.course.topics:
         rows = [s for s in statuses if s.lesson.topic == topic.id]
         if rows:
-            out.print(f"[bold]{topic.title}[/bold]")
+            out.print(f"[bold]{render.escape(topic.title)}[/bold]")
             out.print(render.lessons_table(rows))
             out.print()
     passed = sum(s.status == "passed" for s in statuses)
@@ -192,7 +192,9 @@ def progress(
     out.print(table)
     current = session.current_lesson()
     if current:
-        out.print(f"Current lesson: {current.number}. {current.title} — {current.exercise}")
+        out.print(
+            f"Current lesson: {current.number}. {render.escape(current.title)} — {current.exercise}"
+        )
     else:
         out.print("[bold green]Course complete![/bold green]")
 
@@ -277,17 +279,19 @@ def show(ctx: click.Context, lesson: str | None) -> None:
     out = render.console()
     status = next(s for s in session.statuses() if s.lesson.id == item.id)
     topic = session.course.topic_title(item.topic)
-    out.print(f"[bold]Lesson {item.number} · {item.title}[/bold]  ({topic}: {status.status})")
-    out.print(f"File: {item.exercise}")
+    words = "passed, now failing" if status.broken else status.status.replace("-", " ")
+    title, topic = render.escape(item.title), render.escape(topic)
+    out.print(f"[bold]Lesson {item.number} · {title}[/bold]  ({topic}: {words})")
+    out.print(f"File: {render.escape(item.exercise)}")
     out.print(Markdown(item.text))
     if status.status == "passed" and item.explanation:
         out.print(Markdown(item.explanation))
     revealed = session.revealed_hints(item)
     for number, text in enumerate(revealed, start=1):
-        out.print(f"[cyan]Hint {number}/{len(item.hints)}:[/cyan] {text}")
+        out.print(f"[cyan]Hint {number}/{len(item.hints)}:[/cyan] {render.escape(text)}")
     terms = ", ".join(t.name for t in session.lesson_terms(item))
     if terms:
-        out.print(f"[dim]Glossary: {terms}  (workbook glossary TERM)[/dim]")
+        out.print(f"[dim]Glossary: {render.escape(terms)}  (workbook glossary TERM)[/dim]")
 
 
 @cli.command()
@@ -376,8 +380,11 @@ def reset(ctx: click.Context, lesson: str | None, reset_all: bool, yes: bool) ->
             f"Reset {item.exercise} to its original stub? (your version is backed up)",
             abort=True,
         )
+    missing = not session.workspace.path(item.exercise).exists()
     backup = session.reset(item)
-    if backup is None:
+    if missing:
+        click.echo(f"{item.exercise} was missing: restored its original stub.")
+    elif backup is None:
         click.echo(f"{item.exercise} was already the original stub.")
     else:
         click.echo(f"Restored {item.exercise}; your previous file is in {backup}")

@@ -159,7 +159,7 @@ def term_panel(term: Term, lessons: list[str]) -> Panel:
     if lessons:
         parts.append(Text("Lessons: " + ", ".join(lessons), style="dim"))
     title = term.name + (f"  ({term.symbol})" if term.symbol else "")
-    return Panel(Group(*parts), title=title, title_align="left", expand=False)
+    return Panel(Group(*parts), title=Text(title), title_align="left", expand=False)
 
 
 def shorten(path: Path) -> str:

@@ -393,10 +393,13 @@ class WorkbookApp(App[None]):
                 return
             if self.grading is lesson:
                 self.workers.cancel_group(self, "grade")
+            missing = not self.session.workspace.path(lesson.exercise).exists()
             backup = self.session.reset(lesson)
             self.results.pop(lesson.id, None)
             self._graded_stamp.pop(lesson.id, None)
-            if backup is None:
+            if missing:
+                self.notify(f"{lesson.exercise} was missing: restored its original stub.")
+            elif backup is None:
                 self.notify(f"{lesson.exercise} was already the original stub.")
             else:
                 self.notify(f"Restored {lesson.exercise}; your file is in {backup}", timeout=10)
