@@ -63,6 +63,22 @@ def test_endless_loop_in_a_function_names_the_running_check(workspace, lesson):
     assert any(c.outcome == "passed" for c in result.checks)  # sigmoid checks finished
 
 
+def test_a_timeout_keeps_what_the_code_printed_before_it(workspace, lesson):
+    code = "    print('about to loop', x.shape)\n    while True:\n        pass\n"
+    result = _grade_with(workspace, lesson, BAD_TANH, code, timeout_s=2.0)
+    assert result.verdict is Verdict.TIMEOUT
+    assert result.output.startswith("about to loop")
+    assert not result.output_truncated
+
+
+def test_a_printing_endless_loop_keeps_a_bounded_output(workspace, lesson):
+    code = "    i = 0\n    while i < 10:\n        print('debug', i)\n"
+    result = _grade_with(workspace, lesson, BAD_TANH, code, timeout_s=2.0)
+    assert result.verdict is Verdict.TIMEOUT
+    assert result.output.startswith("debug 0\ndebug 0\n")
+    assert len(result.output) == 8_000 and result.output_truncated
+
+
 def test_unbounded_allocation_is_a_clean_failure(workspace, lesson):
     hog = "    hog = []\n    while True:\n        hog.append(np.ones(10_000_000))\n"
     result = _grade_with(workspace, lesson, BAD_TANH, hog, timeout_s=20.0)

@@ -22,12 +22,17 @@ OUTPUT_LIMIT = 8_000
 
 
 class BoundedOutput(io.TextIOBase):
-    """Keeps the first OUTPUT_LIMIT characters written and counts the rest."""
+    """Keeps the first OUTPUT_LIMIT characters written and counts the rest.
 
-    def __init__(self) -> None:
+    What is kept also goes straight to `copy` (a file the parent reads), so that when
+    an endless loop is killed at the time limit, its first prints, the best clue to
+    the loop, are still shown."""
+
+    def __init__(self, copy: str | None = None) -> None:
         self.parts: list[str] = []
         self.kept = 0
         self.dropped = 0
+        self._copy = open(copy, "w", encoding="utf-8") if copy else None  # noqa: SIM115
 
     def writable(self) -> bool:
         return True
@@ -35,8 +40,12 @@ class BoundedOutput(io.TextIOBase):
     def write(self, text: str) -> int:
         room = OUTPUT_LIMIT - self.kept
         if room > 0:
-            self.parts.append(text[:room])
-            self.kept += min(room, len(text))
+            kept = text[:room]
+            self.parts.append(kept)
+            self.kept += len(kept)
+            if self._copy is not None:
+                self._copy.write(kept)
+                self._copy.flush()
         self.dropped += max(0, len(text) - max(room, 0))
         return len(text)
 
@@ -120,7 +129,7 @@ def load_learner(path: str, emit: Report, shown_as: str):
 def run(job: dict[str, Any]) -> None:
     emit = Report(job["report"])
     apply_limits(job["memory_mb"], job["timeout_s"])
-    output = BoundedOutput()
+    output = BoundedOutput(job.get("output"))
     sys.stdout = sys.stderr = output
     os._exit = _forbid_hard_exit
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from workbook.catalog import Lesson
 from workbook.grading import spare
+from workbook.grading.child import OUTPUT_LIMIT
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
 from workbook.manifest import relevant_to, tampered_files
@@ -93,6 +94,9 @@ def _assemble(
                 done = True
                 result.output = event.get("output", "")
                 result.output_truncated = bool(event.get("output_dropped"))
+            case "output":  # added by the parent when the attempt was cut short
+                result.output = event["output"]
+                result.output_truncated = len(event["output"]) >= OUTPUT_LIMIT
     if returncode is not None and returncode == -signal.SIGXCPU:
         timed_out = True  # the CPU limit, the backstop of the wall-clock limit
     if timed_out:
@@ -238,9 +242,11 @@ def grade(
         return GradeResult(lesson.id, Verdict.NOT_STARTED, time.perf_counter() - started)
     limit = timeout_s if timeout_s is not None else lesson.timeout_s
     with tempfile.TemporaryDirectory(prefix="workbook-grade-") as tmp:
-        report = Path(tmp) / f"{secrets.token_hex(12)}.jsonl"
+        token = secrets.token_hex(12)
+        report, printed = Path(tmp) / f"{token}.jsonl", Path(tmp) / f"{token}.out"
         job = {
             "report": str(report),
+            "output": str(printed),
             "exercise": str(exercise.resolve()),
             "check": str(workspace.path(lesson.check).resolve()),
             "shown_as": lesson.exercise,
@@ -250,6 +256,10 @@ def grade(
         deadline = started + limit + 0.5  # + start-up of the interpreter
         outcome = (execute or run_cold)(job, Path(tmp), workspace.root, cancel, deadline)
         events = _read_events(report)
+        if not any(event.get("event") == "done" for event in events):
+            # Killed before it could report its output (a timeout, a crash).
+            text = printed.read_text(encoding="utf-8", errors="replace") if printed.exists() else ""
+            events.append({"event": "output", "output": text})
     result = _assemble(
         lesson,
         events,
