@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import write_solution
@@ -147,3 +149,31 @@ def test_cancel_kills_the_attempt_quickly(workspace, lesson):
     with pytest.raises(GradingCancelled):
         grade(workspace, lesson, cancel=cancel)
     assert time.perf_counter() - started < 5
+
+
+def test_one_exception_failing_every_check_is_shown_once(workspace):
+    """A NameError fails every check with the same words: both faces show it once."""
+    from rich.console import Console
+
+    from workbook.cli.render import grade_result
+    from workbook.tui.widgets import render_result
+
+    lesson = workspace.course.lesson(3)
+    gate = "    return sigmoid(np.dot(W_f, z) + b_f)\n"
+    result = _grade_with(workspace, lesson, gate, "    return undefined_name\n")
+    assert result.verdict is Verdict.FAILED
+    same = [c for c in result.failing if "undefined_name" in c.message]
+    assert len(same) >= 2
+    repeats = result.repeated_from()
+    assert set(repeats) == {c.id for c in same[1:]}
+    assert set(repeats.values()) == {same[0].name}
+
+    tui = "\n".join(str(content) for content, _ in render_result(result, lesson, None, "x.py"))
+    assert tui.count(same[0].message) == 1
+    assert tui.count("the same error as") == len(same) - 1
+
+    console = Console(width=1000, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    grade_result(console, result, "3. Forget gate", lesson.exercise, None, 4, [], 3)
+    cli = console.export_text()
+    assert cli.count(same[0].message) == 1
+    assert cli.count("the same error as") == len(same) - 1

@@ -91,10 +91,13 @@ def grade_result(
             out.print(Text(f"    {err.code}", style="yellow"))
         if err.traceback and err.kind != "syntax":
             out.print(Text(err.traceback, style="dim"))
+    repeats = result.repeated_from()
     for check in result.checks:
         mark, mstyle = OUTCOME_MARK.get(check.outcome, ("-", "dim"))
         out.print(Text(f" {mark} ", style=mstyle) + Text(check.name))
-        if check.outcome != "passed" and check.message:
+        if check.id in repeats:
+            out.print(Text(f"     the same error as “{repeats[check.id]}” above", style="dim"))
+        elif check.outcome != "passed" and check.message:
             out.print(Text(f"     {check.message}", style=mstyle))
             if check.expected is not None:
                 out.print(Text(f"     expected {check.expected}", style="dim"))

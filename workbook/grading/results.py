@@ -58,6 +58,22 @@ class GradeResult:
     def failing(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome in ("failed", "error")]
 
+    def repeated_from(self) -> dict[str, str]:
+        """Failing check id → the name of an earlier failing check with the same message.
+
+        One exception (a NameError, a leftover `raise`) fails every check with the same
+        words; the faces show them once and refer back, instead of a wall of copies."""
+        first: dict[str, str] = {}
+        repeats: dict[str, str] = {}
+        for check in self.failing:
+            if not check.message:
+                continue
+            if check.message in first:
+                repeats[check.id] = first[check.message]
+            else:
+                first[check.message] = check.name
+        return repeats
+
     @property
     def tamper_warning(self) -> str | None:
         if not self.tampered:

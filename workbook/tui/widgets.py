@@ -338,8 +338,9 @@ def render_result(
         )
     if result.error is not None:
         lines.extend(_error_lines(result))
+    repeats = result.repeated_from()
     for index, check in enumerate(result.checks):
-        lines.extend(_check_lines(check, first=index == 0))
+        lines.extend(_check_lines(check, first=index == 0, same_as=repeats.get(check.id)))
     if result.output.strip():
         lines.extend(_output_lines(result))
     if result.passed:
@@ -399,7 +400,7 @@ def _error_lines(result: GradeResult) -> list[Line]:
     return lines
 
 
-def _check_lines(check: CheckResult, *, first: bool) -> list[Line]:
+def _check_lines(check: CheckResult, *, first: bool, same_as: str | None = None) -> list[Line]:
     mark, style = OUTCOME.get(check.outcome, ("-", "$text-muted"))
     lines: list[Line] = [
         (
@@ -407,7 +408,16 @@ def _check_lines(check: CheckResult, *, first: bool) -> list[Line]:
             "check gap" if first else "check",
         )
     ]
-    if check.outcome != "passed" and check.message:
+    if same_as is not None:
+        lines.append(
+            (
+                Content.from_markup(
+                    "[$text-muted]the same error as “$name” above[/]", name=same_as
+                ),
+                "detail",
+            )
+        )
+    elif check.outcome != "passed" and check.message:
         lines.append(
             (Content.from_markup(f"[{style}]$message[/]", message=check.message), "detail")
         )
