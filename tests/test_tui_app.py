@@ -518,3 +518,27 @@ def test_learner_output_is_shown_bounded(workspace):
     assert "Your output (cut short)" in text
     assert f"line {OUTPUT_LINES - 1}" in text and f"line {OUTPUT_LINES}\n" not in text
     assert "… 15 more lines" in text
+
+
+async def test_progress_made_in_another_process_reaches_the_app(session, workspace):
+    """`workbook watch` or `check` in a second terminal: the app follows the store."""
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        total = len(session.course.lessons)
+        assert f"0 / {total} lessons passed" in screen_text(app)
+        write_solution(workspace, lesson)
+        done = CliRunner().invoke(cli, ["--workspace", str(workspace.root), "check", "1"], obj={})
+        assert done.exit_code == 0, done.output
+        hinted = CliRunner().invoke(cli, ["--workspace", str(workspace.root), "hint", "2"], obj={})
+        assert hinted.exit_code == 0, hinted.output
+        await app.follow_the_store()  # what the 1 s timer calls
+        await pilot.pause()
+        text = screen_text(app)
+        assert f"1 / {total} lessons passed" in text
+        assert "✓  1 Sigmoid and tanh" in text
+        assert "You passed this lesson before" in _result_text(app)
+        assert app.check_action("solution", ()) is True
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Hints 1/" in screen_text(app)  # the hint revealed by the CLI

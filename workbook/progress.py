@@ -114,6 +114,11 @@ class ProgressStore:
         found = row.fetchone()
         return found[0] if found else 0
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another `workbook` process) commits: a
+        cheap way for a long-running face to notice progress made elsewhere."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
     def summary(self) -> dict[str, LessonProgress]:
         """Per-lesson totals in one query, for lists that show every lesson."""
         rows = self._db.execute(

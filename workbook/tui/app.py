@@ -78,6 +78,7 @@ class WorkbookApp(App[None]):
         self.lesson: Lesson = session.current_lesson() or session.course.lessons[-1]
         # The last attempt per lesson in this run, and the hint shown beside it.
         self.results: dict[str, tuple[GradeResult, AttemptHint | None]] = {}
+        self._store_seen: tuple[int, dict[str, int]] = (0, {})  # data_version, attempts
         self.grading: Lesson | None = None
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()
@@ -104,6 +105,32 @@ class WorkbookApp(App[None]):
             self.notify("Every lesson has passed: the course is complete!", title="Well done")
         if self.watch_saves:
             self.watch_exercises()
+        self._store_seen = (self.session.progress.data_version(), self._attempt_counts())
+        self.set_interval(1.0, self.follow_the_store)
+
+    def _attempt_counts(self) -> dict[str, int]:
+        return {s.lesson.id: s.attempts for s in self.session.statuses()}
+
+    async def follow_the_store(self) -> None:
+        """Follow progress made in another process (`workbook watch` or `check` in a
+        second terminal, `workbook hint`): the list, the header and the hints update.
+        A result shown here for a lesson graded elsewhere since is no longer its last."""
+        version = self.session.progress.data_version()
+        if version == self._store_seen[0]:
+            return
+        counts = self._attempt_counts()
+        before = self._store_seen[1]
+        self._store_seen = (version, counts)
+        for lesson_id, attempts in counts.items():
+            if attempts != before.get(lesson_id, 0):
+                self.results.pop(lesson_id, None)
+        statuses = self._update_progress()
+        lesson = self.lesson
+        status = self._status(lesson, statuses)
+        self.main_screen.query_one(LessonPane).show_header(*self._lesson_header(lesson, status))
+        self._show_hints(lesson)
+        self._show_last_result(lesson, status)
+        self.refresh_bindings()
 
     def on_ready(self) -> None:
         # After the first frame: the server's imports would compete with it for the CPU.
@@ -240,6 +267,7 @@ class WorkbookApp(App[None]):
         hint = self.session.hint_after_attempt(lesson, result)
         self.results[lesson.id] = (result, hint)
         statuses = self._update_progress()
+        self._store_seen[1][lesson.id] = self._status(lesson, statuses).attempts  # ours
         if lesson is self.lesson:
             status = self._status(lesson, statuses)
             pane = self.main_screen.query_one(LessonPane)
