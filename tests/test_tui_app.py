@@ -48,7 +48,7 @@ async def test_starts_on_the_current_lesson_with_progress(session):
         await pilot.pause()
         total = len(session.course.lessons)
         text = screen_text(app)
-        assert f"0 / {total} lessons passed (0%)" in text
+        assert f"0/{total} lessons passed (0%)" in text
         assert app.lesson.id == LESSON
         assert "Activations and gates 0/" in text
         assert "Sigmoid and tanh" in text
@@ -69,6 +69,13 @@ async def test_next_and_previous_lesson(session):
         await pilot.pause()
         assert app.lesson is lessons[0]
         assert app.main_screen.query_one(LessonList).highlighted_option.id == lessons[0].id
+        tabs = app.main_screen.query_one(TabbedContent)
+        await pilot.press("v")  # the result tab …
+        await pilot.pause()
+        assert tabs.active == "result"
+        await pilot.press("n")  # … gives way to the next lesson's text
+        await pilot.pause()
+        assert tabs.active == "lesson"
 
 
 async def test_check_a_failing_then_a_passing_file(session, workspace):
@@ -94,7 +101,7 @@ async def test_check_a_failing_then_a_passing_file(session, workspace):
         shown = _result_text(app)
         assert "✓ Passed" in shown and "Well done" in shown
         assert session.has_passed(lesson)
-        assert f"1 / {len(session.course.lessons)} lessons passed" in screen_text(app)
+        assert f"1/{len(session.course.lessons)} lessons passed" in screen_text(app)
         assert app.lesson is lesson  # passing does not move on by itself
 
         await pilot.press("s")
@@ -124,7 +131,7 @@ async def test_a_passed_lesson_that_fails_again_is_marked(session, workspace):
         text = screen_text(app)
         assert "passed, but your last" in text  # the header wraps at 80 columns
         assert "!  1 Sigmoid and tanh" in text
-        assert f"1 / {len(session.course.lessons)} lessons passed" in text  # still counted
+        assert f"1/{len(session.course.lessons)} lessons passed" in text  # still counted
 
 
 async def test_the_explanation_opens_with_the_first_pass(session, workspace):
@@ -526,7 +533,7 @@ async def test_progress_made_in_another_process_reaches_the_app(session, workspa
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         total = len(session.course.lessons)
-        assert f"0 / {total} lessons passed" in screen_text(app)
+        assert f"0/{total} lessons passed" in screen_text(app)
         write_solution(workspace, lesson)
         done = CliRunner().invoke(cli, ["--workspace", str(workspace.root), "check", "1"], obj={})
         assert done.exit_code == 0, done.output
@@ -535,7 +542,7 @@ async def test_progress_made_in_another_process_reaches_the_app(session, workspa
         await app.follow_the_store()  # what the 1 s timer calls
         await pilot.pause()
         text = screen_text(app)
-        assert f"1 / {total} lessons passed" in text
+        assert f"1/{total} lessons passed" in text
         assert "✓  1 Sigmoid and tanh" in text
         assert "You passed this lesson before" in _result_text(app)
         assert app.check_action("solution", ()) is True

@@ -345,7 +345,10 @@ class WorkbookApp(App[None]):
     async def go_to_lesson(self, lesson_id: str) -> None:
         self._back_to_main()
         self.main_screen.query_one(LessonList).highlight_lesson(lesson_id)
+        changed = lesson_id != self.lesson.id
         await self.show_lesson(self.session.course.lesson(lesson_id))
+        if changed:  # a new lesson opens on its text, not on the last one's result tab
+            self.main_screen.query_one(TabbedContent).active = "lesson"
 
     async def _step(self, offset: int) -> None:
         lessons = self.session.course.lessons

@@ -64,7 +64,7 @@ def format_duration(seconds: float) -> str:
 
 def progress_text(passed: int, total: int) -> str:
     pct = 100 * passed // total if total else 0
-    return f"{passed} / {total} lessons passed ({pct}%)"
+    return f"{passed}/{total} lessons passed ({pct}%)"  # fits the 80-column sidebar
 
 
 class ProgressSummary(Vertical):
