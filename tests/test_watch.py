@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 
+from click.testing import CliRunner
+
 from tests.conftest import write_solution
+from workbook.cli import cli
 
 
 def _wait_for(proc_output: list[str], text: str, timeout: float = 30.0) -> bool:
@@ -19,9 +24,9 @@ def _wait_for(proc_output: list[str], text: str, timeout: float = 30.0) -> bool:
     return False
 
 
-def test_watch_regrades_on_save(workspace):
-    import threading
-
+@contextlib.contextmanager
+def watching(workspace):
+    """A running `workbook watch` and the list its output lines are collected in."""
     env = dict(os.environ, WORKBOOK_POLL="1")  # polling works on every file system
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbook", "--workspace", str(workspace.root), "watch"],
@@ -35,15 +40,43 @@ def test_watch_regrades_on_save(workspace):
     reader.start()
     try:
         assert _wait_for(output, "Watching"), "".join(output)
-        assert "not started" in "".join(output)
-        lesson = workspace.course.lessons[0]
-        # The watcher starts just after printing "Watching": save until it is listening.
-        for _ in range(20):
-            write_solution(workspace, lesson, workspace.solution_for(lesson) + f"# {_}\n")
-            if _wait_for(output, "passed: all", timeout=1.5):
-                break
-        assert "passed: all" in "".join(output), "".join(output)
+        yield output
     finally:
         proc.terminate()
         proc.wait(10)
         reader.join(10)
+
+
+def _save_until(workspace, lesson, output: list[str], text: str, body: str) -> None:
+    """The watcher starts just after printing "Watching": save until it reacts."""
+    for attempt in range(20):
+        write_solution(workspace, lesson, body + f"# {attempt}\n")
+        if _wait_for(output, text, timeout=1.5):
+            return
+    raise AssertionError("".join(output))
+
+
+def test_watch_regrades_on_save(workspace):
+    with watching(workspace) as output:
+        assert "not started" in "".join(output)
+        lesson = workspace.course.lessons[0]
+        _save_until(workspace, lesson, output, "passed: all", workspace.solution_for(lesson))
+        assert _wait_for(output, f"now watching {workspace.course.lessons[1].exercise}")
+
+
+def test_watch_follows_continue_at_and_notices_a_deleted_file(workspace):
+    with watching(workspace) as output:
+        jump = workspace.course.lesson(4)
+        moved = CliRunner().invoke(
+            cli, ["--workspace", str(workspace.root), "continue-at", "4"], obj={}
+        )
+        assert moved.exit_code == 0, moved.output
+        _save_until(workspace, jump, output, "passed: all", workspace.solution_for(jump))
+        text = "".join(output)
+        assert "The current lesson is now 4." in text
+        assert text.index("The current lesson is now 4.") < text.index("passed: all")
+
+        following = workspace.course.lesson(5)
+        assert _wait_for(output, f"now watching {following.exercise}")
+        workspace.path(following.exercise).unlink()
+        assert _wait_for(output, f"{following.exercise} was deleted"), "".join(output)

@@ -27,17 +27,14 @@ def should_poll() -> bool:
 def saved_exercises(
     folder: Path, *, poll: bool | None = None, stop_event=None
 ) -> Iterator[set[Path]]:
-    """Yield the set of `.py` files under `folder` that changed, batch by batch."""
-    from watchfiles import Change, watch
+    """Yield the set of `.py` files under `folder` that changed (or were deleted: the
+    caller tells them apart by existence), batch by batch."""
+    from watchfiles import watch
 
     use_polling = should_poll() if poll is None else poll
     for changes in watch(
         folder, force_polling=use_polling, poll_delay_ms=300, stop_event=stop_event, debounce=150
     ):
-        changed = {
-            Path(path).resolve()
-            for kind, path in changes
-            if kind != Change.deleted and path.endswith(".py")
-        }
+        changed = {Path(path).resolve() for kind, path in changes if path.endswith(".py")}
         if changed:
             yield changed

@@ -432,7 +432,22 @@ def watch(ctx: click.Context, poll: bool) -> None:
     click.echo(f"\nWatching {lesson.exercise} — save it to re-grade. Ctrl-C stops.")
     try:
         for changed in saved_exercises(root / "exercises", poll=poll or None):
-            if (root / lesson.exercise).resolve() not in changed:
+            current = session.current_lesson()
+            if current is None:
+                click.echo("Every lesson has passed: the course is complete!")
+                return
+            if current.id != lesson.id:  # passed or `continue-at` in another terminal
+                lesson = current
+                click.echo(f"\nThe current lesson is now {lesson.number}. {lesson.title}.")
+                click.echo(f"Watching {lesson.exercise} — save it to re-grade.")
+            target = (root / lesson.exercise).resolve()
+            if target not in changed:
+                continue
+            if not target.exists():
+                click.echo(
+                    f"\n{lesson.exercise} was deleted; `workbook reset {lesson.number}` "
+                    "restores the stub (your earlier versions are in .workbook/backups/)."
+                )
                 continue
             click.clear() if sys.stdout.isatty() else click.echo()
             if _check_one(session, lesson, False):
