@@ -79,6 +79,12 @@ def test_extra_dense_layer(learner):
         )
     if kind(stack[0]) != "LSTM":
         fail(f"the LSTM should come first (your layers: {describe_layers(model)})")
+    last = stack[-1]
+    if kind(last) != "Dense" or last.units != 1:
+        fail(
+            "the new Dense layer goes between the LSTM and the final Dense(1), which stays "
+            f"the last layer (your layers: {describe_layers(model)})"
+        )
     hidden = dense[0]
     wanted = 10 * hidden.units + hidden.units
     if hidden.count_params() != wanted:

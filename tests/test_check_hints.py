@@ -22,7 +22,7 @@ EXAMPLE = Path(__file__).parent / "example_course"
 def _failed(*failing: str) -> GradeResult:
     """A failed attempt whose listed check ids fail (named "check <id>") and one passes."""
     checks = [CheckResult("test_sigmoid_values", "values", "passed")]
-    checks += [CheckResult(cid, f"check {cid}", "failed", "wrong") for cid in failing]
+    checks += [CheckResult(cid, f"check {cid}", "failed", f"wrong: {cid}") for cid in failing]
     return GradeResult("01-activations", Verdict.FAILED, 0.1, checks)
 
 
@@ -45,6 +45,17 @@ def test_a_revealed_hint_about_the_failing_check_is_shown(session, lesson):
         lesson, _failed("test_sigmoid_keeps_shape", "test_sigmoid_extreme_inputs", "x")
     )
     assert hint.number == 2
+
+
+def test_one_error_failing_several_checks_ties_no_hint_to_them(session, lesson):
+    """A NameError fails every check alike: that says nothing about the Adam check."""
+    for _ in range(3):
+        session.reveal_hint(lesson)
+    result = _failed("test_sigmoid_extreme_inputs", "test_tanh_values")
+    for check in result.failing:
+        check.message = "your code raised NameError: name 'x' is not defined"
+    hint = session.hint_after_attempt(lesson, result)
+    assert hint.about_check is None and hint.number == 3  # the latest, as without a mapping
 
 
 def test_an_unrevealed_hint_is_pointed_to_not_revealed(session, lesson):

@@ -40,7 +40,16 @@ def keras_module() -> ModuleType:
 def learner_model(learner: ModuleType, name: str, *args: Any, **kwargs: Any) -> Any:
     """Call the learner's model builder and insist on a built Keras model."""
     keras = keras_module()
-    model = call(function(learner, name), *args, **kwargs)
+    try:
+        model = call(function(learner, name), *args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        old = keras2_argument(exc)
+        if old is None:
+            raise
+        fail(
+            f"`{old}=` is the Keras 2 name, refused by Keras 3: write "
+            f"`{KERAS2_RENAMED[old]}=` instead (e.g. `Adam(learning_rate=0.01)`)"
+        )
     if model is None:
         fail(f"`{name}` returned None: did you forget `return model`?")
     if not isinstance(model, keras.Model):
@@ -51,6 +60,18 @@ def learner_model(learner: ModuleType, name: str, *args: Any, **kwargs: Any) -> 
             "it with `keras.Input(shape=(timesteps, features))`"
         )
     return model
+
+
+# Keyword arguments that old tutorials still use and Keras 3 rejects.
+KERAS2_RENAMED = {"lr": "learning_rate", "decay": "weight_decay"}
+
+
+def keras2_argument(exc: BaseException) -> str | None:
+    """The Keras 2 argument an error complains about, if that is what it is."""
+    text = str(exc)
+    if "not recognized" not in text and "unexpected keyword argument" not in text:
+        return None
+    return next((old for old in KERAS2_RENAMED if f"'{old}'" in text), None)
 
 
 def layers(model: Any) -> list[Any]:

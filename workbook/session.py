@@ -209,8 +209,15 @@ class Session:
 
     @staticmethod
     def _failing_check_hint(lesson: Lesson, result: GradeResult) -> tuple[str, int] | None:
-        """(name, hint number) of the first failing check that has a hint of its own."""
+        """(name, hint number) of the first failing check that has a hint of its own.
+
+        A check failing with the same words as another (one exception failing them all)
+        says nothing about its own topic, so its hint would mislead."""
+        repeats = result.repeated_from()  # id → name of the check it repeats
+        repeated = set(repeats.values())
         for check in result.failing:
+            if check.id in repeats or check.name in repeated:
+                continue
             wanted = lesson.check_hints.get(check.id)
             if wanted is not None and 1 <= wanted <= len(lesson.hints):
                 return check.name, wanted
