@@ -50,7 +50,7 @@ async def test_starts_on_the_current_lesson_with_progress(session):
         text = screen_text(app)
         assert f"0/{total} lessons passed (0%)" in text
         assert app.lesson.id == LESSON
-        assert "Activations and gates 0/" in text
+        assert "0/5 Activations and gates" in text
         assert "Sigmoid and tanh" in text
         assert "exercises/01-activations.py" in text
         assert "c Check" in text and "q Quit" in text and "n p Next/prev" in text

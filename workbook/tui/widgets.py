@@ -92,8 +92,10 @@ def lesson_prompt(status: LessonStatus) -> Content:
 
 
 def topic_prompt(title: str, passed: int, total: int) -> Content:
+    """The count comes first: a long topic title is cut short at 80 columns, its count
+    must not be."""
     return Content.from_markup(
-        "[b]$title[/b] [$text-muted]$count[/]", title=title, count=f"{passed}/{total}"
+        "[$text-muted]$count[/] [b]$title[/b]", title=title, count=f"{passed}/{total}"
     )
 
 
