@@ -9,6 +9,7 @@ name the mistake ("values match tanh where sigmoid belongs").
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
@@ -163,19 +164,28 @@ def expect_pair(result: Any, what: str, names: Sequence[str]) -> tuple:
     return tuple(result)
 
 
+def _shape(numpy_text: str) -> str:
+    """NumPy's "(3,1)" as the checks write shapes elsewhere: "(3, 1)"."""
+    return str(tuple(int(n) for n in re.findall(r"\d+", numpy_text)))
+
+
 def call_elementwise(func: Callable, *args: Any, what: str, **kwargs: Any) -> Any:
     """Call learner code that should use ⊙ (NumPy's `*`) and name a matrix product.
 
-    `np.dot` / `@` on two (n, 1) columns raises a shape error deep inside NumPy; the
-    learner needs to hear that ⊙ is element-wise, not the error text.
+    `np.dot` / `@` on two same-shaped arrays (columns, or a batch of them) raises a
+    shape error deep inside NumPy; the learner needs to hear that ⊙ is element-wise,
+    not the error text.
     """
     try:
         return func(*args, **kwargs)
     except ValueError as exc:
-        if "matmul" in str(exc) or "not aligned" in str(exc):
+        text = str(exc)
+        if "matmul" in text or "not aligned" in text:
+            shapes = re.search(r"shapes (\([\d, ]*\)) and (\([\d, ]*\)) not aligned", text)
+            of = f" of shapes {_shape(shapes[1])} and {_shape(shapes[2])}" if shapes else ""
             fail(
-                f"{what}: NumPy refused a matrix product of two (n, 1) columns. ⊙ is the "
-                "element-wise product, `*` in NumPy; `@` and `np.dot` are matrix products"
+                f"{what}: NumPy refused a matrix product{of}. ⊙ is the element-wise "
+                "product, `*` in NumPy; `@` and `np.dot` are matrix products"
             )
         raise
 
