@@ -549,3 +549,20 @@ async def test_progress_made_in_another_process_reaches_the_app(session, workspa
         await pilot.press("n")
         await pilot.pause()
         assert "Hints 1/" in screen_text(app)  # the hint revealed by the CLI
+
+
+async def test_an_unexpected_error_leaves_a_crash_log(session, workspace, monkeypatch):
+    """The traceback Textual prints on exit is lost when the terminal pane closes."""
+    app = WorkbookApp(session, watch=False)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom in the hint store")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=SIZE) as pilot:
+            monkeypatch.setattr(session, "reveal_hint", broken)
+            await pilot.press("h")
+            await pilot.pause()
+    log = (workspace.state_dir / "crash.log").read_text()
+    assert "RuntimeError: boom in the hint store" in log
+    assert "Traceback" in log

@@ -19,4 +19,10 @@ def run_app(session: Session) -> None:
     """Run the TUI over `session` until the learner quits."""
     from workbook.tui.app import WorkbookApp
 
-    WorkbookApp(session).run()
+    app = WorkbookApp(session)
+    app.run()
+    if app.return_code:
+        print(
+            f"The workbook stopped on an unexpected error; the details are in {app.crash_log}"
+            " (please attach them to a bug report). Your files and progress are safe."
+        )

@@ -10,6 +10,7 @@ grades (`Session.grade`), and the result is recorded back here (`Session.record`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import subprocess
@@ -164,6 +165,24 @@ class WorkbookApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_background()
+
+    @property
+    def crash_log(self) -> Path:
+        return self.session.workspace.state_dir / "crash.log"
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's hook for an unhandled error, which ends the app. Its traceback is
+        printed after the screen is restored, where a closing terminal window (tmux, an
+        IDE pane) loses it: keep a copy for the bug report."""
+        import traceback
+        from datetime import datetime
+
+        with contextlib.suppress(OSError):
+            self.crash_log.parent.mkdir(parents=True, exist_ok=True)
+            with self.crash_log.open("a", encoding="utf-8") as log:
+                log.write(f"--- {datetime.now().isoformat(timespec='seconds')}\n")
+                log.write("".join(traceback.format_exception(error)))
+        super()._handle_exception(error)
 
     @property
     def main_screen(self) -> MainScreen:
