@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from workbook.progress import ProgressStore
 
 
@@ -62,3 +64,26 @@ def test_a_damaged_file_is_moved_aside_not_deleted(tmp_path: Path):
     kept = list(tmp_path.glob("p.db.damaged-*"))
     assert len(kept) == 1
     assert kept[0].read_bytes().startswith(b"this is not a database")
+
+
+def test_a_locked_store_is_a_clear_error_and_is_never_moved_aside(tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    from workbook.errors import WorkbookError
+
+    path = tmp_path / "p.db"
+    first = ProgressStore(path)
+    first.record_attempt("x", "passed", 1.0)
+    first.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(ProgressStore, "busy_timeout_s", 0.2)
+    try:
+        with pytest.raises(WorkbookError, match="is busy"):
+            ProgressStore(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("p.db.damaged-*"))
+    assert len(ProgressStore(path).attempts()) == 1

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workbook.errors import WorkbookError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
     id INTEGER PRIMARY KEY,
@@ -53,6 +55,8 @@ def _now() -> str:
 
 
 class ProgressStore:
+    busy_timeout_s = 10.0  # how long a write waits for another process's
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +65,11 @@ class ProgressStore:
     def _open(self) -> sqlite3.Connection:
         try:
             return self._connect()
+        except sqlite3.OperationalError as exc:  # locked for now: the file is not damaged
+            raise WorkbookError(
+                f"the progress store {self.path} is busy ({exc}): another workbook may be "
+                "writing to it; try again"
+            ) from exc
         except sqlite3.DatabaseError:
             # A damaged file is moved aside, never deleted: someone may rescue it.
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -68,8 +77,8 @@ class ProgressStore:
             return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 10000")
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.executescript(SCHEMA)
