@@ -70,8 +70,18 @@ def test_lesson_lookup(repo_workspace):
     assert course.lesson("01") is first
     assert course.lesson(first.id) is first
     assert course.lesson(first.id.split("-", 1)[1]) is first
-    with pytest.raises(WorkbookError, match="unknown lesson"):
+    with pytest.raises(WorkbookError, match="unknown lesson") as unknown:
         course.lesson("999")
+    assert f"use a number (1–{len(course.lessons)})" in str(unknown.value)
+    with pytest.raises(WorkbookError, match="did you mean '03-forget-gate'"):
+        course.lesson("forgetgate")
+
+
+def test_lesson_numbers_read_as_ranges():
+    from workbook.catalog import _ranges
+
+    assert _ranges([3, 1, 2, 5, 7, 8]) == "1–3, 5, 7–8"
+    assert _ranges([4]) == "4"
 
 
 def _course(tmp_path: Path, toml: str, lesson: str = "") -> Path:

@@ -56,6 +56,17 @@ class Lesson:
         return "tensorflow" in self.requires
 
 
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 5] → "1–3, 5": a course of 23 lessons is not 23 numbers to read."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
 @dataclass(frozen=True)
 class Course:
     root: Path
@@ -79,9 +90,14 @@ class Course:
             matches = [lesson for lesson in self.lessons if lesson.id.split("-", 1)[1] == text]
             if len(matches) == 1:
                 return matches[0]
-        known = ", ".join(str(lesson.number) for lesson in self.lessons)
+        import difflib
+
+        names = {lesson.id.split("-", 1)[-1]: lesson.id for lesson in self.lessons}
+        close = difflib.get_close_matches(text, [*names, *names.values()], n=1, cutoff=0.6)
+        guess = f"did you mean {names.get(close[0], close[0])!r}? " if close else ""
+        numbers = _ranges([lesson.number for lesson in self.lessons])
         raise WorkbookError(
-            f"unknown lesson {text!r}: use a number ({known}) or an id such as "
+            f"unknown lesson {text!r}: {guess}use a number ({numbers}) or an id such as "
             f"{self.lessons[0].id!r} (see `workbook list`)"
         )
 

@@ -141,14 +141,14 @@ OUTPUT_LINES = 20
 
 
 def output_panel(output: str, truncated: bool) -> Panel:
-    """What the learner's code printed: the last lines only, so the verdict stays on
-    screen, and a count of what was left out."""
+    """What the learner's code printed: the first lines only (as in the TUI: the first
+    prints of a loop are the clue to it), and a count of what was left out."""
     lines = output.rstrip().splitlines()
-    shown = lines[-OUTPUT_LINES:]
+    shown = lines[:OUTPUT_LINES]
     left_out = len(lines) - len(shown)
     notes = []
     if left_out:
-        notes.append(f"{left_out} earlier lines not shown")
+        notes.append(f"{left_out} later lines not shown")
     if truncated:
         notes.append("output beyond 8 kB was dropped")
     title = "your output" + (f" ({'; '.join(notes)})" if notes else "")
