@@ -132,3 +132,31 @@ def test_the_console_script_leaves_no_child_behind(workspace):
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not _alive(pid)
+
+
+def test_a_spare_from_another_thread_is_not_used(workspace):
+    """A child dies with the thread that started it: a spare from a thread that is still
+    alive now but may end mid-attempt must not grade."""
+    import signal
+    import threading
+
+    lesson = workspace.course.lesson(1)
+    write_solution(workspace, lesson)
+    started, release = threading.Event(), threading.Event()
+
+    def other_thread():
+        spare.prestart()
+        started.set()
+        release.wait(60)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        started.wait(30)
+        foreign = spare._spare
+        assert foreign is not None and foreign.poll() is None
+        assert grade(workspace, lesson).verdict is Verdict.PASSED
+        assert foreign.wait(10) == -signal.SIGKILL  # killed unused, not exited after grading
+    finally:
+        release.set()
+        thread.join()

@@ -29,6 +29,7 @@ CHILD_COMMAND = (sys.executable, "-P", "-m", "workbook.grading.child")
 
 _lock = threading.Lock()
 _spare: subprocess.Popen | None = None
+_spare_thread: int | None = None  # the thread that started it
 _refill = False
 
 
@@ -65,10 +66,10 @@ def spawn_child() -> subprocess.Popen:
 
 def prestart() -> None:
     """Start a spare child now, if none is waiting."""
-    global _spare
+    global _spare, _spare_thread
     with _lock:
         if _spare is None or _spare.poll() is not None:
-            _spare = spawn_child()
+            _spare, _spare_thread = spawn_child(), threading.get_ident()
 
 
 @contextlib.contextmanager
@@ -87,11 +88,17 @@ def pipelined() -> Iterator[None]:
 
 
 def take() -> subprocess.Popen:
-    """The waiting spare if it is alive, else a child started now."""
-    global _spare
+    """The waiting spare if it is alive and this thread started it, else a child
+    started now. A child dies with the thread that started it (its parent-death
+    signal), so a spare from another thread, which may end first, is not used."""
+    global _spare, _spare_thread
     with _lock:
         proc, _spare = _spare, None
+        ours = _spare_thread == threading.get_ident()
         refill = _refill
+    if proc is not None and not ours:
+        _kill(proc)
+        proc = None
     if refill:
         prestart()
     if proc is not None and proc.poll() is None:
@@ -105,9 +112,13 @@ def discard() -> None:
     with _lock:
         proc, _spare = _spare, None
     if proc is not None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _kill(proc)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 atexit.register(discard)
