@@ -108,17 +108,24 @@ class Session:
     # -- status ---------------------------------------------------------------------
 
     def statuses(self) -> list[LessonStatus]:
+        """Every lesson's status. The current lesson is the first unpassed one from the
+        "continue at" lesson on; once those are done, the first unpassed one skipped
+        on the way there: the course is complete only when every lesson has passed."""
         summary = self.progress.summary()
-        rows = []
+        progress = [(s, summary.get(s.id, LessonProgress(s.id))) for s in self.course.lessons]
         start = self._continue_number()
-        current_seen = False
-        for lesson in self.course.lessons:
-            p = summary.get(lesson.id, LessonProgress(lesson.id))
+        unpassed = [lesson for lesson, p in progress if not p.passed]
+        current = next((lesson for lesson in unpassed if lesson.number >= start), None)
+        current = current or next(iter(unpassed), None)
+        rows = []
+        for lesson, p in progress:
             status = "passed" if p.passed else ("failed" if p.attempts else "not-started")
-            current = not p.passed and not current_seen and lesson.number >= start
-            current_seen = current_seen or current
             broken = p.passed and p.last_verdict not in (None, "passed")
-            rows.append(LessonStatus(lesson, status, p.attempts, p.hints_revealed, current, broken))
+            rows.append(
+                LessonStatus(
+                    lesson, status, p.attempts, p.hints_revealed, lesson is current, broken
+                )
+            )
         return rows
 
     def _continue_number(self) -> int:

@@ -206,8 +206,7 @@ def _check_one(session, lesson, as_json: bool) -> bool:
         from workbook.cli import render
     finishing = session.current_lesson() is not None
     result = session.check(lesson)
-    if result.passed and finishing and session.current_lesson() is None and not as_json:
-        _course_complete(session, lesson)
+    completes = result.passed and finishing and session.current_lesson() is None
     hint = session.hint_after_attempt(lesson, result)
     if as_json:
         payload = result.to_json()
@@ -225,13 +224,15 @@ def _check_one(session, lesson, as_json: bool) -> bool:
             session.lesson_terms(lesson),
             lesson.number,
         )
+        if completes:  # after the lesson's own result, which the learner reads first
+            _course_complete(session, lesson)
     return result.passed
 
 
 def _course_complete(session, last) -> None:
-    """The last lesson passed: re-check the others so nothing broke silently."""
-    click.echo("That was the last lesson! Re-checking every other lesson…")
+    """The last open lesson passed: re-check the others so nothing broke silently."""
     others = [lesson for lesson in session.course.lessons if lesson.id != last.id]
+    click.echo(f"\nThat was the last lesson! Re-checking the other {len(others)}…")
     broken = session.recheck(others)
     for lesson, result in broken:
         click.echo(f"  ✗ {lesson.number}. {lesson.title}: {result.headline}")
