@@ -260,3 +260,18 @@ def test_no_hint_for_a_syntax_error_and_long_output_is_cut(run, workspace):
     assert "280 later lines not shown" in passed.output
     assert re.search(r"\bline 0\b", passed.output)
     assert not re.search(r"\bline 299\b", passed.output)
+
+
+def test_the_progress_bar_ends_its_line_on_a_terminal():
+    """On a terminal the bar is drawn; the shell prompt must not land on it."""
+    import io
+
+    from rich.console import Console
+
+    from workbook.cli.render import progress_line
+
+    out = io.StringIO()
+    Console(file=out, force_terminal=True, width=80).print(progress_line(3, 23))
+    text = out.getvalue()
+    assert "3 / 23 lessons passed (13%)" in text and "━" in text
+    assert text.endswith("\n")

@@ -35,12 +35,14 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
-def progress_line(passed: int, total: int) -> Group:
+def progress_line(passed: int, total: int) -> Table:
+    """The sentence and the bar. A grid, not a Group: rich ends a Group whose last
+    item is a ProgressBar without a newline, and the shell prompt lands on the bar."""
     pct = 100 * passed // total if total else 0
-    return Group(
-        Text(f"{passed} / {total} lessons passed ({pct}%)", style="bold"),
-        ProgressBar(total=total, completed=passed, width=40),
-    )
+    grid = Table.grid()
+    grid.add_row(Text(f"{passed} / {total} lessons passed ({pct}%)", style="bold"))
+    grid.add_row(ProgressBar(total=total, completed=passed, width=40))
+    return grid
 
 
 def lessons_table(statuses: list[LessonStatus]) -> Table:
