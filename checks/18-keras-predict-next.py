@@ -65,28 +65,32 @@ def _scaled(values):
     return float(np.max(np.abs(values))) <= SCALED_LIMIT
 
 
+def _range(values) -> str:
+    """How far from [0, 1] the values are: left raw, or transformed some other way."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    how = "unscaled" if hi >= 10 else "not in [0, 1]"  # the raw series reaches 29
+    return f"{how}: from {lo:g} to {hi:g}"
+
+
 def _training_data_problem(spy):
-    """A sentence naming what was left unscaled, or None when X and y were both scaled."""
+    """A sentence naming what was not scaled into [0, 1], or None when X and y were."""
     if spy.last is None:
         return None
     _, X_seen, y_seen = spy.last
     x_ok, y_ok = _scaled(X_seen), _scaled(y_seen)
+    advice = (
+        "scale both with `scale`, using lo and hi taken from the training data "
+        "(its min and max), before `train`"
+    )
     if not x_ok and not y_ok:
         return (
-            "the model was trained on unscaled data (inputs up to "
-            f"{X_seen.max():g}, targets up to {y_seen.max():g}): the LSTM's gates saturate "
-            "on such values; scale X and y into [0, 1] with `scale` before `train`"
+            f"the model was trained on X {_range(X_seen)} and y {_range(y_seen)}; the "
+            f"LSTM's gates saturate on values far from [0, 1]: {advice}"
         )
     if x_ok and not y_ok:
-        return (
-            "you scaled X but not y: the targets reaching `train` still go up to "
-            f"{y_seen.max():g}; scale y with the same lo and hi"
-        )
+        return f"X is in [0, 1] but y is {_range(y_seen)}: scale y with the same lo and hi"
     if y_ok and not x_ok:
-        return (
-            "you scaled y but not X: the inputs reaching `train` still go up to "
-            f"{X_seen.max():g}; scale X with the same lo and hi"
-        )
+        return f"y is in [0, 1] but X is {_range(X_seen)}: scale X with the same lo and hi"
     return None
 
 
