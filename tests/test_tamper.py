@@ -48,6 +48,22 @@ ATTACKS = {
         "import workbook.expect\nworkbook.expect.isinstance = lambda *a: True",
         "workbook.expect.isinstance",
     ),
+    # np.allclose looks up `isclose` in numpy's internals at every call.
+    "numpy-internals": (
+        "import numpy._core.numeric as _nn\n"
+        "_nn.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)",
+        "numpy._core.numeric.isclose",
+    ),
+    "grader-copy": (
+        "import workbook.grading.guard as _g\n"
+        "object.__getattribute__(_g.pristine('numpy'), '_names')['allclose'] = "
+        "lambda *a, **k: True",
+        "numpy (the grader's copy).allclose",
+    ),
+    "pytest-internals": (
+        "import _pytest.runner as _r\n_r.check_interactive_exception = lambda *a: False",
+        "_pytest.runner.check_interactive_exception",
+    ),
     "fake-numpy": (
         "import sys, types\nsys.modules['numpy'] = types.SimpleNamespace()",
         "sys.modules['numpy']",
@@ -112,6 +128,17 @@ def test_expect_compares_with_numpy_as_it_was_before_learner_code(monkeypatch):
     """Even a patch undone before the next checkpoint cannot change a comparison."""
     monkeypatch.setattr(numpy, "allclose", lambda *a, **k: True)
     monkeypatch.setattr(numpy, "isfinite", lambda a: numpy.ones_like(a, dtype=bool))
+    with pytest.raises(CheckFailure, match="differs from the expected values"):
+        expect_array(numpy.array([1.0, 2.0]), numpy.array([1.0, 3.0]), what="x")
+
+
+def test_expect_compares_without_numpy_python_functions(monkeypatch):
+    """The comparison runs on ufuncs bound at import: numpy's internals are out of reach."""
+    import numpy._core.numeric as numeric
+
+    always = lambda a, b, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)  # noqa: E731
+    monkeypatch.setattr(numeric, "isclose", always)
+    assert numpy.allclose([1.0], [9.0])  # what a check using numpy directly would see
     with pytest.raises(CheckFailure, match="differs from the expected values"):
         expect_array(numpy.array([1.0, 2.0]), numpy.array([1.0, 3.0]), what="x")
 

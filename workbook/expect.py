@@ -23,6 +23,25 @@ np = pristine("numpy")
 RTOL = 1e-5
 ATOL = 1e-8
 
+# The comparison itself runs on ufuncs (C objects that Python code cannot alter) and
+# ndarray methods (an immutable C type), bound here before learner code runs. Even
+# numpy's own allclose calls Python functions that a learner could patch deep inside
+# numpy; these it cannot reach. Rebinding the names below is caught by the guard.
+_absolute, _subtract, _add, _multiply = np.absolute, np.subtract, np.add, np.multiply
+_less_equal, _isfinite, _as_float = np.less_equal, np.isfinite, np.asarray
+
+
+def _close(got: Any, expected: Any, rtol: float, atol: float) -> Any:
+    """|got − expected| ≤ atol + rtol·|expected|, element-wise (numpy.isclose's rule)."""
+    got, expected = _as_float(got, dtype=float), _as_float(expected, dtype=float)
+    return _less_equal(
+        _absolute(_subtract(got, expected)), _add(atol, _multiply(rtol, _absolute(expected)))
+    )
+
+
+def _all_close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    return bool(_close(got, expected, rtol, atol).all())
+
 
 class CheckFailure(AssertionError):
     def __init__(self, message: str, *, expected: Any = None, got: Any = None) -> None:
@@ -132,19 +151,19 @@ def expect_array(
             got=got,
         )
     got = got.astype(float)
-    if not np.all(np.isfinite(got)):
+    if not _isfinite(got).all():
         fail(f"{what} contains NaN or infinity", expected=expected, got=got)
-    if np.allclose(got, expected, rtol=rtol, atol=atol):
+    if _all_close(got, expected, rtol, atol):
         return got
     for candidate, message in mistakes:
         candidate = np.asarray(candidate, dtype=float)
-        if candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol):
+        if candidate.shape == got.shape and _all_close(got, candidate, rtol, atol):
             fail(f"{what}: {message}", expected=expected, got=got)
     diff = np.abs(got - expected)
     worst = int(np.argmax(diff))
     where = np.unravel_index(worst, diff.shape)
     at = tuple(int(i) for i in where)
-    first_off = int(np.argmax(~np.isclose(got, expected, rtol=rtol, atol=atol).reshape(-1)))
+    first_off = int(np.argmax(~_close(got, expected, rtol, atol).reshape(-1)))
     fail(
         f"{what} differs from the expected values: the largest difference is "
         f"{diff[where]:.3g} at index {at} (expected {expected[where]:.8g}, got "
@@ -225,14 +244,14 @@ def expect_number(
         else:
             fail(f"`{name}` should be a single number, not {show(answer)[:60]}")
     value = float(answer)
-    if not np.isfinite(value):
+    if not _isfinite(value):
         fail(f"`{name}` is {value}: it should be a finite number")
-    if np.isclose(value, expected, rtol=rtol, atol=atol):
+    if _all_close(value, expected, rtol, atol):
         return
     for candidate, message in mistakes:
-        if np.isclose(value, candidate, rtol=rtol, atol=atol):
+        if _all_close(value, candidate, rtol, atol):
             fail(f"{name} = {value:.6g}: {message}")
-    if np.isclose(value, expected, rtol=1e-2, atol=atol):
+    if _all_close(value, expected, 1e-2, atol):
         fail(
             f"{name} = {value:.6g} is close but not exact: compute it in your file rather "
             "than typing in a rounded number"

@@ -238,6 +238,9 @@ def main() -> None:
     die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
     try:
         preload_judge()
+        from workbook.grading.guard import take_baseline
+
+        take_baseline()
         failure = None
     except BaseException as exc:  # reported once the attempt's stderr file is known
         failure = exc

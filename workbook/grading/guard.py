@@ -39,7 +39,6 @@ from builtins import (  # noqa: UP029 - deliberate, see above
     len,
     list,
     object,
-    set,
     sorted,
     tuple,
     type,
@@ -49,6 +48,20 @@ from typing import Any
 
 # What the judge relies on. Our own modules are also checked for added names.
 LIBRARY_MODULES = ("builtins", "math", "json", "numpy", "numpy.testing", "pytest")
+# Packages whose every loaded submodule is watched too: `np.allclose` looks up
+# `isclose` in numpy._core.numeric at each call, so patching it there would fool a
+# check that compares with numpy's own functions.
+LIBRARY_PACKAGES = ("numpy.", "_pytest.", "pluggy")
+# Module globals that the libraries themselves set while pytest runs.
+RUNTIME_STATE = frozenset(
+    {
+        ("_pytest.assertion.util", "_reprcompare"),
+        ("_pytest.assertion.util", "_config"),
+        ("_pytest.assertion.util", "_assertion_pass"),
+        ("_pytest.doctest", "RUNNER_CLASS"),
+        ("_pytest.doctest", "CHECKER_CLASS"),
+    }
+)
 OWN_MODULES = (
     "workbook.expect",
     "workbook.grading.guard",
@@ -110,6 +123,51 @@ def _own_classes(module: types.ModuleType) -> list[type]:
     ]
 
 
+class Baseline:
+    """What the judge looks like before learner code runs: every watched name and the
+    object (and code) behind it. Taking it costs a few milliseconds over ~9,000 names,
+    so the grading child takes it while it waits for its job (`take_baseline`)."""
+
+    def __init__(self) -> None:
+        for name in (*LIBRARY_MODULES, "workbook.expect"):
+            importlib.import_module(name)
+        numpy_copy = pristine("numpy")
+        # (label, live namespace, name, object, code object)
+        self.entries: list[tuple[str, Any, str, Any, Any]] = []
+        # (label, live namespace, names at snapshot time)
+        self.closed: list[tuple[str, Any, frozenset[str]]] = []
+        self.modules: dict[str, types.ModuleType] = {}
+        packages = [name for name in list(sys.modules) if name.startswith(LIBRARY_PACKAGES)]
+        for name in (*LIBRARY_MODULES, *sorted(packages), *OWN_MODULES):
+            module = sys.modules.get(name)
+            if not isinstance(module, types.ModuleType) or name in self.modules:
+                continue
+            self.modules[name] = module
+            label = "the grader" if name == "__main__" else name
+            self._watch(label, module.__dict__)
+            if name in OWN_MODULES:
+                self.closed.append((label, module.__dict__, frozenset(module.__dict__)))
+                for cls in _own_classes(module):
+                    self._watch(f"{label}.{cls.__name__}", cls.__dict__)
+        # The pristine copy the checks judge with must not be edited either.
+        self._watch("numpy (the grader's copy)", object.__getattribute__(numpy_copy, "_names"))
+        self.meta_path = tuple(sys.meta_path)
+        self.path_hooks = tuple(sys.path_hooks)
+
+    def _watch(self, label: str, namespace: Any) -> None:
+        for key, value in list(namespace.items()):
+            if (label, key) not in RUNTIME_STATE:
+                self.entries.append((label, namespace, key, value, _code_of(value)))
+
+
+_BASELINE: list[Baseline] = []
+
+
+def take_baseline() -> None:
+    """Snapshot the judge now (after its imports, before any job): `Guard` reuses it."""
+    _BASELINE[:] = [Baseline()]
+
+
 class Guard:
     """Snapshot at construction; `intact()` reports (once) and returns False on change.
 
@@ -118,42 +176,26 @@ class Guard:
     """
 
     def __init__(self, emit: Callable[[dict[str, Any]], None], shown_as: str) -> None:
-        for name in (*LIBRARY_MODULES, "workbook.expect"):
-            importlib.import_module(name)
-        pristine("numpy")
+        baseline = _BASELINE[0] if _BASELINE else Baseline()
         self._emit = emit
         self._shown_as = shown_as
         self._session: Any = None
         self.tripped = False
-        # (label, live namespace, name, object, code object)
-        self._entries: list[tuple[str, Any, str, Any, Any]] = []
-        # (label, live namespace, names at snapshot time)
-        self._closed: list[tuple[str, Any, frozenset[str]]] = []
-        self._modules: dict[str, types.ModuleType] = {}
-        for name in (*LIBRARY_MODULES, *OWN_MODULES):
-            module = sys.modules.get(name)
-            if module is None:
-                continue
-            self._modules[name] = module
-            label = "the grader" if name == "__main__" else name
-            self._watch(label, module.__dict__)
-            if name in OWN_MODULES:
-                self._closed.append((label, module.__dict__, frozenset(module.__dict__)))
-                for cls in _own_classes(module):
-                    self._watch(f"{label}.{cls.__name__}", cls.__dict__)
-        self._meta_path = tuple(sys.meta_path)
-        self._path_hooks = tuple(sys.path_hooks)
-
-    def _watch(self, label: str, namespace: Any) -> None:
-        for key, value in list(namespace.items()):
-            self._entries.append((label, namespace, key, value, _code_of(value)))
+        self._entries = baseline.entries
+        self._closed = baseline.closed
+        self._modules = baseline.modules
+        self._meta_path = baseline.meta_path
+        self._path_hooks = baseline.path_hooks
 
     def changes(self) -> list[str]:
         """What was replaced, removed or (in the grader's modules) added, by name."""
         found: list[str] = []
+        reported: list[Any] = []  # one function seen from many modules is named once
         for label, namespace, key, value, code in self._entries:
             current = namespace.get(key, _MISSING)
-            if current is not value or (code is not None and _code_of(current) is not code):
+            changed = current is not value or (code is not None and _code_of(current) is not code)
+            if changed and not any(value is seen for seen in reported):
+                reported.append(value)
                 found.append(f"{label}.{key}")
         for label, namespace, names in self._closed:
             found.extend(f"{label}.{key}" for key in namespace.keys() - names)
@@ -166,7 +208,7 @@ class Guard:
         ):
             if _hooks_changed(list(now), then):
                 found.append(label)
-        return sorted(set(found))
+        return list(dict.fromkeys(found))  # the public name first (numpy before numpy._core)
 
     def intact(self) -> bool:
         if self.tripped:
