@@ -135,10 +135,12 @@ def run(job: dict[str, Any]) -> None:
     try:
         import pytest
 
+        from workbook.grading import seal
         from workbook.grading.guard import Guard
         from workbook.grading.plugin import GradingPlugin
 
         guard = Guard(emit, job["shown_as"])  # snapshot the judge before learner code runs
+        seal.install(job.get("sealed", ()), (job["report"], job.get("output")))
         module = load_learner(job["exercise"], emit, job["shown_as"])
         if module is not None and guard.intact():
             plugin = GradingPlugin(module, job["exercise"], job["shown_as"], emit)
@@ -211,7 +213,8 @@ def preload_judge() -> None:
     import workbook.expect
     import workbook.grading.guard
     import workbook.grading.learner_trace
-    import workbook.grading.plugin  # noqa: F401
+    import workbook.grading.plugin
+    import workbook.grading.seal  # noqa: F401
 
     get_config()  # imports pytest's built-in plugins, which pytest.main loads lazily
     # From here on only learner and check files are imported: no __pycache__ in the

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.catalog import Lesson
+from workbook.errors import WorkbookError
 from workbook.grading import spare
 from workbook.grading.child import OUTPUT_LIMIT
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
 from workbook.manifest import relevant_to, tampered_files
-from workbook.workspace import Workspace
+from workbook.workspace import Workspace, bundled_root
 
 
 class GradingCancelled(Exception):
@@ -211,6 +212,15 @@ def run_cold(
     )
 
 
+def _sealed_folders(workspace: Workspace, lesson: Lesson) -> list[str]:
+    """The reference solutions, in this workspace and in the installed course: graded
+    code may not open them (see `workbook.grading.seal`)."""
+    folders = {str(workspace.path(lesson.solution).parent)}
+    with contextlib.suppress(WorkbookError):  # an installation without a course
+        folders.add(str((bundled_root() / lesson.solution).parent))
+    return sorted(folders)
+
+
 def grade(
     workspace: Workspace,
     lesson: Lesson,
@@ -250,6 +260,7 @@ def grade(
             "exercise": str(exercise.resolve()),
             "check": str(workspace.path(lesson.check).resolve()),
             "shown_as": lesson.exercise,
+            "sealed": _sealed_folders(workspace, lesson),
             "memory_mb": lesson.memory_mb,
             "timeout_s": limit,
         }
