@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from workbook.cli import cli
-from workbook.devtools import lint_course, scaffold_lesson
+from workbook.devtools import lint_course, scaffold_lesson, write_stubs
 from workbook.errors import WorkbookError
 from workbook.workspace import Workspace
 
@@ -87,17 +87,54 @@ def test_dev_check_finds_static_problems(example):
     assert result.exit_code == 1
 
 
-def test_dev_new_scaffolds_a_lesson_that_passes_dev_check(example):
+def test_dev_new_scaffolds_a_working_lesson_that_dev_check_asks_to_fill_in(example):
     files = scaffold_lesson(example, "03-triple", "Triple a number", "basics")
     names = {p.name for p in files}
     assert {"03-triple.md", "03-triple.py", "course.toml"} <= names
     fresh = Workspace(example.root)
     assert fresh.course.lessons[-1].id == "03-triple"
-    assert lint_course(fresh) == []
+    problems = [str(p) for p in lint_course(fresh)]
+    # It grades (its stub fails, its reference passes); only the placeholders remain.
+    assert problems and all("scaffold's placeholder" in p for p in problems), problems
+    assert any("lesson text or hints" in p for p in problems)
+    assert any("the solution still has" in p for p in problems)
+    from workbook.devtools import SCAFFOLD_PLACEHOLDERS
+
+    for path in (fresh.path("course/lessons/03-triple.md"), fresh.path(files_named(files))):
+        text = path.read_text()
+        for number, placeholder in enumerate(SCAFFOLD_PLACEHOLDERS):
+            text = text.replace(placeholder, f"Something real about tripling, part {number}.")
+        path.write_text(text)
+    filled = Workspace(example.root)
+    write_stubs(filled)  # the solution's docstring is part of the stub
+    assert lint_course(filled) == []
     with pytest.raises(WorkbookError, match="already exists"):
         scaffold_lesson(fresh, "03-triple", "Again", "basics")
     with pytest.raises(WorkbookError, match="unknown topic"):
         scaffold_lesson(fresh, "04-quad", "Quad", "nope")
+
+
+def files_named(files: list[Path]) -> Path:
+    return next(p for p in files if p.parent.name == "solutions")
+
+
+def test_dev_check_wants_two_to_four_real_hints(example):
+    lesson_md = example.path("course/lessons/02-mean.md")
+    text = lesson_md.read_text()
+    lesson_md.write_text(text.replace("hints = [", 'hints = ["", "b", "c", "d", ', 1))
+    problems = _problems(example, grade=False)
+    assert any("02-mean: has 6 hints; give 2 to 4" in p for p in problems), problems
+    assert any("02-mean: hint 1 is empty" in p for p in problems), problems
+
+
+def test_dev_check_finds_a_stale_manifest(repo_workspace, monkeypatch):
+    import workbook.manifest as manifest
+
+    assert _problems(repo_workspace, grade=False) == []
+    stale = dict(manifest.load_manifest(), files={})
+    monkeypatch.setattr(manifest, "load_manifest", lambda *a, **k: stale)
+    problems = _problems(repo_workspace, grade=False)
+    assert any("workbook/manifest.json: stale" in p for p in problems), problems
 
 
 def test_the_lstm_course_passes_its_own_static_lint(repo_workspace):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.catalog import Lesson
+from workbook.errors import WorkbookError
 from workbook.stubgen import has_regions, make_stub
 from workbook.workspace import COURSE_DIR, Workspace
 
@@ -29,6 +30,39 @@ class Problem:
         return f"{self.where}: {self.what}"
 
 
+def _placeholder_problems(ws: Workspace, lesson: Lesson) -> list[str]:
+    """`dev new` writes a working skeleton; its placeholder sentences must not ship."""
+    texts = {"lesson text or hints": "\n".join([lesson.text, *lesson.hints])}
+    if ws.path(lesson.solution).is_file():
+        texts["solution"] = ws.path(lesson.solution).read_text(encoding="utf-8")
+    return [
+        f"the {where} still has the scaffold's placeholder {placeholder!r}"
+        for where, text in texts.items()
+        for placeholder in SCAFFOLD_PLACEHOLDERS
+        if placeholder in text
+    ]
+
+
+def _manifest_problems(ws: Workspace) -> list[Problem]:
+    """The shipped course only: its manifest must match, or every learner looks tampered."""
+    from workbook.manifest import build_manifest, load_manifest
+    from workbook.workspace import bundled_root
+
+    try:
+        shipped = ws.root.resolve() == bundled_root().resolve()
+    except WorkbookError:
+        return []
+    if shipped and build_manifest(ws.root) != load_manifest():
+        return [
+            Problem(
+                "workbook/manifest.json",
+                "stale: it no longer matches course/ and checks/, so grading would call "
+                "every workspace tampered; run `workbook dev manifest`",
+            )
+        ]
+    return []
+
+
 def _static_problems(ws: Workspace) -> list[Problem]:
     problems: list[Problem] = []
     course = ws.course
@@ -38,8 +72,14 @@ def _static_problems(ws: Workspace) -> list[Problem]:
         where = lesson.id
         if len(lesson.text.strip()) < 80:
             problems.append(Problem(where, "lesson text is missing or too short"))
-        if len(lesson.hints) < 2:
-            problems.append(Problem(where, f"has {len(lesson.hints)} hints; at least 2 needed"))
+        if not 2 <= len(lesson.hints) <= 4:
+            problems.append(Problem(where, f"has {len(lesson.hints)} hints; give 2 to 4"))
+        problems.extend(
+            Problem(where, f"hint {n} is empty")
+            for n, hint in enumerate(lesson.hints, start=1)
+            if not hint.strip()
+        )
+        problems.extend(Problem(where, what) for what in _placeholder_problems(ws, lesson))
         if not lesson.glossary:
             problems.append(Problem(where, "names no glossary term"))
         for key in lesson.glossary:
@@ -150,7 +190,7 @@ def lint_course(
     jobs: int | None = None,
     progress: Callable[[Lesson], None] | None = None,
 ) -> list[Problem]:
-    problems = _static_problems(ws)
+    problems = _static_problems(ws) + _manifest_problems(ws)
     if grade:
         lessons = [
             lesson for lesson in ws.course.lessons
@@ -183,18 +223,24 @@ def write_stubs(ws: Workspace) -> list[str]:
 
 _NEW_ID = re.compile(r"^\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+GENTLE_PLACEHOLDER = "A gentle nudge: what does the lesson's equation ask for?"
+ANSWER_PLACEHOLDER = "Nearly the answer: say which NumPy call does it."
+TEXT_PLACEHOLDER = "Why this matters, the equation (in Unicode: σ, ⊙, C̃_t), and the shapes."
+DOC_PLACEHOLDER = "Say what it computes and why it matters."
+SCAFFOLD_PLACEHOLDERS = (GENTLE_PLACEHOLDER, ANSWER_PLACEHOLDER, TEXT_PLACEHOLDER, DOC_PLACEHOLDER)
+
 LESSON_TEMPLATE = """+++
 title = "{title}"
 topic = "{topic}"
 glossary = ["{term}"]
 hints = [
-    "A gentle nudge: what does the lesson's equation ask for?",
-    "Nearly the answer: say which NumPy call does it.",
+    "{gentle}",
+    "{answer}",
 ]
 +++
 # {title}
 
-Why this matters, the equation (in Unicode: σ, ⊙, C̃_t), and the shapes involved.
+{text}
 
 ## Your task
 
@@ -207,7 +253,7 @@ import numpy as np
 
 
 def {func}(x):
-    """Say what it computes and why it matters."""
+    """{doc}"""
     x = np.asarray(x, dtype=float)
     # BEGIN SOLUTION
     return x
@@ -240,8 +286,6 @@ expect = "the sign is flipped"
 
 def scaffold_lesson(ws: Workspace, lesson_id: str, title: str, topic: str) -> list[Path]:
     """Create every file a lesson needs and list it in course.toml; returns the files."""
-    from workbook.errors import WorkbookError
-
     if not _NEW_ID.match(lesson_id):
         raise WorkbookError(f"lesson ids look like '23-peephole-gates', not {lesson_id!r}")
     course = ws.course
@@ -258,7 +302,9 @@ def scaffold_lesson(ws: Workspace, lesson_id: str, title: str, topic: str) -> li
     func = lesson_id[3:].replace("-", "_")
     term = course.lessons[-1].glossary[0] if course.lessons[-1].glossary else "lstm"
     fields = {"id": lesson_id, "number": number, "title": title, "topic": topic,
-              "func": func, "term": term}  # fmt: skip
+              "func": func, "term": term, "gentle": GENTLE_PLACEHOLDER,
+              "answer": ANSWER_PLACEHOLDER, "text": TEXT_PLACEHOLDER,
+              "doc": DOC_PLACEHOLDER}  # fmt: skip
     files = {
         ws.path(f"{COURSE_DIR}/lessons/{lesson_id}.md"): LESSON_TEMPLATE,
         ws.path(f"{COURSE_DIR}/solutions/{lesson_id}.py"): SOLUTION_TEMPLATE,
