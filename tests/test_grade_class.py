@@ -97,15 +97,20 @@ def test_grade_class_grades_everyone_without_writing_to_submissions(submissions,
 
     lessons = repo_workspace.course.lessons
     assert result.attempts == 5 * len(lessons) == len(seen)
-    assert len(result.rows) == 5 * (len(lessons) + 1)
+    assert len(result.rows) == 5 * (len(lessons) + 1) + 1
     assert result.skipped == {"notes": "neither a workspace nor a folder with exercises/"}
+    notes = _rows(result, "notes")[TOTAL_ROW]  # in the gradebook all the same, with 0
+    assert (notes["score"], notes["max_score"], notes["verdict"]) == (0, len(lessons), "missing")
+    assert notes["message"].startswith("not graded: neither a workspace")
 
     assert _rows(result, "alice")[LESSON]["verdict"] == "passed"
     bob = _rows(result, "bob")[LESSON]
     assert bob["verdict"] == "failed" and bob["failing_checks"] == "test_tanh_values"
     assert bob["checks_passed"] == bob["checks_total"] - 1
     assert "tanh(x)" in bob["message"]
-    assert _rows(result, "carol")[LESSON]["verdict"] == "not-started"
+    carol = _rows(result, "carol")[LESSON]  # handed in nothing
+    assert carol["verdict"] == "missing" and f"no {lesson_path(LESSON)}" in carol["message"]
+    assert carol["checks_total"] == bob["checks_total"]  # counted, though none ran
 
     dave = _rows(result, "dave")
     assert dave[LESSON]["verdict"] == "failed"  # graded by the shipped checks, not his
@@ -139,14 +144,28 @@ def test_cli_writes_one_csv_and_refuses_to_write_into_submissions(submissions, t
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames) == CLASS_CSV_FIELDS
         rows = list(reader)
-    assert {r["learner"] for r in rows} == {"alice", "bob", "carol", "dave", "erin"}
-    assert sum(r["lesson_id"] == TOTAL_ROW for r in rows) == 5
+    assert {r["learner"] for r in rows} == {"alice", "bob", "carol", "dave", "erin", "notes"}
+    assert sum(r["lesson_id"] == TOTAL_ROW for r in rows) == 6
 
     inside = runner.invoke(
         cli, ["grade-class", str(submissions), "-o", str(submissions / "r.csv")], obj={}
     )
     assert inside.exit_code == 2 and "never writes there" in inside.output
     assert not (submissions / "r.csv").exists()
+
+
+def lesson_path(lesson_id: str) -> str:
+    return f"exercises/{lesson_id}.py"
+
+
+def test_a_workspace_unpacked_one_level_down_is_found(tmp_path, repo_workspace):
+    root = tmp_path / "subs"
+    lesson = repo_workspace.course.lesson(LESSON)
+    inner = init_workspace(root / "frank" / "lstm-workbook-main")
+    inner.path(lesson.exercise).write_text(repo_workspace.solution_for(lesson))
+    found, skipped = discover(root)
+    assert [(s.learner, s.path, s.kind) for s in found] == [("frank", inner.root, "workspace")]
+    assert skipped == {}
 
 
 def test_missing_submissions_folder_is_a_clear_error(tmp_path):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
-from workbook.grading.results import GradeResult, Verdict
+from workbook.grading.results import ErrorInfo, GradeResult, Verdict
 from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import COURSE_DIR, Workspace, init_workspace
 
@@ -84,47 +85,88 @@ def discover(submissions: Path) -> tuple[list[Submission], dict[str, str]]:
     for folder in sorted(p for p in submissions.iterdir() if not p.name.startswith(".")):
         if not folder.is_dir():
             continue
-        if (folder / COURSE_DIR / "course.toml").is_file():
-            found.append(Submission(folder.name, folder, "workspace"))
-        elif (folder / "exercises").is_dir():
-            found.append(Submission(folder.name, folder, "exercises"))
+        kind = _form(folder)
+        if kind is None:  # an archive unpacked into a folder of its own, say
+            inner = [d for d in folder.iterdir() if d.is_dir() and _form(d) is not None]
+            if len(inner) == 1:
+                found.append(Submission(folder.name, inner[0], _form(inner[0]) or ""))
+            else:
+                skipped[folder.name] = "neither a workspace nor a folder with exercises/"
         else:
-            skipped[folder.name] = "neither a workspace nor a folder with exercises/"
+            found.append(Submission(folder.name, folder, kind))
     return found, skipped
 
 
-def _prepare(sub: Submission, dest: Path, own_checks: bool) -> Workspace:
-    """A private copy to grade, at `dest`: the submission itself is only ever read."""
+def _form(folder: Path) -> str | None:
+    if (folder / COURSE_DIR / "course.toml").is_file():
+        return "workspace"
+    if (folder / "exercises").is_dir():
+        return "exercises"
+    return None
+
+
+def _prepare(sub: Submission, dest: Path, own_checks: bool) -> tuple[Workspace, set[str]]:
+    """A private copy to grade, at `dest` (the submission itself is only ever read),
+    and the ids of the lessons whose exercise file the submission lacks."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".workbook")
     if own_checks and sub.kind == "workspace":
         for name in (COURSE_DIR, "checks", "exercises"):
             if (sub.path / name).is_dir():
                 shutil.copytree(sub.path / name, dest / name, ignore=ignore)
-        return Workspace(dest)
-    workspace = init_workspace(dest)
-    for lesson in workspace.course.lessons:
-        source = sub.path / lesson.exercise
-        if source.is_file():  # a missing file stays the stub: graded "not-started"
-            shutil.copyfile(source, workspace.path(lesson.exercise))
-    return workspace
+        workspace = Workspace(dest)
+    else:
+        workspace = init_workspace(dest)
+        for lesson in workspace.course.lessons:
+            source = sub.path / lesson.exercise
+            if source.is_file():
+                shutil.copyfile(source, workspace.path(lesson.exercise))
+    absent = {
+        lesson.id
+        for lesson in workspace.course.lessons
+        if not (sub.path / lesson.exercise).is_file()
+    }
+    return workspace, absent
 
 
-def _row(learner: str, lesson: Lesson, result: GradeResult, tampered: list[str]) -> dict:
+def _missing(lesson: Lesson) -> GradeResult:
+    return GradeResult(
+        lesson.id,
+        Verdict.ERROR,
+        0.0,
+        error=ErrorInfo("missing", f"the submission has no {lesson.exercise}"),
+    )
+
+
+def _declared_checks(workspace: Workspace, lesson: Lesson) -> int:
+    """How many checks the lesson has, for rows where none ran (an error, a timeout)."""
+    try:
+        text = workspace.path(lesson.check).read_text(encoding="utf-8")
+    except OSError:
+        return 0
+    return len(re.findall(r"^def test_", text, flags=re.MULTILINE))
+
+
+def _row(
+    learner: str, lesson: Lesson, result: GradeResult, tampered: list[str], declared: int
+) -> dict:
     passed = result.verdict is Verdict.PASSED
     if result.error is not None:
         message = result.error.message
     else:
         message = "; ".join(c.message for c in result.failing) or result.headline
+    missing = result.error is not None and result.error.kind == "missing"
     return {
         "learner": learner,
         "lesson_id": lesson.id,
         "number": lesson.number,
         "title": lesson.title,
-        "verdict": str(result.verdict),
+        "verdict": "missing" if missing else str(result.verdict),
         "score": int(passed),
         "max_score": 1,
         "checks_passed": sum(c.outcome == "passed" for c in result.checks),
-        "checks_total": len(result.checks),
+        # None ran after an error or a timeout: count the lesson's checks, so that a
+        # total of checks passed is not inflated by lessons that crashed.
+        "checks_total": len(result.checks) or declared,
         "failing_checks": ";".join(c.id for c in result.failing),
         "duration_s": round(result.duration_s, 3),
         "message": message,
@@ -151,6 +193,16 @@ def _total_row(learner: str, rows: list[dict], tampered: list[str]) -> dict:
     }
 
 
+def _skipped_row(learner: str, why: str, lessons: int) -> dict:
+    """A folder that could not be graded still gets a line in the gradebook: 0 points."""
+    return {
+        **_total_row(learner, [], []),
+        "verdict": "missing",
+        "max_score": lessons,
+        "message": f"not graded: {why}",
+    }
+
+
 def grade_class(
     submissions: Path,
     *,
@@ -166,8 +218,9 @@ def grade_class(
     with tempfile.TemporaryDirectory(prefix="workbook-class-") as tmp:
         scratch = Path(tmp)
         prepared = []
+        absent: dict[str, set[str]] = {}
         for index, sub in enumerate(subs):
-            workspace = _prepare(sub, scratch / f"{index:04d}", own_checks)
+            workspace, absent[sub.learner] = _prepare(sub, scratch / f"{index:04d}", own_checks)
             evidence = tampered_files(sub.path) if sub.kind == "workspace" else []
             prepared.append((sub, workspace, evidence))
 
@@ -175,26 +228,39 @@ def grade_class(
             from workbook.grading.runner import grade
 
             sub, workspace, evidence, lesson = item
-            graded = grade(workspace, lesson)
+            if lesson.id in absent[sub.learner]:
+                graded = _missing(lesson)
+            else:
+                graded = grade(workspace, lesson)
             if progress is not None:
                 progress(sub.learner, lesson, graded)
             mine = relevant_to(evidence, lesson, workspace.course) if evidence else []
-            return _row(sub.learner, lesson, graded, mine or graded.tampered)
+            declared = _declared_checks(workspace, lesson)
+            return _row(sub.learner, lesson, graded, mine or graded.tampered, declared)
 
         work = [
             (sub, ws, evidence, lesson)
             for sub, ws, evidence in prepared
             for lesson in ws.course.lessons
         ]
+        shipped = len(prepared[0][1].course.lessons) if prepared else _shipped_lessons()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             rows = list(pool.map(run, work))
     for sub, _, evidence in prepared:
         mine = [r for r in rows if r["learner"] == sub.learner]
         result.rows.extend(mine)
         result.rows.append(_total_row(sub.learner, mine, evidence))
+    for learner, why in skipped.items():
+        result.rows.append(_skipped_row(learner, why, shipped))
     result.attempts = len(rows)
     result.wall_s = time.perf_counter() - started
     return result
+
+
+def _shipped_lessons() -> int:
+    from workbook.workspace import bundled_root
+
+    return len(Workspace(bundled_root()).course.lessons)
 
 
 def write_csv(result: ClassResult, path: Path) -> None:

@@ -95,9 +95,12 @@ def grade_class_command(
 
     result = grade_class(submissions, jobs=jobs, own_checks=own_checks, progress=tick)
     for name, why in result.skipped.items():
-        click.echo(f"skipped {name}: {why}", err=True)
-    if not result.rows:
-        raise WorkbookError(f"no submissions found in {submissions}")
+        click.echo(f"not graded: {name}: {why} (0 points in the CSV)", err=True)
+    if len(result.skipped) == len(result.totals()):
+        hint = ""
+        if (submissions / "exercises").is_dir() or (submissions / "course").is_dir():
+            hint = f": {submissions} looks like one workspace; pass the folder that holds them"
+        raise WorkbookError(f"no submissions found in {submissions}{hint}")
     output.parent.mkdir(parents=True, exist_ok=True)
     write_csv(result, output)
     totals = result.totals()
@@ -109,7 +112,8 @@ def grade_class_command(
         )
         click.echo(f"{learner}: {passed}/{total} lessons passed{flag}")
     click.echo(
-        f"Graded {len(totals)} learners, {result.attempts} attempts in {result.wall_s:.1f} s; "
+        f"Graded {len(totals) - len(result.skipped)} learners, {result.attempts} attempts in "
+        f"{result.wall_s:.1f} s; "
         f"wrote {output}"
     )
     everyone = all(passed == total for passed, total in totals.values())
