@@ -87,6 +87,40 @@ def test_gradescope_results_follow_their_spec(history):
     json.dumps(results)  # plain JSON types only
 
 
+def test_gradescope_shows_the_diagnosis_of_a_lesson_not_passed(session):
+    """On Gradescope the test output is all a student sees: it carries the diagnosis."""
+    lesson = session.course.lesson(2)
+    reference = session.workspace.solution_for(lesson)
+    broken = reference.replace("return np.vstack((h_prev, x_t))", "return np.vstack((h_prev, x_t)")
+    write_solution(session.workspace, lesson, broken)
+    assert str(session.check(lesson).verdict) == "error"
+    test = to_gradescope(collect(session.workspace))["tests"][1]
+    assert test["status"] == "failed"
+    assert "Not passed: last attempt error" in test["output"]
+    assert f"syntax error at {lesson.exercise}:" in test["output"]
+
+
+def test_an_older_progress_store_gains_the_summary_column(tmp_path):
+    import sqlite3
+
+    from workbook.progress import ProgressStore
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE attempts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, lesson TEXT NOT"
+        " NULL, verdict TEXT NOT NULL, failing TEXT NOT NULL DEFAULT '[]', duration_s REAL"
+        " NOT NULL, hints_shown INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO attempts (at, lesson, verdict, duration_s) VALUES ('t', 'x', 'failed', 1);"
+    )
+    old.commit()
+    old.close()
+    store = ProgressStore(path)
+    store.record_attempt("x", "failed", 0.5, ["t1"], "what went wrong")
+    assert [a["summary"] for a in store.attempts()] == ["", "what went wrong"]
+    store.close()
+
+
 def test_gradescope_rejects_unknown_visibility(history):
     with pytest.raises(ValueError, match="visibility"):
         to_gradescope(collect(history.workspace), visibility="public")
@@ -104,6 +138,7 @@ def test_csv_has_one_row_per_lesson(history):
     assert row["attempts"] == "3" and row["hints_used"] == "1"
     datetime.fromisoformat(row["first_passed_at"])
     assert row["last_failing_checks"] == "test_tanh_values"
+    assert row["last_message"].startswith("tanh(x) matches the hyperbolic tangent")
     for other in rows[1:]:
         assert other["verdict"] == "not-started" and other["first_passed_at"] == ""
 

@@ -72,6 +72,7 @@ CSV_FIELDS = (
     "last_attempt_at",
     "time_grading_s",
     "last_failing_checks",
+    "last_message",
 )
 
 
@@ -92,6 +93,7 @@ class LessonRecord:
     last_attempt_at: str | None
     time_grading_s: float
     last_failing_checks: list[str]
+    last_message: str = ""  # the last attempt's diagnosis in words
     log: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -131,6 +133,7 @@ def _record(lesson, attempts: list[dict], hints_used: int) -> LessonRecord:
         last_attempt_at=last["at"] if last else None,
         time_grading_s=round(sum(a["duration_s"] for a in attempts), 3),
         last_failing_checks=list(last["failing"]) if last else [],
+        last_message=last.get("summary", "") if last else "",
         log=attempts,
     )
 
@@ -171,7 +174,8 @@ def _test_output(record: LessonRecord) -> str:
         return "Not attempted."
     failing = ", ".join(record.last_failing_checks)
     why = f"; failing checks: {failing}" if failing else ""
-    return f"Not passed: last attempt {record.last_verdict}{why} ({hints})."
+    head = f"Not passed: last attempt {record.last_verdict}{why} ({hints})."
+    return f"{head}\n{record.last_message}" if record.last_message else head
 
 
 def to_gradescope(report: LearnerReport, visibility: str = "visible") -> dict[str, Any]:

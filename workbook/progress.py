@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     verdict TEXT NOT NULL,
     failing TEXT NOT NULL DEFAULT '[]',
     duration_s REAL NOT NULL,
-    hints_shown INTEGER NOT NULL DEFAULT 0
+    hints_shown INTEGER NOT NULL DEFAULT 0,
+    summary TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_by_lesson ON attempts (lesson, at);
 CREATE TABLE IF NOT EXISTS hints (
@@ -82,6 +83,9 @@ class ProgressStore:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
+        if "summary" not in columns:  # a store made before attempts kept their diagnosis
+            db.execute("ALTER TABLE attempts ADD COLUMN summary TEXT NOT NULL DEFAULT ''")
         db.execute("SELECT count(*) FROM attempts").fetchone()
         return db
 
@@ -94,16 +98,19 @@ class ProgressStore:
         verdict: str,
         duration_s: float,
         failing: Iterable[str] = (),
+        summary: str = "",
     ) -> None:
+        """One attempt; `summary` is its diagnosis in words, kept for exports."""
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             (hints,) = self._db.execute(
                 "SELECT coalesce(max(revealed), 0) FROM hints WHERE lesson = ?", (lesson,)
             ).fetchone()
             self._db.execute(
-                "INSERT INTO attempts (at, lesson, verdict, failing, duration_s, hints_shown)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (_now(), lesson, verdict, json.dumps(list(failing)), duration_s, hints),
+                "INSERT INTO attempts"
+                " (at, lesson, verdict, failing, duration_s, hints_shown, summary)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_now(), lesson, verdict, json.dumps(list(failing)), duration_s, hints, summary),
             )
 
     def reveal_hint(self, lesson: str, available: int) -> int:
@@ -150,12 +157,12 @@ class ProgressStore:
         return result
 
     def attempts(self, lesson: str | None = None) -> list[dict]:
-        query = "SELECT at, lesson, verdict, failing, duration_s, hints_shown FROM attempts"
+        keys = ("at", "lesson", "verdict", "failing", "duration_s", "hints_shown", "summary")
+        query = f"SELECT {', '.join(keys)} FROM attempts"
         args: tuple = ()
         if lesson is not None:
             query += " WHERE lesson = ?"
             args = (lesson,)
-        keys = ("at", "lesson", "verdict", "failing", "duration_s", "hints_shown")
         rows = [
             dict(zip(keys, row, strict=True))
             for row in self._db.execute(query + " ORDER BY id", args)
@@ -209,8 +216,9 @@ class ProgressStore:
                 if exists:
                     continue
                 self._db.execute(
-                    "INSERT INTO attempts (at, lesson, verdict, failing, duration_s, hints_shown)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO attempts"
+                    " (at, lesson, verdict, failing, duration_s, hints_shown, summary)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         row["at"],
                         row["lesson"],
@@ -218,6 +226,7 @@ class ProgressStore:
                         json.dumps(row.get("failing", [])),
                         float(row.get("duration_s", 0.0)),
                         int(row.get("hints_shown", 0)),
+                        str(row.get("summary", "")),
                     ),
                 )
                 added += 1

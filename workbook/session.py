@@ -178,6 +178,7 @@ class Session:
                 str(result.verdict),
                 result.duration_s,
                 [c.id for c in result.failing],
+                result.summary(),
             )
 
     # -- hints ----------------------------------------------------------------------

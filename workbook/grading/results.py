@@ -58,6 +58,20 @@ class GradeResult:
     def failing(self) -> list[CheckResult]:
         return [c for c in self.checks if c.outcome in ("failed", "error")]
 
+    def summary(self, limit: int = 2000) -> str:
+        """What was wrong, in words, for records that outlive the attempt (exports,
+        Gradescope's per-test output): the error, or each failing check's diagnosis."""
+        if self.error is not None:
+            text = self.error.message
+        else:
+            repeats = self.repeated_from()
+            text = "\n".join(
+                f"{check.name}: {check.message}"
+                for check in self.failing
+                if check.id not in repeats
+            )
+        return text[:limit]
+
     def repeated_from(self) -> dict[str, str]:
         """Failing check id → the name of an earlier failing check with the same message.
 
