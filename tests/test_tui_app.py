@@ -566,3 +566,12 @@ async def test_an_unexpected_error_leaves_a_crash_log(session, workspace, monkey
     log = (workspace.state_dir / "crash.log").read_text()
     assert "RuntimeError: boom in the hint store" in log
     assert "Traceback" in log
+
+
+def test_hints_render_code_spans_and_bold_words():
+    from workbook.tui.widgets import with_code
+
+    shown = with_code("scale X **and** y with `lo * hi`; a ** b stays")
+    assert str(shown) == "scale X and y with lo * hi; a ** b stays"
+    styles = {str(shown)[span.start : span.end]: str(span.style) for span in shown.spans}
+    assert "b" in styles["and"].split() and "$text-primary" in styles["lo * hi"]

@@ -88,7 +88,14 @@ def kind(layer: Any) -> str:
 
 
 def describe_layers(model: Any) -> str:
-    return " → ".join(kind(layer) for layer in layers(model)) or "no layers"
+    """`LSTM(10) → Dense(8) → Dense(1)`: with units, two Dense layers in the wrong order
+    do not read the same as the right one."""
+    return " → ".join(_with_units(layer) for layer in layers(model)) or "no layers"
+
+
+def _with_units(layer: Any) -> str:
+    units = getattr(layer, "units", None)
+    return f"{kind(layer)}({units})" if isinstance(units, int) else kind(layer)
 
 
 def learning_rate(model: Any) -> float:

@@ -46,15 +46,20 @@ TOPIC_PREFIX = "topic:"
 
 
 def with_code(text: str, style: str = "") -> Content:
-    """Plain text whose `code spans` are highlighted (hints and messages use them)."""
+    """Plain text whose `code spans` are highlighted and whose **words** are bold
+    (hints and messages are written with both, as in the lesson's Markdown)."""
     parts: list[tuple[str, str] | str] = []
-    for index, piece in enumerate(_CODE_SPAN.split(text)):
-        if piece:
-            parts.append((piece, "b $text-primary") if index % 2 else (piece, style))
+    for piece in _INLINE.split(text):
+        if piece.startswith("`") and piece.endswith("`") and len(piece) > 1:
+            parts.append((piece[1:-1], "b $text-primary"))
+        elif piece.startswith("**") and piece.endswith("**") and len(piece) > 4:
+            parts.append((piece[2:-2], f"b {style}".strip()))
+        elif piece:
+            parts.append((piece, style))
     return Content.assemble(*parts)
 
 
-_CODE_SPAN = re.compile(r"`([^`]+)`")
+_INLINE = re.compile(r"(`[^`]+`|\*\*[^*]+\*\*)")
 
 
 def format_duration(seconds: float) -> str:
