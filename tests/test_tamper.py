@@ -36,10 +36,6 @@ ATTACKS = {
     ),
     "isinstance": ("import builtins\nbuiltins.isinstance = lambda *a: True", "builtins.isinstance"),
     "approx": ("import pytest\npytest.approx = lambda *a, **k: a[0]", "pytest.approx"),
-    "code-swap": (
-        "np.allclose._implementation.__code__ = (lambda *a, **k: True).__code__",
-        "numpy.allclose",
-    ),
     "expect-helper": (
         "import workbook.expect\nworkbook.expect.expect_array = lambda *a, **k: None",
         "workbook.expect.expect_array",
@@ -95,6 +91,15 @@ def test_monkeypatching_the_judge_is_an_error_not_a_pass(workspace, lesson, name
     assert f"your code replaced {replaced}" in result.error.message
     assert "graded code must not modify libraries" in result.error.message
     assert result.checks == []  # nothing was judged with a patched library
+
+
+def test_swapping_a_function_code_is_refused_outright(workspace, lesson):
+    """`f.__code__ = ...` changes a library without rebinding a name: the seal refuses it."""
+    for target in ("np.allclose._implementation", "np._core.numeric.isclose._implementation"):
+        result = _attack(workspace, lesson, f"{target}.__code__ = (lambda *a, **k: True).__code__")
+        assert result.verdict is Verdict.ERROR, result.headline
+        assert "may not replace a function's code" in result.error.message
+        assert result.checks == []
 
 
 def test_the_guard_also_catches_a_correct_solution_that_patches(workspace, lesson):

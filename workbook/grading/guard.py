@@ -144,7 +144,9 @@ class Baseline:
                 continue
             self.modules[name] = module
             label = "the grader" if name == "__main__" else name
-            self._watch(label, module.__dict__)
+            # Code objects only where the judge calls in: reading `__code__` is an
+            # audited event, and the seal refuses any `__code__` swap anyway.
+            self._watch(label, module.__dict__, code=name in LIBRARY_MODULES or name in OWN_MODULES)
             if name in OWN_MODULES:
                 self.closed.append((label, module.__dict__, frozenset(module.__dict__)))
                 for cls in _own_classes(module):
@@ -154,10 +156,12 @@ class Baseline:
         self.meta_path = tuple(sys.meta_path)
         self.path_hooks = tuple(sys.path_hooks)
 
-    def _watch(self, label: str, namespace: Any) -> None:
+    def _watch(self, label: str, namespace: Any, *, code: bool = True) -> None:
         for key, value in list(namespace.items()):
             if (label, key) not in RUNTIME_STATE:
-                self.entries.append((label, namespace, key, value, _code_of(value)))
+                self.entries.append(
+                    (label, namespace, key, value, _code_of(value) if code else None)
+                )
 
 
 _BASELINE: list[Baseline] = []

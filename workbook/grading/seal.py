@@ -7,7 +7,9 @@ hook cannot be removed again from Python. It refuses:
   `exec`s the answer must not pass) or the attempt's own report and output files;
 * starting processes (`subprocess`, `os.system`, `fork`, `exec*`, `posix_spawn`): no
   lesson needs one, and a process that detaches itself (`setsid`) would outlive
-  the attempt and the grader.
+  the attempt and the grader;
+* swapping the `__code__` of a function of numpy, pytest or the grader, which would
+  change it without rebinding any name the guard watches.
 
 Like the guard, this raises the bar inside one process; it is not a sandbox (ctypes
 can still reach libc). Courses that grade hostile code use containers (README).
@@ -31,6 +33,8 @@ PROCESS_EVENTS = frozenset(
         "os.startfile",
     }
 )
+# Whose functions may not have their `__code__` swapped: the judge's.
+JUDGE_PACKAGES = ("numpy", "pytest", "_pytest", "pluggy", "workbook", "builtins", "math")
 PATH_EVENTS = frozenset({"open", "os.symlink", "os.link", "os.rename", "os.replace"})
 
 
@@ -70,6 +74,10 @@ def install(folders: Iterable[str], files: Iterable[str | None]) -> None:
     def hook(event: str, args: tuple) -> None:
         if event in PROCESS_EVENTS:
             raise SealedError("graded code may not start other processes")
+        if event == "object.__setattr__" and len(args) > 1 and args[1] == "__code__":
+            owner = getattr(args[0], "__module__", None) or ""
+            if owner.startswith(JUDGE_PACKAGES):  # tensorflow swaps code of its own
+                raise SealedError("graded code may not replace a function's code")
         if event in PATH_EVENTS and args:
             paths = args[:1] if event == "open" else args[:2]
             if any(sealed(path) for path in paths):
