@@ -200,7 +200,9 @@ class LessonPane(VerticalScroll):
             words=words + (", current" if status.current else ""),
             path=path,
         )
-        self.query_one("#lesson-header", Static).update(header)
+        widget = self.query_one("#lesson-header", Static)
+        if header != widget.visual:  # an unchanged header costs no layout after a save
+            widget.update(header)
 
 
 def lesson_markdown(text: str, title: str) -> str:
