@@ -89,6 +89,17 @@ def test_prepare_scales_with_train_only(learner):
     expected = _prepared(series)
     lo, hi = expected[4]
     got_scaler = np.array([as_number(v, "lo and hi") for v in scaler])
+    # A shuffled split first: its scaler may well span the whole series' range, and
+    # "fit on the whole series" would then name the wrong mistake.
+    y_train = np.asarray(arrays[1], dtype=float)
+    own_lo, own_hi = got_scaler
+    if y_train.shape == expected[1].shape and _shuffled(
+        y_train * (own_hi - own_lo) + own_lo, series
+    ):
+        fail(
+            "y_train holds values from the validation period: the split is shuffled; "
+            "keep it chronological (the first part trains, the last part validates)"
+        )
     expect_array(
         got_scaler,
         [lo, hi],

@@ -68,3 +68,5 @@ def test_typical_mistake_gets_its_diagnosis(workspace, lesson_id, mistake):
     if result.error:
         messages.append(result.error.message)
     assert any(mistake["expect"] in m for m in messages), messages
+    if "not_expect" in mistake:  # a diagnosis that would name the wrong mistake
+        assert not any(mistake["not_expect"] in m for m in messages), messages
