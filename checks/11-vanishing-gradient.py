@@ -31,12 +31,15 @@ def _jacobian_fd(xs, W_h, b_h, h0):
     return numerical_jacobian(lambda h: _run_rnn(W_h, b_h, xs, h), h0)
 
 
-def _step_products(W_h, b_h, xs, h0, *, newest_left=True, derivative=True):
-    """Our own J_t products, optionally built the wrong way round or without tanh'."""
+def _step_products(W_h, b_h, xs, h0, *, newest_left=True, derivative=True, before=False):
+    """Our own J_t products, optionally built the wrong way round, without tanh', or
+    with each step's Jacobian taken at the state before the step."""
     J, h, out = np.eye(HIDDEN), h0, []
     for x in xs:
+        h_prev = h
         h = np.tanh(W_h @ np.vstack((h, x)) + b_h)
-        step = ((1 - h**2) if derivative else 1.0) * W_h[:, :HIDDEN]
+        at = h_prev if before else h
+        step = ((1 - at**2) if derivative else 1.0) * W_h[:, :HIDDEN]
         J = step @ J if newest_left else J @ step
         out.append(J)
     return out
@@ -70,6 +73,8 @@ def test_step_jacobian(learner):
              "h_t is already tanh(a): the derivative is 1 − h_t², not 1 − tanh(h_t)²"),
             (h1 * (1 - h1) * W_hh,
              "h_t·(1 − h_t) is the derivative of sigmoid; for tanh it is 1 − h_t²"),
+            ((1 + h1**2) * W_hh,
+             "check the sign: tanh'(a) = 1 − tanh(a)², a minus, so the rows scale by 1 − h_t²"),
         ],
     )  # fmt: skip
 
@@ -109,8 +114,11 @@ def _expect_norms(learner, seed: int, scale: float):
             ([np.linalg.norm(J) for J in products],
              "this is the Frobenius norm; use the 2-norm, np.linalg.norm(J, 2)"),
             ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, newest_left=False)],
-             "the product is in the wrong order: the newest step's Jacobian goes on the left, "
-             "J = rnn_step_jacobian(h_t, W_h) @ J"),
+             "the product is in the wrong order: by the chain rule, each new step's "
+             "Jacobian multiplies the product so far from the left"),
+            ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, before=True)],
+             "each step's Jacobian is taken at h_{t-1}, the state before the step; "
+             "∂h_t/∂h_{t-1} = diag(1 − h_t²)·W_hh needs h_t, the state the step produced"),
             ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, derivative=False)],
              "the tanh derivative is missing from the product: use rnn_step_jacobian"),
             (np.concatenate([[1.0], expected[:-1]]),
