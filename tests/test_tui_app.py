@@ -93,7 +93,7 @@ async def test_check_a_failing_then_a_passing_file(session, workspace):
         assert "Hint 1/" in shown  # the first hint comes with a failure
         assert "✗" in str(app.main_screen.query_one(VerdictBar).content)
         assert session.statuses()[0].status == "failed"
-        assert app.check_action("solution", ()) is False
+        assert not session.has_passed(lesson)
 
         write_solution(workspace, lesson)
         await pilot.press("c")
@@ -163,13 +163,17 @@ async def test_syntax_error_shows_file_line_and_code(session, workspace):
         assert f"{line} │ def tanh(x)" in shown
 
 
-async def test_solution_is_closed_before_a_pass(session):
+async def test_solution_is_closed_before_a_pass(session, monkeypatch):
     app = WorkbookApp(session, watch=False)
+    said: list[str] = []
+    monkeypatch.setattr(app, "notify", lambda message, **_: said.append(message))
     async with app.run_test(size=SIZE) as pilot:
-        assert "Solution" not in screen_text(app)
-        app.action_solution()
+        await pilot.pause()
+        assert "s Solution" in screen_text(app)  # the key is there, and live
+        await pilot.press("s")
         await pilot.pause()
         assert not isinstance(app.screen, SolutionScreen)
+        assert any("opens once you have passed" in m for m in said)  # said, not silent
 
 
 async def test_hints_one_at_a_time_and_shared_with_the_cli(session, workspace):
@@ -545,7 +549,7 @@ async def test_progress_made_in_another_process_reaches_the_app(session, workspa
         assert f"1/{total} lessons passed" in text
         assert "✓  1 Sigmoid and tanh" in text
         assert "You passed this lesson before" in _result_text(app)
-        assert app.check_action("solution", ()) is True
+        assert session.has_passed(session.course.lesson(LESSON))
         await pilot.press("n")
         await pilot.pause()
         assert "Hints 1/" in screen_text(app)  # the hint revealed by the CLI

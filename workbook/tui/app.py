@@ -131,7 +131,6 @@ class WorkbookApp(App[None]):
         self.main_screen.query_one(LessonPane).show_header(*self._lesson_header(lesson, status))
         self._show_hints(lesson)
         self._show_last_result(lesson, status)
-        self.refresh_bindings()
 
     def on_ready(self) -> None:
         # After the first frame: the server's imports would compete with it for the CPU.
@@ -302,8 +301,6 @@ class WorkbookApp(App[None]):
             tabs = self.main_screen.query_one(TabbedContent)
             if tabs.active != "result":
                 tabs.active = "result"
-            if result.passed and not passed_before:
-                self.refresh_bindings()  # the solution key appears (re-draws the footer)
         self.call_after_refresh(self._result_shown, lesson.id, str(result.verdict))
         return result
 
@@ -349,8 +346,8 @@ class WorkbookApp(App[None]):
     # -- actions (footer keys and command palette) ----------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "solution":
-            return self.session.has_passed(self.lesson)
+        """Every key stays live: `s` before a pass explains when the solution opens,
+        rather than doing nothing at all."""
         return True
 
     def _back_to_main(self) -> None:
