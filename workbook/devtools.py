@@ -30,11 +30,11 @@ class Problem:
         return f"{self.where}: {self.what}"
 
 
-def _placeholder_problems(ws: Workspace, lesson: Lesson) -> list[str]:
+def _placeholder_problems(lesson: Lesson, solution: str | None) -> list[str]:
     """`dev new` writes a working skeleton; its placeholder sentences must not ship."""
     texts = {"lesson text or hints": "\n".join([lesson.text, *lesson.hints])}
-    if ws.path(lesson.solution).is_file():
-        texts["solution"] = ws.path(lesson.solution).read_text(encoding="utf-8")
+    if solution is not None:
+        texts["solution"] = solution
     return [
         f"the {where} still has the scaffold's placeholder {placeholder!r}"
         for where, text in texts.items()
@@ -79,7 +79,9 @@ def _static_problems(ws: Workspace) -> list[Problem]:
             for n, hint in enumerate(lesson.hints, start=1)
             if not hint.strip()
         )
-        problems.extend(Problem(where, what) for what in _placeholder_problems(ws, lesson))
+        solution_path = ws.path(lesson.solution)
+        solution = solution_path.read_text(encoding="utf-8") if solution_path.is_file() else None
+        problems.extend(Problem(where, what) for what in _placeholder_problems(lesson, solution))
         if not lesson.glossary:
             problems.append(Problem(where, "names no glossary term"))
         for key in lesson.glossary:
@@ -93,8 +95,7 @@ def _static_problems(ws: Workspace) -> list[Problem]:
             if not ws.path(rel).is_file()
         ]
         problems.extend(Problem(where, f"{rel} does not exist") for rel in missing)
-        if ws.path(lesson.solution).is_file():
-            solution = ws.path(lesson.solution).read_text(encoding="utf-8")
+        if solution is not None:
             if not has_regions(solution):
                 problems.append(Problem(where, "the solution marks no BEGIN/END SOLUTION region"))
             stub = make_stub(solution)

@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 """
 EXPORT_FORMAT = 1
+# An attempt's columns, in the order every query here reads and writes them.
+ATTEMPT_COLUMNS = ("at", "lesson", "verdict", "failing", "duration_s", "hints_shown", "summary")
+INSERT_ATTEMPT = (
+    f"INSERT INTO attempts ({', '.join(ATTEMPT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})"
+)
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,7 @@ class ProgressStore:
                 "SELECT coalesce(max(revealed), 0) FROM hints WHERE lesson = ?", (lesson,)
             ).fetchone()
             self._db.execute(
-                "INSERT INTO attempts"
-                " (at, lesson, verdict, failing, duration_s, hints_shown, summary)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                INSERT_ATTEMPT,
                 (_now(), lesson, verdict, json.dumps(list(failing)), duration_s, hints, summary),
             )
 
@@ -157,14 +161,13 @@ class ProgressStore:
         return result
 
     def attempts(self, lesson: str | None = None) -> list[dict]:
-        keys = ("at", "lesson", "verdict", "failing", "duration_s", "hints_shown", "summary")
-        query = f"SELECT {', '.join(keys)} FROM attempts"
+        query = f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts"
         args: tuple = ()
         if lesson is not None:
             query += " WHERE lesson = ?"
             args = (lesson,)
         rows = [
-            dict(zip(keys, row, strict=True))
+            dict(zip(ATTEMPT_COLUMNS, row, strict=True))
             for row in self._db.execute(query + " ORDER BY id", args)
         ]
         for row in rows:
@@ -216,9 +219,7 @@ class ProgressStore:
                 if exists:
                     continue
                 self._db.execute(
-                    "INSERT INTO attempts"
-                    " (at, lesson, verdict, failing, duration_s, hints_shown, summary)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    INSERT_ATTEMPT,
                     (
                         row["at"],
                         row["lesson"],

@@ -285,9 +285,8 @@ class Session:
     def last_passed_lesson(self) -> Lesson | None:
         """The lesson passed most recently: what a learner asking for "the solution"
         without naming a lesson has just finished."""
-        last = self.progress.last_passed()
-        known = [lesson for lesson in self.course.lessons if lesson.id in last]
-        return max(known, key=lambda lesson: last[lesson.id], default=None)
+        queue = self.review_queue()  # passed longest ago first
+        return queue[-1] if queue else None
 
     def review_queue(self) -> list[Lesson]:
         """Passed lessons, the one passed longest ago first: what is most likely to rot."""

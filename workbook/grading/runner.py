@@ -34,12 +34,6 @@ class GradingCancelled(Exception):
     """A newer attempt superseded this one."""
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
 def _read_events(path: Path) -> list[dict]:
     events = []
     try:
@@ -206,7 +200,7 @@ def run_cold(
         pass
     finally:
         waiter.close()
-        _kill_group(proc)
+        spare.kill_group(proc)
     return RunOutcome(
         timed_out, proc.returncode if not timed_out else None, stderr_tail(stderr_path)
     )

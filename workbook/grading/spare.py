@@ -97,7 +97,7 @@ def take() -> subprocess.Popen:
         ours = _spare_thread == threading.get_ident()
         refill = _refill
     if proc is not None and not ours:
-        _kill(proc)
+        kill_group(proc)
         proc = None
     if refill:
         prestart()
@@ -112,10 +112,11 @@ def discard() -> None:
     with _lock:
         proc, _spare = _spare, None
     if proc is not None:
-        _kill(proc)
+        kill_group(proc)
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a child's whole session (it and anything it started) and reap it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

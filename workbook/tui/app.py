@@ -63,6 +63,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+def _attempt_counts(statuses: list[LessonStatus]) -> dict[str, int]:
+    return {s.lesson.id: s.attempts for s in statuses}
+
+
 class WorkbookApp(App[None]):
     CSS_PATH = Path(__file__).with_name("workbook.tcss")  # absolute: subclasses live elsewhere
     TITLE = "LSTM Workbook"
@@ -96,21 +100,20 @@ class WorkbookApp(App[None]):
 
     async def start(self) -> None:
         """Fill the main screen (called by its on_mount, once its widgets exist)."""
+        version = self.session.progress.data_version()  # before reading: miss nothing
+        statuses = self.session.statuses()
         lessons = self.main_screen.query_one(LessonList)
-        lessons.populate(self.session.course, self.session.statuses())
+        lessons.populate(self.session.course, statuses)
         lessons.highlight_lesson(self.lesson.id)
         lessons.focus()
-        self._update_progress()
+        self._update_progress(statuses)
         await self.show_lesson(self.lesson)
-        if self.session.current_lesson() is None:
+        if not any(s.current for s in statuses):
             self.notify("Every lesson has passed: the course is complete!", title="Well done")
         if self.watch_saves:
             self.watch_exercises()
-        self._store_seen = (self.session.progress.data_version(), self._attempt_counts())
+        self._store_seen = (version, _attempt_counts(statuses))
         self.set_interval(1.0, self.follow_the_store)
-
-    def _attempt_counts(self) -> dict[str, int]:
-        return {s.lesson.id: s.attempts for s in self.session.statuses()}
 
     async def follow_the_store(self) -> None:
         """Follow progress made in another process (`workbook watch` or `check` in a
@@ -119,13 +122,14 @@ class WorkbookApp(App[None]):
         version = self.session.progress.data_version()
         if version == self._store_seen[0]:
             return
-        counts = self._attempt_counts()
+        statuses = self.session.statuses()
+        counts = _attempt_counts(statuses)
         before = self._store_seen[1]
         self._store_seen = (version, counts)
         for lesson_id, attempts in counts.items():
             if attempts != before.get(lesson_id, 0):
                 self.results.pop(lesson_id, None)
-        statuses = self._update_progress()
+        self._update_progress(statuses)
         lesson = self.lesson
         status = self._status(lesson, statuses)
         self.main_screen.query_one(LessonPane).show_header(*self._lesson_header(lesson, status))
@@ -202,8 +206,8 @@ class WorkbookApp(App[None]):
         except ValueError:
             return str(path)
 
-    def _update_progress(self) -> list[LessonStatus]:
-        statuses = self.session.statuses()
+    def _update_progress(self, statuses: list[LessonStatus] | None = None) -> list[LessonStatus]:
+        statuses = statuses if statuses is not None else self.session.statuses()
         passed = sum(s.status == "passed" for s in statuses)
         main = self.main_screen
         main.query_one(ProgressSummary).update(passed, len(statuses))
@@ -285,9 +289,9 @@ class WorkbookApp(App[None]):
         hint = self.session.hint_after_attempt(lesson, result)
         self.results[lesson.id] = (result, hint)
         statuses = self._update_progress()
-        self._store_seen[1][lesson.id] = self._status(lesson, statuses).attempts  # ours
+        status = self._status(lesson, statuses)
+        self._store_seen[1][lesson.id] = status.attempts  # ours, not news from elsewhere
         if lesson is self.lesson:
-            status = self._status(lesson, statuses)
             pane = self.main_screen.query_one(LessonPane)
             if result.passed and not passed_before and lesson.explanation:
                 await pane.show(  # the explanation that opens with the first pass
