@@ -43,6 +43,42 @@ def _all_close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
     return bool(_close(got, expected, rtol, atol).all())
 
 
+# Where `plot` sends a figure: set by the grading plugin for the attempt's report.
+plot_sink: Callable[[dict[str, Any]], None] | None = None
+
+
+def _plain_floats(values: Any) -> list[float | None]:
+    """JSON-ready numbers; NaN and infinities become None (a gap in the line)."""
+    flat = np.asarray(values, dtype=float).reshape(-1)
+    return [float(v) if _isfinite(v) else None for v in flat]
+
+
+def plot(
+    title: str,
+    series: Iterable[tuple[str, Any, Any]],
+    *,
+    x_label: str = "",
+    y_label: str = "",
+    log_y: bool = False,
+) -> None:
+    """Show the learner a plot of their own numbers next to the verdict.
+
+    `series` are (name, x, y). Checks compute them in the judge from plain data the
+    learner's functions returned, so a plot never runs learner code. Where nothing
+    draws plots (a plain `workbook check`), this costs a list conversion."""
+    figure = {
+        "title": title,
+        "x_label": x_label,
+        "y_label": y_label,
+        "log_y": bool(log_y),
+        "series": [
+            {"name": name, "x": _plain_floats(x), "y": _plain_floats(y)} for name, x, y in series
+        ],
+    }
+    if plot_sink is not None:
+        plot_sink(figure)
+
+
 class CheckFailure(AssertionError):
     def __init__(self, message: str, *, expected: Any = None, got: Any = None) -> None:
         super().__init__(message)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from workbook import expect
 from workbook.expect import CheckFailure
 from workbook.grading.learner_trace import describe
 
@@ -38,6 +39,7 @@ class GradingPlugin:
         self.shown_as = shown_as
         self.emit = emit
         self._failed: dict[str, dict[str, Any]] = {}
+        expect.plot_sink = lambda figure: emit({"event": "plot", **figure})
 
     @pytest.fixture
     def learner(self) -> ModuleType:

@@ -49,6 +49,11 @@ class GradeResult:
     output: str = ""
     output_truncated: bool = False
     tampered: list[str] = field(default_factory=list)  # grading files unlike the shipped ones
+    # Plots of the learner's own numbers, made by the judge from plain data:
+    # [{"title", "x_label", "y_label", "log_y", "series": [{"name", "x", "y"}]}]
+    plots: list[dict] = field(default_factory=list)
+    # Which protections confined the learner's code, e.g. {"label": "landlock-abi-7+seccomp"}
+    protection: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -124,4 +129,6 @@ class GradeResult:
             "output": self.output,
             "output_truncated": self.output_truncated,
             "tampered": self.tampered,
+            "plots": self.plots,
+            "protection": self.protection,
         }

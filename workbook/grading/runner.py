@@ -30,6 +30,9 @@ from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace, bundled_root
 
 
+PLOT_KEYS = ("title", "x_label", "y_label", "log_y", "series")
+
+
 class GradingCancelled(Exception):
     """A newer attempt superseded this one."""
 
@@ -85,6 +88,8 @@ def _assemble(
                     "in the workbook, not in your code",
                     traceback=event["message"],
                 )
+            case "plot":
+                result.plots.append({k: event.get(k) for k in PLOT_KEYS})
             case "done":
                 done = True
                 result.output = event.get("output", "")
