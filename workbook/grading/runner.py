@@ -29,7 +29,6 @@ from workbook.grading.spare import child_env  # noqa: F401 - part of this module
 from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace, bundled_root
 
-
 PLOT_KEYS = ("title", "x_label", "y_label", "log_y", "series")
 
 
