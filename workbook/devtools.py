@@ -102,7 +102,7 @@ def _static_problems(ws: Workspace) -> list[Problem]:
             if "TODO" not in stub:
                 problems.append(Problem(where, "the stub has no TODO"))
             exercise = ws.path(lesson.exercise)
-            if exercise.is_file() and exercise.read_text(encoding="utf-8") != stub:
+            if exercise.is_file() and not _is_exact_stub(exercise, stub):
                 problems.append(
                     Problem(where, f"{lesson.exercise} differs from the stub generated from "
                             f"{lesson.solution} (run `workbook dev stubs`)")
@@ -210,13 +210,19 @@ def lint_course(
     return problems
 
 
+def _is_exact_stub(path: Path, stub: str) -> bool:
+    """Whether the file holds exactly `stub` (line ends aside), compared as bytes: an
+    exercise in another encoding is simply not the stub, never a decoding crash."""
+    return path.read_bytes().replace(b"\r\n", b"\n") == stub.encode("utf-8")
+
+
 def write_stubs(ws: Workspace) -> list[str]:
     """Regenerate every exercise stub from its solution; returns the files changed."""
     changed = []
     for lesson in ws.course.lessons:
         target = ws.path(lesson.exercise)
         stub = ws.stub_for(lesson)
-        if not target.is_file() or target.read_text(encoding="utf-8") != stub:
+        if not target.is_file() or not _is_exact_stub(target, stub):
             target.write_text(stub, encoding="utf-8")
             changed.append(lesson.exercise)
     return changed

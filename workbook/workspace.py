@@ -16,6 +16,7 @@ from pathlib import Path
 from workbook.catalog import Course, Lesson, load_course
 from workbook.errors import WorkbookError
 from workbook.glossary import Term, load_glossary
+from workbook.learnerfile import UndecodableSource, decode
 from workbook.stubgen import clean_solution, make_stub, same_code
 
 COURSE_DIR = "course"
@@ -71,36 +72,52 @@ class Workspace:
     def solution_for(self, lesson: Lesson) -> str:
         return clean_solution(self.path(lesson.solution).read_text(encoding="utf-8"))
 
-    def read_exercise(self, lesson: Lesson) -> str:
-        path = self.path(lesson.exercise)
+    def exercise_bytes(self, lesson: Lesson) -> bytes:
+        """The learner's file exactly as saved: copies and backups use these bytes."""
         try:
-            return path.read_text(encoding="utf-8")
+            return self.path(lesson.exercise).read_bytes()
         except FileNotFoundError as exc:
             raise WorkbookError(
                 f"{lesson.exercise} is missing. Run `workbook reset {lesson.number}` to "
                 "restore the exercise."
             ) from exc
 
+    def read_exercise(self, lesson: Lesson) -> str:
+        """The learner's file as text, decoded as Python decodes source (its `coding:`
+        line, else UTF-8); a file Python could not read either is a WorkbookError."""
+        return decode(self.exercise_bytes(lesson), lesson.exercise)
+
     def is_untouched(self, lesson: Lesson) -> bool:
-        return same_code(self.read_exercise(lesson), self.stub_for(lesson))
+        return self._is_stub(self.exercise_bytes(lesson), self.stub_for(lesson))
+
+    @staticmethod
+    def _is_stub(data: bytes, stub: str) -> bool:
+        """Whether `data` is the stub up to whitespace; bytes that are not source in any
+        encoding cannot be the stub, and grading reports them in its own words."""
+        try:
+            return same_code(decode(data, "the exercise"), stub)
+        except UndecodableSource:
+            return False
 
     def reset(self, lesson: Lesson) -> Path | None:
-        """Restore the pristine stub; the learner's file is kept as a timestamped backup."""
+        """Restore the pristine stub; the learner's file is kept as a timestamped backup,
+        byte for byte (its encoding and line ends are the learner's business)."""
         target = self.path(lesson.exercise)
         stub = self.stub_for(lesson)
         backup = None
         if target.exists():
-            current = target.read_text(encoding="utf-8")
-            if same_code(current, stub):
+            current = target.read_bytes()
+            if self._is_stub(current, stub):
                 return None
             backup_dir = self.state_dir / "backups"
             backup_dir.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             backup = backup_dir / f"{target.stem}.{stamp}.py"
-            backup.write_text(current, encoding="utf-8")
+            with backup.open("xb") as out:  # never over an earlier backup
+                out.write(current)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".py.tmp")
-        tmp.write_text(stub, encoding="utf-8")
+        tmp.write_bytes(stub.encode("utf-8"))
         tmp.replace(target)
         return backup
 
