@@ -1,0 +1,156 @@
+"""An in-process stand-in for the judge's `learner` proxy, for testing the Keras checks.
+
+In real grading the learner's file runs in a subject process and the checks see only
+plain data: NumPy arrays, numbers, strings, containers of these, and Keras models as
+`SavedModel(to_plain(model))`; exceptions arrive as the builtin class they derive
+from, with the original message. `FakeLearner` gives the checks exactly that view of a
+module loaded here (a reference solution, optionally with a typical mistake patched
+in), so the ported checks can be run without the two-process machinery.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from workbook.grading.keras_wire import SavedModel, to_plain
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def is_keras_model(value: Any) -> bool:
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
+def plain(value: Any) -> Any:
+    """What the proxy would hand the judge: models as SavedModel, containers recursed."""
+    if is_keras_model(value):
+        return SavedModel(to_plain(value))
+    if isinstance(value, tuple | list):
+        return type(value)(plain(item) for item in value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # a tensor
+        return np.asarray(value)
+    return value
+
+
+def as_builtin(exc: BaseException) -> BaseException:
+    """The exception as it crosses: the builtin class it derives from, same message."""
+    for cls in type(exc).__mro__:
+        if getattr(builtins, cls.__name__, None) is cls:
+            return cls(str(exc)) if cls is not type(exc) else exc
+    return Exception(str(exc))
+
+
+def load_module(path: Path, text: str | None = None, name: str = "learner_module") -> ModuleType:
+    """Import a Python file (or `text` in its place) as a fresh module."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    source = path.read_text(encoding="utf-8") if text is None else text
+    module = ModuleType(name)
+    module.__file__ = str(path)
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+def solution_text(lesson_id: str, replace: str | None = None, with_: str = "") -> str:
+    """The reference solution as learners see it (markers removed), optionally with a
+    typical mistake applied (tests/mistakes/*.toml's `replace` → `with`)."""
+    lines = (REPO / "course" / "solutions" / f"{lesson_id}.py").read_text().splitlines(True)
+    kept = [
+        line
+        for line in lines
+        if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")
+        and not line.lstrip().startswith("# STUB:")
+    ]
+    text = "".join(kept)
+    if replace is not None:
+        assert replace in text, f"the mistake no longer applies to {lesson_id}"
+        text = text.replace(replace, with_)
+    return text
+
+
+class FakeLearner:
+    """Attribute access as the proxy offers it: functions that return plain data."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+
+    @classmethod
+    def from_solution(
+        cls, lesson_id: str, replace: str | None = None, with_: str = ""
+    ) -> FakeLearner:
+        path = REPO / "course" / "solutions" / f"{lesson_id}.py"
+        return cls(load_module(path, solution_text(lesson_id, replace, with_)))
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._module, name)
+        if not callable(found):
+            return plain(found)
+        return self._wrap(found)
+
+    def _wrap(self, func: Callable) -> Callable:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return plain(func(*args, **kwargs))
+            except Exception as exc:
+                raise as_builtin(exc) from None
+
+        call.__name__ = getattr(func, "__name__", "function")
+        return call
+
+    def call_with_spy(
+        self, name: str, spy_name: str, *args: Any, seed: int = 0
+    ) -> tuple[Any, list[tuple]]:
+        """Run `name` with the module's `spy_name` recorded; models in the recorded
+        arguments are converted after the call, so they arrive in their final state."""
+        keras = sys.modules.get("keras")
+        if keras is not None:
+            keras.utils.set_random_seed(seed)
+        np.random.seed(seed)
+        calls: list[tuple] = []
+        original = getattr(self._module, spy_name, None)
+
+        def spied(*spy_args: Any, **spy_kwargs: Any) -> Any:
+            calls.append(spy_args)
+            return original(*spy_args, **spy_kwargs)
+
+        if callable(original):
+            setattr(self._module, spy_name, spied)
+        try:
+            result = self._wrap(getattr(self._module, name))(*args)
+        finally:
+            if callable(original):
+                setattr(self._module, spy_name, original)
+        return result, [plain(tuple(c)) for c in calls]
+
+
+def run_check(check: ModuleType, test_name: str, learner: Any) -> str | None:
+    """None when the check passes, else its learner-facing message."""
+    from workbook.expect import CheckFailure
+
+    try:
+        getattr(check, test_name)(learner)
+    except CheckFailure as failure:
+        return failure.message
+    return None
+
+
+def load_check(lesson_id: str) -> ModuleType:
+    """A hidden check module, imported fresh (its functools caches start empty)."""
+    path = REPO / "checks" / f"{lesson_id}.py"
+    spec = importlib.util.spec_from_file_location(f"check_{lesson_id.replace('-', '_')}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
