@@ -14,19 +14,14 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
-from workbook.grading.guard import pristine
-
-# numpy as it was before learner code ran: `np.allclose = ...` in a learner's file
-# cannot change how values are judged here (see workbook/grading/guard.py).
-np = pristine("numpy")
+import numpy as np
 
 RTOL = 1e-5
 ATOL = 1e-8
 
-# The comparison itself runs on ufuncs (C objects that Python code cannot alter) and
-# ndarray methods (an immutable C type), bound here before learner code runs. Even
-# numpy's own allclose calls Python functions that a learner could patch deep inside
-# numpy; these it cannot reach. Rebinding the names below is caught by the guard.
+# The comparison runs on ufuncs bound once. Learner code never runs in the judge's
+# process (it runs in the subject, see workbook/grading/subject.py), so nothing here
+# can be patched by it; the judge only ever sees plain data.
 _absolute, _subtract, _add, _multiply = np.absolute, np.subtract, np.add, np.multiply
 _less_equal, _isfinite, _as_float = np.less_equal, np.isfinite, np.asarray
 
@@ -121,14 +116,27 @@ def function(learner: Any, name: str) -> Callable:
     if found is None:
         fail(f"define a function named `{name}` (it is missing from your file)")
     if not callable(found):
-        fail(f"`{name}` should be a function, but it is a {type(found).__name__}")
+        kind = getattr(found, "type_name", None) or type(found).__name__
+        fail(f"`{name}` should be a function, but it is a {kind}")
     return found
 
 
 def call(func: Callable, *args: Any, forbid_warnings: bool = False, **kwargs: Any) -> Any:
-    """Call learner code; optionally turn NumPy's runtime warnings into a failure."""
+    """Call learner code; optionally turn NumPy's runtime warnings into a failure.
+
+    A learner function runs in the subject process, so the warnings are turned into
+    errors there (`strict_float`); a plain Python callable gets the same treatment here."""
     if not forbid_warnings:
         return func(*args, **kwargs)
+    invoke = getattr(func, "invoke", None)
+    if invoke is not None:
+        try:
+            return invoke(args, kwargs, strict_float=True)
+        except (RuntimeWarning, FloatingPointError) as exc:
+            fail(
+                f"`{func.__name__}` triggered a NumPy warning ({exc}); it must stay "
+                "finite and warning-free"
+            )
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         try:

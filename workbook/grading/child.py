@@ -1,83 +1,34 @@
-"""The grading child: one fresh interpreter per attempt, with limits set before any
-learner code runs.
+"""The judge: one process per attempt that runs the hidden checks and never runs
+learner code.
 
-It reads its job (JSON) from stdin, so nothing about it sits in argv for learner
-code to find, and writes JSON-lines events to the report file. Learner output is
-kept in a bounded buffer: a print loop can neither flood the terminal nor fill the
-disk. sys.exit and os._exit become ordinary exceptions, so a learner's exit is
-graded like any other mistake.
+It reads its job (JSON) from stdin, forks the subject (`workbook.grading.subject`)
+before any check or reference is loaded, verifies the check files against the
+shipped manifest, sends the learner's file to the subject, and runs pytest with the
+checks, which call the learner's functions through `proxy.RemoteModule` and get
+plain data back. It writes JSON-lines events to a report file in its private folder,
+which the subject can neither read nor write (the subject is confined to its
+scratch folder), so every event is the judge's own.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import io
+import contextlib
+import hashlib
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-OUTPUT_LIMIT = 8_000
+from workbook.grading.subject import OUTPUT_LIMIT  # noqa: F401 - part of this module's API
 
-
-class BoundedOutput(io.TextIOBase):
-    """Keeps the first OUTPUT_LIMIT characters written and counts the rest.
-
-    What is kept also goes straight to `copy` (a file the parent reads), so that when
-    an endless loop is killed at the time limit, its first prints, the best clue to
-    the loop, are still shown."""
-
-    def __init__(self, copy: str | None = None) -> None:
-        self.parts: list[str] = []
-        self.kept = 0
-        self.dropped = 0
-        self._copy = open(copy, "w", encoding="utf-8") if copy else None  # noqa: SIM115
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        room = OUTPUT_LIMIT - self.kept
-        if room > 0:
-            kept = text[:room]
-            self.parts.append(kept)
-            self.kept += len(kept)
-            if self._copy is not None:
-                self._copy.write(kept)
-                self._copy.flush()
-        self.dropped += max(0, len(text) - max(room, 0))
-        return len(text)
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
-
-
-class LearnerExit(SystemExit):
-    pass
-
-
-def _forbid_hard_exit(code: int = 0) -> None:
-    raise LearnerExit(code)
-
-
-def apply_limits(memory_mb: int, cpu_s: float) -> None:
-    try:
-        import resource
-    except ImportError:  # not on Windows: the parent's wall-clock limit still holds
-        return
-    data = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
-    cpu = int(cpu_s) + 2  # a backstop: the parent's wall-clock limit comes first
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+JUDGE_MEMORY_MB = 4096  # the judge decodes at most 256 MiB a message; this is a backstop
 
 
 class Report:
     def __init__(self, path: str) -> None:
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        # The C encoder, bound before learner code runs: json.dumps goes through
-        # Python-level code that a patched `builtins.isinstance` would break.
         self._encode = json.JSONEncoder().iterencode
 
     def __call__(self, event: dict[str, Any]) -> None:
@@ -85,103 +36,175 @@ class Report:
         self._file.flush()
 
 
-def load_learner(path: str, emit: Report, shown_as: str):
-    from workbook.grading.learner_trace import describe
-
-    source = Path(path).read_text(encoding="utf-8", errors="replace")
+def _limit_judge_memory() -> None:
     try:
-        code = compile(source, path, "exec")
-    except SyntaxError as exc:
+        import resource
+    except ImportError:
+        return
+    data = JUDGE_MEMORY_MB * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _digest(data: bytes) -> str:
+    """As `workbook.manifest.file_hash`: line endings normalised."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def verified_checks(job: dict[str, Any], into: Path) -> tuple[Path | None, str | None]:
+    """Copy the lesson's check file (and the checks folder's private `_*.py` helpers)
+    into the judge's own folder, each compared with the shipped manifest first.
+
+    The copy is what runs, so the file compared is the file executed. Where the
+    manifest covers this course, a check file that differs from it, or that it does
+    not list (a catalog pointing elsewhere), is refused; another course on the same
+    engine, or an instructor's `--own-checks`, is run as it is."""
+    from workbook.manifest import load_manifest
+
+    check = Path(job["check"])
+    sources = [check, *sorted(p for p in check.parent.glob("_*.py") if p != check)]
+    manifest = load_manifest() if job.get("verify_checks", True) else None
+    files = manifest["files"] if manifest else {}
+    covered = any(name.startswith("checks/") for name in files) and (
+        any(f"checks/{p.name}" in files for p in check.parent.glob("*.py"))
+    )
+    into.mkdir(mode=0o700)
+    for source in sources:
+        data = source.read_bytes()
+        listed = files.get(f"checks/{source.name}")
+        if covered and (listed is None or listed != _digest(data)):
+            how = "is not one of the shipped checks" if listed is None else "was modified"
+            return None, (
+                f"the check file checks/{source.name} {how}; grading refuses to run "
+                "checks that differ from the shipped course (`workbook doctor` lists "
+                "such files; a fresh `workbook init` restores them)"
+            )
+        (into / source.name).write_bytes(data)
+    return into / check.name, None
+
+
+PYTEST_ARGS = [
+    "-s",
+    "-c", os.devnull,
+    "--noconftest",
+    "--import-mode=importlib",
+    "-p", "no:cacheprovider",
+    "-p", "no:stepwise",
+    "-p", "no:terminal",
+    # Plugins the checks never use. unraisableexception alone costs a few
+    # full garbage collections per run (≈ 50 ms on a warm fork).
+    "-p", "no:unraisableexception",
+    "-p", "no:threadexception",
+    "-p", "no:doctest",
+    "-p", "no:junitxml",
+    "-p", "no:pastebin",
+    "-p", "no:setuponly",
+    "-p", "no:setupplan",
+    "-p", "no:unittest",
+    "-p", "no:legacypath",
+    "-p", "no:tmpdir",
+    "-p", "no:monkeypatch",
+    "-p", "no:recwarn",
+    "-p", "no:logging",
+    "-p", "no:debugging",
+    "--assert=plain",
+    "-W", "ignore::DeprecationWarning",
+]  # fmt: skip
+
+
+def subject_spec(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "scratch": job["scratch"],
+        "hidden": job.get("hidden", []),
+        "memory_mb": job["memory_mb"],
+        "requires": job.get("requires", []),
+        "cpu_hard_s": job["limits"]["startup_s"] + job["limits"]["total_s"] + 10,
+        "limits": job["limits"],
+    }
+
+
+def _load_learner(subject, job: dict[str, Any], emit: Report) -> bool:
+    """Send the learner's file to the subject; report a syntax or load error."""
+    shown_as = job["shown_as"]
+    reply = subject.load(Path(job["exercise"]).read_bytes(), shown_as)
+    if "syntax" in reply:
+        syntax = reply["syntax"] if isinstance(reply["syntax"], dict) else {}
+        line = syntax.get("line")
         emit(
             {
                 "event": "error",
                 "kind": "syntax",
-                "message": f"syntax error at {shown_as}:{exc.lineno}: {exc.msg}",
+                "message": f"syntax error at {shown_as}:{line}: {syntax.get('message')}",
                 "file": shown_as,
-                "line": exc.lineno,
-                "code": (exc.text or "").rstrip("\n"),
+                "line": line if isinstance(line, int) else None,
+                "code": str(syntax.get("code") or ""),
                 "traceback": "",
             }
         )
-        return None
-    spec = importlib.util.spec_from_file_location("learner_exercise", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["learner_exercise"] = module
-    try:
-        exec(code, module.__dict__)
-    except BaseException as exc:
-        trace = describe(exc, path, shown_as)
+        return False
+    if "error" in reply:
+        error = reply["error"] if isinstance(reply["error"], dict) else {}
+        trace = error.get("trace") if isinstance(error.get("trace"), dict) else {}
         emit(
             {
                 "event": "error",
                 "kind": "import",
-                "message": f"your file failed while being loaded: {trace.message}",
+                "message": f"your file failed while being loaded: {trace.get('message', '')}",
                 "file": shown_as,
-                "line": trace.line,
-                "code": trace.code,
-                "traceback": trace.traceback,
+                "line": trace.get("line"),
+                "code": trace.get("code"),
+                "traceback": str(trace.get("traceback", "")),
             }
         )
-        return None
-    return module
+        return False
+    return True
 
 
 def run(job: dict[str, Any]) -> None:
+    from workbook.grading.proxy import RemoteModule, Subject, SubjectStopped
+
+    # First of all: the subject is forked before any check or reference is loaded.
+    subject = Subject.fork(subject_spec(job))
+    _limit_judge_memory()
     emit = Report(job["report"])
-    apply_limits(job["memory_mb"], job["timeout_s"])
-    output = BoundedOutput(job.get("output"))
-    sys.stdout = sys.stderr = output
-    os._exit = _forbid_hard_exit
+    stopped_reported = False
     try:
         import pytest
 
-        from workbook.grading import seal
-        from workbook.grading.guard import Guard
         from workbook.grading.plugin import GradingPlugin
 
-        guard = Guard(emit, job["shown_as"])  # snapshot the judge before learner code runs
-        seal.install(job.get("sealed", ()), (job["report"], job.get("output")))
-        module = load_learner(job["exercise"], emit, job["shown_as"])
-        if module is not None and guard.intact():
-            plugin = GradingPlugin(module, job["exercise"], job["shown_as"], emit)
-            args = [
-                job["check"],
-                "-s",
-                "-c", os.devnull,
-                "--rootdir", str(Path(job["check"]).parent),
-                "--import-mode=importlib",
-                "-p", "no:cacheprovider",
-                "-p", "no:stepwise",
-                "-p", "no:terminal",
-                # Plugins the checks never use. unraisableexception alone costs a few
-                # full garbage collections per run (≈ 50 ms on a warm fork).
-                "-p", "no:unraisableexception",
-                "-p", "no:threadexception",
-                "-p", "no:doctest",
-                "-p", "no:junitxml",
-                "-p", "no:pastebin",
-                "-p", "no:setuponly",
-                "-p", "no:setupplan",
-                "-p", "no:unittest",
-                "-p", "no:legacypath",
-                "-p", "no:tmpdir",
-                "-p", "no:monkeypatch",
-                "-p", "no:recwarn",
-                "-p", "no:logging",
-                "-p", "no:debugging",
-                "--assert=plain",
-                "-W", "ignore::DeprecationWarning",
-            ]  # fmt: skip
-            pytest.main(args, plugins=[plugin, guard])
-            guard.intact()
-    finally:
+        check, refusal = verified_checks(job, Path(job["report"]).parent / "judge")
+        if refusal is not None:
+            emit({"event": "check-error", "message": refusal, "tampered": True})
+            return
+        emit({"event": "phase", "phase": "startup"})
+        info = subject.start()
         emit(
             {
-                "event": "done",
-                "output": output.getvalue(),
-                "output_dropped": output.dropped,
+                "event": "subject",
+                "protection": info.get("protection") or {},
+                "startup_cpu": info.get("startup_cpu"),
+                "startup_wall": info.get("startup_wall"),
             }
         )
+        emit({"event": "phase", "phase": "load"})
+        if not _load_learner(subject, job, emit):
+            return
+        emit({"event": "phase", "phase": "checks"})
+        plugin = GradingPlugin(RemoteModule(subject), subject, emit)
+        pytest.main([str(check), "--rootdir", str(check.parent), "--confcutdir",
+                     str(check.parent), *PYTEST_ARGS], plugins=[plugin])  # fmt: skip
+        stopped_reported = plugin.stopped_reported
+    except SubjectStopped:
+        pass  # reported below, from subject.stopped
+    finally:
+        if subject.stopped is not None and not stopped_reported:
+            emit({"event": "stopped", "kind": subject.stopped.kind,
+                  "message": subject.stopped.message, "check": subject.stopped.check})  # fmt: skip
+        output, dropped = subject.output()
+        subject.close()
+        shutil.rmtree(job["scratch"], ignore_errors=True)
+        emit({"event": "done", "output": output, "output_dropped": dropped})
 
 
 def die_with_parent(parent: int) -> None:
@@ -202,29 +225,35 @@ def die_with_parent(parent: int) -> None:
 
 
 def preload_judge() -> None:
-    """Import everything the judge needs before the job arrives: a spare child does
-    this while its parent is still starting up, and the warm server does it once."""
+    """Import everything the judge needs before the job arrives: a spare judge does
+    this while its parent is still starting up, and the warm server does it once.
+    Nothing here is a reference or a check: the subject is forked from this state."""
     import numpy
-    import numpy.random
-    import numpy.testing  # noqa: F401 - the guard snapshots it in every attempt
+    import numpy.random  # noqa: F401
     import pytest  # noqa: F401
     from _pytest.config import get_config
 
     import workbook.expect
-    import workbook.grading.guard
     import workbook.grading.learner_trace
     import workbook.grading.plugin
-    import workbook.grading.seal  # noqa: F401
+    import workbook.grading.proxy
+    import workbook.grading.subject
+    import workbook.manifest  # noqa: F401
+
+    for optional in ("workbook.grading.sandbox", "workbook.grading.keras_wire"):
+        with contextlib.suppress(ImportError):
+            __import__(optional)
 
     get_config()  # imports pytest's built-in plugins, which pytest.main loads lazily
-    # From here on only learner and check files are imported: no __pycache__ in the
-    # workspace. The judge's own modules above keep their bytecode cache.
+    # From here on only check files are imported: no __pycache__ in the workspace.
+    # The judge's own modules above keep their bytecode cache.
     sys.dont_write_bytecode = True
 
 
 def enter(request: dict[str, Any]) -> None:
-    """Take up the attempt's place: its stderr file, its working directory (also first
-    on sys.path, as for `python -m` started there), and no stdin or stdout."""
+    """Take up the attempt's place: its stderr file, its private working directory,
+    and no stdin or stdout. Nothing of the workspace goes on sys.path: the judge
+    imports only itself and the verified copies of the checks."""
     devnull = os.open(os.devnull, os.O_RDWR)
     err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(devnull, 0)
@@ -233,7 +262,6 @@ def enter(request: dict[str, Any]) -> None:
     os.close(devnull)
     os.close(err)
     os.chdir(request["cwd"])
-    sys.path.insert(0, request["cwd"])
 
 
 def main() -> None:
@@ -241,9 +269,6 @@ def main() -> None:
     die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
     try:
         preload_judge()
-        from workbook.grading.guard import take_baseline
-
-        take_baseline()
         failure = None
     except BaseException as exc:  # reported once the attempt's stderr file is known
         failure = exc

@@ -1,22 +1,24 @@
-"""The pytest plugin that runs inside the grading child.
+"""The pytest plugin that runs inside the judge.
 
-It hands each check the learner's module (fixture `learner`) and turns every test
+It hands each check the proxy of the learner's module (fixture `learner`), tells the
+subject which check is running (for messages about limits), and turns every test
 outcome into a JSON event with a learner-facing message. Events are written as they
-happen, so a timeout still reports which checks finished and which one was running.
+happen, so a stopped attempt still reports which checks finished and which one was
+running. It also reports which checks were collected, so that the parent can insist
+on a result for every one of them before it says `passed`.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from workbook import expect
 from workbook.expect import CheckFailure
-from workbook.grading.learner_trace import describe
+from workbook.grading.proxy import LearnerRaised, RemoteModule, Subject, SubjectStopped
 
 
 def check_title(item: pytest.Item) -> str:
@@ -26,31 +28,41 @@ def check_title(item: pytest.Item) -> str:
     return doc.splitlines()[0] if doc else item.name.removeprefix("test_").replace("_", " ")
 
 
+def explain_raised(exc: LearnerRaised) -> dict[str, Any]:
+    """The learner's own exception, in the words and place the subject reported."""
+    trace = exc.trace
+    message = str(trace.get("message") or f"your code raised {exc.type_name}: {exc.text}")
+    return {"outcome": "failed", "message": message, "location": trace.get("location")}
+
+
 class GradingPlugin:
     def __init__(
         self,
-        module: ModuleType,
-        learner_path: str,
-        shown_as: str,
+        module: RemoteModule,
+        subject: Subject,
         emit: Callable[[dict[str, Any]], None],
     ) -> None:
         self.module = module
-        self.learner_path = learner_path
-        self.shown_as = shown_as
+        self.subject = subject
         self.emit = emit
+        self.stopped_reported = False
         self._failed: dict[str, dict[str, Any]] = {}
         expect.plot_sink = lambda figure: emit({"event": "plot", **figure})
 
     @pytest.fixture
-    def learner(self) -> ModuleType:
+    def learner(self) -> RemoteModule:
         return self.module
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.emit({"event": "check-error", "message": str(report.longrepr)[-2000:]})
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.emit({"event": "collected", "ids": [item.name for item in session.items]})
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.subject.check = check_title(item)
         self.emit({"event": "start", "id": item.name, "name": check_title(item)})
 
     @pytest.hookimpl(wrapper=True)
@@ -93,10 +105,25 @@ class GradingPlugin:
                 "expected": exc.expected,
                 "got": exc.got,
             }
+        if isinstance(exc, SubjectStopped):
+            if exc.kind == "not-run":
+                return {"outcome": "not-run", "message": exc.message}
+            if not self.stopped_reported:
+                self.stopped_reported = True
+                self.emit({"event": "stopped", "kind": exc.kind, "message": exc.message,
+                           "check": exc.check})  # fmt: skip
+            return {"outcome": "error", "message": exc.message}
+        if isinstance(exc, LearnerRaised):
+            return explain_raised(exc)
         if isinstance(exc, pytest.skip.Exception):
             return {"outcome": "not-run", "message": str(exc)}
-        trace = describe(exc, self.learner_path, self.shown_as)
-        if isinstance(exc, AssertionError) and trace.location is None:
+        if isinstance(exc, AssertionError):
             return {"outcome": "failed", "message": str(exc) or "a check failed"}
-        outcome = "failed" if when == "call" else "error"
-        return {"outcome": outcome, "message": trace.message, "location": trace.location}
+        # Raised in the judge while it worked on what learner code returned (a ragged
+        # list, a dict without a key): the value's fault more often than the check's.
+        text = str(exc).strip()
+        kind = type(exc).__name__
+        return {
+            "outcome": "failed" if when == "call" else "error",
+            "message": f"{kind} while checking what your code returned: {text}"[:2000],
+        }

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -23,9 +24,9 @@ from pathlib import Path
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading import spare
-from workbook.grading.child import OUTPUT_LIMIT
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
+from workbook.grading.subject import OUTPUT_FILE, OUTPUT_LIMIT
 from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace, bundled_root
 
@@ -50,6 +51,43 @@ def _read_events(path: Path) -> list[dict]:
     return events
 
 
+@dataclass
+class _Events:
+    """What the judge reported, read back in order."""
+
+    collected: list[str] | None = None
+    phase: str = "starting"
+    stopped: dict | None = None
+    done: bool = False
+
+
+def _stop_error(stopped: dict) -> tuple[Verdict, ErrorInfo]:
+    """The judge stopped learner code: the learner's limit (timeout), a crash of the
+    learner's process (error), or the grader's own start-up (error, not their fault)."""
+    kind, message = stopped.get("kind"), str(stopped.get("message", ""))
+    if kind in ("cpu", "idle"):
+        return Verdict.TIMEOUT, ErrorInfo("timeout", message)
+    if kind == "startup":
+        return Verdict.ERROR, ErrorInfo("startup", message)
+    return Verdict.ERROR, ErrorInfo("crash", message)
+
+
+def _wall_timeout(phase: str, wall_s: float) -> ErrorInfo:
+    """The safety net fired: say truthfully what was going on."""
+    if phase in ("starting", "startup"):
+        return ErrorInfo(
+            "startup",
+            f"the grader was still starting after {wall_s:.0f} s (loading numpy, pytest or "
+            "TensorFlow): the machine is very busy; your code had not run yet, try again",
+        )
+    return ErrorInfo(
+        "timeout",
+        f"grading did not finish within {wall_s:.0f} s of wall-clock time, far beyond the "
+        "CPU time your code may use: the machine is very busy, or your code waits on "
+        "something; try again",
+    )
+
+
 def _assemble(
     lesson: Lesson,
     events: list[dict],
@@ -60,69 +98,83 @@ def _assemble(
     stderr_tail: str,
     timeout_s: float,
 ) -> GradeResult:
+    """The verdict, earned: `passed` only when the judge collected the checks, every
+    one of them reported `passed`, nothing stopped learner code, and the judge itself
+    finished and exited cleanly."""
     result = GradeResult(lesson=lesson.id, verdict=Verdict.FAILED, duration_s=duration)
-    running: str | None = None
-    done = False
+    seen = _Events()
     for event in events:
         match event.get("event"):
-            case "start":
-                running = event.get("name") or event["id"]
+            case "collected":
+                ids = event.get("ids")
+                seen.collected = [str(i) for i in ids] if isinstance(ids, list) else []
+            case "phase":
+                seen.phase = str(event.get("phase"))
+            case "subject":
+                protection = event.get("protection")
+                result.protection = protection if isinstance(protection, dict) else {}
             case "check":
-                running = None
                 fields = {k: event.get(k) for k in ("expected", "got", "location")}
                 result.checks.append(
                     CheckResult(
                         event["id"], event["name"], event["outcome"], event["message"], **fields
                     )
                 )
+            case "stopped":
+                seen.stopped = event
             case "error":
                 result.error = ErrorInfo(
                     **{k: event.get(k) for k in ("kind", "message", "file", "line", "code")},
                     traceback=event.get("traceback", ""),
                 )
             case "check-error":
+                tampered = bool(event.get("tampered"))
                 result.error = ErrorInfo(
                     "check-error",
-                    "the hidden checks for this lesson could not be loaded; this is a bug "
-                    "in the workbook, not in your code",
-                    traceback=event["message"],
+                    event["message"]
+                    if tampered
+                    else "the hidden checks for this lesson could not be loaded; this is a "
+                    "bug in the workbook, not in your code",
+                    traceback="" if tampered else event["message"],
                 )
             case "plot":
                 result.plots.append({k: event.get(k) for k in PLOT_KEYS})
             case "done":
-                done = True
+                seen.done = True
                 result.output = event.get("output", "")
                 result.output_truncated = bool(event.get("output_dropped"))
             case "output":  # added by the parent when the attempt was cut short
                 result.output = event["output"]
                 result.output_truncated = len(event["output"]) >= OUTPUT_LIMIT
-    if returncode is not None and returncode == -signal.SIGXCPU:
-        timed_out = True  # the CPU limit, the backstop of the wall-clock limit
+    reported = {c.id for c in result.checks}
     if timed_out:
-        where = f" while running the check {running!r}" if running else ""
         result.verdict = Verdict.TIMEOUT
-        result.error = ErrorInfo(
-            "timeout",
-            f"your code did not finish within {timeout_s:g} s{where}: look for an endless "
-            "loop or a far too large computation",
-        )
+        result.error = _wall_timeout(seen.phase, timeout_s)
+        if result.error.kind == "startup":
+            result.verdict = Verdict.ERROR
+    elif seen.stopped is not None:
+        result.verdict, result.error = _stop_error(seen.stopped)
     elif result.error is not None:
         result.verdict = Verdict.ERROR
-    elif not done:
+    elif not seen.done or returncode != 0:
         result.verdict = Verdict.ERROR
         if returncode is not None and returncode < 0:
             how = f"was killed by signal {signal.Signals(-returncode).name}"
         else:
-            how = f"exited early with code {returncode}"
+            how = f"exited with code {returncode}"
         result.error = ErrorInfo(
             "crash",
-            f"the grading process {how} before finishing; if your code exits the "
-            "interpreter or kills its own process, remove that",
+            f"the grader {how} before finishing; this is not your code's doing (it runs "
+            "in a separate process): please report it with `workbook doctor`",
             traceback=stderr_tail,
         )
-    elif not result.checks:
+    elif not seen.collected or not result.checks:
         result.verdict = Verdict.ERROR
         result.error = ErrorInfo("check-error", "no checks ran for this lesson")
+    elif set(seen.collected) - reported:
+        result.verdict = Verdict.ERROR
+        missing = ", ".join(sorted(set(seen.collected) - reported))
+        result.error = ErrorInfo("check-error", f"some checks did not report: {missing}")
     elif all(c.outcome == "passed" for c in result.checks):
         result.verdict = Verdict.PASSED
     return result
@@ -210,13 +262,41 @@ def run_cold(
     )
 
 
-def _sealed_folders(workspace: Workspace, lesson: Lesson) -> list[str]:
-    """The reference solutions, in this workspace and in the installed course: graded
-    code may not open them (see `workbook.grading.seal`)."""
-    folders = {str(workspace.path(lesson.solution).parent)}
+STARTUP_CPU_S = {"numpy": 30.0, "tensorflow": 120.0}  # generous: not the learner's budget
+
+
+def limits_for(lesson: Lesson, timeout_s: float | None = None) -> dict[str, float]:
+    """CPU seconds: per call of learner code (the lesson's `timeout_s`), for the whole
+    attempt, and for the subject's start-up (importing TensorFlow), kept apart."""
+    call = timeout_s if timeout_s is not None else lesson.timeout_s
+    startup = STARTUP_CPU_S["tensorflow" if lesson.uses_tensorflow else "numpy"]
+    return {"call_s": call, "total_s": 2 * call, "startup_s": startup}
+
+
+def wall_net(limits: dict[str, float]) -> float:
+    """The wall-clock safety net: every budget five times over (a machine where the
+    attempt gets a fifth of a core still finishes), plus interpreter start-up."""
+    return 5 * (limits["startup_s"] + limits["total_s"]) + 30
+
+
+def _hidden_paths(workspace: Workspace) -> list[str]:
+    """What the subject must not read: the workspace (exercises, checks, course,
+    progress store), the installed course, and the workbook package itself."""
+    paths = {str(workspace.root.resolve()), str(Path(__file__).resolve().parents[1])}
     with contextlib.suppress(WorkbookError):  # an installation without a course
-        folders.add(str((bundled_root() / lesson.solution).parent))
-    return sorted(folders)
+        paths.add(str(bundled_root().resolve()))
+    return sorted(paths)
+
+
+def _attempt_folder() -> Path:
+    """The attempt's private folder (report, judge's copies of the checks) with the
+    subject's scratch folder inside; when root, the subject runs as another user and
+    must be able to pass through (not list) the outer folder."""
+    tmp = Path(tempfile.mkdtemp(prefix="workbook-grade-"))
+    (tmp / "scratch").mkdir(mode=0o700)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chmod(tmp, 0o711)
+    return tmp
 
 
 def grade(
@@ -228,6 +308,7 @@ def grade(
     timeout_s: float | None = None,
     exercise: Path | None = None,
     execute: Executor | None = None,
+    verify_checks: bool = True,
 ) -> GradeResult:
     """Grade the learner's file for `lesson` (or `exercise`, a file standing in for it).
     Never raises for anything the learner wrote.
@@ -248,27 +329,33 @@ def grade(
         )
     if detect_untouched and workspace.is_untouched(lesson):
         return GradeResult(lesson.id, Verdict.NOT_STARTED, time.perf_counter() - started)
-    limit = timeout_s if timeout_s is not None else lesson.timeout_s
-    with tempfile.TemporaryDirectory(prefix="workbook-grade-") as tmp:
+    limits = limits_for(lesson, timeout_s)
+    tmp = _attempt_folder()
+    try:
         token = secrets.token_hex(12)
-        report, printed = Path(tmp) / f"{token}.jsonl", Path(tmp) / f"{token}.out"
+        report = tmp / f"{token}.jsonl"
         job = {
             "report": str(report),
-            "output": str(printed),
             "exercise": str(exercise.resolve()),
             "check": str(workspace.path(lesson.check).resolve()),
             "shown_as": lesson.exercise,
-            "sealed": _sealed_folders(workspace, lesson),
             "memory_mb": lesson.memory_mb,
-            "timeout_s": limit,
+            "requires": list(lesson.requires),
+            "limits": limits,
+            "scratch": str(tmp / "scratch"),
+            "hidden": _hidden_paths(workspace),
+            "verify_checks": verify_checks,
         }
-        deadline = started + limit + 0.5  # + start-up of the interpreter
-        outcome = (execute or run_cold)(job, Path(tmp), workspace.root, cancel, deadline)
+        deadline = started + wall_net(limits)
+        outcome = (execute or run_cold)(job, tmp, tmp, cancel, deadline)
         events = _read_events(report)
         if not any(event.get("event") == "done" for event in events):
-            # Killed before it could report its output (a timeout, a crash).
+            # Killed before it could report its output (the safety net, a crash).
+            printed = tmp / "scratch" / OUTPUT_FILE
             text = printed.read_text(encoding="utf-8", errors="replace") if printed.exists() else ""
-            events.append({"event": "output", "output": text})
+            events.append({"event": "output", "output": text[:OUTPUT_LIMIT]})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     result = _assemble(
         lesson,
         events,
@@ -276,7 +363,7 @@ def grade(
         timed_out=outcome.timed_out,
         returncode=outcome.returncode,
         stderr_tail=outcome.stderr_tail,
-        timeout_s=limit,
+        timeout_s=wall_net(limits),
     )
     result.tampered = relevant_to(tampered_files(workspace.root), lesson, workspace.course)
     return result

@@ -34,7 +34,13 @@ _refill = False
 
 
 def child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    """The judge's environment: nothing outside can configure its pytest (no
+    PYTEST_ADDOPTS, PYTEST_PLUGINS, no plugin autoload) or its Python start-up."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("PYTEST_") and name not in ("PYTHONSTARTUP", "PYTHONINSPECT")
+    }
     env.update(
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         PYTHONUNBUFFERED="1",

@@ -40,9 +40,6 @@ def _preload(extra: list[str]) -> None:
     for name in extra:
         with contextlib.suppress(Exception):  # a failed preload only costs speed
             __import__(name)
-    from workbook.grading.guard import take_baseline
-
-    take_baseline()  # once, for every attempt forked from here
 
 
 def _run_grandchild(request: dict, real_exit, server: int) -> None:

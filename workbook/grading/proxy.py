@@ -1,0 +1,389 @@
+"""The judge's side of the subject: a handle that starts it, limits it in CPU seconds,
+and a proxy that looks like the learner's module to a check.
+
+A check writes `function(learner, "lstm_step")(x, h, C, params)` as before; the call
+goes to the subject process, and what comes back is plain data (`wire`): arrays,
+numbers, strings, tuples/lists/dicts of these, a Keras model as a `SavedModel`.
+An exception raised by learner code comes back as a `LearnerRaised` that is also an
+instance of the builtin class of the same kind (so `except ValueError` in a check
+still works), carrying the traceback cut to the learner's frames.
+
+Limits measure the learner, not the machine: while it waits for an answer the judge
+reads the subject's CPU time from the kernel (/proc/<pid>/stat) and stops it when a
+call, the file's loading, or the attempt as a whole uses more CPU seconds than the
+lesson allows. A busy machine makes everything slower in wall time but costs the
+learner nothing. Code that waits instead of computing (sleep, input, a lock) uses no
+CPU; it is stopped after IDLE_S seconds with no CPU used and no thread runnable.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import select
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from workbook.grading import wire
+
+IDLE_S = 20.0
+POLL_S = 0.1
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class SubjectStopped(BaseException):
+    """Learner code can run no more in this attempt (CPU limit, crash, idle, start-up).
+
+    A BaseException, so that no `except Exception` in a check can swallow it."""
+
+    def __init__(self, kind: str, message: str, *, check: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.check = check
+
+
+class LearnerRaised(Exception):
+    """An exception raised by learner code in the subject."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.type_name = str(error.get("type", "Exception"))
+        self.text = str(error.get("text", ""))
+        trace = error.get("trace")
+        self.trace: dict[str, Any] = trace if isinstance(trace, dict) else {}
+        super().__init__(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_raised_classes: dict[str, type[LearnerRaised]] = {}
+
+
+def raised_class(builtin: Any) -> type[LearnerRaised]:
+    """LearnerRaised mixed with the named builtin exception class (Exception if none)."""
+    base = getattr(builtins, str(builtin), None)
+    if not (isinstance(base, type) and issubclass(base, Exception)):
+        base = Exception
+    klass = _raised_classes.get(base.__name__)
+    if klass is None:
+        bases = (LearnerRaised,) if base is Exception else (LearnerRaised, base)
+        klass = type(f"Learner{base.__name__}", bases, {})
+        _raised_classes[base.__name__] = klass
+    return klass
+
+
+def _keras_from_plain(plain: Any) -> Any:
+    try:
+        from workbook.grading.keras_wire import SavedModel
+    except ImportError:
+        return wire.Opaque("keras.Model")
+    return SavedModel(plain)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process and all its threads; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            fields = stream.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == b"Z":
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _any_thread_runnable(pid: int) -> bool:
+    """Whether any thread of `pid` is running or waiting for a CPU (state R): a
+    throttled or busy machine keeps threads runnable; waiting code sleeps (S)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True  # cannot tell: never call it idle
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", "rb") as stream:
+                state = stream.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state in (b"R", b"D"):
+            return True
+    return False
+
+
+class Subject:
+    """One subject process, forked from the judge, and its CPU budgets."""
+
+    def __init__(self, pid: int, sock: socket.socket, scratch: Path, limits: dict) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.scratch = scratch
+        self.call_budget = float(limits.get("call_s", 10.0))
+        self.total_budget = float(limits.get("total_s", 2 * self.call_budget))
+        self.startup_budget = float(limits.get("startup_s", 120.0))
+        self.learner_cpu = 0.0  # spent loading the file and in calls
+        self.stopped: SubjectStopped | None = None
+        self.check: str | None = None  # the check now running, for messages
+        self.startup: dict[str, Any] = {}
+        sock.settimeout(60.0)  # a message once begun must arrive whole
+
+    @classmethod
+    def fork(cls, spec: dict[str, Any]) -> Subject:
+        """Fork the subject now: call this before any check or reference is imported."""
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the subject; never returns
+            ours.close()
+            from workbook.grading import subject
+
+            subject.main(theirs, {**spec, "parent": os.getppid()})
+        theirs.close()
+        return cls(pid, ours, Path(spec["scratch"]), spec.get("limits", {}))
+
+    # -- waiting, with CPU accounting --------------------------------------------------
+
+    def _exchange(
+        self, header: dict, *, what: str, budget: float, learner: bool = True, **values: Any
+    ) -> tuple[dict, list[bytes]]:
+        if self.stopped is not None:
+            raise SubjectStopped("not-run", f"not run: {self.stopped.message}", check=self.check)
+        try:
+            wire.send(self.sock, header, **values)
+        except OSError:
+            self._gone(what)
+        return self._await(what, budget, learner=learner)
+
+    def _await(self, what: str, budget: float, *, learner: bool) -> tuple[dict, list[bytes]]:
+        start = cpu_seconds(self.pid) or 0.0
+        if learner:
+            budget = min(budget, self.total_budget - self.learner_cpu)
+        last_cpu, last_change = start, time.monotonic()
+        while True:
+            ready, _, _ = select.select([self.sock], [], [], POLL_S)
+            now = cpu_seconds(self.pid)
+            used = (now if now is not None else last_cpu) - start
+            if ready:
+                try:
+                    header, buffers = wire.receive(self.sock)
+                except (EOFError, OSError, wire.WireError):
+                    self._gone(what)
+                if learner:
+                    self.learner_cpu += used
+                return header, buffers
+            if now is None:
+                self._gone(what)
+            if used > budget:
+                self._stop_for_cpu(what, used, learner=learner)
+            if now > last_cpu + 0.005:
+                last_cpu, last_change = now, time.monotonic()
+            elif time.monotonic() - last_change > IDLE_S and not _any_thread_runnable(self.pid):
+                self.kill()
+                self._raise(
+                    "idle",
+                    f"{what} sat waiting for {IDLE_S:g} s without computing (a sleep, an "
+                    "input() or a lock?): graded code gets no input and must not wait",
+                )
+
+    def _stop_for_cpu(self, what: str, used: float, *, learner: bool) -> None:
+        self.kill()
+        if not learner:
+            self._raise(
+                "startup",
+                f"the grader's start-up (loading TensorFlow) used {used:.0f} CPU seconds, "
+                "far more than it should; your code had not started yet. The machine may "
+                "be short of memory: try again",
+            )
+        if self.learner_cpu + used > self.total_budget - 0.05:
+            self._raise(
+                "cpu",
+                f"your code used more than {self.total_budget:g} CPU seconds in all "
+                f"(stopped in {what}): look for an endless loop or a far too large "
+                "computation",
+            )
+        self._raise(
+            "cpu",
+            f"{what} used more than {self.call_budget:g} CPU seconds: look for an "
+            "endless loop or a far too large computation",
+        )
+
+    def _gone(self, what: str) -> None:
+        """The subject died or broke the protocol: say how, in the learner's terms."""
+        status = self.kill()
+        how = "ended the process"
+        if status is not None and os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            if sig == signal.SIGXCPU:
+                self._raise("cpu", f"{what} ran past the CPU limit")
+            name = signal.Signals(sig).name if sig in signal.Signals else str(sig)
+            how = f"crashed the Python process ({name})"
+            if sig == signal.SIGKILL:
+                how = "was killed (most likely it used too much memory)"
+        elif status is not None and os.WIFEXITED(status):
+            how = f"ended the process (exit code {os.WEXITSTATUS(status)})"
+        self._raise("crash", f"{what} {how}; graded code must return normally")
+
+    def _raise(self, kind: str, message: str) -> None:
+        self.stopped = SubjectStopped(kind, message, check=self.check)
+        raise self.stopped
+
+    def kill(self) -> int | None:
+        """Kill the subject (if alive) and reap it; its wait status, if known."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signal.SIGKILL)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return None
+        return status
+
+    # -- requests ---------------------------------------------------------------------
+
+    def start(self) -> dict[str, Any]:
+        """Wait until the subject is confined and has imported what the lesson needs."""
+        header, _ = self._await("start-up", self.startup_budget, learner=False)
+        self.startup = header
+        if not header.get("ready"):
+            self._raise(
+                "startup", f"the grader could not start: {header.get('failure') or 'unknown'}"
+            )
+        return header
+
+    def load(self, source: bytes, shown_as: str) -> dict[str, Any]:
+        """Run the learner's file (its top level) from its raw bytes: Python's own
+        `coding:` rules decode them. The reply says how it went."""
+        what = "loading your file"
+        if self.stopped is not None:
+            raise SubjectStopped("not-run", f"not run: {self.stopped.message}")
+        try:
+            wire.send_raw(self.sock, wire.encode({"op": "load", "shown_as": shown_as})[0], [source])
+        except OSError:
+            self._gone(what)
+        header, _ = self._await(what, self.call_budget, learner=True)
+        return header
+
+    def attr(self, name: str) -> tuple[dict, list[bytes]]:
+        return self._exchange({"op": "attr", "name": name}, what=f"reading `{name}`", budget=5.0)
+
+    def call(
+        self,
+        name: str,
+        args: tuple,
+        kwargs: dict,
+        *,
+        seed: int | None = None,
+        spy: str | None = None,
+        strict_float: bool = False,
+    ) -> tuple[Any, list | None]:
+        """Call the learner's `name`; (result, spied calls) as plain data."""
+        header, buffers = self._exchange(
+            {"op": "call", "name": name, "seed": seed, "spy": spy, "strict_float": strict_float},
+            what=f"`{name}`" + (f" (check {self.check!r})" if self.check else ""),
+            budget=self.call_budget,
+            args=list(args),
+            kwargs=dict(kwargs),
+        )
+        if "error" in header:
+            error = header["error"] if isinstance(header["error"], dict) else {}
+            raise raised_class(error.get("builtin"))(error)
+        if header.get("kind") == "missing":
+            raise raised_class("NameError")(
+                {"type": "NameError", "text": f"`{name}` is not defined in your file"}
+            )
+        try:
+            result = wire.decode(header.get("result"), buffers, _keras_from_plain)
+            spied = wire.decode(header.get("spied"), buffers, _keras_from_plain)
+        except (wire.WireError, ValueError) as exc:
+            raise raised_class("ValueError")(
+                {"type": "ValueError", "text": f"`{name}` returned something unreadable: {exc}"}
+            ) from None
+        return result, spied
+
+    def output(self) -> tuple[str, int]:
+        """What learner code printed (first OUTPUT_LIMIT characters) and how much was cut."""
+        if self.stopped is None:
+            with contextlib.suppress(SubjectStopped):
+                header, _ = self._exchange({"op": "output"}, what="output", budget=5.0)
+                return str(header.get("output", "")), int(header.get("dropped", 0) or 0)
+        from workbook.grading.subject import OUTPUT_FILE
+
+        try:
+            text = (self.scratch / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        from workbook.grading.subject import OUTPUT_LIMIT
+
+        return text[:OUTPUT_LIMIT], 0
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        self.kill()
+
+
+class RemoteFunction:
+    """A learner function, called in the subject."""
+
+    def __init__(self, subject: Subject, name: str) -> None:
+        self._subject = subject
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.invoke(args, kwargs)
+
+    def invoke(self, args: tuple, kwargs: dict, **options: Any) -> Any:
+        result, _ = self._subject.call(self.__name__, args, kwargs, **options)
+        return checked_plain(result, f"`{self.__name__}` returned")
+
+    def __repr__(self) -> str:
+        return f"<learner function {self.__name__}>"
+
+
+def checked_plain(value: Any, what: str) -> Any:
+    """`value` if it is all plain data; otherwise the check fails saying what to return."""
+    found = wire.find_opaque(value)
+    if found is None:
+        return value
+    where, opaque = found
+    inside = f" (at {where})" if where else ""
+    from workbook.expect import fail
+
+    fail(
+        f"{what} a `{opaque.type_name}`{inside}; return NumPy arrays, numbers, strings, "
+        "or tuples/lists/dicts of these (e.g. `np.asarray(...)`)"
+    )
+
+
+class RemoteModule:
+    """What a check sees as `learner`: attribute reads and calls go to the subject."""
+
+    def __init__(self, subject: Subject) -> None:
+        self._subject = subject
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name.startswith("_subject"):
+            raise AttributeError(name)
+        header, buffers = self._subject.attr(name)
+        kind = header.get("kind")
+        if kind == "function":
+            return RemoteFunction(self._subject, name)
+        if kind == "value":
+            try:
+                return wire.decode(header.get("value"), buffers, _keras_from_plain)
+            except wire.WireError:
+                return wire.Opaque("unreadable value")
+        raise AttributeError(name)
+
+    def call_with_spy(
+        self, name: str, spy_name: str, *args: Any, seed: int | None = 0, **kwargs: Any
+    ) -> tuple[Any, list]:
+        """Call `name` while recording the arguments of every call it makes to the
+        module-level function `spy_name` (plain data, taken when `name` returns)."""
+        result, spied = self._subject.call(name, args, kwargs, seed=seed, spy=spy_name)
+        return checked_plain(result, f"`{name}` returned"), list(spied or [])
+
+    def __repr__(self) -> str:
+        return "<your exercise file>"
