@@ -13,13 +13,11 @@ names the term that is wrong.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from workbook.expect import ATOL, RTOL, call, expect_array, fail, function
-from workbook.grading.learner_trace import describe
 
 HIDDEN = 2
 INPUT = 3
@@ -166,9 +164,9 @@ def _call(learner: object, gate: Gate, c: Case) -> object:
     try:
         return call(func, c.W.copy(), c.b.copy(), c.h.copy(), c.x.copy())
     except ValueError as exc:
-        path = getattr(learner, "__file__", "") or ""
-        trace = describe(exc, path, os.path.relpath(path) if path else "your file")
-        where = f" at {trace.location} (`{trace.code}`)" if trace.location else ""
+        trace = getattr(exc, "trace", None) or {}  # where in the learner's file it was raised
+        location = trace.get("location")
+        where = f" at {location} (`{trace.get('code')}`)" if location else ""
         z = _concat(c.h, c.x)
         fail(
             f"your code raised ValueError{where}: {exc}. The shapes: {gate.weight} is "
