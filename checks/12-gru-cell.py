@@ -1,11 +1,13 @@
 """Hidden checks for lesson 12: gru_step, first gate by gate in NumPy (so a failure can
-name the gate), then against keras.layers.GRU(reset_after=False) with the same weights."""
+name the gate), then against keras.layers.GRU(reset_after=False) with the same weights.
 
-import os
+Keras's GRU runs as `keras_gru`, its semantics in NumPy (tested against the real layer
+in tests/test_keras_wire.py): this NumPy lesson never imports TensorFlow."""
 
 import numpy as np
 
 from workbook.expect import call, expect_array, function
+from workbook.grading.keras_wire import keras_gru
 from workbook.recurrent import random_params, sigmoid
 
 HIDDEN, INPUTS, B = 3, 2, 4
@@ -99,26 +101,21 @@ def test_full_step(learner):
 
 def test_matches_keras_gru(learner):
     """3 steps of gru_step match keras.layers.GRU(reset_after=False) with the same weights"""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras  # only here: the NumPy checks above run without TensorFlow
-
     gru_step = function(learner, "gru_step")
     rng = np.random.default_rng(5)
     p = random_params(rng, HIDDEN, INPUTS, names="zrh", scale=0.8)
     X = rng.standard_normal((3, INPUTS, 2))  # (T, input, B), the course's layout
     h0 = rng.standard_normal((HIDDEN, 2))
-    layer = keras.layers.GRU(HIDDEN, reset_after=False, return_sequences=True, dtype="float64")
-    layer.build((2, 3, INPUTS))
     # Keras multiplies rows by kernels (x @ kernel) and stacks the gates z, r, h side by
     # side; our W acts on [h; x], so its first HIDDEN columns are the recurrent kernel.
-    layer.set_weights(
-        [
-            np.concatenate([p[f"W_{g}"][:, HIDDEN:].T for g in "zrh"], axis=1),
-            np.concatenate([p[f"W_{g}"][:, :HIDDEN].T for g in "zrh"], axis=1),
-            np.concatenate([p[f"b_{g}"][:, 0] for g in "zrh"]),
-        ]
+    keras_H, _ = keras_gru(
+        np.transpose(X, (2, 0, 1)),  # (B, T, input), Keras's layout
+        np.concatenate([p[f"W_{g}"][:, HIDDEN:].T for g in "zrh"], axis=1),
+        np.concatenate([p[f"W_{g}"][:, :HIDDEN].T for g in "zrh"], axis=1),
+        np.concatenate([p[f"b_{g}"][:, 0] for g in "zrh"]),
+        reset_after=False,
+        h0=h0.T,
     )
-    keras_H = np.asarray(layer(np.transpose(X, (2, 0, 1)), initial_state=[h0.T]))
     expected = np.transpose(keras_H, (1, 2, 0))  # (B, T, hidden) → (T, hidden, B)
     h = h0
     for t, x in enumerate(X):

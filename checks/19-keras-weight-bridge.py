@@ -1,14 +1,16 @@
 """Hidden checks for lesson 19: the seed's NumPy LSTM weights in a Keras `LSTM` layer.
 
 Shapes are diagnosed first (transposed, h/x parts swapped, bias not flat), then the
-gate blocks (Keras order i, f, c, o), and finally a real Keras LSTM with the learner's
-weights must reproduce a NumPy unroll of the seed's equations to 1e-5.
+gate blocks (Keras order i, f, c, o), and finally Keras's LSTM with the learner's
+weights must reproduce a NumPy unroll of the seed's equations to 1e-5. Keras's LSTM
+is run as `keras_lstm`, its semantics in NumPy (tested against the real layer in
+tests/test_keras_wire.py), so grading never imports TensorFlow.
 """
 
 import numpy as np
 
 from workbook.expect import call, expect_array, fail, function
-from workbook.kerascheck import keras_module
+from workbook.grading.keras_wire import keras_lstm
 
 INPUT, HIDDEN, STEPS = 3, 2, 5
 SEED_ORDER = ("f", "i", "c", "o")
@@ -155,17 +157,13 @@ def test_gate_blocks(learner):
 
 def test_keras_matches_numpy(learner):
     """a Keras LSTM with these weights matches the NumPy LSTM to 1e-5"""
-    keras = keras_module()
     params = _params(seed=1919)
-    weights = _weights(learner, params)
+    kernel, recurrent, bias = _weights(learner, params)
     xs = np.random.default_rng(7).normal(size=(STEPS, INPUT))
-    layer = keras.layers.LSTM(HIDDEN, return_sequences=True)
-    layer.build((1, STEPS, INPUT))
     try:
-        layer.set_weights([w.astype("float32") for w in weights])
-    except ValueError as exc:
-        fail(f"Keras refused these weights: {exc}")
-    got = np.asarray(keras.ops.convert_to_numpy(layer(xs[None].astype("float32"))))[0]
+        got = keras_lstm(xs[None], kernel, recurrent, bias)[0][0]
+    except (TypeError, ValueError) as exc:
+        fail(f"Keras would refuse these weights: {exc}")
     wrong_order = {**params, "W_f": params["W_i"], "W_i": params["W_f"]}
     wrong_order.update(b_f=params["b_i"], b_i=params["b_f"])
     expect_array(

@@ -1,23 +1,26 @@
 """Shared private reference code for the Keras lessons' hidden checks (16–21).
 
-Checks never import a lesson's solution; what several Keras checks need to compute
-their expected values (windows of a series, a quiet Keras import, a learner's model
-taken apart layer by layer, a spy on the exercise's training helper) lives here once.
-Importing this module does not import TensorFlow: only `keras_module()` does, and
-only the grading child calls it.
+Checks never import a lesson's solution; what several Keras checks need (windows of
+a series, the learner's model with its failure modes named, what reached the
+exercise's training helper, a prediction) lives here once.
+
+The judge never imports Keras: the learner's code runs in the subject process, and a
+model it returns arrives as a `SavedModel` (plain data, see
+`workbook/grading/keras_wire.py`) whose layers, weights, optimizer and loss the checks
+read, and whose `predict` is a NumPy forward pass with Keras's semantics. A number
+the subject reports is never taken as proof that a model does something: the checks
+run the model themselves.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import numpy as np
 
 from workbook.expect import call, fail, function
+from workbook.grading.keras_wire import ModelDataError, SavedModel, UnsupportedModel
 
 
 def windows(data: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -28,20 +31,17 @@ def windows(data: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     return X, data[length:].copy()
 
 
-def keras_module() -> ModuleType:
-    """Keras 3 on the TensorFlow backend, with TensorFlow's start-up chatter silenced."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    return keras
+def _unreadable(what: str, exc: ModelDataError) -> NoReturn:
+    fail(f"{what} could not be read by the grader: {exc}")
 
 
-def learner_model(learner: ModuleType, name: str, *args: Any, **kwargs: Any) -> Any:
+def learner_model(learner: Any, name: str, *args: Any, **kwargs: Any) -> SavedModel:
     """Call the learner's model builder and insist on a built Keras model."""
-    keras = keras_module()
+    builder = function(learner, name)
     try:
-        model = call(function(learner, name), *args, **kwargs)
+        model = call(builder, *args, **kwargs)
+    except ModelDataError as exc:
+        _unreadable(f"the model from `{name}`", exc)
     except (TypeError, ValueError) as exc:
         old = keras2_argument(exc)
         if old is None:
@@ -52,7 +52,7 @@ def learner_model(learner: ModuleType, name: str, *args: Any, **kwargs: Any) -> 
         )
     if model is None:
         fail(f"`{name}` returned None: did you forget `return model`?")
-    if not isinstance(model, keras.Model):
+    if not isinstance(model, SavedModel):
         fail(f"`{name}` should return a Keras model, not a {type(model).__name__}")
     if not model.built:
         fail(
@@ -74,76 +74,51 @@ def keras2_argument(exc: BaseException) -> str | None:
     return next((old for old in KERAS2_RENAMED if f"'{old}'" in text), None)
 
 
-def layers(model: Any) -> list[Any]:
-    """The model's layers without the InputLayer (Sequential and functional alike)."""
-    keras = keras_module()
-    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-
-
-def kind(layer: Any) -> str:
-    """A layer's class name; a Bidirectional wrapper reads as `Bidirectional(LSTM)`."""
-    name = type(layer).__name__
-    inner = getattr(layer, "forward_layer", None)
-    return f"{name}({type(inner).__name__})" if inner is not None else name
-
-
-def describe_layers(model: Any) -> str:
-    """`LSTM(10) → Dense(8) → Dense(1)`: with units, two Dense layers in the wrong order
-    do not read the same as the right one."""
-    return " → ".join(_with_units(layer) for layer in layers(model)) or "no layers"
-
-
-def _with_units(layer: Any) -> str:
-    units = getattr(layer, "units", None)
-    return f"{kind(layer)}({units})" if isinstance(units, int) else kind(layer)
-
-
-def learning_rate(model: Any) -> float:
-    keras = keras_module()
-    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-
-
 def lstm_params(units: int, features: int) -> int:
     """LSTM parameter count: four gates, each W_x (features, units), W_h (units, units), b."""
     return 4 * (units * (features + units) + units)
 
 
-@dataclass
-class TrainingSpy:
-    """Records what the learner hands to the exercise's `train(model, X, y)` helper."""
+@dataclass(frozen=True)
+class Training:
+    """One call of the exercise's `train(model, X, y)` helper, as the judge received
+    it: the model in its state after the learner's function returned (trained), and
+    the X and y it was trained on."""
 
-    calls: list[tuple[Any, np.ndarray, np.ndarray]] = field(default_factory=list)
-
-    def wrap(self, train: Callable) -> Callable:
-        def spied(model: Any, X: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
-            self.calls.append((model, np.asarray(X, dtype=float), np.asarray(y, dtype=float)))
-            return train(model, X, y, *args, **kwargs)
-
-        spied.__name__ = getattr(train, "__name__", "train")
-        return spied
-
-    @property
-    def last(self) -> tuple[Any, np.ndarray, np.ndarray] | None:
-        return self.calls[-1] if self.calls else None
+    model: SavedModel
+    X: np.ndarray
+    y: np.ndarray
 
 
-def run_with_spy(
-    learner: ModuleType, name: str, *args: Any, seed: int = 0
-) -> tuple[Any, TrainingSpy]:
-    """Call learner `name` with a fixed seed while spying on its module's `train` helper."""
-    keras = keras_module()
-    target = function(learner, name)
-    spy = TrainingSpy()
-    original = getattr(learner, "train", None)
-    if callable(original):
-        learner.train = spy.wrap(original)
+def _numbers(value: Any, what: str) -> np.ndarray:
     try:
-        keras.utils.set_random_seed(seed)
-        result = call(target, *args)
-    finally:
-        if callable(original):
-            learner.train = original
-    return result, spy
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        fail(f"{what} should be a NumPy array of numbers, not a {type(value).__name__}")
+    return array
+
+
+def _training(arguments: Any) -> Training:
+    if not isinstance(arguments, tuple | list) or len(arguments) < 3:
+        fail("call the training helper as `train(model, X, y)`: model, inputs, targets")
+    model, X, y = arguments[:3]
+    if not isinstance(model, SavedModel):
+        fail(f"`train`'s first argument should be the Keras model, not a {type(model).__name__}")
+    return Training(
+        model, _numbers(X, "the X given to `train`"), _numbers(y, "the y given to `train`")
+    )
+
+
+def run_with_spy(learner: Any, name: str, *args: Any, seed: int = 0) -> tuple[Any, Training | None]:
+    """Call learner `name` (numpy and Keras seeded with `seed`) while the subject records
+    what it hands its module's `train` helper; returns the result and the last such
+    call (None when `train` was never called)."""
+    function(learner, name)  # a missing function gets the usual message
+    try:
+        result, calls = learner.call_with_spy(name, "train", *args, seed=seed)
+    except ModelDataError as exc:
+        _unreadable(f"the model `{name}` trained", exc)
+    return result, (_training(calls[-1]) if calls else None)
 
 
 def as_number(value: Any, what: str) -> float:
@@ -162,7 +137,12 @@ def as_number(value: Any, what: str) -> float:
     return number
 
 
-def predict(model: Any, X: np.ndarray) -> np.ndarray:
-    """Model output without Keras's predict() machinery (faster for a handful of samples)."""
-    keras = keras_module()
-    return np.asarray(keras.ops.convert_to_numpy(model(np.asarray(X, dtype="float32"))))
+def predict(model: SavedModel, X: np.ndarray) -> np.ndarray:
+    """The model's output for X, computed in the judge with NumPy (Keras's semantics).
+
+    A layer the NumPy forward pass does not know becomes a failure that names it:
+    the course's models use LSTM, GRU, SimpleRNN, Dense, Dropout and Bidirectional."""
+    try:
+        return model.predict(X)
+    except (UnsupportedModel, ModelDataError) as exc:
+        fail(f"the grader could not run your model: {exc}")
