@@ -64,6 +64,7 @@ def report(workspace_root: Path | None, progress_path: Path | None) -> list[tupl
         ("sqlite", sqlite3.sqlite_version),
         ("workspace", str(workspace_root) if workspace_root else "none found"),
     ]  # fmt: skip
+    rows.extend(sandbox_rows())
     ok, mode = watching_works()
     rows.append(("file watching", f"{'works' if ok else 'NOT WORKING'} via {mode}"))
     if not ok:
@@ -73,12 +74,24 @@ def report(workspace_root: Path | None, progress_path: Path | None) -> list[tupl
     return rows
 
 
+def sandbox_rows() -> list[tuple[str, str]]:
+    """What confines learner code on this machine (the subject process of grading)."""
+    from workbook.grading.sandbox import probe
+
+    protection = probe()
+    rows = [("grading sandbox", protection.label())]
+    rows.extend(("sandbox note", note) for note in protection.notes)
+    return rows
+
+
 def _store_health(path: Path) -> str:
     if not path.exists():
         return f"{path} (not created yet: no attempt so far)"
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         (check,) = db.execute("PRAGMA quick_check").fetchone()
+        if check != "ok":  # damage reported as rows, not raised
+            raise sqlite3.DatabaseError(check)
         (attempts,) = db.execute("SELECT count(*) FROM attempts").fetchone()
         db.close()
     except sqlite3.DatabaseError as exc:
