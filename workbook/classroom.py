@@ -2,38 +2,52 @@
 
 SUBMISSIONS_DIR holds one folder per learner (the folder name is the learner). A
 folder is either a full workspace (`course/course.toml`, `checks/`, `exercises/`) or
-just an `exercises/` folder. Either way only the learner's exercise files are taken:
-they are copied into a fresh temporary workspace made from the shipped course
-(`init_workspace`), so results cannot be changed by edited checks, nothing is ever
-written into a submission, and learner code runs with the temporary folder as its
-working directory. For full workspaces, the `tampered` column lists the grading
-files that differ from the shipped manifest (on a lesson's row, those that can
-affect that lesson; on the TOTAL row, all): evidence worth a look, not a grade.
-With `own_checks=True` a full workspace is graded as it is (its own course and
-checks, e.g. a course variant), still in a temporary copy.
+just an `exercises/` folder. Either way only the learner's exercise files are taken,
+as bytes (any encoding Python accepts is graded; nothing is decoded here), and only
+if they are plain files: a symbolic link, a named pipe or a device is refused and
+reported, never followed or opened. They go into a private workspace of that learner
+alone, made from the shipped course (`init_workspace`) in a folder of its own
+(`mkdtemp`, mode 0o700), so no learner's code shares a parent folder with another's,
+edited checks cannot change a result, and nothing is ever written into a submission.
 
-Each (learner, lesson) attempt is one `workbook.grading.runner.grade` call, which
-already runs in its own child process with time and memory limits; a thread pool
-bounds how many run at once (default: one per core).
+Grades come from this run's judge only: every row is built from the `GradeResult` of
+an attempt made here, never from a learner's `.workbook/progress.db`, which learner
+code can write. For full workspaces, the `tampered` column lists the grading files
+that differ from the shipped manifest (on a lesson's row, those that can affect that
+lesson; on the TOTAL row, all): evidence worth a look, not a grade. With
+`own_checks=True` a full workspace is graded with its own course and checks (e.g. a
+course variant), from the same private copy.
+
+Each (learner, lesson) attempt is one `workbook.grading.runner.grade` call, which runs
+the learner's code in its own limited (and, with the grading core's subject sandbox,
+confined) process; a thread pool bounds how many run at once (default: one per core).
+An attempt that fails in an unforeseen way becomes an `error` row: one learner's file
+never stops the class, and every folder gets its TOTAL row.
+
+`prepare`, `grade_prepared` and `grade_all` are shared with the course-platform
+autograders (`workbook.autograder`), which grade one submission the same way.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading.results import ErrorInfo, GradeResult, Verdict
 from workbook.manifest import relevant_to, tampered_files
+from workbook.stubgen import same_code
 from workbook.workspace import COURSE_DIR, Workspace, init_workspace
 
 TOTAL_ROW = "TOTAL"
@@ -52,13 +66,43 @@ CLASS_CSV_FIELDS = (
     "message",
     "tampered",
 )
+# An exercise is a few kB; a bigger file is refused rather than read into memory.
+MAX_FILE_BYTES = 1_000_000
+_SKIPPED_NAMES = {"__pycache__", ".workbook", ".pytest_cache"}
+Progress = Callable[[str, Lesson, GradeResult], None]
+
+
+class Refused(Exception):
+    """A submitted path that is not a plain file or folder: never followed or opened."""
 
 
 @dataclass(frozen=True)
 class Submission:
     learner: str
     path: Path
-    kind: str  # "workspace" | "exercises"
+    # "workspace" | "exercises" (files under exercises/) | "files" (at the top level)
+    kind: str
+
+    def source(self, lesson: Lesson) -> str:
+        """Where the learner's file for `lesson` is, relative to the submission."""
+        name = PurePosixPath(lesson.exercise)
+        return name.name if self.kind == "files" else name.as_posix()
+
+
+@dataclass
+class Prepared:
+    """One learner's private grading workspace and what was found in the submission."""
+
+    sub: Submission
+    private: Path  # mkdtemp folder (0o700) holding the intake copy and the workspace
+    workspace: Workspace
+    problems: dict[str, ErrorInfo]  # lesson id → why it is not graded (missing, refused)
+    refused: dict[str, str]  # submission-relative path → what it is, for every refusal
+    evidence: list[str]  # grading files of a full workspace unlike the shipped ones
+    own_checks: bool = False  # graded with its own course and checks, on purpose
+
+    def discard(self) -> None:
+        shutil.rmtree(self.private, ignore_errors=True)
 
 
 @dataclass
@@ -83,11 +127,14 @@ def discover(submissions: Path) -> tuple[list[Submission], dict[str, str]]:
         raise WorkbookError(f"{submissions} is not a folder of submissions")
     found, skipped = [], {}
     for folder in sorted(p for p in submissions.iterdir() if not p.name.startswith(".")):
+        if folder.is_symlink():
+            skipped[folder.name] = "a symbolic link: refused, not followed"
+            continue
         if not folder.is_dir():
             continue
         kind = _form(folder)
         if kind is None:  # an archive unpacked into a folder of its own, say
-            inner = [d for d in folder.iterdir() if d.is_dir() and _form(d) is not None]
+            inner = [d for d in _plain_subdirs(folder) if _form(d) is not None]
             if len(inner) == 1:
                 found.append(Submission(folder.name, inner[0], _form(inner[0]) or ""))
             else:
@@ -97,51 +144,232 @@ def discover(submissions: Path) -> tuple[list[Submission], dict[str, str]]:
     return found, skipped
 
 
+def _plain_subdirs(folder: Path) -> list[Path]:
+    return [d for d in folder.iterdir() if is_plain_dir(d)]
+
+
+def is_plain_dir(path: Path) -> bool:
+    """A folder, and not a link to one: submissions are walked without following links."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 def _form(folder: Path) -> str | None:
-    if (folder / COURSE_DIR / "course.toml").is_file():
+    if is_plain_dir(folder / COURSE_DIR) and (folder / COURSE_DIR / "course.toml").is_file():
         return "workspace"
-    if (folder / "exercises").is_dir():
+    if is_plain_dir(folder / "exercises"):
         return "exercises"
     return None
 
 
-def _prepare(sub: Submission, dest: Path, own_checks: bool) -> tuple[Workspace, set[str]]:
-    """A private copy to grade, at `dest` (the submission itself is only ever read),
-    and the ids of the lessons whose exercise file the submission lacks."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".workbook")
-    if own_checks and sub.kind == "workspace":
-        for name in (COURSE_DIR, "checks", "exercises"):
-            if (sub.path / name).is_dir():
-                shutil.copytree(sub.path / name, dest / name, ignore=ignore)
-        workspace = Workspace(dest)
-    else:
-        workspace = init_workspace(dest)
-        for lesson in workspace.course.lessons:
-            source = sub.path / lesson.exercise
-            if source.is_file():
-                shutil.copyfile(source, workspace.path(lesson.exercise))
-    absent = {
-        lesson.id
-        for lesson in workspace.course.lessons
-        if not (sub.path / lesson.exercise).is_file()
-    }
-    return workspace, absent
+def _what(mode: int) -> str:
+    """A file type in words, for the reason a path was refused."""
+    for test, words in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return words
+    return "not a plain file"
 
 
-def _missing(lesson: Lesson) -> GradeResult:
-    return GradeResult(
-        lesson.id,
-        Verdict.ERROR,
-        0.0,
-        error=ErrorInfo("missing", f"the submission has no {lesson.exercise}"),
-    )
+def read_plain_file(path: Path) -> bytes:
+    """The bytes of `path` if it is a plain file; `Refused` otherwise.
+
+    lstat first, so that a pipe or device is never opened (opening one can block or
+    act); then O_NOFOLLOW and fstat on what was opened, so that swapping the file for
+    a link in between gains nothing."""
+    mode = path.lstat().st_mode
+    if not stat.S_ISREG(mode):
+        raise Refused(_what(mode))
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise Refused(_what(opened.st_mode))
+        if opened.st_size > MAX_FILE_BYTES:
+            raise Refused(f"larger than {MAX_FILE_BYTES // 1000} kB ({opened.st_size} bytes)")
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+def _take(root: Path, relative: str, dest: Path, refused: dict[str, str]) -> bool:
+    """Copy the plain file at root/relative to dest (bytes, never decoded), if every
+    folder on the way is a plain folder too. False if it is absent or refused."""
+    parts = PurePosixPath(relative).parts
+    here = root
+    for part in parts[:-1]:
+        here = here / part
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            folder = here.relative_to(root).as_posix()
+            refused[folder] = f"{folder} is {_what(here.lstat().st_mode)}"
+            return False
+    source = root / relative
+    if not source.exists() and not source.is_symlink():
+        return False
+    try:
+        data = read_plain_file(source)
+    except Refused as why:
+        refused[relative] = f"{relative} is {why}"
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    return True
+
+
+def _take_tree(root: Path, relative: str, dest_root: Path, refused: dict[str, str]) -> None:
+    """Copy every plain file under root/relative (a full workspace's course, checks or
+    exercises) to the same place under dest_root; refuse links and special files."""
+    source = root / relative
+    if not is_plain_dir(source):
+        if source.is_symlink():
+            refused[relative] = f"{relative} is a symbolic link"
+        return
+    with os.scandir(source) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name in _SKIPPED_NAMES or entry.name.endswith(".pyc"):
+                continue
+            inner = f"{relative}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                _take_tree(root, inner, dest_root, refused)
+            else:
+                _take(root, inner, dest_root / inner, refused)
+
+
+def prepare(sub: Submission, *, own_checks: bool = False) -> Prepared:
+    """Copy what will be graded from `sub` into a private workspace (the submission is
+    only ever read). The caller must `discard()` it."""
+    private = Path(tempfile.mkdtemp(prefix="workbook-learner-"))  # mode 0o700
+    try:
+        intake = private / "intake"
+        refused: dict[str, str] = {}
+        from workbook.workspace import bundled_root
+
+        lessons = Workspace(bundled_root()).course.lessons
+        if sub.kind == "workspace":
+            for name in (COURSE_DIR, "checks", "exercises"):
+                _take_tree(sub.path, name, intake, refused)
+            evidence = tampered_files(intake)
+        else:
+            for lesson in lessons:
+                _take(sub.path, sub.source(lesson), intake / lesson.exercise, refused)
+            evidence = []
+        own = own_checks and sub.kind == "workspace"
+        if own:
+            workspace = Workspace(intake)
+            lessons = workspace.course.lessons
+        else:
+            # The learner's code runs with the workspace as its working folder: one
+            # level below the private folder, so `..` is still this learner's own.
+            workspace = init_workspace(private / "ws")
+            for lesson in lessons:
+                taken = intake / lesson.exercise
+                if taken.is_file():
+                    shutil.copyfile(taken, workspace.path(lesson.exercise))
+        problems = {}
+        for lesson in lessons:
+            where = sub.source(lesson)
+            why = _why_refused(refused, where)
+            if why is not None:
+                problems[lesson.id] = ErrorInfo("refused", f"{why}: refused, not followed")
+            elif not (intake / lesson.exercise).is_file():
+                problems[lesson.id] = ErrorInfo("missing", f"the submission has no {where}")
+        return Prepared(sub, private, workspace, problems, refused, evidence, own)
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+
+
+def _why_refused(refused: dict[str, str], where: str) -> str | None:
+    """Why `where` was not taken, if it or a folder it lies in was refused."""
+    path = PurePosixPath(where)
+    for candidate in (path, *path.parents):
+        if candidate.as_posix() in refused:
+            return refused[candidate.as_posix()]
+    return None
+
+
+def _untouched(workspace: Workspace, lesson: Lesson) -> bool:
+    """Still the stub? Decoded by Python's own rules (a `coding:` line, a BOM), as the
+    grader will load it; a file Python cannot decode is left for the grader to report."""
+    try:
+        text = importlib.util.decode_source(workspace.path(lesson.exercise).read_bytes())
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return False
+    return same_code(text, workspace.stub_for(lesson))
+
+
+def grade_prepared(prepared: Prepared, lesson: Lesson) -> GradeResult:
+    """Grade one lesson of a prepared submission. Never raises: anything unforeseen
+    becomes an `error` result, so one file cannot stop a class."""
+    from workbook.grading.runner import grade
+
+    problem = prepared.problems.get(lesson.id)
+    if problem is not None:
+        return GradeResult(lesson.id, Verdict.ERROR, 0.0, error=problem)
+    started = time.perf_counter()
+    try:
+        if _untouched(prepared.workspace, lesson):
+            return GradeResult(lesson.id, Verdict.NOT_STARTED, time.perf_counter() - started)
+        # The judge refuses checks unlike the shipped ones, unless the instructor
+        # asked for the workspace's own (a course variant).
+        return grade(
+            prepared.workspace,
+            lesson,
+            detect_untouched=False,
+            verify_checks=not prepared.own_checks,
+        )
+    except Exception as exc:  # the grader's fault, not the learner's: say so, go on
+        return GradeResult(
+            lesson.id,
+            Verdict.ERROR,
+            time.perf_counter() - started,
+            error=ErrorInfo("grader", f"could not grade: {type(exc).__name__}: {exc}"),
+        )
+
+
+def grade_all(
+    prepared: Iterable[Prepared],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    only: Callable[[Lesson], bool] | None = None,
+) -> dict[str, list[tuple[Lesson, GradeResult]]]:
+    """Every lesson (or those `only` accepts) of every prepared submission, at most
+    `jobs` attempts at a time; learner → [(lesson, result)] in course order."""
+    work = [
+        (p, lesson)
+        for p in prepared
+        for lesson in p.workspace.course.lessons
+        if only is None or only(lesson)
+    ]
+
+    def run(item: tuple[Prepared, Lesson]) -> GradeResult:
+        one, lesson = item
+        graded = grade_prepared(one, lesson)
+        if progress is not None:
+            progress(one.sub.learner, lesson, graded)
+        return graded
+
+    workers = max(1, jobs or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(run, work))
+    graded: dict[str, list[tuple[Lesson, GradeResult]]] = {}
+    for (one, lesson), result in zip(work, results, strict=True):
+        graded.setdefault(one.sub.learner, []).append((lesson, result))
+    return graded
 
 
 def _declared_checks(workspace: Workspace, lesson: Lesson) -> int:
     """How many checks the lesson has, for rows where none ran (an error, a timeout)."""
     try:
         text = workspace.path(lesson.check).read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return 0
     return len(re.findall(r"^def test_", text, flags=re.MULTILINE))
 
@@ -154,13 +382,13 @@ def _row(
         message = result.error.message
     else:
         message = "; ".join(c.message for c in result.failing) or result.headline
-    missing = result.error is not None and result.error.kind == "missing"
+    kind = result.error.kind if result.error is not None else ""
     return {
         "learner": learner,
         "lesson_id": lesson.id,
         "number": lesson.number,
         "title": lesson.title,
-        "verdict": "missing" if missing else str(result.verdict),
+        "verdict": kind if kind in ("missing", "refused") else str(result.verdict),
         "score": int(passed),
         "max_score": 1,
         "checks_passed": sum(c.outcome == "passed" for c in result.checks),
@@ -174,8 +402,11 @@ def _row(
     }
 
 
-def _total_row(learner: str, rows: list[dict], tampered: list[str]) -> dict:
+def _total_row(learner: str, rows: list[dict], tampered: list[str], refused: dict) -> dict:
     passed = sum(r["score"] for r in rows)
+    message = f"{passed} of {len(rows)} lessons passed"
+    if refused:
+        message += "; refused (not followed): " + "; ".join(refused.values())
     return {
         "learner": learner,
         "lesson_id": TOTAL_ROW,
@@ -188,7 +419,7 @@ def _total_row(learner: str, rows: list[dict], tampered: list[str]) -> dict:
         "checks_total": sum(r["checks_total"] for r in rows),
         "failing_checks": "",
         "duration_s": round(sum(r["duration_s"] for r in rows), 3),
-        "message": f"{passed} of {len(rows)} lessons passed",
+        "message": message,
         "tampered": ";".join(tampered),
     }
 
@@ -196,7 +427,7 @@ def _total_row(learner: str, rows: list[dict], tampered: list[str]) -> dict:
 def _skipped_row(learner: str, why: str, lessons: int) -> dict:
     """A folder that could not be graded still gets a line in the gradebook: 0 points."""
     return {
-        **_total_row(learner, [], []),
+        **_total_row(learner, [], [], {}),
         "verdict": "missing",
         "max_score": lessons,
         "message": f"not graded: {why}",
@@ -208,51 +439,41 @@ def grade_class(
     *,
     jobs: int | None = None,
     own_checks: bool = False,
-    progress: Callable[[str, Lesson, GradeResult], None] | None = None,
+    progress: Progress | None = None,
 ) -> ClassResult:
     """Grade every submission's every lesson, at most `jobs` attempts at a time."""
     started = time.perf_counter()
     subs, skipped = discover(submissions)
-    result = ClassResult(skipped=skipped)
-    workers = max(1, jobs or os.cpu_count() or 1)
-    with tempfile.TemporaryDirectory(prefix="workbook-class-") as tmp:
-        scratch = Path(tmp)
-        prepared = []
-        absent: dict[str, set[str]] = {}
-        for index, sub in enumerate(subs):
-            workspace, absent[sub.learner] = _prepare(sub, scratch / f"{index:04d}", own_checks)
-            evidence = tampered_files(sub.path) if sub.kind == "workspace" else []
-            prepared.append((sub, workspace, evidence))
-
-        def run(item: tuple[Submission, Workspace, list[str], Lesson]) -> dict:
-            from workbook.grading.runner import grade
-
-            sub, workspace, evidence, lesson = item
-            if lesson.id in absent[sub.learner]:
-                graded = _missing(lesson)
-            else:
-                graded = grade(workspace, lesson)
-            if progress is not None:
-                progress(sub.learner, lesson, graded)
-            mine = relevant_to(evidence, lesson, workspace.course) if evidence else []
-            declared = 0 if graded.checks else _declared_checks(workspace, lesson)
-            return _row(sub.learner, lesson, graded, mine or graded.tampered, declared)
-
-        work = [
-            (sub, ws, evidence, lesson)
-            for sub, ws, evidence in prepared
-            for lesson in ws.course.lessons
-        ]
-        shipped = len(prepared[0][1].course.lessons) if prepared else _shipped_lessons()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(run, work))
-    for sub, _, evidence in prepared:
-        mine = [r for r in rows if r["learner"] == sub.learner]
-        result.rows.extend(mine)
-        result.rows.append(_total_row(sub.learner, mine, evidence))
-    for learner, why in skipped.items():
+    result = ClassResult(skipped=dict(skipped))
+    prepared: list[Prepared] = []
+    try:
+        for sub in subs:
+            try:
+                prepared.append(prepare(sub, own_checks=own_checks))
+            except Exception as exc:  # unreadable, or an own course that does not load
+                result.skipped[sub.learner] = f"could not be copied for grading: {exc}"
+        graded = grade_all(prepared, jobs=jobs, progress=progress)
+        for one in prepared:
+            ws = one.workspace
+            rows = [
+                _row(
+                    one.sub.learner,
+                    lesson,
+                    res,
+                    relevant_to(one.evidence, lesson, ws.course) if one.evidence else res.tampered,
+                    0 if res.checks else _declared_checks(ws, lesson),
+                )
+                for lesson, res in graded.get(one.sub.learner, [])
+            ]
+            result.rows.extend(rows)
+            result.rows.append(_total_row(one.sub.learner, rows, one.evidence, one.refused))
+            result.attempts += len(rows)
+    finally:
+        for one in prepared:
+            one.discard()
+    shipped = _shipped_lessons()
+    for learner, why in result.skipped.items():
         result.rows.append(_skipped_row(learner, why, shipped))
-    result.attempts = len(rows)
     result.wall_s = time.perf_counter() - started
     return result
 

@@ -148,3 +148,62 @@ def dev_manifest(ctx: click.Context, only_check: bool) -> None:
         ctx.exit(EXIT_NOT_PASSED if stale else EXIT_OK)
     written = write_manifest()
     click.echo(f"wrote {MANIFEST_PATH} ({len(written['files'])} files)")
+
+
+@cli.group("autograder")
+def autograder() -> None:
+    """Build a course platform's autograder that grades each submission afresh."""
+
+
+@autograder.command("gradescope")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("autograder.zip"),
+    show_default=True,
+    help="The zip to upload as the assignment's autograder.",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
+    default="visible",
+    show_default=True,
+    help="When learners see their results.",
+)
+def autograder_gradescope(output: Path, visibility: str) -> None:
+    """A Gradescope autograder zip: setup.sh installs this exact workbook (shipped in
+    the zip as a wheel), run_autograder grades /autograder/submission with the
+    shipped checks and writes /autograder/results/results.json."""
+    from workbook.autograder import gradescope_bundle
+
+    gradescope_bundle(output, visibility=visibility)
+    click.echo(f"wrote {output}: upload it as the assignment's autograder (Ubuntu 22.04+ image)")
+
+
+@autograder.command("prairielearn")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The folder to write the grader image's files into.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=10),
+    default=600,
+    show_default=True,
+    help="Seconds, for the example question-info.json.",
+)
+def autograder_prairielearn(output: Path, timeout: int) -> None:
+    """A PrairieLearn external grader: a Dockerfile installing this exact workbook and
+    an entry point that grades /grade/student into /grade/results/results.json."""
+    from workbook.autograder import prairielearn_bundle
+
+    for path in prairielearn_bundle(output, timeout_s=timeout):
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"next: docker build -t YOUR-REGISTRY/lstm-workbook-grader {output}, push it, "
+        "and merge question-info.json into each question's info.json"
+    )
