@@ -1,0 +1,496 @@
+"""The subject sandbox: each test confines a fresh interpreter, never pytest itself
+(xdist runs tests in threads here, and confinement is for good), then tries things
+from inside and reports them as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workbook.grading import sandbox
+from workbook.grading.sandbox import Confinement, Protection, plan, probe
+
+REPO = Path(__file__).resolve().parents[1]
+LINUX = sys.platform.startswith("linux")
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+needs_linux = pytest.mark.skipif(not LINUX, reason="Landlock and seccomp are Linux-only")
+
+# Runs inside the confined interpreter: `attempt` records what happened to each try.
+PRELUDE = """
+import json, os, sys
+from pathlib import Path
+from workbook.grading.sandbox import Confinement, confine
+args = json.loads(sys.argv[1])
+scratch, hidden = Path(args["scratch"]), Path(args["hidden"])
+secret = hidden / "secret.txt"
+out = {}
+def attempt(name, fn):
+    try:
+        out[name] = {"ok": True, "value": fn()}
+    except BaseException as exc:
+        out[name] = {"ok": False, "error": type(exc).__name__,
+                     "errno": getattr(exc, "errno", None), "message": str(exc)}
+"""
+CONFINE = """
+prot = confine(Confinement(scratch=scratch, hidden=(hidden,), **args.get("extra", {})))
+out["protection"] = prot.to_json()
+"""
+EPILOGUE = """
+print("RESULT " + json.dumps(out, default=str))
+"""
+
+
+@pytest.fixture
+def dirs() -> Iterator[tuple[Path, Path]]:
+    """A scratch folder and a "hidden" folder with a world-readable secret, in /tmp:
+    every ancestor must be searchable by `nobody` for the uid drop (pytest's own
+    tmp_path is under a 0700 folder), and the secret is readable by permissions so
+    that only the sandbox stands in the way."""
+    scratch = Path(tempfile.mkdtemp(prefix="sbx-scratch-"))
+    hidden = Path(tempfile.mkdtemp(prefix="sbx-hidden-"))
+    hidden.chmod(0o755)
+    (hidden / "secret.txt").write_text("the reference solution", encoding="utf-8")
+    (hidden / "secret.txt").chmod(0o644)
+    yield scratch, hidden
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(hidden, ignore_errors=True)
+
+
+def run_confined(
+    dirs: tuple[Path, Path],
+    body: str,
+    *,
+    before: str = "",
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    extra: dict | None = None,
+    timeout: float = 60,
+) -> dict:
+    """Run `before`, confine, run `body` in a fresh interpreter; return its `out`."""
+    scratch, hidden = dirs
+    script = (
+        PRELUDE + textwrap.dedent(before) + CONFINE + textwrap.dedent(body) + EPILOGUE
+    )
+    args = {"scratch": str(scratch), "hidden": str(hidden), "extra": extra or {}}
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **(env or {}),
+    }
+    proc = subprocess.run(
+        [python, "-c", script, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=scratch,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, f"no result (rc {proc.returncode})\n{proc.stdout}\n{proc.stderr}"
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def refused(result: dict, *errnos: int) -> bool:
+    """The try failed with a permission error (EACCES / EPERM unless told)."""
+    import errno
+
+    wanted = errnos or (errno.EACCES, errno.EPERM)
+    return not result["ok"] and result["errno"] in wanted
+
+
+# --------------------------------------------------------------------------------
+
+
+def test_protection_label_and_json() -> None:
+    p = Protection(landlock_abi=7, seccomp=True, uid=65534, notes=["x"])
+    assert p.label() == "landlock-abi-7+seccomp+uid-65534"
+    assert p.to_json() == {
+        "label": "landlock-abi-7+seccomp+uid-65534",
+        "landlock_abi": 7,
+        "seccomp": True,
+        "uid": 65534,
+        "notes": ["x"],
+    }
+    assert Protection(landlock_abi=None, seccomp=False, uid=None, notes=[]).label() == "none"
+
+
+def test_plan_never_allows_a_tree_holding_a_hidden_path(tmp_path: Path) -> None:
+    """The workbook package, hidden paths and site-packages `workbook` entries are
+    left out; trees that contain them are split instead of allowed whole."""
+    data = tmp_path / "data"
+    (data / "public").mkdir(parents=True)
+    (data / "private").mkdir()
+    c = Confinement(scratch=tmp_path / "s", hidden=(data / "private",), extra_read=(data,))
+    rules, notes = plan(c)
+    paths = {r.path for r in rules}
+    assert (data / "public").resolve() in paths
+    assert data.resolve() not in paths
+    package = Path(sandbox.__file__).resolve().parents[1]
+    hidden_all = [(data / "private").resolve(), package]
+    for rule in rules:
+        for h in hidden_all:
+            assert not (rule.path == h or rule.path in h.parents), (rule, h)
+        assert rule.path.name != "workbook" or rule.access == "write"
+    assert not any("partial" in n for n in notes)
+
+
+def test_plan_reports_a_hidden_path_inside_scratch(tmp_path: Path) -> None:
+    scratch = tmp_path / "s"
+    (scratch / "inner").mkdir(parents=True)
+    _, notes = plan(Confinement(scratch=scratch, hidden=(scratch / "inner",)))
+    assert any("partial file protection" in n for n in notes)
+
+
+@needs_linux
+def test_hidden_files_cannot_be_read(dirs) -> None:
+    out = run_confined(
+        dirs,
+        """
+        import ctypes, threading
+        attempt("open", lambda: open(secret).read())
+        attempt("listdir", lambda: os.listdir(hidden))
+        def dir_fd():
+            d = os.open(hidden, os.O_PATH)
+            return os.read(os.open("secret.txt", os.O_RDONLY, dir_fd=d), 100).decode()
+        attempt("dir_fd", dir_fd)
+        attempt("proc_root", lambda: open(f"/proc/self/root{secret}").read())
+        libc = ctypes.CDLL(None, use_errno=True)
+        def c_open():
+            fd = libc.open(str(secret).encode(), os.O_RDONLY)
+            if fd < 0:
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+            return fd
+        attempt("libc_open", c_open)
+        import workbook.grading.sandbox as sb
+        attempt("own_package", lambda: open(sb.__file__).read()[:10])
+        attempt("repo", lambda: os.listdir(os.path.dirname(os.path.dirname(sb.__file__))))
+        def in_thread():
+            box = {}
+            def run():
+                try:
+                    box["v"] = open(secret).read()
+                except OSError as exc:
+                    box["e"] = exc
+            t = threading.Thread(target=run)
+            t.start()
+            t.join()
+            if "e" in box:
+                raise box["e"]
+            return box["v"]
+        attempt("thread", in_thread)
+        """,
+    )
+    assert out["protection"]["landlock_abi"], out["protection"]
+    for name in ("open", "listdir", "dir_fd", "proc_root", "libc_open", "thread"):
+        assert refused(out[name]), (name, out[name])
+    assert refused(out["own_package"]), out["own_package"]
+    assert refused(out["repo"]), out["repo"]
+
+
+@needs_linux
+def test_libraries_and_threads_work(dirs) -> None:
+    out = run_confined(
+        dirs,
+        """
+        import threading
+        def numpy_work():
+            import numpy as np
+            a = np.arange(12.0).reshape(3, 4)
+            return float((a @ a.T).sum())
+        attempt("numpy", numpy_work)
+        attempt("numpy_source", lambda: len(open(sys.modules["numpy"].__file__).read()) > 0)
+        def thread_numpy():
+            import numpy as np
+            box = {}
+            t = threading.Thread(target=lambda: box.update(v=float(np.ones((50, 50)).sum())))
+            t.start()
+            t.join()
+            return box["v"]
+        attempt("thread", thread_numpy)
+        attempt("decimal", lambda: str(__import__("decimal").Decimal("1.5") * 2))
+        attempt("urandom", lambda: len(os.urandom(8)))
+        def devnull():
+            with open("/dev/null", "w") as f:
+                f.write("x")
+            return open("/dev/zero", "rb").read(4).hex()
+        attempt("devnull", devnull)
+        """,
+    )
+    assert out["numpy"] == {"ok": True, "value": float(sum(
+        sum(i * j for i, j in zip(r, s, strict=True))
+        for r in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+        for s in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    ))}
+    assert out["numpy_source"] == {"ok": True, "value": True}
+    assert out["thread"] == {"ok": True, "value": 2500.0}
+    assert out["decimal"] == {"ok": True, "value": "3.0"}
+    assert out["urandom"] == {"ok": True, "value": 8}
+    assert out["devnull"] == {"ok": True, "value": "00000000"}
+
+
+@needs_linux
+def test_writes_only_inside_scratch(dirs) -> None:
+    out = run_confined(
+        dirs,
+        """
+        def write(path):
+            with open(path, "w") as f:
+                f.write("x")
+            return True
+        attempt("scratch", lambda: write(scratch / "ok.txt"))
+        attempt("scratch_dir", lambda: (scratch / "sub").mkdir() or write(scratch / "sub" / "a"))
+        attempt("rename", lambda: os.rename(scratch / "ok.txt", scratch / "sub" / "b") or True)
+        attempt("hidden", lambda: write(hidden / "new.txt"))
+        attempt("hidden_overwrite", lambda: write(secret))
+        attempt("tmp", lambda: write(f"/tmp/sbx-escape-{os.getpid()}"))
+        attempt("shm", lambda: write(f"/dev/shm/sbx-escape-{os.getpid()}"))
+        attempt("home", lambda: write(os.path.expanduser(f"~/sbx-escape-{os.getpid()}")))
+        attempt("truncate", lambda: os.truncate(secret, 0))
+        """,
+    )
+    for name in ("scratch", "scratch_dir", "rename"):
+        assert out[name]["ok"], (name, out[name])
+    for name in ("hidden", "hidden_overwrite", "tmp", "shm", "home", "truncate"):
+        assert refused(out[name]), (name, out[name])
+    assert (dirs[1] / "secret.txt").read_text(encoding="utf-8") == "the reference solution"
+    assert not list(Path("/tmp").glob("sbx-escape-*"))
+
+
+@needs_linux
+def test_no_new_processes(dirs) -> None:
+    out = run_confined(
+        dirs,
+        """
+        import ctypes, subprocess
+        def fork():
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            return pid
+        attempt("fork", fork)
+        attempt("subprocess", lambda: subprocess.run(["true"]).returncode)
+        libc = ctypes.CDLL(None, use_errno=True)
+        def c_fork():
+            pid = libc.fork()
+            if pid == 0:
+                os._exit(0)
+            if pid < 0:
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+            return pid
+        attempt("libc_fork", c_fork)
+        attempt("execv", lambda: os.execv("/bin/true", ["true"]))
+        def c_execve():
+            argv = (ctypes.c_char_p * 2)(b"/bin/true", None)
+            libc.execve(b"/bin/true", argv, None)
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+        attempt("libc_execve", c_execve)
+        attempt("setsid", os.setsid)
+        attempt("system", lambda: os.system("true"))
+        """,
+    )
+    import errno
+
+    for name in ("fork", "subprocess", "libc_fork", "execv", "libc_execve", "setsid"):
+        assert refused(out[name], errno.EPERM), (name, out[name])
+    assert out["system"]["ok"] and out["system"]["value"] != 0  # the shell never started
+
+
+@needs_linux
+def test_no_signals_or_tcp_outside(dirs) -> None:
+    target = subprocess.Popen(["sleep", "60"])
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    try:
+        out = run_confined(
+            dirs,
+            f"""
+            import signal, socket
+            attempt("kill_outside", lambda: os.kill({target.pid}, signal.SIGTERM))
+            attempt("kill_self_0", lambda: os.kill(os.getpid(), 0))
+            attempt("new_socket", lambda: socket.socket())
+            attempt("premade_connect", lambda: pre.connect(("127.0.0.1", {port})))
+            attempt("socketpair", lambda: len(socket.socketpair()))
+            """,
+            before="import socket\npre = socket.socket()\n",
+        )
+        assert target.poll() is None, "the outside process was signalled"
+    finally:
+        target.kill()
+        target.wait()
+        server.close()
+    import errno
+
+    assert refused(out["kill_outside"], errno.EPERM), out["kill_outside"]
+    assert out["kill_self_0"]["ok"]
+    assert refused(out["new_socket"], errno.EPERM), out["new_socket"]
+    assert refused(out["premade_connect"], errno.EACCES), out["premade_connect"]
+    assert out["socketpair"] == {"ok": True, "value": 2}
+
+
+@needs_linux
+def test_probe_matches_confine(dirs) -> None:
+    out = run_confined(
+        dirs,
+        "",
+        before="""
+        from workbook.grading.sandbox import probe
+        out["probe"] = probe(Confinement(scratch=scratch, hidden=(hidden,))).to_json()
+        """,
+    )
+    assert out["probe"] == out["protection"]
+    assert probe().landlock_abi == out["protection"]["landlock_abi"]
+    assert probe().seccomp == out["protection"]["seccomp"]
+
+
+def test_refuses_a_threaded_process(dirs) -> None:
+    scratch, hidden = dirs
+    script = textwrap.dedent(
+        f"""
+        import threading, time
+        from pathlib import Path
+        from workbook.grading.sandbox import Confinement, SandboxError, confine
+        threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+        try:
+            confine(Confinement(scratch=Path({str(scratch)!r}), hidden=()))
+        except SandboxError as exc:
+            print("REFUSED", exc)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=30,
+    )
+    assert "REFUSED" in proc.stdout, proc.stderr
+    assert "threads" in proc.stdout
+
+
+def test_rlimits_are_set(dirs) -> None:
+    out = run_confined(
+        dirs,
+        """
+        import resource
+        out["data"] = resource.getrlimit(resource.RLIMIT_DATA)
+        out["cpu"] = resource.getrlimit(resource.RLIMIT_CPU)
+        out["fsize"] = resource.getrlimit(resource.RLIMIT_FSIZE)
+        out["core"] = resource.getrlimit(resource.RLIMIT_CORE)
+        out["umask"] = os.umask(0o077)
+        def big():
+            with open(scratch / "big", "wb") as f:
+                f.write(b"x" * (2 * 1024 * 1024))
+        attempt("big_file", big)
+        """,
+        extra={"memory_mb": 900, "cpu_hard_s": 30, "file_mb": 1},
+    )
+    mb = 1024 * 1024
+    assert out["data"] == [900 * mb, 900 * mb]
+    assert out["cpu"] == [30, 30]
+    assert out["fsize"] == [mb, mb]
+    assert out["core"] == [0, 0]
+    assert out["umask"] == 0o077
+    import errno
+
+    assert refused(out["big_file"], errno.EFBIG), out["big_file"]
+
+
+@needs_linux
+@pytest.mark.skipif(not ROOT, reason="the uid drop happens only as root")
+@pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="needs a Python that nobody can read")
+def test_root_drops_to_nobody(dirs) -> None:
+    """Run with the system Python: the venv's base interpreter may live under /root
+    (0700), which `nobody` could not import from (see the next test)."""
+    out = run_confined(
+        dirs,
+        """
+        out["ids"] = [os.getresuid(), os.getresgid(), os.getgroups()]
+        attempt("write", lambda: (scratch / "f").write_text("x"))
+        out["owner"] = os.stat(scratch).st_uid
+        attempt("secret", lambda: open(secret).read())
+        attempt("setuid0", lambda: os.setuid(0))
+        attempt("json_import", lambda: __import__("email.mime.text").__name__)
+        import resource
+        out["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)
+        """,
+        python=str(SYSTEM_PYTHON),
+        env={"PYTHONNOUSERSITE": "1"},
+    )
+    assert out["protection"]["uid"] == 65534, out["protection"]
+    assert out["ids"][0] == [65534, 65534, 65534]
+    assert out["ids"][2] == []
+    assert out["owner"] == 65534
+    assert out["write"]["ok"], out["write"]
+    assert refused(out["secret"]), out["secret"]
+    assert refused(out["setuid0"]), out["setuid0"]
+    assert out["json_import"]["ok"], out["json_import"]
+    assert out["nproc"] == [512, 512]
+    assert "uid-65534" in out["protection"]["label"]
+
+
+@needs_linux
+@pytest.mark.skipif(not ROOT, reason="the uid drop happens only as root")
+def test_root_keeps_uid_when_nobody_could_not_import(dirs) -> None:
+    """If the Python installation is out of reach for the target uid, the drop would
+    break every import: confine keeps the uid and says so (or drops, if reachable)."""
+    out = run_confined(dirs, "out['uid'] = os.getuid()")
+    prot = out["protection"]
+    if prot["uid"] is None:
+        assert out["uid"] == 0
+        assert any("uid not dropped" in n for n in prot["notes"]), prot
+    else:
+        assert out["uid"] == prot["uid"] == 65534
+
+
+@needs_linux
+def test_tensorflow_after_confine(dirs) -> None:
+    pytest.importorskip("tensorflow")
+    scratch, _ = dirs
+    out = run_confined(
+        dirs,
+        """
+        def fit():
+            import numpy as np
+            import tensorflow as tf
+            import keras
+            model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4),
+                                      keras.layers.Dense(1)])
+            model.compile(optimizer="adam", loss="mse")
+            x = np.random.default_rng(0).normal(size=(16, 5, 3)).astype("float32")
+            y = np.zeros((16, 1), "float32")
+            hist = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+            return [tf.__version__, float(hist.history["loss"][0])]
+        attempt("fit", fit)
+        attempt("secret", lambda: open(secret).read())
+        """,
+        env={
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "KERAS_BACKEND": "tensorflow",
+            "HOME": str(scratch),
+            "TMPDIR": str(scratch),
+        },
+        extra={"memory_mb": 4096},
+        timeout=180,
+    )
+    assert out["fit"]["ok"], out["fit"]
+    assert out["fit"]["value"][1] >= 0
+    assert refused(out["secret"]), out["secret"]

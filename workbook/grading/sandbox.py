@@ -1,0 +1,938 @@
+"""Confine the *subject* process, the one that runs learner code, before it runs any.
+
+Grading is split in two processes: the judge (pytest and the hidden checks) never
+runs learner code, and the subject runs nothing else. `confine()` is what makes the
+subject safe to hand arbitrary code: called once in a freshly forked, still
+single-threaded child, it applies, in this order,
+
+1. resource limits (memory, CPU backstop, file size, no core files, process count)
+   and `umask 077`, while the process may still set them;
+2. a uid drop to `nobody` when running as root (containers, CI): Landlock confines
+   root too, but root keeps capabilities that a syscall filter has to chase one by
+   one, so not being root is the cheaper, sturdier layer;
+3. `PR_SET_NO_NEW_PRIVS`, then **Landlock** (Linux >= 5.13): the subject may read
+   the Python installation, the system libraries and site-packages (entry by entry,
+   never the `workbook` package, which carries the reference solutions), may read
+   and write its scratch folder, and nothing else: not the workspace, not the
+   course, not /tmp. No execute right anywhere; no TCP (ABI >= 4); no signals to
+   and no abstract unix sockets towards processes outside the sandbox (ABI >= 6);
+4. **seccomp-BPF** last: no new processes (fork, vfork, non-thread clone, execve),
+   no new sockets, no ptrace or cross-process memory access, no namespaces, mounts,
+   io_uring (which would bypass the filter), kernel keyrings, modules and the like.
+   Threads keep working: clone with CLONE_THREAD is allowed, clone3 answers ENOSYS
+   so that glibc falls back to clone.
+
+Where something is not available (macOS, an old kernel, an unusual architecture, a
+Python installation that `nobody` cannot read), `confine()` does what it can and
+says plainly in `Protection.notes` what is not protected; it raises only when a
+mechanism that is available fails to apply. `probe()` reports the same without
+applying anything (for `workbook doctor`).
+
+This module imports only the standard library: it must be importable before the
+subject has anything else, and by any interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import platform
+import site
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "Confinement",
+    "Protection",
+    "Rule",
+    "SandboxError",
+    "confine",
+    "plan",
+    "probe",
+]
+
+
+class SandboxError(RuntimeError):
+    """A protection that this machine supports could not be applied."""
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What the subject process may touch, and how much it may use."""
+
+    scratch: Path
+    """The only folder the subject may write (and, besides libraries, read)."""
+    hidden: tuple[Path, ...]
+    """Must not be readable: the workspace root, the `workbook` package dir, the
+    bundled course and checks. Trees of the Python installation that lie inside a
+    hidden path (a `.venv` in the workspace) are still readable, minus `workbook`."""
+    uid: int | None = 65534
+    """When running as root, drop to this uid (and its passwd gid, else the same
+    number). None: never drop."""
+    memory_mb: int = 1024
+    """RLIMIT_DATA: heap, anonymous mappings and thread stacks."""
+    cpu_hard_s: float = 60
+    """RLIMIT_CPU backstop only: the judge enforces the real budget by polling."""
+    file_mb: int = 64
+    """RLIMIT_FSIZE: the largest file the subject may write."""
+    parent: int | None = None
+    """Re-arm PR_SET_PDEATHSIG(SIGKILL) for this parent pid after the uid change,
+    which clears it."""
+    extra_read: tuple[Path, ...] = ()
+    """More read-only trees (e.g. a data folder). Skipped where inside a hidden path."""
+    nproc: int = 512
+    """RLIMIT_NPROC after a uid drop. Threads count toward it (and so do all other
+    processes of that uid on the machine), so it must fit TensorFlow's pools; it is
+    a backstop, seccomp is what stops new processes."""
+
+
+@dataclass
+class Protection:
+    """What confined (or would confine) the subject, for reports and `doctor`."""
+
+    landlock_abi: int | None
+    """The Landlock ABI in force; None: files are not confined by Landlock."""
+    seccomp: bool
+    """Whether the syscall filter is (would be) installed."""
+    uid: int | None
+    """The uid dropped to; None if unchanged."""
+    notes: list[str] = field(default_factory=list)
+    """Plain words for what is missing or partial, and why."""
+
+    def label(self) -> str:
+        """A short tag such as "landlock-abi-7+seccomp+uid-65534", or "none"."""
+        parts = []
+        if self.landlock_abi is not None:
+            parts.append(f"landlock-abi-{self.landlock_abi}")
+        if self.seccomp:
+            parts.append("seccomp")
+        if self.uid is not None:
+            parts.append(f"uid-{self.uid}")
+        return "+".join(parts) or "none"
+
+    def to_json(self) -> dict:
+        """Plain data for a results file or a report event."""
+        return {
+            "label": self.label(),
+            "landlock_abi": self.landlock_abi,
+            "seccomp": self.seccomp,
+            "uid": self.uid,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One Landlock allow rule: `path` (resolved) and what may be done beneath it."""
+
+    path: Path
+    access: str
+    """"read" (files and directories), "write" (everything but execute), "dev-rw"
+    or "dev-ro" (a single device file)."""
+
+
+# --------------------------------------------------------------------------------
+# Platform facts
+
+_LINUX = sys.platform.startswith("linux")
+_MACHINE = platform.machine().lower()
+_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
+    _MACHINE
+)
+
+# Identical on x86_64 and aarch64 (new syscalls share one numbering).
+_NR_LANDLOCK_CREATE_RULESET = 444
+_NR_LANDLOCK_ADD_RULE = 445
+_NR_LANDLOCK_RESTRICT_SELF = 446
+_NR_SECCOMP = {"x86_64": 317, "aarch64": 277}
+
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_X32_SYSCALL_BIT = 0x40000000
+
+# Answered EPERM. aarch64 has no fork/vfork/iopl/ioperm syscalls (clone only).
+_DENY = {
+    "x86_64": {
+        "fork": 57,
+        "vfork": 58,
+        "execve": 59,
+        "execveat": 322,
+        "setsid": 112,
+        "setpgid": 109,
+        "ptrace": 101,
+        "process_vm_readv": 310,
+        "process_vm_writev": 311,
+        "socket": 41,
+        "unshare": 272,
+        "setns": 308,
+        "mount": 165,
+        "umount2": 166,
+        "pivot_root": 155,
+        "chroot": 161,
+        "open_tree": 428,
+        "move_mount": 429,
+        "fsopen": 430,
+        "fsconfig": 431,
+        "fsmount": 432,
+        "fspick": 433,
+        "mount_setattr": 442,
+        "bpf": 321,
+        "perf_event_open": 298,
+        "userfaultfd": 323,
+        "keyctl": 250,
+        "add_key": 248,
+        "request_key": 249,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
+        "pidfd_getfd": 438,
+        "kcmp": 312,
+        "kexec_load": 246,
+        "kexec_file_load": 320,
+        "init_module": 175,
+        "finit_module": 313,
+        "delete_module": 176,
+        "open_by_handle_at": 304,
+        "name_to_handle_at": 303,
+        "iopl": 172,
+        "ioperm": 173,
+        "reboot": 169,
+        "swapon": 167,
+        "swapoff": 168,
+        "acct": 163,
+        "fanotify_init": 300,
+    },
+    "aarch64": {
+        "execve": 221,
+        "execveat": 281,
+        "setsid": 157,
+        "setpgid": 154,
+        "ptrace": 117,
+        "process_vm_readv": 270,
+        "process_vm_writev": 271,
+        "socket": 198,
+        "unshare": 97,
+        "setns": 268,
+        "mount": 40,
+        "umount2": 39,
+        "pivot_root": 41,
+        "chroot": 51,
+        "open_tree": 428,
+        "move_mount": 429,
+        "fsopen": 430,
+        "fsconfig": 431,
+        "fsmount": 432,
+        "fspick": 433,
+        "mount_setattr": 442,
+        "bpf": 280,
+        "perf_event_open": 241,
+        "userfaultfd": 282,
+        "keyctl": 219,
+        "add_key": 217,
+        "request_key": 218,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
+        "pidfd_getfd": 438,
+        "kcmp": 272,
+        "kexec_load": 104,
+        "kexec_file_load": 294,
+        "init_module": 105,
+        "finit_module": 273,
+        "delete_module": 106,
+        "open_by_handle_at": 265,
+        "name_to_handle_at": 264,
+        "reboot": 142,
+        "swapon": 224,
+        "swapoff": 225,
+        "acct": 89,
+        "fanotify_init": 262,
+    },
+}
+_NR_CLONE = {"x86_64": 56, "aarch64": 220}
+_NR_CLONE3 = 435
+_CLONE_THREAD = 0x00010000
+
+# Landlock access rights (include/uapi/linux/landlock.h)
+_FS_EXECUTE = 1 << 0
+_FS_WRITE_FILE = 1 << 1
+_FS_READ_FILE = 1 << 2
+_FS_READ_DIR = 1 << 3
+_FS_REFER = 1 << 13  # ABI 2
+_FS_TRUNCATE = 1 << 14  # ABI 3
+_FS_IOCTL_DEV = 1 << 15  # ABI 5
+_FS_ABI1 = (1 << 13) - 1  # EXECUTE .. MAKE_SYM
+_FS_FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+_NET_BIND_TCP = 1 << 0
+_NET_CONNECT_TCP = 1 << 1
+_SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
+_SCOPE_SIGNAL = 1 << 1
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_KNOWN_ABI = 7  # newer kernels are used at this level: their extra rights stay unhandled
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NO_NEW_PRIVS = 38
+
+_SECCOMP_SET_MODE_FILTER = 1
+_SECCOMP_GET_ACTION_AVAIL = 2
+_SECCOMP_FILTER_FLAG_TSYNC = 1
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_RET_KILL_PROCESS = 0x80000000
+_RET_ERRNO = 0x00050000
+_RET_ALLOW = 0x7FFF0000
+
+_DEVICES = (
+    ("/dev/null", "dev-rw"),
+    ("/dev/zero", "dev-ro"),
+    ("/dev/urandom", "dev-ro"),
+    ("/dev/random", "dev-ro"),
+)
+_SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/proc", "/sys", "/opt")
+
+
+# --------------------------------------------------------------------------------
+# Public API
+
+
+def probe(c: Confinement | None = None) -> Protection:
+    """What `confine(c)` would achieve here, without applying anything.
+
+    Without `c`, a default confinement (uid 65534, no hidden paths) is assumed, so
+    notes that depend on the scratch and hidden paths are left out."""
+    default = c is None
+    if c is None:
+        c = Confinement(scratch=Path(os.getcwd()), hidden=())
+    notes: list[str] = []
+    uid = _uid_plan(c, notes, check_scratch=not default)
+    if not _LINUX:
+        notes.extend(_not_linux_notes())
+        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
+    if _ARCH is None:
+        notes.extend(_unknown_arch_notes())
+        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
+    abi = _landlock_abi(notes)
+    if abi is not None:
+        _, plan_notes = plan(c)
+        notes.extend(plan_notes)
+        notes.extend(_abi_notes(abi))
+    seccomp = _seccomp_available(notes)
+    return Protection(landlock_abi=abi, seccomp=seccomp, uid=uid, notes=notes)
+
+
+def confine(c: Confinement) -> Protection:
+    """Apply every protection this machine offers to the calling process, for good.
+
+    Call it in a freshly forked, single-threaded child before any learner code:
+    Landlock restricts only the calling thread and the threads it starts later, so a
+    thread that already exists would stay free (checked; raises SandboxError).
+    Never raises because something is unsupported: see `Protection.notes`."""
+    _check_single_threaded()
+    notes: list[str] = []
+    uid = _uid_plan(c, notes, check_scratch=True)
+
+    _set_rlimits(c, dropping=uid is not None)
+    os.umask(0o077)
+    if uid is not None:
+        _drop_uid(c, uid)
+    if c.parent is not None:
+        _die_with(c.parent)
+
+    if not _LINUX:
+        notes.extend(_not_linux_notes())
+        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
+    if _ARCH is None:
+        notes.extend(_unknown_arch_notes())
+        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
+
+    if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise SandboxError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {_errno_text()}")
+
+    abi = _landlock_abi(notes)
+    if abi is not None:
+        rules, plan_notes = plan(c)
+        notes.extend(plan_notes)
+        notes.extend(_abi_notes(abi))
+        _apply_landlock(abi, rules)
+
+    seccomp = _seccomp_available(notes)
+    if seccomp:
+        _apply_seccomp(_ARCH)
+    return Protection(landlock_abi=abi, seccomp=seccomp, uid=uid, notes=notes)
+
+
+def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
+    """The Landlock allow rules for `c`, and notes on anything left exposed.
+
+    Landlock can only add access, never carve a hole out of an allowed tree, so a
+    read-only tree that contains a hidden path (or the `workbook` package, or a
+    site-packages folder) is not allowed whole: it is split into its entries, down
+    to the hidden path, which is left out. Site-packages folders are always allowed
+    entry by entry, skipping `workbook` and entries that are or resolve into a
+    hidden path. Python installation trees are allowed even inside a hidden path (a
+    `.venv` in the workspace); other trees are not."""
+    hidden = _unique(_resolve(p) for p in c.hidden)
+    excluded = _unique([*_workbook_dirs(), *hidden])
+    sitedirs = _unique(_resolve(p) for p in _site_dirs())
+    planner = _Planner(hidden=hidden, excluded=excluded, sitedirs=sitedirs)
+
+    for root in _python_trees():
+        planner.add(root, trusted=True)
+    for root in _SYSTEM_TREES:
+        planner.add(Path(root), trusted=True)
+    for sitedir in sitedirs:
+        planner.add(sitedir, trusted=True)
+    for root in c.extra_read:
+        planner.add(Path(root), trusted=False)
+
+    rules = planner.folded()
+    notes = list(planner.notes)
+    scratch = _resolve(c.scratch)
+    rules.append(Rule(scratch, "write"))
+    for dev, access in _DEVICES:
+        if os.path.exists(dev):
+            rules.append(Rule(Path(dev), access))
+
+    for rule in rules:
+        if rule.access.startswith("dev"):
+            continue
+        for h in excluded:
+            if _within(h, rule.path):
+                notes.append(
+                    f"partial file protection: {h} lies inside {rule.path}, which the "
+                    f"learner's code may {'write' if rule.access == 'write' else 'read'}"
+                )
+    return rules, notes
+
+
+# --------------------------------------------------------------------------------
+# Rule planning
+
+
+class _Planner:
+    def __init__(self, hidden: list[Path], excluded: list[Path], sitedirs: list[Path]):
+        self.hidden = hidden
+        self.excluded = excluded  # hidden paths and the workbook package dirs
+        self.sitedirs = sitedirs
+        self.rules: dict[Path, Rule] = {}
+        self.notes: list[str] = []
+        self._seen: set[Path] = set()
+
+    def add(self, path: Path, *, trusted: bool, context: Path | None = None) -> None:
+        """Allow reading `path`, split where needed. `trusted`: a tree the Python
+        installation needs, allowed even inside a hidden path. `context`: the
+        site-packages folder `path` was found in; an entry that resolves into a
+        hidden path is skipped unless that hidden path also holds the folder (a
+        `.venv` inside the workspace)."""
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return
+        if real in self._seen:
+            return
+        if any(_within(real, w) for w in self.excluded if w not in self.hidden):
+            return  # inside the workbook package
+        if any(real == h for h in self.hidden):
+            return
+        if not trusted and any(
+            _within(real, h) and not (context and _within(context, h)) for h in self.hidden
+        ):
+            return
+        if context is not None and path.name == "workbook":
+            return
+        self._seen.add(real)
+        if any(_within(real, r) for r in self.rules):
+            return  # already covered by an allowed tree
+        must_split = real in self.sitedirs or any(
+            _within(x, real) and x != real for x in [*self.excluded, *self.sitedirs]
+        )
+        if not must_split:
+            self.rules[real] = Rule(real, "read")
+            return
+        if not real.is_dir():
+            return
+        try:
+            entries = sorted(os.listdir(real))
+        except OSError as exc:
+            self.notes.append(
+                f"{real} is left unreadable: it holds a hidden path and cannot be listed "
+                f"({exc.strerror})"
+            )
+            return
+        inner = real if real in self.sitedirs else context
+        for name in entries:
+            self.add(real / name, trusted=trusted and inner is None, context=inner)
+
+    def folded(self) -> list[Rule]:
+        """The rules, minus those inside another allowed tree."""
+        paths = list(self.rules)
+        return [self.rules[p] for p in paths if not any(q != p and _within(p, q) for q in paths)]
+
+
+def _python_trees() -> list[Path]:
+    """The Python installation: prefixes and the standard library folders."""
+    import sysconfig
+
+    trees = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    for key in ("stdlib", "platstdlib"):
+        trees.append(sysconfig.get_path(key))
+    trees.append(os.path.dirname(os.__file__))
+    trees.append(os.path.dirname(os.path.realpath(sys.executable)))
+    return [Path(t) for t in trees if t]
+
+
+def _site_dirs() -> list[Path]:
+    """Every site-packages folder this interpreter could import from, including any
+    under the prefixes that `site` did not list (a base interpreter's)."""
+    dirs: list[str] = []
+    # Some embedded or old-virtualenv `site` modules lack these.
+    with contextlib.suppress(AttributeError):
+        dirs.extend(site.getsitepackages())
+    with contextlib.suppress(AttributeError):
+        dirs.append(site.getusersitepackages())
+    dirs.extend(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        for lib in ("lib", "lib64"):
+            base = Path(prefix, lib)
+            if base.is_dir():
+                dirs.extend(str(p) for p in base.glob("python3*/site-packages"))
+    return [Path(d) for d in dirs if os.path.isdir(d)]
+
+
+def _workbook_dirs() -> list[Path]:
+    """The `workbook` package this module belongs to, and any other installed copy."""
+    found = [Path(__file__).resolve().parents[1]]
+    for sitedir in _site_dirs():
+        candidate = sitedir / "workbook"
+        if candidate.exists():
+            found.append(candidate.resolve())
+    return found
+
+
+def _resolve(p: Path | str) -> Path:
+    return Path(os.path.realpath(p))
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _unique(paths: Iterable[Path]) -> list[Path]:
+    return list(dict.fromkeys(paths))
+
+
+# --------------------------------------------------------------------------------
+# Uid drop and limits
+
+
+def _uid_plan(c: Confinement, notes: list[str], *, check_scratch: bool) -> int | None:
+    """The uid to drop to, or None (with a note when one was wanted but cannot be)."""
+    if c.uid is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    gid = _gid_for(c.uid)
+    needed = [Path(os.__file__).parent, *_site_dirs()]
+    dynload = Path(os.__file__).parent / "lib-dynload"
+    if dynload.is_dir():
+        needed.append(dynload)
+    if check_scratch:
+        needed.append(Path(c.scratch).parent)
+    for path in needed:
+        problem = _dac_problem(path, c.uid, gid)
+        if problem:
+            notes.append(
+                f"running as root, uid not dropped: uid {c.uid} could not {problem}, so "
+                f"imports would fail (install Python and the scratch folder where other "
+                f"users can read them)"
+            )
+            return None
+    return c.uid
+
+
+def _gid_for(uid: int) -> int:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_gid
+    except (ImportError, KeyError):
+        return uid
+
+
+def _dac_problem(path: Path, uid: int, gid: int) -> str | None:
+    """Why `uid`/`gid` (no supplementary groups) could not list `path`, from the
+    permission bits of it and its ancestors (ACLs are not consulted); None if it can."""
+    real = _resolve(path)
+    chain = [*reversed(real.parents), real]
+    for i, part in enumerate(chain):
+        try:
+            st = os.stat(part)
+        except OSError:
+            return None  # missing: nothing to import from there anyway
+        if st.st_uid == uid:
+            bits = (st.st_mode >> 6) & 7
+        elif st.st_gid == gid:
+            bits = (st.st_mode >> 3) & 7
+        else:
+            bits = st.st_mode & 7
+        need = 1 if i < len(chain) - 1 else 5  # search ancestors; read+search the end
+        if bits & need != need:
+            return (
+                f"reach {real} ({part} has mode {stat.S_IMODE(st.st_mode):04o}, "
+                f"owner uid {st.st_uid})"
+            )
+    return None
+
+
+def _set_rlimits(c: Confinement, *, dropping: bool) -> None:
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    mb = 1024 * 1024
+    cpu = max(1, int(c.cpu_hard_s + 0.999))
+    limits = [
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, c.file_mb * mb),
+        (resource.RLIMIT_DATA, c.memory_mb * mb),
+        (resource.RLIMIT_CPU, cpu),
+    ]
+    if dropping and hasattr(resource, "RLIMIT_NPROC"):
+        limits.append((resource.RLIMIT_NPROC, c.nproc))
+    for which, value in limits:
+        _soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY and hard < value:
+            value = hard  # never ask for more than we may have
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError) as exc:
+            raise SandboxError(f"setrlimit({which}, {value}) failed: {exc}") from exc
+
+
+def _drop_uid(c: Confinement, uid: int) -> None:
+    """Give the scratch folder to `uid`, then become it for good (all ids, no groups).
+    Python's os.set* call glibc, which applies them to every thread."""
+    gid = _gid_for(uid)
+    scratch = _resolve(c.scratch)
+    for path in _walk(scratch):
+        os.lchown(path, uid, gid)
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if hasattr(os, "getresuid"):
+        if set(os.getresuid()) != {uid} or set(os.getresgid()) != {gid} or os.getgroups():
+            raise SandboxError(f"uid drop to {uid} incomplete: {os.getresuid()}")
+        try:
+            os.setuid(0)
+        except PermissionError:
+            pass
+        else:
+            raise SandboxError("uid drop can be undone: setuid(0) succeeded")
+
+
+def _walk(root: Path) -> Iterator[str]:
+    yield str(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            yield os.path.join(dirpath, name)
+
+
+def _die_with(parent: int) -> None:
+    """Re-arm "kill me when my parent dies" (a credential change clears it). If the
+    parent is already gone, act as the signal would have."""
+    if not _LINUX:
+        return
+    import signal
+
+    if _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise SandboxError(f"prctl(PR_SET_PDEATHSIG) failed: {_errno_text()}")
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _check_single_threaded() -> None:
+    if _LINUX:
+        try:
+            with open("/proc/self/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("Threads:"):
+                        count = int(line.split()[1])
+                        break
+                else:
+                    count = 1
+        except OSError:
+            import threading
+
+            count = threading.active_count()
+    else:
+        import threading
+
+        count = threading.active_count()
+    if count != 1:
+        raise SandboxError(
+            f"confine() needs a single-threaded process, this one has {count} threads: "
+            f"threads that exist before confinement are not confined"
+        )
+
+
+# --------------------------------------------------------------------------------
+# Landlock
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = (
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    )
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = (("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32))
+
+
+def _handled_fs(abi: int) -> int:
+    rights = _FS_ABI1
+    if abi >= 2:
+        rights |= _FS_REFER
+    if abi >= 3:
+        rights |= _FS_TRUNCATE
+    if abi >= 5:
+        rights |= _FS_IOCTL_DEV
+    return rights
+
+
+def _landlock_abi(notes: list[str]) -> int | None:
+    """The kernel's Landlock ABI version, or None with a note saying why not."""
+    res = _libc().syscall(
+        ctypes.c_long(_NR_LANDLOCK_CREATE_RULESET),
+        ctypes.c_void_p(None),
+        ctypes.c_size_t(0),
+        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION),
+    )
+    if res < 0:
+        err = ctypes.get_errno()
+        why = {
+            errno.ENOSYS: "kernel built without it",
+            errno.EOPNOTSUPP: "disabled at boot (not in the lsm= list)",
+        }.get(err, os.strerror(err))
+        notes.append(
+            f"Landlock unavailable ({why}; kernel {platform.release()}): files are not "
+            f"confined, the learner's code can read and write whatever this user can"
+        )
+        return None
+    return min(int(res), _KNOWN_ABI)
+
+
+def _abi_notes(abi: int) -> list[str]:
+    notes = []
+    if abi < 3:
+        notes.append(
+            f"Landlock ABI {abi}: truncating files outside the scratch folder is not denied"
+        )
+    if abi < 4:
+        notes.append(
+            f"Landlock ABI {abi}: TCP is not confined by Landlock (the syscall filter still "
+            f"refuses new sockets)"
+        )
+    if abi < 6:
+        notes.append(
+            f"Landlock ABI {abi}: signals and abstract unix sockets to other processes of "
+            f"this user are not scoped"
+        )
+    return notes
+
+
+def _apply_landlock(abi: int, rules: list[Rule]) -> None:
+    handled = _handled_fs(abi)
+    attr = _RulesetAttr(handled_access_fs=handled)
+    size = 8
+    if abi >= 4:
+        attr.handled_access_net = _NET_BIND_TCP | _NET_CONNECT_TCP
+        size = 16
+    if abi >= 6:
+        attr.scoped = _SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET
+        size = 24
+    ruleset = _syscall(
+        "landlock_create_ruleset",
+        _NR_LANDLOCK_CREATE_RULESET,
+        ctypes.byref(attr),
+        ctypes.c_size_t(size),
+        ctypes.c_uint32(0),
+    )
+    try:
+        read = _FS_READ_FILE | _FS_READ_DIR
+        device_rw = _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+        access = {
+            "read": read,
+            "write": handled & ~_FS_EXECUTE,
+            "dev-rw": device_rw,
+            "dev-ro": _FS_READ_FILE | _FS_IOCTL_DEV,
+        }
+        for rule in rules:
+            _add_rule(ruleset, rule.path, access[rule.access] & handled)
+        _syscall("landlock_restrict_self", _NR_LANDLOCK_RESTRICT_SELF, ruleset, 0)
+    finally:
+        os.close(ruleset)
+
+
+def _add_rule(ruleset: int, path: Path, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return  # vanished since planning: nothing to allow
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            rights &= _FS_FILE_ONLY  # directory rights on a file are EINVAL
+        if not rights:
+            return
+        attr = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
+        _syscall(
+            f"landlock_add_rule({path})",
+            _NR_LANDLOCK_ADD_RULE,
+            ruleset,
+            _LANDLOCK_RULE_PATH_BENEATH,
+            ctypes.byref(attr),
+            0,
+        )
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------
+# seccomp
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = (
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    )
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter)))
+
+
+_BPF_LD_W_ABS = 0x20
+_BPF_JEQ_K = 0x15
+_BPF_JGE_K = 0x35
+_BPF_JSET_K = 0x45
+_BPF_RET_K = 0x06
+_OFF_NR = 0
+_OFF_ARCH = 4
+_OFF_ARG0_LO = 16  # args[0], low 32 bits (both architectures are little-endian)
+
+
+def _filter_program(arch: str) -> list[tuple[int, int, int, int]]:
+    """The BPF program as (code, jt, jf, k) tuples."""
+    eperm = _RET_ERRNO | errno.EPERM
+    prog = [
+        (_BPF_LD_W_ABS, 0, 0, _OFF_ARCH),
+        (_BPF_JEQ_K, 1, 0, _AUDIT_ARCH[arch]),
+        (_BPF_RET_K, 0, 0, _RET_KILL_PROCESS),  # another ABI (i386 int 0x80)
+        (_BPF_LD_W_ABS, 0, 0, _OFF_NR),
+    ]
+    if arch == "x86_64":  # x32 syscalls have their own numbers: refuse them all
+        prog += [(_BPF_JGE_K, 0, 1, _X32_SYSCALL_BIT), (_BPF_RET_K, 0, 0, eperm)]
+    for nr in sorted(_DENY[arch].values()):
+        prog += [(_BPF_JEQ_K, 0, 1, nr), (_BPF_RET_K, 0, 0, eperm)]
+    prog += [
+        (_BPF_JEQ_K, 0, 1, _NR_CLONE3),
+        (_BPF_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS),
+        (_BPF_JEQ_K, 0, 3, _NR_CLONE[arch]),
+        (_BPF_LD_W_ABS, 0, 0, _OFF_ARG0_LO),
+        (_BPF_JSET_K, 1, 0, _CLONE_THREAD),
+        (_BPF_RET_K, 0, 0, eperm),  # a new process, not a thread
+        (_BPF_RET_K, 0, 0, _RET_ALLOW),
+    ]
+    return prog
+
+
+def _seccomp_available(notes: list[str]) -> bool:
+    """Whether seccomp filters with the actions we use are supported, asked via
+    SECCOMP_GET_ACTION_AVAIL (which changes nothing)."""
+    assert _ARCH is not None
+    for action in (_RET_ERRNO, _RET_KILL_PROCESS):
+        value = ctypes.c_uint32(action)
+        res = _libc().syscall(
+            ctypes.c_long(_NR_SECCOMP[_ARCH]),
+            ctypes.c_uint(_SECCOMP_GET_ACTION_AVAIL),
+            ctypes.c_uint(0),
+            ctypes.byref(value),
+        )
+        if res != 0:
+            err = ctypes.get_errno()
+            notes.append(
+                f"seccomp unavailable ({os.strerror(err)}; kernel {platform.release()}): "
+                f"the learner's code can start processes and open sockets"
+            )
+            return False
+    return True
+
+
+def _apply_seccomp(arch: str) -> None:
+    program = _filter_program(arch)
+    filters = (_SockFilter * len(program))(*(_SockFilter(*ins) for ins in program))
+    fprog = _SockFprog(len=len(program), filter=filters)
+    libc = _libc()
+    res = libc.syscall(
+        ctypes.c_long(_NR_SECCOMP[arch]),
+        ctypes.c_uint(_SECCOMP_SET_MODE_FILTER),
+        ctypes.c_uint(_SECCOMP_FILTER_FLAG_TSYNC),
+        ctypes.byref(fprog),
+    )
+    if res != 0 and ctypes.get_errno() == errno.ENOSYS:  # kernel < 3.17
+        res = libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0)
+    if res != 0:
+        raise SandboxError(f"installing the seccomp filter failed: {_errno_text()}")
+
+
+# --------------------------------------------------------------------------------
+# ctypes plumbing and notes
+
+_LIBC: ctypes.CDLL | None = None
+
+
+def _libc() -> ctypes.CDLL:
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+        _LIBC.syscall.restype = ctypes.c_long
+    return _LIBC
+
+
+def _errno_text() -> str:
+    err = ctypes.get_errno()
+    return f"{errno.errorcode.get(err, err)} ({os.strerror(err)})"
+
+
+def _syscall(name: str, nr: int, *args: object) -> int:
+    """A raw syscall whose arguments are ints or ctypes values; OSError → SandboxError."""
+    cargs = [a if not isinstance(a, int) else ctypes.c_long(a) for a in args]
+    res = _libc().syscall(ctypes.c_long(nr), *cargs)
+    if res < 0:
+        raise SandboxError(f"{name} failed: {_errno_text()}")
+    return int(res)
+
+
+def _not_linux_notes() -> list[str]:
+    return [
+        f"not Linux ({sys.platform}): files are not confined, the learner's code can "
+        f"read and write whatever this user can",
+        f"not Linux ({sys.platform}): no syscall filter, the learner's code can start "
+        f"processes and open network connections",
+    ]
+
+
+def _unknown_arch_notes() -> list[str]:
+    return [
+        f"architecture {_MACHINE} not supported: files are not confined and there is no "
+        f"syscall filter",
+    ]
