@@ -8,15 +8,24 @@ them, so `workbook list` stays quick.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from workbook import __version__
 from workbook.errors import WorkbookError
 
+if TYPE_CHECKING:  # the faces import the core lazily: start-up stays light
+    from workbook.catalog import Lesson
+    from workbook.grading.warm import WarmGrader
+    from workbook.session import Session
+
 EXIT_OK, EXIT_NOT_PASSED, EXIT_USAGE = 0, 1, 2
+# Commands that only read the workspace: they work in a read-only one too.
+READ_ONLY_COMMANDS = frozenset({"list", "show", "glossary", "progress", "solution"})
 
 
 class WorkbookGroup(click.Group):
@@ -28,6 +37,13 @@ class WorkbookGroup(click.Group):
         except WorkbookError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
+        except sqlite3.DatabaseError as exc:  # damaged after it was opened and checked
+            click.echo(
+                f"error: the progress store is damaged ({exc}); the next command moves it "
+                "aside and starts a fresh one",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
 
 
 def _session(ctx: click.Context):
@@ -36,6 +52,9 @@ def _session(ctx: click.Context):
     workspace = ctx.obj.get("workspace")
     session = Session.open(workspace, exact=workspace is not None)
     ctx.call_on_close(session.close)
+    read_only = session.progress.read_only
+    if read_only and ctx.info_name not in READ_ONLY_COMMANDS:
+        raise WorkbookError(read_only)  # before any grading or editing, not after
     return session
 
 
@@ -190,6 +209,13 @@ def progress(
             str(sum(row["hints_revealed"] for row in mine)),
         )
     out.print(table)
+    imported = [row for row in payload["lessons"] if row["imported"]]
+    if imported:
+        numbers = ", ".join(str(row["number"]) for row in imported)
+        out.print(
+            f"Passed only in imported progress: {numbers} (their solutions open once they "
+            "pass here)"
+        )
     current = session.current_lesson()
     if current:
         out.print(
@@ -429,6 +455,7 @@ def watch(ctx: click.Context, poll: bool) -> None:
         click.echo("Every lesson has passed. Name one with `workbook check N` to revisit it.")
         return
     root = session.workspace.root
+    warm = _warm_grader(session, lesson)
     _check_one(session, lesson, False)
     click.echo(f"\nWatching {lesson.exercise} — save it to re-grade. Ctrl-C stops.")
     try:
@@ -439,6 +466,8 @@ def watch(ctx: click.Context, poll: bool) -> None:
                 return
             if current.id != lesson.id:  # passed or `continue-at` in another terminal
                 lesson = current
+                if warm is not None and lesson.uses_tensorflow:
+                    warm.preload_tensorflow()
                 click.echo(f"\nThe current lesson is now {lesson.number}. {lesson.title}.")
                 click.echo(f"Watching {lesson.exercise} — save it to re-grade.")
             target = (root / lesson.exercise).resolve()
@@ -459,8 +488,31 @@ def watch(ctx: click.Context, poll: bool) -> None:
                 click.echo(
                     f"\nNext: {lesson.number}. {lesson.title} — now watching {lesson.exercise}"
                 )
+                if warm is not None and lesson.uses_tensorflow:
+                    warm.preload_tensorflow()
     except KeyboardInterrupt:
         click.echo("\nStopped watching.")
+    finally:
+        if warm is not None:
+            warm.close()
+
+
+def _warm_grader(session: Session, lesson: Lesson) -> WarmGrader | None:
+    """A warm grading process for `watch`, as in the TUI: each save then costs a fork,
+    not an interpreter (and, for a Keras lesson, not a TensorFlow import)."""
+    import os
+
+    if os.environ.get("WORKBOOK_WARM") == "0":
+        return None
+    from workbook.grading.warm import WarmGrader
+
+    warm = WarmGrader(session.workspace.root)
+    if lesson.uses_tensorflow:
+        warm.preload_tensorflow()
+    else:
+        warm.start()
+    session.grader = warm.grade
+    return warm
 
 
 @cli.command("continue-at")

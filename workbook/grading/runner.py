@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook import tmpclean
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading import spare
@@ -288,11 +289,18 @@ def _hidden_paths(workspace: Workspace) -> list[str]:
     return sorted(paths)
 
 
+_swept = False
+
+
 def _attempt_folder() -> Path:
     """The attempt's private folder (report, judge's copies of the checks) with the
     subject's scratch folder inside; when root, the subject runs as another user and
     must be able to pass through (not list) the outer folder."""
-    tmp = Path(tempfile.mkdtemp(prefix="workbook-grade-"))
+    global _swept
+    if not _swept:  # folders of a `workbook` killed mid-attempt (kill -9), once a process
+        _swept = True
+        tmpclean.sweep_stale()
+    tmp = tmpclean.make_attempt_dir()
     (tmp / "scratch").mkdir(mode=0o700)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.chmod(tmp, 0o711)
