@@ -255,8 +255,8 @@ def _weight(entry: Any, where: str) -> tuple[str, str, np.ndarray]:
 # so predict() never meets a missing or misshapen weight.
 def _expected_weights(layer: SavedLayer) -> dict[str, tuple[int, ...]] | None:
     cls, u = layer.class_name, layer.units
-    if cls not in _GATES and cls != "Dense":
-        return None
+    if (cls not in _GATES and cls != "Dense") or not layer.weight_list:
+        return None  # a layer of an unbuilt model has no weights yet: nothing to check
     _need(type(u) is int and u > 0, f"layer {layer.name} ({cls}) has units={u!r}")
     kernel = layer.weights.get("kernel")
     _need(kernel is not None, f"layer {layer.name} ({cls}) has no kernel weight")
@@ -874,6 +874,8 @@ def run_layer(layer: SavedLayer, x: np.ndarray) -> np.ndarray:
     if layer.class_name in IDENTITY_LAYERS:
         return x
     runner = _RUNNERS.get(layer.class_name)
+    if runner in (_run_recurrent, _run_dense) and not layer.weight_list:
+        raise UnsupportedModel(f"layer {layer.name!r} has no weights: it was never built")
     if runner is None:
         raise UnsupportedModel(
             f"the NumPy forward pass cannot run a {layer.class_name} layer ({layer.name!r}); "
