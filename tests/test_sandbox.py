@@ -80,9 +80,7 @@ def run_confined(
 ) -> dict:
     """Run `before`, confine, run `body` in a fresh interpreter; return its `out`."""
     scratch, hidden = dirs
-    script = (
-        PRELUDE + textwrap.dedent(before) + CONFINE + textwrap.dedent(body) + EPILOGUE
-    )
+    script = PRELUDE + textwrap.dedent(before) + CONFINE + textwrap.dedent(body) + EPILOGUE
     args = {"scratch": str(scratch), "hidden": str(hidden), "extra": extra or {}}
     full_env = {
         **os.environ,
@@ -230,11 +228,16 @@ def test_libraries_and_threads_work(dirs) -> None:
         attempt("devnull", devnull)
         """,
     )
-    assert out["numpy"] == {"ok": True, "value": float(sum(
-        sum(i * j for i, j in zip(r, s, strict=True))
-        for r in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
-        for s in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
-    ))}
+    assert out["numpy"] == {
+        "ok": True,
+        "value": float(
+            sum(
+                sum(i * j for i, j in zip(r, s, strict=True))
+                for r in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+                for s in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+            )
+        ),
+    }
     assert out["numpy_source"] == {"ok": True, "value": True}
     assert out["thread"] == {"ok": True, "value": 2500.0}
     assert out["decimal"] == {"ok": True, "value": "3.0"}
@@ -362,7 +365,7 @@ def test_probe_matches_confine(dirs) -> None:
 
 
 def test_refuses_a_threaded_process(dirs) -> None:
-    scratch, hidden = dirs
+    scratch, _ = dirs
     script = textwrap.dedent(
         f"""
         import threading, time

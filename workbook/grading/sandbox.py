@@ -42,7 +42,7 @@ import platform
 import site
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -446,7 +446,7 @@ class _Planner:
         if context is not None and path.name == "workbook":
             return
         self._seen.add(real)
-        if any(_within(real, r) for r in self.rules):
+        if _covered(real, self.rules):
             return  # already covered by an allowed tree
         must_split = real in self.sitedirs or any(
             _within(x, real) and x != real for x in [*self.excluded, *self.sitedirs]
@@ -470,8 +470,11 @@ class _Planner:
 
     def folded(self) -> list[Rule]:
         """The rules, minus those inside another allowed tree."""
-        paths = list(self.rules)
-        return [self.rules[p] for p in paths if not any(q != p and _within(p, q) for q in paths)]
+        return [
+            rule
+            for p, rule in self.rules.items()
+            if not any(parent in self.rules for parent in p.parents)
+        ]
 
 
 def _python_trees() -> list[Path]:
@@ -519,7 +522,15 @@ def _resolve(p: Path | str) -> Path:
 
 
 def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    """`path` is `root` or lies beneath it (both resolved). String work: pathlib's
+    `parents` is far too slow for the thousands of checks a plan makes."""
+    p, r = str(path), str(root)
+    return p == r or p.startswith(r if r.endswith("/") else r + "/")
+
+
+def _covered(path: Path, roots: Container[Path]) -> bool:
+    """`path` or one of its ancestors is in `roots`."""
+    return path in roots or any(parent in roots for parent in path.parents)
 
 
 def _unique(paths: Iterable[Path]) -> list[Path]:
