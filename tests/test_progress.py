@@ -87,3 +87,107 @@ def test_a_locked_store_is_a_clear_error_and_is_never_moved_aside(tmp_path: Path
         holder.close()
     assert not list(tmp_path.glob("p.db.damaged-*"))
     assert len(ProgressStore(path).attempts()) == 1
+
+
+def _filled(path: Path, attempts: int = 300) -> None:
+    store = ProgressStore(path)
+    for i in range(attempts):
+        store.record_attempt(f"{i % 23:02d}-x", "failed", 0.1, ["test_a"], "message " * 20)
+    store.close()
+
+
+def test_overwritten_pages_are_found_on_open_and_moved_aside(tmp_path: Path):
+    path = tmp_path / "p.db"
+    _filled(path)
+    with open(path, "r+b") as handle:  # pages in the middle of the file, as a bad disk would
+        handle.seek(4096 * 3)
+        handle.write(b"\xff" * 4096 * 2)
+    notices: list[str] = []
+    store = ProgressStore(path, notify=notices.append)
+    store.record_attempt("x", "passed", 1.0)
+    assert [a["lesson"] for a in store.attempts()] == ["x"]
+    (notice,) = notices
+    assert "was damaged" in notice and "fresh store" in notice and "\n" not in notice
+    assert len(list(tmp_path.glob("p.db.damaged-*"))) == 1
+
+
+def test_a_store_deleted_or_replaced_while_open_is_reopened(tmp_path: Path):
+    path = tmp_path / "p.db"
+    notices: list[str] = []
+    store = ProgressStore(path, notify=notices.append)
+    store.record_attempt("a", "failed", 0.1)
+    for suffix in ("", "-wal", "-shm"):  # what a hostile exercise did
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store.record_attempt("b", "passed", 0.1)
+    assert "was deleted while open" in notices[-1]
+    reader = ProgressStore(path)
+    assert [a["lesson"] for a in reader.attempts()] == ["b"]  # on disk, not lost
+    reader.close()
+    _filled(tmp_path / "other.db", attempts=2)
+    (tmp_path / "other.db").replace(path)
+    assert len(store.attempts()) == 2  # the replacement, not the unlinked file
+    assert "was replaced while open" in notices[-1]
+    store.close()
+
+
+def test_a_read_only_store_reads_what_exists_and_refuses_writes_clearly(tmp_path, monkeypatch):
+    from workbook.errors import WorkbookError
+
+    path = tmp_path / ".workbook" / "p.db"
+    _filled(path, attempts=3)
+    monkeypatch.setattr(ProgressStore, "_writable", lambda self: False)
+    store = ProgressStore(path)
+    assert store.read_only and "read-only" in store.read_only
+    assert len(store.attempts()) == 3 and store.summary()["00-x"].attempts == 1
+    for write in (
+        lambda: store.record_attempt("x", "passed", 1.0),
+        lambda: store.reveal_hint("x", 3),
+        lambda: store.set_setting("continue_at", "x"),
+    ):
+        with pytest.raises(WorkbookError, match="read-only"):
+            write()
+    assert len(ProgressStore.__new__(ProgressStore).__class__(path).attempts()) == 3
+    empty = ProgressStore(tmp_path / "never" / "p.db")
+    assert empty.read_only and empty.summary() == {} and empty.attempts() == []
+
+
+def test_an_older_read_only_store_is_migrated_in_memory_only(tmp_path, monkeypatch):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE attempts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, lesson TEXT NOT"
+        " NULL, verdict TEXT NOT NULL, failing TEXT NOT NULL DEFAULT '[]', duration_s REAL"
+        " NOT NULL, hints_shown INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO attempts (at, lesson, verdict, duration_s) VALUES ('t', 'x', 'passed', 1);"
+    )
+    old.commit()
+    old.close()
+    before = path.read_bytes()
+    monkeypatch.setattr(ProgressStore, "_writable", lambda self: False)
+    (row,) = ProgressStore(path).attempts()
+    assert row["summary"] == "" and row["imported"] is False
+    assert path.read_bytes() == before
+
+
+def test_imported_attempts_are_marked_and_do_not_count_as_passed_here(tmp_path: Path):
+    away = ProgressStore(tmp_path / "away.db")
+    away.record_attempt("01-a", "passed", 0.2)
+    away.record_attempt("02-b", "failed", 0.2)
+    home = ProgressStore(tmp_path / "home.db")
+    home.record_attempt("02-b", "passed", 0.3)
+    assert home.import_data(away.export_data()) == 2
+    by_lesson = {(a["lesson"], a["verdict"]): a["imported"] for a in home.attempts()}
+    assert by_lesson == {("02-b", "passed"): False, ("01-a", "passed"): True,
+                         ("02-b", "failed"): True}  # fmt: skip
+    summary = home.summary()
+    assert summary["01-a"].passed and not summary["01-a"].passed_here
+    assert summary["01-a"].imported == 1
+    assert summary["02-b"].passed_here
+    assert set(home.last_passed(here_only=True)) == {"02-b"}
+    assert set(home.last_passed()) == {"01-a", "02-b"}
+    # Re-exported, imported attempts stay imported wherever they go next.
+    again = ProgressStore(tmp_path / "again.db")
+    again.import_data(home.export_data())
+    assert all(a["imported"] for a in again.attempts())

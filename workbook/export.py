@@ -8,6 +8,11 @@ Verdict per lesson ("best", the `verdict` column): `passed` once any attempt has
 passed, as in `workbook list` (a pass stays a pass); otherwise the last attempt's
 verdict (`failed`, `error`, `timeout`); `not-started` when there was no attempt.
 `last_verdict` is the most recent attempt's verdict, whatever it was.
+
+Attempts merged from another machine (`workbook progress --import`) count like the
+others, but are never graded here: `imported_attempts` counts them, `passed_here` says
+whether an attempt graded in this workspace passed, and each attempt in the JSON log
+carries `imported`.
 """
 
 from __future__ import annotations
@@ -73,6 +78,8 @@ CSV_FIELDS = (
     "time_grading_s",
     "last_failing_checks",
     "last_message",
+    "imported_attempts",
+    "passed_here",
 )
 
 
@@ -94,11 +101,18 @@ class LessonRecord:
     time_grading_s: float
     last_failing_checks: list[str]
     last_message: str = ""  # the last attempt's diagnosis in words
+    imported_attempts: int = 0  # merged from another machine's export, not graded here
+    passed_here: bool = False  # an attempt graded in this workspace passed
     log: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return self.verdict == "passed"
+
+    @property
+    def imported_only(self) -> bool:
+        """Passed, but only by attempts imported from elsewhere."""
+        return self.passed and not self.passed_here
 
 
 @dataclass
@@ -134,6 +148,8 @@ def _record(lesson, attempts: list[dict], hints_used: int) -> LessonRecord:
         time_grading_s=round(sum(a["duration_s"] for a in attempts), 3),
         last_failing_checks=list(last["failing"]) if last else [],
         last_message=last.get("summary", "") if last else "",
+        imported_attempts=sum(bool(a.get("imported")) for a in attempts),
+        passed_here=any(a["verdict"] == "passed" and not a.get("imported") for a in attempts),
         log=attempts,
     )
 
@@ -167,9 +183,12 @@ def collect(workspace: Workspace) -> LearnerReport:
 
 def _test_output(record: LessonRecord) -> str:
     hints = f"{record.hints_used} of {record.hints_total} hints used"
+    if record.imported_attempts:
+        hints += f"; {record.imported_attempts} imported from another machine, not graded here"
     if record.passed:
         tries = "attempt" if record.attempts == 1 else "attempts"
-        return f"Passed after {record.attempts} {tries} ({hints})."
+        only = " (imported only)" if record.imported_only else ""
+        return f"Passed{only} after {record.attempts} {tries} ({hints})."
     if record.attempts == 0:
         return "Not attempted."
     failing = ", ".join(record.last_failing_checks)
@@ -194,7 +213,11 @@ def to_gradescope(report: LearnerReport, visibility: str = "visible") -> dict[st
         "execution_time": round(sum(r.time_grading_s for r in report.lessons), 3),
         "output": output,
         "visibility": visibility,
-        "extra_data": {"tampered": report.tampered, "workbook_version": __version__},
+        "extra_data": {
+            "tampered": report.tampered,
+            "workbook_version": __version__,
+            "passed_only_by_import": [r.lesson_id for r in report.lessons if r.imported_only],
+        },
         "tests": [
             {
                 "name": f"{r.number}. {r.title}",

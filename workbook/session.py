@@ -31,6 +31,9 @@ class LessonStatus:
     hints_revealed: int
     current: bool
     broken: bool = False  # passed once, but the latest attempt did not pass
+    # Passed only by attempts merged with `progress --import`: it counts as passed, but
+    # its reference solution stays closed until it passes here.
+    imported: bool = False
 
     @property
     def shown(self) -> str:
@@ -48,6 +51,7 @@ class LessonStatus:
             "exercise": str(root / lesson.exercise),
             "status": self.status,
             "broken_since_pass": self.broken,
+            "imported": self.imported,
             "current": self.current,
             "attempts": self.attempts,
             "hints_revealed": self.hints_revealed,
@@ -121,9 +125,16 @@ class Session:
         for lesson, p in progress:
             status = "passed" if p.passed else ("failed" if p.attempts else "not-started")
             broken = p.passed and p.last_verdict not in (None, "passed")
+            imported = p.passed and not p.passed_here
             rows.append(
                 LessonStatus(
-                    lesson, status, p.attempts, p.hints_revealed, lesson is current, broken
+                    lesson,
+                    status,
+                    p.attempts,
+                    p.hints_revealed,
+                    lesson is current,
+                    broken,
+                    imported,
                 )
             )
         return rows
@@ -151,8 +162,10 @@ class Session:
         return self.course.lesson(ref)
 
     def has_passed(self, lesson: Lesson) -> bool:
+        """Passed by an attempt graded here: what opens the reference solution. A pass
+        merged from another machine's export is the learner's word, not a grade."""
         summary = self.progress.summary().get(lesson.id)
-        return bool(summary and summary.passed)
+        return bool(summary and summary.passed_here)
 
     # -- grading --------------------------------------------------------------------
 
@@ -255,8 +268,13 @@ class Session:
 
     def solution(self, lesson: Lesson) -> str:
         if not self.has_passed(lesson):
+            summary = self.progress.summary().get(lesson.id)
+            where = (
+                " here (it passed only in imported progress)" if summary and summary.passed else ""
+            )
             raise WorkbookError(
-                f"the reference solution of lesson {lesson.number} opens once you have passed it"
+                f"the reference solution of lesson {lesson.number} opens once you have passed "
+                f"it{where}: `workbook check {lesson.number}`"
             )
         return self.workspace.solution_for(lesson)
 
@@ -283,14 +301,18 @@ class Session:
         )
 
     def last_passed_lesson(self) -> Lesson | None:
-        """The lesson passed most recently: what a learner asking for "the solution"
-        without naming a lesson has just finished."""
-        queue = self.review_queue()  # passed longest ago first
+        """The lesson passed here most recently: what a learner asking for "the solution"
+        without naming a lesson has just finished (imported passes open no solution)."""
+        queue = self._passed_oldest_first(here_only=True)
         return queue[-1] if queue else None
 
     def review_queue(self) -> list[Lesson]:
-        """Passed lessons, the one passed longest ago first: what is most likely to rot."""
-        last = self.progress.last_passed()
+        """Passed lessons, the one passed longest ago first: what is most likely to rot.
+        Imported passes are included: re-checking them here is how they become local."""
+        return self._passed_oldest_first(here_only=False)
+
+    def _passed_oldest_first(self, *, here_only: bool) -> list[Lesson]:
+        last = self.progress.last_passed(here_only=here_only)
         passed = [lesson for lesson in self.course.lessons if lesson.id in last]
         return sorted(passed, key=lambda lesson: last[lesson.id])
 

@@ -17,6 +17,7 @@ from workbook.session import AttemptHint, LessonStatus
 
 STATUS_STYLE = {
     "passed": ("✓ passed", "green"),
+    "imported": ("✓ passed (imported)", "green"),
     "broken": ("! passed, now failing", "yellow"),
     "failed": ("✗ failed", "red"),
     "not-started": ("· not started", "dim"),
@@ -53,7 +54,7 @@ def lessons_table(statuses: list[LessonStatus]) -> Table:
     table.add_column("status")
     table.add_column("attempts", justify="right")
     for s in statuses:
-        label, style = STATUS_STYLE[s.shown]
+        label, style = STATUS_STYLE["imported" if s.imported and not s.broken else s.shown]
         title = f"{s.lesson.title}{'  ← current' if s.current else ''}"
         table.add_row(
             str(s.lesson.number),
