@@ -189,6 +189,7 @@ def run_gradescope(
     fails, the results still say so (0 points, the reason), so the learner is not
     left with Gradescope's bare "autograder failed" and the instructor can regrade."""
     results_path = root / "results" / "results.json"
+    started = time.perf_counter()
     try:
         data = to_gradescope(
             grade_submission(root / "submission", lessons=lessons, jobs=jobs), visibility
@@ -197,6 +198,7 @@ def run_gradescope(
         traceback.print_exc()
         data = {
             "score": 0.0,
+            "execution_time": round(time.perf_counter() - started, 2),
             "output": f"The autograder could not grade this submission ({exc}). "
             "Please tell your instructor; the submission can be regraded.",
             "visibility": visibility,

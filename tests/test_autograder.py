@@ -1,0 +1,320 @@
+"""Course-platform bundles: the Gradescope autograder and the PrairieLearn grader.
+
+Each entry point runs as the platform would run it (the bundle's own script, in a
+subprocess), in a temporary root (`AUTOGRADER_ROOT`, `GRADE_ROOT`), on a correct, a
+wrong and two hostile submissions. A hostile one must earn exactly what its honest
+files deserve: its attack is wrapped so that, failed or not, the honest part is graded
+as it stands. Only lessons 1-3 carry code (the rest are stubs, graded without a
+process), to keep this quick.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from workbook import __version__
+from workbook.autograder import GRADESCOPE_VISIBILITY, WHEEL_NAME
+from workbook.cli import cli
+
+TANH = "    return np.tanh(x)\n"
+# Honest verdicts of the files below, per lesson number (1 = passed).
+CORRECT, WRONG = "correct", "wrong"
+
+# The exercise writes the progress store: 'passed' for every lesson, into any
+# .workbook/progress.db found walking up from its working folder, and a new one there.
+STORE_ATTACK = """
+def _forge_store():
+    import os, sqlite3, time
+    here = os.getcwd()
+    places = [os.path.join(here, ".workbook")]
+    while True:
+        if os.path.isfile(os.path.join(here, ".workbook", "progress.db")):
+            places.append(os.path.join(here, ".workbook"))
+        if os.path.dirname(here) == here:
+            break
+        here = os.path.dirname(here)
+    for place in places:
+        try:
+            os.makedirs(place, exist_ok=True)
+            db = sqlite3.connect(os.path.join(place, "progress.db"))
+            db.execute("CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY, at TEXT, "
+                       "lesson TEXT, verdict TEXT, failing TEXT DEFAULT '[]', duration_s REAL, "
+                       "hints_shown INTEGER DEFAULT 0, summary TEXT DEFAULT '')")
+            for n in LESSON_IDS:
+                db.execute("INSERT INTO attempts (at, lesson, verdict, duration_s) "
+                           "VALUES (?, ?, 'passed', 0.1)", (time.strftime("%FT%T"), n))
+            db.commit()
+            db.close()
+        except Exception:
+            pass
+
+
+try:
+    _forge_store()
+except Exception:
+    pass
+"""
+
+# The exercise drops a conftest.py that makes every check pass without running it.
+CONFTEST_ATTACK = '''
+_EVERYTHING_PASSES = """
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    return True
+"""
+for _place in ("../conftest.py", "conftest.py"):
+    try:
+        with open(_place, "w") as _handle:
+            _handle.write(_EVERYTHING_PASSES)
+    except Exception:
+        pass
+'''
+
+
+def _file(repo_workspace, number: int, kind: str, attack: str = "") -> str:
+    lesson = repo_workspace.course.lessons[number - 1]
+    text = repo_workspace.solution_for(lesson)
+    if kind == WRONG:
+        wrong = {
+            1: (TANH, "    return x\n"),
+            2: ("return np.vstack((h_prev, x_t))", "return np.vstack((x_t, h_prev))"),
+            3: ("return sigmoid(np.dot(W_f, z) + b_f)", "return sigmoid(np.dot(W_f, z))"),
+        }[number]
+        assert wrong[0] in text, (number, wrong[0])
+        text = text.replace(wrong[0], wrong[1])
+    if attack:
+        ids = [one.id for one in repo_workspace.course.lessons]
+        text += f"\nLESSON_IDS = {ids!r}\n{attack}"
+    return text
+
+
+def _submission(repo_workspace, folder: Path, files: dict[int, str], *, under: bool) -> Path:
+    """Lessons in `files` with that text, every other lesson its untouched stub; at the
+    top level of `folder` or under exercises/."""
+    target = folder / "exercises" if under else folder
+    target.mkdir(parents=True)
+    for lesson in repo_workspace.course.lessons:
+        text = files.get(lesson.number, repo_workspace.stub_for(lesson))
+        (target / Path(lesson.exercise).name).write_text(text, encoding="utf-8")
+    return folder
+
+
+SUBMISSIONS = {
+    # name: ({lesson: (kind, attack)}, under exercises/?, lessons that must pass)
+    "correct": ({1: (CORRECT, ""), 2: (CORRECT, ""), 3: (CORRECT, "")}, False, {1, 2, 3}),
+    "wrong": ({1: (WRONG, ""), 2: (CORRECT, ""), 3: (WRONG, "")}, True, {2}),
+    "hostile-store": ({1: (CORRECT, STORE_ATTACK), 2: (WRONG, STORE_ATTACK)}, False, {1}),
+    "hostile-conftest": (
+        {1: (CORRECT, CONFTEST_ATTACK), 2: (WRONG, CONFTEST_ATTACK), 3: (WRONG, "")},
+        True,
+        {1},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory) -> dict[str, Path]:
+    """Both bundles, built by the CLI as an instructor would; the entry scripts kept."""
+    root = tmp_path_factory.mktemp("bundles")
+    runner = CliRunner()
+    done = runner.invoke(cli, ["autograder", "gradescope", "-o", str(root / "ag.zip")], obj={})
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(cli, ["autograder", "prairielearn", "-o", str(root / "pl")], obj={})
+    assert done.exit_code == 0, done.output
+    with zipfile.ZipFile(root / "ag.zip") as archive:
+        (root / "run_autograder").write_bytes(archive.read("run_autograder"))
+    return {"zip": root / "ag.zip", "gs_run": root / "run_autograder", "pl": root / "pl"}
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "WORKBOOK_PYTHON": sys.executable, **extra}
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def run_gradescope(bundles, root: Path, submission: Path | None = None) -> dict:
+    """Lay out an /autograder root and run the bundle's run_autograder in it."""
+    (root / "tmp").mkdir(parents=True)
+    if submission is not None:
+        submission.rename(root / "submission")
+    else:
+        (root / "submission").mkdir()
+    done = subprocess.run(
+        ["bash", str(bundles["gs_run"])],
+        env=_env(AUTOGRADER_ROOT=str(root), TMPDIR=str(root / "tmp")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def run_prairielearn(bundles, root: Path, submission: Path | None = None) -> dict:
+    """Lay out a /grade root and run the grader's entry point in it."""
+    (root / "tmp").mkdir(parents=True)
+    if submission is not None:
+        submission.rename(root / "student")
+    else:
+        (root / "student").mkdir()
+    done = subprocess.run(
+        [str(bundles["pl"] / "grade")],
+        env=_env(GRADE_ROOT=str(root), TMPDIR=str(root / "tmp")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def assert_gradescope_format(data: dict, lessons: int) -> None:
+    """Gradescope's documented results.json fields, with the types it accepts."""
+    assert isinstance(data["score"], float)
+    assert isinstance(data["execution_time"], (int, float)) and data["execution_time"] > 0
+    assert isinstance(data["output"], str) and data["output"]
+    assert data["visibility"] in GRADESCOPE_VISIBILITY
+    assert data["stdout_visibility"] in GRADESCOPE_VISIBILITY
+    assert len(data["tests"]) == lessons
+    for number, test in enumerate(data["tests"], start=1):
+        assert set(test) >= {"name", "number", "score", "max_score", "status", "output"}
+        assert test["number"] == str(number) and test["name"].startswith(f"{number}. ")
+        assert test["max_score"] == 1.0 and test["score"] in (0.0, 1.0)
+        assert test["status"] == ("passed" if test["score"] else "failed")
+        assert test["visibility"] in GRADESCOPE_VISIBILITY
+        assert isinstance(test["output"], str) and test["output"]
+    assert data["score"] == sum(test["score"] for test in data["tests"])
+
+
+def assert_prairielearn_format(data: dict, lessons: int) -> None:
+    """PrairieLearn's documented external-grader results.json fields."""
+    assert isinstance(data["gradable"], bool)
+    assert 0.0 <= data["score"] <= 1.0
+    assert isinstance(data["message"], str) and isinstance(data["output"], str)
+    assert len(data["tests"]) == lessons
+    for test in data["tests"]:
+        assert set(test) >= {"name", "description", "points", "max_points", "message", "output"}
+        assert test["max_points"] == 1 and test["points"] in (0, 1)
+    earned = sum(test["points"] for test in data["tests"])
+    assert data["score"] == pytest.approx(earned / lessons)
+
+
+@pytest.mark.parametrize("name", list(SUBMISSIONS))
+@pytest.mark.parametrize("platform", ["gradescope", "prairielearn"])
+def test_each_submission_earns_what_its_honest_files_deserve(
+    platform, name, bundles, repo_workspace, tmp_path
+):
+    spec, under, deserved = SUBMISSIONS[name]
+    files = {n: _file(repo_workspace, n, kind, attack) for n, (kind, attack) in spec.items()}
+    submission = _submission(repo_workspace, tmp_path / "upload", files, under=under)
+    lessons = len(repo_workspace.course.lessons)
+    if platform == "gradescope":
+        data = run_gradescope(bundles, tmp_path / "autograder", submission)
+        assert_gradescope_format(data, lessons)
+        earned = {int(t["number"]) for t in data["tests"] if t["status"] == "passed"}
+        outputs = [t["output"] for t in data["tests"]]
+    else:
+        data = run_prairielearn(bundles, tmp_path / "grade", submission)
+        assert_prairielearn_format(data, lessons)
+        assert data["gradable"] is True
+        earned = {n for n, t in enumerate(data["tests"], start=1) if t["points"]}
+        outputs = [t["output"] for t in data["tests"]]
+    assert earned == deserved, outputs[:3]
+    for number in range(4, lessons + 1):  # the stubs
+        assert "not started" in outputs[number - 1]
+
+
+def test_a_wrong_lesson_says_what_is_wrong(bundles, repo_workspace, tmp_path):
+    files = {1: _file(repo_workspace, 1, WRONG)}
+    submission = _submission(repo_workspace, tmp_path / "upload", files, under=False)
+    data = run_gradescope(bundles, tmp_path / "autograder", submission)
+    first = data["tests"][0]
+    assert first["status"] == "failed" and "tanh" in first["output"]
+    assert data["output"].endswith(f"0 of {len(data['tests'])} lessons passed.")
+
+
+def test_an_empty_or_linked_submission_is_reported_not_followed(bundles, tmp_path):
+    empty = run_prairielearn(bundles, tmp_path / "empty")
+    assert empty["gradable"] is False and "No exercise file" in empty["message"]
+    assert_prairielearn_format(empty, len(empty["tests"]))
+
+    secret = tmp_path / "secret.py"
+    secret.write_text("def sigmoid(x):\n    return x\n", encoding="utf-8")
+    upload = tmp_path / "upload" / "exercises"
+    upload.mkdir(parents=True)
+    (upload / "01-activations.py").symlink_to(secret)
+    os.mkfifo(upload / "02-concat.py")
+    data = run_gradescope(bundles, tmp_path / "autograder", upload.parent)
+    first, second = data["tests"][:2]
+    assert "symbolic link" in first["output"] and first["status"] == "failed"
+    assert "named pipe" in second["output"] and second["status"] == "failed"
+    assert "symbolic link" in data["output"]
+
+
+def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
+    with zipfile.ZipFile(bundles["zip"]) as archive:
+        names = set(archive.namelist())
+        assert names == {"setup.sh", "run_autograder", WHEEL_NAME}
+        for script in ("setup.sh", "run_autograder"):
+            mode = archive.getinfo(script).external_attr >> 16
+            assert mode & stat.S_IXUSR, script
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+        (tmp_path / WHEEL_NAME).write_bytes(archive.read(WHEEL_NAME))
+    assert f'pip install "./{WHEEL_NAME}"' in setup and f"!= '{__version__}'" in setup
+    assert "python3.11" in setup  # Gradescope's Ubuntu 22.04 image has Python 3.10
+    assert "-m workbook.autograder gradescope-run" in run
+
+    # The wheel installs offline (dependencies aside) and carries the course.
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--target", str(target), str(tmp_path / WHEEL_NAME)],
+        check=True,
+    )  # fmt: skip
+    probe = subprocess.run(
+        [sys.executable, "-I", "-c",
+         "import sys; sys.path.insert(0, sys.argv[1]); import workbook; "
+         "from workbook.workspace import bundled_root; print(workbook.__version__, bundled_root())",
+         str(target)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    version, root = probe.stdout.split()
+    assert version == __version__ and Path(root) == target / "workbook" / "_bundled"
+    assert (Path(root) / "checks" / "01-activations.py").is_file()
+    metadata = next(target.glob("lstm_workbook-*.dist-info")) / "METADATA"
+    text = metadata.read_text(encoding="utf-8")
+    assert f"Version: {__version__}" in text and "Requires-Dist: numpy" in text
+
+
+def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles):
+    folder = bundles["pl"]
+    dockerfile = (folder / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM python:3.11" in dockerfile and f"/opt/workbook/{WHEEL_NAME}" in dockerfile
+    assert (folder / WHEEL_NAME).is_file()
+    assert os.access(folder / "grade", os.X_OK)
+    info = json.loads((folder / "question-info.json").read_text(encoding="utf-8"))
+    assert info["externalGradingOptions"]["entrypoint"] == "/opt/workbook/grade"
+
+
+def test_a_question_grades_only_its_lessons(bundles, repo_workspace, tmp_path):
+    """PrairieLearn questions name their lessons in params (data.json)."""
+    files = {2: _file(repo_workspace, 2, CORRECT)}
+    submission = _submission(repo_workspace, tmp_path / "upload", files, under=False)
+    data_json = tmp_path / "grade" / "data" / "data.json"
+    data_json.parent.mkdir(parents=True)
+    data_json.write_text(json.dumps({"params": {"lessons": [2]}}), encoding="utf-8")
+    data = run_prairielearn(bundles, tmp_path / "grade", submission)
+    assert [t["name"][:3] for t in data["tests"]] == ["2. "]
+    assert data["score"] == 1.0 and data["gradable"] is True
