@@ -52,8 +52,7 @@ def test_endless_loop_at_import_times_out(workspace, lesson):
         timeout_s=1.5,
     )  # fmt: skip
     assert result.verdict is Verdict.TIMEOUT
-    assert "did not finish within 1.5 s" in result.error.message
-    assert result.duration_s < 10
+    assert "used more than 1.5 CPU seconds in the top level of your file" in result.error.message
 
 
 def test_endless_loop_in_a_function_names_the_running_check(workspace, lesson):

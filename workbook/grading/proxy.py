@@ -184,8 +184,8 @@ class Subject:
                 self.kill()
                 self._raise(
                     "idle",
-                    f"{what} sat waiting for {IDLE_S:g} s without computing (a sleep, an "
-                    "input() or a lock?): graded code gets no input and must not wait",
+                    f"your code sat waiting for {IDLE_S:g} s in {what} without computing: "
+                    "a sleep, an input() or a lock? Graded code gets no input and must not wait",
                 )
 
     def _stop_for_cpu(self, what: str, used: float, *, learner: bool) -> None:
@@ -200,33 +200,40 @@ class Subject:
         if self.learner_cpu + used > self.total_budget - 0.05:
             self._raise(
                 "cpu",
-                f"your code used more than {self.total_budget:g} CPU seconds in all "
-                f"(stopped in {what}): look for an endless loop or a far too large "
-                "computation",
+                f"your code used more than {self.total_budget:g} CPU seconds in all, the "
+                f"last in {what}: look for an endless loop or a far too large computation",
             )
         self._raise(
             "cpu",
-            f"{what} used more than {self.call_budget:g} CPU seconds: look for an "
-            "endless loop or a far too large computation",
+            f"your code used more than {self.call_budget:g} CPU seconds in {what}: look "
+            "for an endless loop or a far too large computation",
         )
 
     def _gone(self, what: str) -> None:
         """The subject died or broke the protocol: say how, in the learner's terms."""
         status = self.kill()
-        how = "ended the process"
+        how = "ended its process"
         if status is not None and os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             if sig == signal.SIGXCPU:
-                self._raise("cpu", f"{what} ran past the CPU limit")
-            name = signal.Signals(sig).name if sig in signal.Signals else str(sig)
+                self._raise(
+                    "cpu", f"your code ran past the CPU limit in {what}: look for an endless loop"
+                )
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
             how = f"crashed the Python process ({name})"
             if sig == signal.SIGKILL:
-                how = "was killed (most likely it used too much memory)"
+                how = "was killed (SIGKILL: by itself, or by the system for using too much memory)"
         elif status is not None and os.WIFEXITED(status):
-            how = f"ended the process (exit code {os.WEXITSTATUS(status)})"
-        self._raise("crash", f"{what} {how}; graded code must return normally")
+            how = f"ended its process (exit code {os.WEXITSTATUS(status)})"
+        self._raise("crash", f"your code {how} in {what}: graded code must return normally")
 
     def _raise(self, kind: str, message: str) -> None:
+        if self.check and kind != "startup":
+            head, sep, advice = message.partition(": ")
+            message = f"{head} while running the check {self.check!r}{sep}{advice}"
         self.stopped = SubjectStopped(kind, message, check=self.check)
         raise self.stopped
 
@@ -255,7 +262,7 @@ class Subject:
     def load(self, source: bytes, shown_as: str) -> dict[str, Any]:
         """Run the learner's file (its top level) from its raw bytes: Python's own
         `coding:` rules decode them. The reply says how it went."""
-        what = "loading your file"
+        what = "the top level of your file"
         if self.stopped is not None:
             raise SubjectStopped("not-run", f"not run: {self.stopped.message}")
         try:
@@ -281,7 +288,7 @@ class Subject:
         """Call the learner's `name`; (result, spied calls) as plain data."""
         header, buffers = self._exchange(
             {"op": "call", "name": name, "seed": seed, "spy": spy, "strict_float": strict_float},
-            what=f"`{name}`" + (f" (check {self.check!r})" if self.check else ""),
+            what=f"`{name}`",
             budget=self.call_budget,
             args=list(args),
             kwargs=dict(kwargs),
@@ -308,15 +315,14 @@ class Subject:
             with contextlib.suppress(SubjectStopped):
                 header, _ = self._exchange({"op": "output"}, what="output", budget=5.0)
                 return str(header.get("output", "")), int(header.get("dropped", 0) or 0)
-        from workbook.grading.subject import OUTPUT_FILE
+        from workbook.grading.subject import OUTPUT_FILE, OUTPUT_LIMIT
 
         try:
             text = (self.scratch / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
         except OSError:
             text = ""
-        from workbook.grading.subject import OUTPUT_LIMIT
-
-        return text[:OUTPUT_LIMIT], 0
+        # A stopped subject cannot say how much it dropped; a full buffer means some.
+        return text[:OUTPUT_LIMIT], int(len(text) >= OUTPUT_LIMIT)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
