@@ -165,6 +165,18 @@ def test_hidden_files_cannot_be_read(dirs) -> None:
             return os.read(os.open("secret.txt", os.O_RDONLY, dir_fd=d), 100).decode()
         attempt("dir_fd", dir_fd)
         attempt("proc_root", lambda: open(f"/proc/self/root{secret}").read())
+        def symlink():
+            os.symlink(secret, scratch / "link")
+            return open(scratch / "link").read()
+        attempt("symlink", symlink)
+        def hardlink():
+            os.link(secret, scratch / "hard")
+            return open(scratch / "hard").read()
+        attempt("hardlink", hardlink)
+        import site
+        bundled = [os.path.join(d, "workbook") for d in site.getsitepackages()]
+        out["bundled"] = [d for d in bundled if os.path.exists(d)]
+        attempt("bundled", lambda: [os.listdir(d) for d in out["bundled"]])
         libc = ctypes.CDLL(None, use_errno=True)
         def c_open():
             fd = libc.open(str(secret).encode(), os.O_RDONLY)
@@ -193,8 +205,11 @@ def test_hidden_files_cannot_be_read(dirs) -> None:
         """,
     )
     assert out["protection"]["landlock_abi"], out["protection"]
-    for name in ("open", "listdir", "dir_fd", "proc_root", "libc_open", "thread"):
+    for name in ("open", "listdir", "dir_fd", "proc_root", "libc_open", "thread", "symlink"):
         assert refused(out[name]), (name, out[name])
+    assert not out["hardlink"]["ok"], out["hardlink"]  # EXDEV: a link may not add rights
+    if out["bundled"]:  # a pip-installed workbook's reference solutions
+        assert refused(out["bundled"]), out["bundled"]
     assert refused(out["own_package"]), out["own_package"]
     assert refused(out["repo"]), out["repo"]
 
@@ -329,6 +344,8 @@ def test_no_signals_or_tcp_outside(dirs) -> None:
             import signal, socket
             attempt("kill_outside", lambda: os.kill({target.pid}, signal.SIGTERM))
             attempt("kill_self_0", lambda: os.kill(os.getpid(), 0))
+            attempt("kill_group_0", lambda: os.kill(0, 0))
+            attempt("kill_all_0", lambda: os.kill(-1, 0))
             attempt("new_socket", lambda: socket.socket())
             attempt("premade_connect", lambda: pre.connect(("127.0.0.1", {port})))
             attempt("socketpair", lambda: len(socket.socketpair()))
@@ -344,6 +361,8 @@ def test_no_signals_or_tcp_outside(dirs) -> None:
 
     assert refused(out["kill_outside"], errno.EPERM), out["kill_outside"]
     assert out["kill_self_0"]["ok"]
+    assert refused(out["kill_group_0"], errno.EPERM), out["kill_group_0"]
+    assert refused(out["kill_all_0"], errno.EPERM), out["kill_all_0"]
     assert refused(out["new_socket"], errno.EPERM), out["new_socket"]
     assert refused(out["premade_connect"], errno.EACCES), out["premade_connect"]
     assert out["socketpair"] == {"ok": True, "value": 2}
@@ -434,9 +453,14 @@ def test_root_drops_to_nobody(dirs) -> None:
         attempt("json_import", lambda: __import__("email.mime.text").__name__)
         import resource
         out["nproc"] = resource.getrlimit(resource.RLIMIT_NPROC)
+        import ctypes
+        sig = ctypes.c_int(-1)
+        ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG
+        out["pdeathsig"] = sig.value
         """,
         python=str(SYSTEM_PYTHON),
         env={"PYTHONNOUSERSITE": "1"},
+        extra={"parent": os.getpid()},
     )
     assert out["protection"]["uid"] == 65534, out["protection"]
     assert out["ids"][0] == [65534, 65534, 65534]
@@ -447,6 +471,7 @@ def test_root_drops_to_nobody(dirs) -> None:
     assert refused(out["setuid0"]), out["setuid0"]
     assert out["json_import"]["ok"], out["json_import"]
     assert out["nproc"] == [512, 512]
+    assert out["pdeathsig"] == 9  # re-armed after the uid change cleared it
     assert "uid-65534" in out["protection"]["label"]
 
 
@@ -488,10 +513,8 @@ def test_tensorflow_after_confine(dirs) -> None:
         env={
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "KERAS_BACKEND": "tensorflow",
-            "HOME": str(scratch),
-            "TMPDIR": str(scratch),
+            "HOME": str(scratch),  # Keras reads and writes ~/.keras
         },
-        extra={"memory_mb": 4096},
         timeout=180,
     )
     assert out["fit"]["ok"], out["fit"]

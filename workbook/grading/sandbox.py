@@ -17,7 +17,8 @@ single-threaded child, it applies, in this order,
    course, not /tmp. No execute right anywhere; no TCP (ABI >= 4); no signals to
    and no abstract unix sockets towards processes outside the sandbox (ABI >= 6);
 4. **seccomp-BPF** last: no new processes (fork, vfork, non-thread clone, execve),
-   no new sockets, no ptrace or cross-process memory access, no namespaces, mounts,
+   no new sockets, no signals to a whole process group or to every process, no
+   ptrace or cross-process memory access, no namespaces, mounts,
    io_uring (which would bypass the filter), kernel keyrings, modules and the like.
    Threads keep working: clone with CLONE_THREAD is allowed, clone3 answers ENOSYS
    so that glibc falls back to clone.
@@ -254,6 +255,7 @@ _DENY = {
     },
 }
 _NR_CLONE = {"x86_64": 56, "aarch64": 220}
+_NR_KILL = {"x86_64": 62, "aarch64": 129}
 _NR_CLONE3 = 435
 _CLONE_THREAD = 0x00010000
 
@@ -318,8 +320,8 @@ def probe(c: Confinement | None = None) -> Protection:
         return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
     abi = _landlock_abi(notes)
     if abi is not None:
-        _, plan_notes = plan(c)
-        notes.extend(plan_notes)
+        if not default:  # notes about a made-up scratch folder would mislead
+            notes.extend(plan(c)[1])
         notes.extend(_abi_notes(abi))
     seccomp = _seccomp_available(notes)
     return Protection(landlock_abi=abi, seccomp=seccomp, uid=uid, notes=notes)
@@ -854,6 +856,14 @@ def _filter_program(arch: str) -> list[tuple[int, int, int, int]]:
         prog += [(_BPF_JGE_K, 0, 1, _X32_SYSCALL_BIT), (_BPF_RET_K, 0, 0, eperm)]
     for nr in sorted(_DENY[arch].values()):
         prog += [(_BPF_JEQ_K, 0, 1, nr), (_BPF_RET_K, 0, 0, eperm)]
+    prog += [  # kill(0 or negative, ...): a process group or everyone (Landlock < 6)
+        (_BPF_JEQ_K, 0, 4, _NR_KILL[arch]),
+        (_BPF_LD_W_ABS, 0, 0, _OFF_ARG0_LO),
+        (_BPF_JEQ_K, 1, 0, 0),
+        (_BPF_JSET_K, 0, 1, 0x80000000),
+        (_BPF_RET_K, 0, 0, eperm),
+        (_BPF_LD_W_ABS, 0, 0, _OFF_NR),
+    ]
     prog += [
         (_BPF_JEQ_K, 0, 1, _NR_CLONE3),
         (_BPF_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS),
