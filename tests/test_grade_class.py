@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -118,8 +120,8 @@ def test_grade_class_grades_everyone_without_writing_to_submissions(submissions,
     assert dave[TOTAL_ROW]["tampered"] == f"checks/{LESSON}.py"
     assert _rows(result, "alice")[LESSON]["tampered"] == ""
 
-    erin = _rows(result, "erin")[LESSON]
-    assert erin["verdict"] == "error" and "numpy.allclose" in erin["message"]
+    erin = _rows(result, "erin")[LESSON]  # her patched numpy never reaches the judge
+    assert erin["verdict"] == "failed" and erin["failing_checks"] == "test_tanh_values"
 
     totals = result.totals()
     assert totals["alice"] == (1, len(lessons)) and totals["bob"] == (0, len(lessons))
@@ -171,3 +173,145 @@ def test_a_workspace_unpacked_one_level_down_is_found(tmp_path, repo_workspace):
 def test_missing_submissions_folder_is_a_clear_error(tmp_path):
     with pytest.raises(WorkbookError, match="not a folder of submissions"):
         grade_class(tmp_path / "nope")
+
+
+# A learner who attacks everything the grading of a class could share: the working
+# folder's parent (a conftest.py that passes every check), classmates' exercise files
+# (overwritten with a wrong answer), and any copy of the reference solution (exec'd).
+# It is confined to SCRATCH, the test's own temporary folder, so that it cannot touch
+# anything outside this test. Each attack may fail; the wrong answer stays as written.
+HOSTILE = """
+import glob, os
+
+SCRATCH = {scratch!r}
+EVERYTHING_PASSES = (
+    "import pytest\\n"
+    "@pytest.hookimpl(tryfirst=True)\\n"
+    "def pytest_pyfunc_call(pyfuncitem):\\n"
+    "    return True\\n"
+)
+for place in ["../conftest.py", "conftest.py"] + [
+    os.path.join(folder, "conftest.py") for folder, _, _ in os.walk(SCRATCH)
+]:
+    try:
+        with open(place, "w") as handle:
+            handle.write(EVERYTHING_PASSES)
+    except Exception:
+        pass
+for victim in glob.glob(os.path.join(SCRATCH, "**", "exercises", "01-*.py"), recursive=True):
+    try:
+        with open(victim, "w") as handle:
+            handle.write("def sigmoid(x):\\n    return x\\n\\ndef tanh(x):\\n    return x\\n")
+    except Exception:
+        pass
+for reference in glob.glob(
+    os.path.join(SCRATCH, "**", "solutions", "01-*.py"), recursive=True
+):
+    try:
+        exec(open(reference).read(), globals())
+    except Exception:
+        pass
+"""
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch) -> Path:
+    """Every temporary folder of this test's grading goes under tmp_path/scratch."""
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_hostile_class_gets_honest_grades(tmp_path, scratch, repo_workspace):
+    """Hostile, Latin-1 and linked submissions in one class: each learner earns what
+    their own honest file deserves, links and pipes are refused and reported, and
+    every folder gets its TOTAL row."""
+    lesson = repo_workspace.course.lesson(LESSON)
+    reference = repo_workspace.solution_for(lesson)
+    wrong = reference.replace(TANH, "    return x\n")
+    root = tmp_path / "submissions"
+
+    def hand_in(learner: str, data: bytes) -> None:
+        (root / learner / "exercises").mkdir(parents=True)
+        (root / learner / lesson.exercise).write_bytes(data)
+
+    hand_in("alice", reference.encode())  # graded before mallory
+    hand_in("latin", b"# -*- coding: latin-1 -*-\n# caf\xe9 au lait\n" + reference.encode())
+    hand_in("mallory", (wrong + HOSTILE.format(scratch=str(scratch))).encode())
+    hand_in("yan", wrong.encode())  # graded after mallory
+    hand_in("zoe", reference.encode())  # graded after mallory
+    outside = tmp_path / "outside.py"
+    outside.write_text(reference, encoding="utf-8")
+    (root / "linky" / "exercises").mkdir(parents=True)
+    (root / "linky" / lesson.exercise).symlink_to(outside)
+    os.mkfifo(root / "linky" / "exercises" / "02-concat.py")
+    (root / "linked-folder").symlink_to(root / "alice")
+
+    result = grade_class(root, jobs=2)
+    verdicts = {
+        who: (_rows(result, who).get(LESSON) or _rows(result, who)[TOTAL_ROW])["verdict"]
+        for who in result.totals()
+    }
+    assert verdicts == {
+        "alice": "passed",
+        "latin": "passed",
+        "linky": "refused",
+        "mallory": "failed",
+        "yan": "failed",
+        "zoe": "passed",
+        "linked-folder": "missing",  # its TOTAL row: a link to a folder is not followed
+    }
+    linky = _rows(result, "linky")
+    assert "symbolic link" in linky[LESSON]["message"]
+    assert linky["02-concat"]["verdict"] == "refused"
+    assert "named pipe" in linky["02-concat"]["message"]
+    assert "refused" in linky[TOTAL_ROW]["message"]
+    assert "symbolic link" in _rows(result, "linked-folder")[TOTAL_ROW]["message"]
+    assert outside.read_text(encoding="utf-8") == reference  # never written through
+    assert all(row["lesson_id"] == TOTAL_ROW for row in _rows(result, "linked-folder").values())
+    assert not list(scratch.glob("workbook-learner-*"))  # private folders removed
+
+
+def test_each_learner_is_graded_in_a_private_folder(tmp_path, scratch, repo_workspace):
+    """One mkdtemp (0o700) per learner, the workspace inside it: no two learners share
+    a parent folder that their code could write."""
+    from workbook.classroom import prepare
+
+    root = tmp_path / "submissions"
+    for learner in ("amy", "ben"):
+        (root / learner / "exercises").mkdir(parents=True)
+    found, _ = discover(root)
+    prepared = [prepare(sub) for sub in found]
+    try:
+        privates = [one.private for one in prepared]
+        assert len(set(privates)) == 2
+        for one in prepared:
+            assert one.private.parent == scratch
+            assert one.private.stat().st_mode & 0o777 == 0o700
+            assert one.workspace.root.parent == one.private
+    finally:
+        for one in prepared:
+            one.discard()
+    assert not any(p.exists() for p in privates)
+
+
+def test_an_unforeseen_failure_is_one_error_row(submissions, monkeypatch, repo_workspace):
+    """A grader fault in one attempt becomes that attempt's error row; the run goes on."""
+    import workbook.grading.runner as runner
+
+    real = runner.grade
+    lesson = repo_workspace.course.lesson(LESSON)
+    reference = repo_workspace.solution_for(lesson)
+
+    def flaky(workspace, lesson, **kwargs):  # fails on the reference: alice's attempt
+        if workspace.path(lesson.exercise).read_text(encoding="utf-8") == reference:
+            raise OSError("disk on fire")
+        return real(workspace, lesson, **kwargs)
+
+    monkeypatch.setattr(runner, "grade", flaky)
+    result = grade_class(submissions, jobs=2)
+    assert _rows(result, "alice")[LESSON]["verdict"] == "error"
+    assert "disk on fire" in _rows(result, "alice")[LESSON]["message"]
+    assert _rows(result, "bob")[LESSON]["verdict"] == "failed"
+    assert len(result.totals()) == 6
