@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,51 @@ def write_solution(workspace: Workspace, lesson, text: str | None = None) -> Non
     """Put the reference solution (or `text`) where the learner's file goes."""
     body = text if text is not None else workspace.solution_for(lesson)
     workspace.path(lesson.exercise).write_text(body, encoding="utf-8")
+
+
+EXAMPLE = Path(__file__).parent / "example_course"
+
+
+def copy_example(dest: Path) -> Workspace:
+    """A private copy of the two-lesson example course (quick to grade, no NumPy)."""
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".workbook"))
+    return Workspace(dest)
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Workspace:
+    return copy_example(tmp_path / "ex")
+
+
+def run_cli(ws: Workspace, *args: str, input: str | None = None):
+    """`workbook --workspace WS ARGS…` in-process; stderr is in `.output` and `.stderr`."""
+    from click.testing import CliRunner
+
+    from workbook.cli import cli
+
+    return CliRunner().invoke(cli, ["--workspace", str(ws.root), *args], obj={}, input=input)
+
+
+def fill_store(path: Path, attempts: int = 300) -> None:
+    """A store spanning many pages, so that damage can hit some in the middle."""
+    from workbook.progress import ProgressStore
+
+    store = ProgressStore(path)
+    for i in range(attempts):
+        store.record_attempt(f"{i % 23:02d}-x", "failed", 0.1, ["test_a"], "message " * 20)
+    store.close()
+
+
+def make_old_store(path: Path, verdict: str = "failed") -> None:
+    """A store as the first release made it: no summary or imported column."""
+    import sqlite3
+
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE attempts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, lesson TEXT NOT"
+        " NULL, verdict TEXT NOT NULL, failing TEXT NOT NULL DEFAULT '[]', duration_s REAL"
+        " NOT NULL, hints_shown INTEGER NOT NULL DEFAULT 0);"
+        f"INSERT INTO attempts (at, lesson, verdict, duration_s) VALUES ('t', 'x', '{verdict}', 1);"
+    )
+    old.commit()
+    old.close()

@@ -101,23 +101,15 @@ def test_gradescope_shows_the_diagnosis_of_a_lesson_not_passed(session):
 
 
 def test_an_older_progress_store_gains_the_summary_column(tmp_path):
-    import sqlite3
-
+    from tests.conftest import make_old_store
     from workbook.progress import ProgressStore
 
     path = tmp_path / "old.db"
-    old = sqlite3.connect(path)
-    old.executescript(
-        "CREATE TABLE attempts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, lesson TEXT NOT"
-        " NULL, verdict TEXT NOT NULL, failing TEXT NOT NULL DEFAULT '[]', duration_s REAL"
-        " NOT NULL, hints_shown INTEGER NOT NULL DEFAULT 0);"
-        "INSERT INTO attempts (at, lesson, verdict, duration_s) VALUES ('t', 'x', 'failed', 1);"
-    )
-    old.commit()
-    old.close()
+    make_old_store(path)
     store = ProgressStore(path)
     store.record_attempt("x", "failed", 0.5, ["t1"], "what went wrong")
     assert [a["summary"] for a in store.attempts()] == ["", "what went wrong"]
+    assert [a["imported"] for a in store.attempts()] == [False, False]
     store.close()
 
 

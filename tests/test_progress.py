@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import fill_store, make_old_store
 from workbook.progress import ProgressStore
 
 
@@ -89,16 +90,9 @@ def test_a_locked_store_is_a_clear_error_and_is_never_moved_aside(tmp_path: Path
     assert len(ProgressStore(path).attempts()) == 1
 
 
-def _filled(path: Path, attempts: int = 300) -> None:
-    store = ProgressStore(path)
-    for i in range(attempts):
-        store.record_attempt(f"{i % 23:02d}-x", "failed", 0.1, ["test_a"], "message " * 20)
-    store.close()
-
-
 def test_overwritten_pages_are_found_on_open_and_moved_aside(tmp_path: Path):
     path = tmp_path / "p.db"
-    _filled(path)
+    fill_store(path)
     with open(path, "r+b") as handle:  # pages in the middle of the file, as a bad disk would
         handle.seek(4096 * 3)
         handle.write(b"\xff" * 4096 * 2)
@@ -123,7 +117,7 @@ def test_a_store_deleted_or_replaced_while_open_is_reopened(tmp_path: Path):
     reader = ProgressStore(path)
     assert [a["lesson"] for a in reader.attempts()] == ["b"]  # on disk, not lost
     reader.close()
-    _filled(tmp_path / "other.db", attempts=2)
+    fill_store(tmp_path / "other.db", attempts=2)
     (tmp_path / "other.db").replace(path)
     assert len(store.attempts()) == 2  # the replacement, not the unlinked file
     assert "was replaced while open" in notices[-1]
@@ -134,7 +128,7 @@ def test_a_read_only_store_reads_what_exists_and_refuses_writes_clearly(tmp_path
     from workbook.errors import WorkbookError
 
     path = tmp_path / ".workbook" / "p.db"
-    _filled(path, attempts=3)
+    fill_store(path, attempts=3)
     monkeypatch.setattr(ProgressStore, "_writable", lambda self: False)
     store = ProgressStore(path)
     assert store.read_only and "read-only" in store.read_only
@@ -146,24 +140,13 @@ def test_a_read_only_store_reads_what_exists_and_refuses_writes_clearly(tmp_path
     ):
         with pytest.raises(WorkbookError, match="read-only"):
             write()
-    assert len(ProgressStore.__new__(ProgressStore).__class__(path).attempts()) == 3
     empty = ProgressStore(tmp_path / "never" / "p.db")
     assert empty.read_only and empty.summary() == {} and empty.attempts() == []
 
 
 def test_an_older_read_only_store_is_migrated_in_memory_only(tmp_path, monkeypatch):
-    import sqlite3
-
     path = tmp_path / "old.db"
-    old = sqlite3.connect(path)
-    old.executescript(
-        "CREATE TABLE attempts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, lesson TEXT NOT"
-        " NULL, verdict TEXT NOT NULL, failing TEXT NOT NULL DEFAULT '[]', duration_s REAL"
-        " NOT NULL, hints_shown INTEGER NOT NULL DEFAULT 0);"
-        "INSERT INTO attempts (at, lesson, verdict, duration_s) VALUES ('t', 'x', 'passed', 1);"
-    )
-    old.commit()
-    old.close()
+    make_old_store(path, "passed")
     before = path.read_bytes()
     monkeypatch.setattr(ProgressStore, "_writable", lambda self: False)
     (row,) = ProgressStore(path).attempts()

@@ -169,6 +169,8 @@ class ProgressStore:
         """A read-only workspace: the store's content, copied into memory (so an older
         store can be migrated there), or an empty store where there is none to read."""
         folder = self.path.parent
+        if not folder.exists():  # never used: name the folder it could not be made in
+            folder = folder.parent
         detail = f" ({why})" if why else ""
         self.read_only = (
             f"the workspace is read-only: {folder} cannot be written{detail}. `workbook "
