@@ -175,8 +175,14 @@ def test_hidden_files_cannot_be_read(dirs) -> None:
         attempt("hardlink", hardlink)
         import site
         bundled = [os.path.join(d, "workbook") for d in site.getsitepackages()]
-        out["bundled"] = [d for d in bundled if os.path.exists(d)]
-        attempt("bundled", lambda: [os.listdir(d) for d in out["bundled"]])
+        out["bundled_dirs"] = [d for d in bundled if os.path.exists(d)]
+        attempt("bundled", lambda: [os.listdir(d) for d in out["bundled_dirs"]])
+        pp = os.getppid()
+        attempt("parent_environ", lambda: open(f"/proc/{pp}/environ").read())
+        attempt("parent_cmdline", lambda: open(f"/proc/{pp}/cmdline").read())
+        attempt("own_status", lambda: "Threads:" in open("/proc/self/status").read())
+        attempt("thread_self", lambda: len(open("/proc/thread-self/stat").read()) > 0)
+        attempt("cpuinfo", lambda: len(open("/proc/cpuinfo").read()) > 0)
         libc = ctypes.CDLL(None, use_errno=True)
         def c_open():
             fd = libc.open(str(secret).encode(), os.O_RDONLY)
@@ -208,8 +214,13 @@ def test_hidden_files_cannot_be_read(dirs) -> None:
     for name in ("open", "listdir", "dir_fd", "proc_root", "libc_open", "thread", "symlink"):
         assert refused(out[name]), (name, out[name])
     assert not out["hardlink"]["ok"], out["hardlink"]  # EXDEV: a link may not add rights
-    if out["bundled"]:  # a pip-installed workbook's reference solutions
+    if out["bundled_dirs"]:  # a pip-installed workbook's reference solutions
         assert refused(out["bundled"]), out["bundled"]
+    # Other processes' /proc entries (the judge's environment, command line) are out.
+    assert refused(out["parent_environ"]), out["parent_environ"]
+    assert refused(out["parent_cmdline"]), out["parent_cmdline"]
+    for name in ("own_status", "thread_self", "cpuinfo"):
+        assert out[name] == {"ok": True, "value": True}, (name, out[name])
     assert refused(out["own_package"]), out["own_package"]
     assert refused(out["repo"]), out["repo"]
 

@@ -295,7 +295,7 @@ _DEVICES = (
     ("/dev/urandom", "dev-ro"),
     ("/dev/random", "dev-ro"),
 )
-_SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/proc", "/sys", "/opt")
+_SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/sys", "/opt")
 
 
 # --------------------------------------------------------------------------------
@@ -387,6 +387,8 @@ def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
         planner.add(root, trusted=True)
     for root in _SYSTEM_TREES:
         planner.add(Path(root), trusted=True)
+    for entry in _proc_entries():
+        planner.add(entry, trusted=True)
     for sitedir in sitedirs:
         planner.add(sitedir, trusted=True)
     for root in c.extra_read:
@@ -477,6 +479,19 @@ class _Planner:
             for p, rule in self.rules.items()
             if not any(parent in self.rules for parent in p.parents)
         ]
+
+
+def _proc_entries() -> list[Path]:
+    """/proc without other processes: the system-wide entries (cpuinfo, meminfo,
+    sys, ...) and this process's own folder. Landlock leaves some of another
+    process's files to the ptrace check, which lets a same-uid process read its
+    environ, cmdline and maps; the judge's must stay out of reach."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    own = str(os.getpid())
+    return [Path("/proc", n) for n in sorted(names) if not n.isdigit() or n == own]
 
 
 def _python_trees() -> list[Path]:
