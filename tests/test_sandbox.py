@@ -531,3 +531,25 @@ def test_tensorflow_after_confine(dirs) -> None:
     assert out["fit"]["ok"], out["fit"]
     assert out["fit"]["value"][1] >= 0
     assert refused(out["secret"]), out["secret"]
+
+
+def test_degrades_and_says_so_elsewhere(dirs) -> None:
+    """Not Linux (simulated): rlimits only, and notes that say what is unprotected."""
+    out = run_confined(
+        dirs,
+        """
+        import resource
+        out["core"] = resource.getrlimit(resource.RLIMIT_CORE)
+        """,
+        before="""
+        import workbook.grading.sandbox as sb
+        sb._LINUX = False
+        out["probe"] = sb.probe(Confinement(scratch=scratch, hidden=(hidden,))).to_json()
+        """,
+    )
+    prot = out["protection"]
+    assert prot["landlock_abi"] is None and prot["seccomp"] is False
+    assert any("files are not confined" in n for n in prot["notes"])
+    assert any("no syscall filter" in n for n in prot["notes"])
+    assert out["probe"] == prot
+    assert out["core"] == [0, 0]

@@ -337,6 +337,21 @@ def confine(c: Confinement) -> Protection:
     _check_single_threaded()
     notes: list[str] = []
     uid = _uid_plan(c, notes, check_scratch=True)
+    # Planned while still the original user, who can list everything probe() saw.
+    abi: int | None = None
+    rules: list[Rule] = []
+    seccomp = False
+    if not _LINUX:
+        notes.extend(_not_linux_notes())
+    elif _ARCH is None:
+        notes.extend(_unknown_arch_notes())
+    else:
+        abi = _landlock_abi(notes)
+        if abi is not None:
+            rules, plan_notes = plan(c)
+            notes.extend(plan_notes)
+            notes.extend(_abi_notes(abi))
+        seccomp = _seccomp_available(notes)
 
     _set_rlimits(c, dropping=uid is not None)
     os.umask(0o077)
@@ -345,26 +360,13 @@ def confine(c: Confinement) -> Protection:
     if c.parent is not None:
         _die_with(c.parent)
 
-    if not _LINUX:
-        notes.extend(_not_linux_notes())
-        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
-    if _ARCH is None:
-        notes.extend(_unknown_arch_notes())
-        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
-
-    if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise SandboxError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {_errno_text()}")
-
-    abi = _landlock_abi(notes)
-    if abi is not None:
-        rules, plan_notes = plan(c)
-        notes.extend(plan_notes)
-        notes.extend(_abi_notes(abi))
-        _apply_landlock(abi, rules)
-
-    seccomp = _seccomp_available(notes)
-    if seccomp:
-        _apply_seccomp(_ARCH)
+    if _LINUX and _ARCH is not None:
+        if _libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise SandboxError(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {_errno_text()}")
+        if abi is not None:
+            _apply_landlock(abi, rules)
+        if seccomp:
+            _apply_seccomp(_ARCH)
     return Protection(landlock_abi=abi, seccomp=seccomp, uid=uid, notes=notes)
 
 
@@ -811,8 +813,8 @@ def _apply_landlock(abi: int, rules: list[Rule]) -> None:
 def _add_rule(ruleset: int, path: Path, rights: int) -> None:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return  # vanished since planning: nothing to allow
+    except (FileNotFoundError, PermissionError):
+        return  # vanished since planning, or out of reach anyway: nothing to allow
     try:
         if not stat.S_ISDIR(os.fstat(fd).st_mode):
             rights &= _FS_FILE_ONLY  # directory rights on a file are EINVAL
