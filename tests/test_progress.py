@@ -174,3 +174,25 @@ def test_imported_attempts_are_marked_and_do_not_count_as_passed_here(tmp_path: 
     again = ProgressStore(tmp_path / "again.db")
     again.import_data(home.export_data())
     assert all(a["imported"] for a in again.attempts())
+
+
+def test_errors_are_told_apart_by_sqlite_error_code(tmp_path: Path):
+    """A command that meets an error after opening says busy or damaged, never both."""
+    import sqlite3
+
+    from workbook.progress import describe, fault
+
+    path = tmp_path / "p.db"
+    ProgressStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, timeout=0.05)
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        other.execute("INSERT INTO settings VALUES ('k', 'v')")
+    holder.execute("ROLLBACK")
+    assert fault(busy.value) == "busy" and "is busy" in describe(busy.value, path)
+    garbage = tmp_path / "g.db"
+    garbage.write_bytes(b"not a database" * 400)
+    with pytest.raises(sqlite3.DatabaseError) as damaged:
+        sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master")
+    assert fault(damaged.value) == "damaged" and "moves it aside" in describe(damaged.value)

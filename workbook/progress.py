@@ -87,8 +87,31 @@ def _warn(message: str) -> None:
     print(f"workbook: {message}", file=sys.stderr)
 
 
-def _error_name(exc: sqlite3.Error) -> str:
-    return getattr(exc, "sqlite_errorname", "") or ""
+def fault(exc: sqlite3.Error) -> str:
+    """What an SQLite error says about the store, by its error code: "busy" (another
+    process holds it; the file is fine), "read-only", "damaged" (SQLITE_CORRUPT,
+    SQLITE_NOTADB, or our own quick_check, which raises without a code) or "other" (a
+    full disk, an I/O error: nothing says the file itself is at fault)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "busy"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        return "read-only"
+    if not name or name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return "damaged"
+    return "other"
+
+
+def describe(exc: sqlite3.Error, path: Path | str = "") -> str:
+    """A one-line message for an SQLite error that stops a command."""
+    store = f"the progress store {path}".rstrip()
+    match fault(exc):
+        case "busy":
+            return f"{store} is busy ({exc}): another workbook may be writing to it; try again"
+        case "damaged":
+            return f"{store} is damaged ({exc}); the next command moves it aside and starts afresh"
+        case _:
+            return f"cannot use {store}: {exc}"
 
 
 class ProgressStore:
@@ -112,17 +135,11 @@ class ProgressStore:
         try:
             db = self._connect()
         except sqlite3.DatabaseError as exc:
-            name = _error_name(exc)
-            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):  # held, not damaged
-                raise WorkbookError(
-                    f"the progress store {self.path} is busy ({exc}): another workbook may "
-                    "be writing to it; try again"
-                ) from exc
-            if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+            kind = fault(exc)
+            if kind == "read-only":
                 return self._open_read_only(str(exc))
-            if name and not name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-                # a full disk, an I/O error: nothing says the file itself is at fault
-                raise WorkbookError(f"cannot open the progress store {self.path}: {exc}") from exc
+            if kind != "damaged":
+                raise WorkbookError(describe(exc, self.path)) from exc
             db = self._replace_damaged(exc)
         self._identity = self._stat()
         return db

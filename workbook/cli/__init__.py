@@ -37,12 +37,10 @@ class WorkbookGroup(click.Group):
         except WorkbookError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
-        except sqlite3.DatabaseError as exc:  # damaged after it was opened and checked
-            click.echo(
-                f"error: the progress store is damaged ({exc}); the next command moves it "
-                "aside and starts a fresh one",
-                err=True,
-            )
+        except sqlite3.DatabaseError as exc:  # after the store was opened and checked
+            from workbook.progress import describe
+
+            click.echo(f"error: {describe(exc)}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
