@@ -7,7 +7,8 @@ Each fake learner is a full workspace of the course at DIR (default: the shipped
 one) whose exercises are the reference solutions, except that every second learner
 leaves every third lesson as the untouched stub; it is graded with `own_checks`, so
 any course (e.g. another branch's, exported with `git archive`) can be measured.
-Figures go into issue notes, never into assertions.
+Prints the wall time and the throughput (learners × lessons graded per minute,
+stubs included). Figures go into issue notes, never into assertions.
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ def main() -> None:
             for row in result.rows:
                 if row["lesson_id"] != "TOTAL":
                     verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
-            print(f"--jobs {jobs}: {result.wall_s:6.1f} s wall  {verdicts}")
+            graded = sum(verdicts.values())
+            rate = graded / result.wall_s * 60
+            print(
+                f"--jobs {jobs}: {result.wall_s:6.1f} s wall, "
+                f"{rate:5.1f} learner-lessons per minute  {verdicts}"
+            )
 
 
 if __name__ == "__main__":
