@@ -292,7 +292,9 @@ def candidates():
                     target = os.readlink(f"/proc/{pid}/fd/{fd}")
                 except OSError:
                     continue
-                if not target.startswith(("socket:", "pipe:", "anon_inode:", "/dev/")):
+                # its own scratch files (output, native log) are no report
+                own = target.startswith(os.getcwd() + os.sep)
+                if not own and not target.startswith(("socket:", "pipe:", "anon_inode:", "/dev/")):
                     found.append(f"/proc/{pid}/fd/{fd}")
         except OSError:
             pass
@@ -365,6 +367,9 @@ PATCHES = {
         "        escaped('judge module still loaded: ' + _n)"
     ),
 }
+
+# These break the subject's own machinery (its wire encoder, the learner's numpy).
+BREAKS_THE_SUBJECT = {"fake-numpy-module", "builtins-isinstance"}
 
 TRACERS = {
     "settrace": """
@@ -484,10 +489,12 @@ def rewrite(path):
         stream.write(LENIENT)
 
 
-for base in (WS, REPO, os.path.join(SITE, "workbook", "_bundled")):
-    path = os.path.join(base, "checks", "01-activations.py")
-    attempt(f"rewrote {path}", lambda path=path: rewrite(path))
-    attempt(f"renamed over {path}", lambda path=path: os.replace(__file__, path))
+# Only the workspace's copy: a hole here must not damage the repository's own checks.
+path = os.path.join(WS, "checks", "01-activations.py")
+attempt(f"rewrote {path}", lambda: rewrite(path))
+with open("lenient.py", "w") as stream:
+    stream.write(LENIENT)
+attempt(f"renamed over {path}", lambda: os.replace("lenient.py", path))
 
 
 class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -742,7 +749,7 @@ import subprocess
 
 
 def spawn():
-    return subprocess.Popen(["sh", "-c", f"touch {MARKER}; exec sleep 600"],
+    return subprocess.Popen(["sh", "-c", f"touch {MARKER}; exec sleep 5"],
                             start_new_session=True)
 """,
     "os-system": """
@@ -1073,7 +1080,7 @@ def test_patching_in_the_subject_does_not_reach_the_judge(guarded, name):
     patch = "\n".join("    " + line for line in PATCHES[name].splitlines())
     body = f"\ntry:\n{patch}\nexcept BaseException:\n    pass\n" + WRONG_L1
     result = _attack(guarded, body)
-    if name == "fake-numpy-module":  # the learner's own numpy is gone too: any failure
+    if name in BREAKS_THE_SUBJECT:  # the learner's own process breaks too: any failure
         _not_passed(result)
     else:
         _judged_wrong(result)
@@ -1278,7 +1285,10 @@ for _ in range(1_000):
         + WRONG_L1
     )
     result = _attack(guarded, body)
-    _judged_wrong(result)
+    _not_passed(result)
+    # The file ran into its file-size limit (the native log) or was judged wrong;
+    # either way the output the learner sees stays bounded.
+    assert result.verdict in (Verdict.FAILED, Verdict.ERROR), _words(result)
     assert len(result.output) <= OUTPUT_LIMIT
     assert result.output_truncated
 
