@@ -143,40 +143,33 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_gradescope(bundles, root: Path, submission: Path | None = None) -> dict:
-    """Lay out an /autograder root and run the bundle's run_autograder in it."""
+def _run(command: list[str], root: Path, inbox: str, root_var: str, submission) -> dict:
+    """Lay out a platform root (the submission in root/inbox), run the platform's entry
+    script in it as the platform would, and read the results.json it wrote."""
     (root / "tmp").mkdir(parents=True)
     if submission is not None:
-        submission.rename(root / "submission")
+        submission.rename(root / inbox)
     else:
-        (root / "submission").mkdir()
+        (root / inbox).mkdir()
     done = subprocess.run(
-        ["bash", str(bundles["gs_run"])],
-        env=_env(AUTOGRADER_ROOT=str(root), TMPDIR=str(root / "tmp")),
+        command,
+        env=_env(**{root_var: str(root)}, TMPDIR=str(root / "tmp")),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def run_gradescope(bundles, root: Path, submission: Path | None = None) -> dict:
+    """The bundle's run_autograder, with /autograder moved to root."""
+    return _run(["bash", str(bundles["gs_run"])], root, "submission", "AUTOGRADER_ROOT", submission)
 
 
 def run_prairielearn(bundles, root: Path, submission: Path | None = None) -> dict:
-    """Lay out a /grade root and run the grader's entry point in it."""
-    (root / "tmp").mkdir(parents=True)
-    if submission is not None:
-        submission.rename(root / "student")
-    else:
-        (root / "student").mkdir()
-    done = subprocess.run(
-        [str(bundles["pl"] / "grade")],
-        env=_env(GRADE_ROOT=str(root), TMPDIR=str(root / "tmp")),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    """The grader's entry point, with /grade moved to root."""
+    return _run([str(bundles["pl"] / "grade")], root, "student", "GRADE_ROOT", submission)
 
 
 def assert_gradescope_format(data: dict, lessons: int) -> None:
