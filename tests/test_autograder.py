@@ -268,6 +268,8 @@ def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
     assert f'pip install "./{WHEEL_NAME}"' in setup and f"!= '{__version__}'" in setup
     assert "python3.11" in setup  # Gradescope's Ubuntu 22.04 image has Python 3.10
     assert "-m workbook.autograder gradescope-run" in run
+    for script in (setup, run):  # both parse as bash
+        subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
     # The wheel installs offline (dependencies aside) and carries the course.
     target = tmp_path / "site"

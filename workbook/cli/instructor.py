@@ -1,5 +1,6 @@
-"""Commands for instructors: export a learner's results, grade a class, and the
-course-author command that regenerates the tamper-evidence manifest.
+"""Commands for instructors: grade a class, build course-platform autograders, export a
+learner's own record (never a grade: learner code can write the store it reads), and
+the course-author command that regenerates the tamper-evidence manifest.
 
 Registered on the main `cli` group when `workbook.cli` is imported; heavy modules
 are imported inside the commands so that `workbook list` stays quick.
