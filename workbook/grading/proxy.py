@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from workbook.grading import wire
 
 IDLE_S = 20.0
@@ -293,6 +295,7 @@ class Subject:
             args=list(args),
             kwargs=dict(kwargs),
         )
+        _write_back(args, kwargs, header.get("mutated"), buffers)
         if "error" in header:
             error = header["error"] if isinstance(header["error"], dict) else {}
             raise raised_class(error.get("builtin"))(error)
@@ -328,6 +331,27 @@ class Subject:
         with contextlib.suppress(OSError):
             self.sock.close()
         self.kill()
+
+
+def _write_back(args: tuple, kwargs: dict, mutated: Any, buffers: list[bytes]) -> None:
+    """Arrays the learner's function changed in place, changed here too (by-reference
+    semantics across the process boundary). Only values of the same shape are copied:
+    nothing the subject sends can change what the judge's own arrays are."""
+    if mutated is None:
+        return
+    try:
+        changes = wire.decode(mutated, buffers)
+    except wire.WireError:
+        return
+    ours = wire.arrays_in((args, kwargs))
+    for change in changes if isinstance(changes, list) else []:
+        if not (isinstance(change, tuple) and len(change) == 2):
+            continue
+        index, value = change
+        if type(index) is int and 0 <= index < len(ours) and isinstance(value, np.ndarray):
+            target = ours[index]
+            if target.flags.writeable and target.shape == value.shape:
+                np.copyto(target, value, casting="unsafe")
 
 
 class RemoteFunction:

@@ -280,7 +280,7 @@ def wall_net(limits: dict[str, float]) -> float:
     return 5 * (limits["startup_s"] + limits["total_s"]) + 30
 
 
-def _hidden_paths(workspace: Workspace) -> list[str]:
+def hidden_paths(workspace: Workspace) -> list[str]:
     """What the subject must not read: the workspace (exercises, checks, course,
     progress store), the installed course, and the workbook package itself."""
     paths = {str(workspace.root.resolve()), str(Path(__file__).resolve().parents[1])}
@@ -351,7 +351,7 @@ def grade(
             "requires": list(lesson.requires),
             "limits": limits,
             "scratch": str(tmp / "scratch"),
-            "hidden": _hidden_paths(workspace),
+            "hidden": hidden_paths(workspace),
             "verify_checks": verify_checks,
         }
         deadline = started + wall_net(limits)

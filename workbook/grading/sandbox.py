@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import os
 import platform
 import site
@@ -382,22 +383,9 @@ def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
     `.venv` in the workspace); other trees are not."""
     hidden = _unique(_resolve(p) for p in c.hidden)
     excluded = _unique([*_workbook_dirs(), *hidden])
-    sitedirs = _unique(_resolve(p) for p in _site_dirs())
-    planner = _Planner(hidden=hidden, excluded=excluded, sitedirs=sitedirs)
-
-    for root in _python_trees():
-        planner.add(root, trusted=True)
-    for root in _SYSTEM_TREES:
-        planner.add(Path(root), trusted=True)
-    for entry in _proc_entries():
-        planner.add(entry, trusted=True)
-    for sitedir in sitedirs:
-        planner.add(sitedir, trusted=True)
-    for root in c.extra_read:
-        planner.add(Path(root), trusted=False)
-
-    rules = planner.folded()
-    notes = list(planner.notes)
+    static, static_notes = _static_plan(tuple(hidden), tuple(Path(p) for p in c.extra_read))
+    rules = [*static, *(Rule(entry, "read") for entry in _proc_entries())]
+    notes = list(static_notes)
     scratch = _resolve(c.scratch)
     rules.append(Rule(scratch, "write"))
     for dev, access in _DEVICES:
@@ -418,6 +406,35 @@ def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
 
 # --------------------------------------------------------------------------------
 # Rule planning
+
+
+@functools.lru_cache(maxsize=8)
+def _static_plan(
+    hidden: tuple[Path, ...], extra_read: tuple[Path, ...]
+) -> tuple[list[Rule], list[str]]:
+    """The read rules that depend only on the installation and the hidden paths.
+
+    Listing site-packages and resolving its entries costs tens of milliseconds; a
+    warm grading process computes this once (`warm_up`) and every subject forked
+    from it inherits the result."""
+    excluded = _unique([*_workbook_dirs(), *hidden])
+    sitedirs = _unique(_resolve(p) for p in _site_dirs())
+    planner = _Planner(hidden=list(hidden), excluded=excluded, sitedirs=sitedirs)
+    for root in _python_trees():
+        planner.add(root, trusted=True)
+    for root in _SYSTEM_TREES:
+        planner.add(Path(root), trusted=True)
+    for sitedir in sitedirs:
+        planner.add(sitedir, trusted=True)
+    for root in extra_read:
+        planner.add(root, trusted=False)
+    return planner.folded(), list(planner.notes)
+
+
+def warm_up(hidden: Iterable[Path | str]) -> None:
+    """Plan the static rules for these hidden paths now, in a process that will fork
+    subjects later (the warm server, a judge before its fork)."""
+    _static_plan(tuple(_unique(_resolve(p) for p in hidden)), ())
 
 
 class _Planner:
@@ -454,8 +471,11 @@ class _Planner:
         self._seen.add(real)
         if _covered(real, self.rules):
             return  # already covered by an allowed tree
-        must_split = real in self.sitedirs or any(
-            _within(x, real) and x != real for x in [*self.excluded, *self.sitedirs]
+        # A site-packages folder is split only when it holds the workbook package (a
+        # pip install carries the references) or a hidden path; a symlink inside an
+        # allowed tree grants nothing, as Landlock checks the file it resolves to.
+        must_split = any(_within(x, real) and x != real for x in self.excluded) or (
+            real not in self.sitedirs and any(_within(x, real) and x != real for x in self.sitedirs)
         )
         if not must_split:
             self.rules[real] = Rule(real, "read")
@@ -476,11 +496,8 @@ class _Planner:
 
     def folded(self) -> list[Rule]:
         """The rules, minus those inside another allowed tree."""
-        return [
-            rule
-            for p, rule in self.rules.items()
-            if not any(parent in self.rules for parent in p.parents)
-        ]
+        roots = {str(p) for p in self.rules}
+        return [rule for p, rule in self.rules.items() if not _under_any(str(p), roots)]
 
 
 def _proc_entries() -> list[Path]:
@@ -526,6 +543,7 @@ def _site_dirs() -> list[Path]:
     return [Path(d) for d in dirs if os.path.isdir(d)]
 
 
+@functools.lru_cache(maxsize=1)
 def _workbook_dirs() -> list[Path]:
     """The `workbook` package this module belongs to, and any other installed copy."""
     found = [Path(__file__).resolve().parents[1]]
@@ -550,6 +568,16 @@ def _within(path: Path, root: Path) -> bool:
 def _covered(path: Path, roots: Container[Path]) -> bool:
     """`path` or one of its ancestors is in `roots`."""
     return path in roots or any(parent in roots for parent in path.parents)
+
+
+def _under_any(path: str, roots: Container[str]) -> bool:
+    """A strict ancestor of `path` (a resolved absolute path) is in `roots`."""
+    parent = os.path.dirname(path)
+    while parent != path:
+        if parent in roots:
+            return True
+        path, parent = parent, os.path.dirname(parent)
+    return False
 
 
 def _unique(paths: Iterable[Path]) -> list[Path]:

@@ -190,22 +190,26 @@ class Server:
                 return original(*a, **k)
 
             self.module.__dict__[spy] = recording
+        given = wire.arrays_in((args, kwargs))
+        before = [array.copy() for array in given]
         started = _cpu()
         try:
             _seed(header.get("seed"))
             with _strict_floats(bool(header.get("strict_float"))):
                 result = target(*args, **kwargs)
         except BaseException as exc:
-            self.reply({"error": _error(exc, self.shown_as), "cpu": _cpu() - started})
+            self.reply(
+                {"error": _error(exc, self.shown_as), "cpu": _cpu() - started},
+                mutated=_mutated(given, before),
+            )
             return
         finally:
             if callable(original):
                 self.module.__dict__[spy] = original
-        cpu = _cpu() - started
+        values = {"result": result, "mutated": _mutated(given, before)}
         if spy is not None:
-            self.reply({"cpu": cpu}, result=result, spied=spied)
-        else:
-            self.reply({"cpu": cpu}, result=result)
+            values["spied"] = spied
+        self.reply({"cpu": _cpu() - started}, **values)
 
     def serve(self) -> NoReturn:
         while True:
@@ -227,6 +231,19 @@ class Server:
                     os._exit(0)
             except (BrokenPipeError, ConnectionError):
                 os._exit(0)
+
+
+def _mutated(given: list[Any], before: list[Any]) -> list[tuple[int, Any]]:
+    """The argument arrays learner code changed in place, by position: the judge
+    writes them back into its own arrays, so a check sees a learner's `C_prev *= f`
+    exactly as it would in one process."""
+    import numpy
+
+    return [
+        (index, now)
+        for index, (now, then) in enumerate(zip(given, before, strict=True))
+        if now.shape != then.shape or not numpy.array_equal(now, then, equal_nan=True)
+    ]
 
 
 def _decoded(source: bytes) -> str:
