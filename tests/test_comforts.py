@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -137,7 +138,11 @@ def test_skipped_lessons_stay_open_until_passed(example):
 def test_doctor_reports_versions_workspace_and_watching(example):
     result = _cli(example, "doctor")
     assert result.exit_code == 0
-    for label in ("python", "numpy", "textual", "workspace", "file watching", "progress store"):
+    labels = ("python", "numpy", "textual", "workspace", "file watching", "progress store")
+    for label in (*labels, "grading sandbox"):
         assert label in result.output
     assert str(example.root) in result.output
-    assert "file watching   works" in result.output
+    assert re.search(r"file watching +works", result.output)
+    from workbook.grading.sandbox import probe
+
+    assert re.search(rf"grading sandbox +{re.escape(probe().label())}\n", result.output)
