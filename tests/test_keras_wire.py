@@ -480,3 +480,21 @@ def test_lesson_18_grades_behaviour(keras, variant):
     else:
         assert any(m and expected in m for m in outcomes.values()), outcomes
         assert not any(m and "saturate" in m for m in outcomes.values()), outcomes
+
+
+def test_unreadable_model_becomes_a_learner_facing_failure():
+    """However the proxy carries a ModelDataError across (as itself, or as a ValueError
+    with its text), the check says the model could not be read, not a traceback."""
+    from workbook.expect import CheckFailure
+    from workbook.kerascheck import learner_model
+
+    class Learner:
+        @staticmethod
+        def build_model(length):
+            raise ValueError(
+                "`build_model` returned something unreadable: malformed model data: "
+                "layer 'lstm' (LSTM, 10 units): kernel has shape (1, 41), expected (1, 40)"
+            )
+
+    with pytest.raises(CheckFailure, match=r"could not be read by the grader: .*kernel"):
+        learner_model(Learner(), "build_model", 3)

@@ -31,8 +31,16 @@ def windows(data: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     return X, data[length:].copy()
 
 
-def _unreadable(what: str, exc: ModelDataError) -> NoReturn:
+def _unreadable(what: str, exc: Exception) -> NoReturn:
     fail(f"{what} could not be read by the grader: {exc}")
+
+
+# How ModelDataError reads once the proxy has carried it across as a ValueError.
+MALFORMED = "malformed model data: "
+
+
+def _malformed(exc: Exception) -> bool:
+    return isinstance(exc, ModelDataError) or MALFORMED in str(exc)
 
 
 def learner_model(learner: Any, name: str, *args: Any, **kwargs: Any) -> SavedModel:
@@ -40,9 +48,9 @@ def learner_model(learner: Any, name: str, *args: Any, **kwargs: Any) -> SavedMo
     builder = function(learner, name)
     try:
         model = call(builder, *args, **kwargs)
-    except ModelDataError as exc:
-        _unreadable(f"the model from `{name}`", exc)
     except (TypeError, ValueError) as exc:
+        if _malformed(exc):
+            _unreadable(f"the model from `{name}`", exc)
         old = keras2_argument(exc)
         if old is None:
             raise
@@ -116,7 +124,9 @@ def run_with_spy(learner: Any, name: str, *args: Any, seed: int = 0) -> tuple[An
     function(learner, name)  # a missing function gets the usual message
     try:
         result, calls = learner.call_with_spy(name, "train", *args, seed=seed)
-    except ModelDataError as exc:
+    except ValueError as exc:
+        if not _malformed(exc):
+            raise
         _unreadable(f"the model `{name}` trained", exc)
     return result, (_training(calls[-1]) if calls else None)
 
