@@ -130,6 +130,17 @@ def _remove_group(group: Path) -> None:
     print(f"warning: could not remove {group}", file=sys.stderr)
 
 
+def throttling(group: Path) -> dict[str, int]:
+    """The group's cpu.stat: periods, throttled periods, throttled nanoseconds."""
+    stat = {}
+    with contextlib.suppress(OSError):
+        for line in (group / "cpu.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            with contextlib.suppress(ValueError):
+                stat[name] = int(value)
+    return stat
+
+
 def grade_capped(group: Path, lessons: list[str], timeout_s: float = 1800) -> list[dict]:
     """Grade the references of `lessons` in a fresh interpreter inside `group`."""
     proc = subprocess.run(
@@ -173,7 +184,11 @@ def main() -> int:
                 print(f"pytest {' '.join(pytest_args)} at {share:.2f} of a core", flush=True)
                 started = time.perf_counter()
                 code = pytest_capped(group, pytest_args)
-                print(f"wall time {time.perf_counter() - started:.0f} s, exit code {code}")
+                stat = throttling(group)
+                print(
+                    f"wall time {time.perf_counter() - started:.0f} s, exit code {code}, "
+                    f"throttled {stat.get('throttled_time', 0) / 1e9:.0f} s"
+                )
                 return code
             print(f"references graded at {share:.2f} of a core (cgroup {group.name})")
             print(f"{'lesson':<26}{'verdict':<10}{'wall s':>8}  note")
@@ -183,6 +198,11 @@ def main() -> int:
                 note = row["error"] or ""
                 print(f"{row['lesson']:<26}{row['verdict']:<10}{row['wall_s']:>8.1f}  {note}")
                 failed += row["verdict"] != "passed"
+            stat = throttling(group)
+            print(
+                f"throttled in {stat.get('nr_throttled', 0)} of {stat.get('nr_periods', 0)} "
+                f"periods, {stat.get('throttled_time', 0) / 1e9:.0f} s in all"
+            )
             return 1 if failed else 0
     except CapUnavailable as exc:
         print(f"cannot cap the CPU here: {exc}", file=sys.stderr)
