@@ -4,13 +4,23 @@ name the gate), then against keras.layers.GRU(reset_after=False) with the same w
 Keras's GRU runs as `keras_gru`, its semantics in NumPy (tested against the real layer
 in tests/test_keras_wire.py): this NumPy lesson never imports TensorFlow."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
+
+# The NumPy lessons from 12 on share their two-size helpers in checks/_sizes.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sizes
 
 from workbook.expect import call, expect_array, function
 from workbook.grading.keras_wire import keras_gru
 from workbook.recurrent import random_params, sigmoid
 
 HIDDEN, INPUTS, B = 3, 2, 4
+# Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),
+# so a size written into the code cannot pass.
+SIZES = ((HIDDEN, INPUTS, B), (2, 5, 1))
 SATURATE = 30.0  # σ(±30) is 1 or 0 to 1e-13: a gate forced fully open or shut
 SWAPPED = (
     "the update gate works the wrong way round: here z_t = 1 must keep the old state, "
@@ -18,16 +28,33 @@ SWAPPED = (
 )
 
 
-def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z", "r")):
+AFTER_PRODUCT = (
+    "the reset gate multiplies the matrix product W_h · [h_{t-1}, x_t], so it also scales "
+    "x_t's part; it belongs inside, on h_{t-1} alone, before the product: "
+    "W_h · [r_t ⊙ h_{t-1}, x_t]"
+)
+
+
+def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z", "r"),
+         x_first=False):  # fmt: skip
     """Our GRU step, with switches that reproduce typical wrong answers."""
+    if x_first:  # [x_t; h_{t-1}] in both concatenations: the same as W's columns swapped
+        inputs = x.shape[0]
+        p = {k: np.hstack((v[:, inputs:], v[:, :inputs])) if k[0] == "W" else v
+             for k, v in p.items()}  # fmt: skip
     concat = np.vstack((h, x))
     z = sigmoid(p[f"W_{gates[0]}"] @ concat + p[f"b_{gates[0]}"])
     r = sigmoid(p[f"W_{gates[1]}"] @ concat + p[f"b_{gates[1]}"])
-    W_hh, W_hx = p["W_h"][:, :HIDDEN], p["W_h"][:, HIDDEN:]
+    hidden = h.shape[0]
+    W_hh, W_hx = p["W_h"][:, :hidden], p["W_h"][:, hidden:]
     if reset == "before":
         a = W_hh @ (r * h) + W_hx @ x + p["b_h"]
     elif reset == "after":
         a = r * (W_hh @ h) + W_hx @ x + p["b_h"]
+    elif reset == "product":  # r_t scales the whole product, x_t's part included
+        a = r * (p["W_h"] @ concat) + p["b_h"]
+    elif reset == "bias":  # … or the whole pre-activation
+        a = r * (p["W_h"] @ concat + p["b_h"])
     else:
         a = W_hh @ h + W_hx @ x + p["b_h"]
     h_tilde = candidate(a)
@@ -42,6 +69,10 @@ def _mistakes(x, h, p):
         (_gru(x, h, p, reset="after"),
          "the reset gate multiplies W_h's product with h_{t-1} (Keras's reset_after=True); "
          "this lesson applies it before: W_h · [r_t ⊙ h_{t-1}, x_t]"),
+        (_gru(x, h, p, reset="product"), AFTER_PRODUCT),
+        (_gru(x, h, p, x_first=True),
+         "the concatenations look like [x_t, h_{t-1}]: stack h first, as in the LSTM"),
+        (_gru(x, h, p, reset="bias"), AFTER_PRODUCT),
         (_gru(x, h, p, candidate=sigmoid), "the candidate h̃_t uses sigmoid where tanh belongs"),
         (_gru(x, h, p, gates=("r", "z")),
          "z_t and r_t are swapped: the update gate uses W_z, b_z and the reset gate W_r, b_r"),
@@ -50,74 +81,98 @@ def _mistakes(x, h, p):
     ]  # fmt: skip
 
 
-def _case(seed: int, batch: int = B, **biases: float):
+def _case(seed: int, size=SIZES[0], **biases: float):
+    hidden, inputs, batch = size
     rng = np.random.default_rng(seed)
-    p = random_params(rng, HIDDEN, INPUTS, names="zrh", scale=0.8)
+    p = random_params(rng, hidden, inputs, names="zrh", scale=0.8)
     for gate, value in biases.items():  # force a gate fully open (+) or shut (−)
         p[f"W_{gate}"][:] = 0.0
         p[f"b_{gate}"][:] = value
-    return rng.standard_normal((INPUTS, batch)), rng.standard_normal((HIDDEN, batch)), p
+    return rng.standard_normal((inputs, batch)), rng.standard_normal((hidden, batch)), p
 
 
-def _check(learner, case, what, extra=()):
-    x, h, p = case
+def _named(size) -> dict[str, int]:
+    hidden, inputs, batch = size
+    return {"hidden": hidden, "input": inputs, "batch": batch}
+
+
+def _step(learner, x, h, p, size, first):
+    """The learner's h_t at one of the check's sizes (`first`: the first of them)."""
     gru_step = function(learner, "gru_step")
-    got = call(gru_step, x.copy(), h.copy(), {k: v.copy() for k, v in p.items()})
-    expect_array(got, _gru(x, h, p), what=what, mistakes=[*extra, *_mistakes(x, h, p)])
-    return got
+    params = {k: v.copy() for k, v in p.items()}
+    run = lambda: call(gru_step, x.copy(), h.copy(), params)  # noqa: E731
+    return _sizes.at_size(run, first, **_named(size))
+
+
+def _check_sizes(learner, seed, what, extra=lambda case: (), **biases):
+    for size in SIZES:
+        x, h, p = case = _case(seed, size, **biases)
+        expect_array(
+            _step(learner, x, h, p, size, size == SIZES[0]),
+            _gru(x, h, p),
+            what=_sizes.label(what, **_named(size)),
+            mistakes=[*extra(case), *_mistakes(x, h, p)],
+        )
 
 
 def test_update_gate_open_keeps_state(learner):
     """update gate: with z_t = 1 the state is kept, h_t = h_{t-1}"""
-    _check(learner, _case(1, z=SATURATE), "h_t with z_t = 1")
+    _check_sizes(learner, 1, "h_t with z_t = 1", z=SATURATE)
+
+
+def _candidate_mistakes(case):
+    x, h, p = case
+    return [
+        (np.tanh(p["W_h"] @ np.vstack((h, x))),
+         "the bias b_h of the candidate seems to be missing"),
+        (np.tanh(p["W_h"] @ np.vstack((x, h)) + p["b_h"]),
+         "looks like [x_t, h_{t-1}]: concatenate h first, as in the LSTM"),
+    ]  # fmt: skip
 
 
 def test_candidate_without_reset(learner):
     """candidate: with z_t = 0 and r_t = 1, h_t = tanh(W_h · [h_{t-1}, x_t] + b_h)"""
-    x, h, p = _case(2, z=-SATURATE, r=SATURATE)
-    a = p["W_h"] @ np.vstack((h, x))
-    _check(
-        learner,
-        (x, h, p),
-        "h_t with z_t = 0 and r_t = 1 (h_t = h̃_t)",
-        extra=[
-            (np.tanh(a), "the bias b_h of the candidate seems to be missing"),
-            (np.tanh(p["W_h"] @ np.vstack((x, h)) + p["b_h"]),
-             "looks like [x_t, h_{t-1}]: concatenate h first, as in the LSTM"),
-        ],
+    _check_sizes(
+        learner, 2, "h_t with z_t = 0 and r_t = 1 (h_t = h̃_t)", _candidate_mistakes,
+        z=-SATURATE, r=SATURATE,
     )  # fmt: skip
 
 
 def test_reset_gate_shut_ignores_state(learner):
     """reset gate: with r_t = 0 the candidate ignores h_{t-1}"""
-    x, h, p = _case(3, z=-SATURATE, r=-SATURATE)
-    _check(learner, (x, h, p), "h_t with z_t = 0 and r_t = 0 (h̃_t must not see h_{t-1})")
+    _check_sizes(
+        learner, 3, "h_t with z_t = 0 and r_t = 0 (h̃_t must not see h_{t-1})",
+        z=-SATURATE, r=-SATURATE,
+    )  # fmt: skip
 
 
 def test_full_step(learner):
-    """a full GRU step on a batch of 4 columns"""
-    _check(learner, _case(4), "h_t for a batch of 4")
+    """a full GRU step on a batch of 4 columns, and on one column with input > hidden"""
+    _check_sizes(learner, 4, "h_t")
 
 
 def test_matches_keras_gru(learner):
-    """3 steps of gru_step match keras.layers.GRU(reset_after=False) with the same weights"""
-    gru_step = function(learner, "gru_step")
-    rng = np.random.default_rng(5)
-    p = random_params(rng, HIDDEN, INPUTS, names="zrh", scale=0.8)
-    X = rng.standard_normal((3, INPUTS, 2))  # (T, input, B), the course's layout
-    h0 = rng.standard_normal((HIDDEN, 2))
-    # Keras multiplies rows by kernels (x @ kernel) and stacks the gates z, r, h side by
-    # side; our W acts on [h; x], so its first HIDDEN columns are the recurrent kernel.
-    keras_H, _ = keras_gru(
-        np.transpose(X, (2, 0, 1)),  # (B, T, input), Keras's layout
-        np.concatenate([p[f"W_{g}"][:, HIDDEN:].T for g in "zrh"], axis=1),
-        np.concatenate([p[f"W_{g}"][:, :HIDDEN].T for g in "zrh"], axis=1),
-        np.concatenate([p[f"b_{g}"][:, 0] for g in "zrh"]),
-        reset_after=False,
-        h0=h0.T,
-    )
-    expected = np.transpose(keras_H, (1, 2, 0))  # (B, T, hidden) → (T, hidden, B)
-    h = h0
-    for t, x in enumerate(X):
-        got = call(gru_step, x.copy(), h.copy(), {k: v.copy() for k, v in p.items()})
-        h = expect_array(got, expected[t], what=f"h_{t + 1} compared with Keras's GRU", rtol=1e-6)
+    """3 and 5 steps of gru_step match keras.layers.GRU(reset_after=False), same weights"""
+    for first, (hidden, inputs, steps, batch) in enumerate(((HIDDEN, INPUTS, 3, 2), (2, 4, 5, 3))):
+        rng = np.random.default_rng(5 + steps)
+        p = random_params(rng, hidden, inputs, names="zrh", scale=0.8)
+        X = rng.standard_normal((steps, inputs, batch))  # (T, input, B), the course's layout
+        h0 = rng.standard_normal((hidden, batch))
+        # Keras multiplies rows by kernels (x @ kernel) and stacks the gates z, r, h side
+        # by side; our W acts on [h; x], so its first `hidden` columns are the recurrent
+        # kernel.
+        keras_H, _ = keras_gru(
+            np.transpose(X, (2, 0, 1)),  # (B, T, input), Keras's layout
+            np.concatenate([p[f"W_{g}"][:, hidden:].T for g in "zrh"], axis=1),
+            np.concatenate([p[f"W_{g}"][:, :hidden].T for g in "zrh"], axis=1),
+            np.concatenate([p[f"b_{g}"][:, 0] for g in "zrh"]),
+            reset_after=False,
+            h0=h0.T,
+        )
+        expected = np.transpose(keras_H, (1, 2, 0))  # (B, T, hidden) → (T, hidden, B)
+        h = h0
+        size = (hidden, inputs, batch)
+        for t, x in enumerate(X):
+            got = _step(learner, x, h, p, size, first == 0)
+            what = _sizes.label(f"h_{t + 1} compared with Keras's GRU", **_named(size))
+            h = expect_array(got, expected[t], what=what, rtol=1e-6)

@@ -1,0 +1,40 @@
+"""Checks at two sizes, shared by the NumPy lessons from 12 on.
+
+Every check of these lessons runs its case at two size combinations (input ≠ hidden,
+a batch and a single column, two sequence lengths), so that a size written into the
+code (`W[:, :3]`, `range(4)`) cannot pass. When learner code works at the first size
+and raises at the second, the NumPy error says nothing about why; `at_size` says it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from workbook.expect import fail
+
+
+def label(what: str, **sizes: int) -> str:
+    """`what` with its sizes, so a failure says at which size it happened:
+    label("h_t", hidden=2, input=5) is "h_t (hidden 2, input 5)"."""
+    return f"{what} ({', '.join(f'{name} {value}' for name, value in sizes.items())})"
+
+
+def at_size(run: Callable[[], Any], first: bool, **sizes: int) -> Any:
+    """`run()` (which calls learner code) at one of a check's sizes.
+
+    At the first size an exception is the learner's own, reported as usual. At a later
+    size, code that got through the first one failed on the sizes alone: say so, with
+    the error and the line it came from."""
+    try:
+        return run()
+    except (ValueError, IndexError, TypeError) as exc:
+        if first or not hasattr(exc, "trace"):
+            raise
+        trace = exc.trace or {}
+        where = f" at line {trace['line']}: `{trace['code']}`" if trace.get("code") else ""
+        kind = getattr(exc, "type_name", None) or type(exc).__name__
+        shown = ", ".join(f"{name} {value}" for name, value in sizes.items())
+        fail(
+            f"your code works at the first size but raised {kind} with {shown}"
+            f"{where} ({exc}): a size seems written into the code; take every size from "
+            "the arrays you are given (e.g. `h_prev.shape[0]`, `X.shape[0]`)"
+        )
