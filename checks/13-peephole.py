@@ -1,96 +1,147 @@
 """Hidden checks for lesson 13: peephole_step, an LSTM step whose gates read the cell state."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from workbook.expect import call, expect_array, expect_pair, function
+# The NumPy lessons from 12 on share their two-size helpers in checks/_sizes.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sizes
+
+from workbook.expect import expect_array, expect_pair, function
 from workbook.recurrent import random_params, sigmoid
 
-HIDDEN, INPUTS, B = 3, 2, 3
+# Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),
+# so a size written into the code cannot pass.
+SIZES = ((3, 2, 3), (2, 4, 1))
 
 
-def _peep(p, gate, C, style):
-    """A peephole term as written right (element-wise) or as a matrix product."""
-    if style == "none":
-        return 0.0
-    return p[f"p_{gate}"] * C if style == "diag" else p[f"p_{gate}"].T @ C
+# A copy-pasted peephole reads another gate's weights: f and i each other's, o p_f's.
+OTHER = {"f": "i", "i": "f", "o": "f"}
 
 
-def _step(x, h, C, p, *, fi="diag", o="diag", o_reads="new"):
-    """Our peephole step, with switches that reproduce typical wrong answers."""
+def _gate(p, gate, z, C, style):
+    """σ(W·z + p ⊙ C + b) as written right ("diag") or as a typical wrong answer: a
+    matrix product, no peephole, another gate's p, or the term added outside σ."""
+    a = p[f"W_{gate}"] @ z + p[f"b_{gate}"]
+    peep = {"none": 0.0, "diag": p[f"p_{gate}"] * C, "outside": 0.0}.get(style)
+    if style == "dot":
+        peep = p[f"p_{gate}"].T @ C
+    elif style == "other":
+        peep = p[f"p_{OTHER[gate]}"] * C
+    value = sigmoid(a + peep)
+    return value + p[f"p_{gate}"] * C if style == "outside" else value
+
+
+def _step(x, h, C, p, *, f="diag", i="diag", o="diag", o_reads="new", squash=True):
+    """Our peephole step, with switches (one per gate) that reproduce typical wrong answers."""
     z = np.vstack((h, x))
-    f = sigmoid(p["W_f"] @ z + _peep(p, "f", C, fi) + p["b_f"])
-    i = sigmoid(p["W_i"] @ z + _peep(p, "i", C, fi) + p["b_i"])
     c = np.tanh(p["W_c"] @ z + p["b_c"])
-    C_new = f * C + i * c
-    o = sigmoid(p["W_o"] @ z + _peep(p, "o", C_new if o_reads == "new" else C, o) + p["b_o"])
-    return o * np.tanh(C_new), C_new
+    C_new = _gate(p, "f", z, C, f) * C + _gate(p, "i", z, C, i) * c
+    o_t = _gate(p, "o", z, C_new if o_reads == "new" else C, o)
+    return o_t * (np.tanh(C_new) if squash else C_new), C_new
 
 
+def _each(style: str, message: str) -> list[tuple[dict, str]]:
+    """The same mistake in each gate alone, named after the gate."""
+    cells = {"f": "C_{t-1}", "i": "C_{t-1}", "o": "C_t"}
+    names = {"f": "the forget gate", "i": "the input gate", "o": "the output gate"}
+    return [
+        ({g: style}, message.format(gate=names[g], g=g, C=cells[g], other=OTHER[g])) for g in "fio"
+    ]
+
+
+# Single-gate mistakes first: where only one peephole is non-zero, they are the precise
+# reading of what the combined ones would also match.
 MISTAKES = [
     (dict(o_reads="old"),
      "the output gate reads C_{t-1}; it should peek at the new cell state C_t"),
-    (dict(fi="dot", o="dot"), "the peepholes look like matrix products; they are element-wise, "
-     "p ⊙ C with `*` (one weight per cell unit)"),
-    (dict(fi="dot"), "the peepholes of f_t and i_t look like matrix products; they are "
-     "element-wise, p ⊙ C_{t-1} with `*`"),
-    (dict(o="dot"), "the output peephole looks like a matrix product; it is element-wise, "
-     "p_o ⊙ C_t with `*`"),
-    (dict(fi="none", o="none"), "the peephole terms are missing: this is the plain LSTM step"),
-    (dict(fi="none"),
+    *_each("none", "{gate} misses its peephole p_{g} ⊙ {C}"),
+    *_each("dot", "{gate}'s peephole looks like a matrix product; it is element-wise, "
+           "p_{g} ⊙ {C} with `*`"),
+    *_each("other", "{gate}'s peephole uses p_{other}; each gate has its own weights: "
+           "p_{g} ⊙ {C}"),
+    *_each("outside", "{gate}'s peephole is added outside σ; it goes inside with the rest: "
+           "σ(W · [h_{{t-1}}, x_t] + p_{g} ⊙ {C} + b)"),
+    (dict(squash=False), "h_t = o_t ⊙ tanh(C_t): the tanh of the cell state is missing"),
+    (dict(f="dot", i="dot", o="dot"), "the peepholes look like matrix products; they are "
+     "element-wise, p ⊙ C with `*` (one weight per cell unit)"),
+    (dict(f="dot", i="dot"), "the peepholes of f_t and i_t look like matrix products; they "
+     "are element-wise, p ⊙ C_{t-1} with `*`"),
+    (dict(f="none", i="none", o="none"),
+     "the peephole terms are missing: this is the plain LSTM step"),
+    (dict(f="none", i="none"),
      "the forget and input gates miss their peepholes p_f ⊙ C_{t-1} and p_i ⊙ C_{t-1}"),
-    (dict(o="none"), "the output gate misses its peephole p_o ⊙ C_t"),
+    (dict(f="other", i="other"), "the forget and input gates use each other's peepholes: "
+     "p_f ⊙ C_{t-1} goes in f_t, p_i ⊙ C_{t-1} in i_t"),
 ]  # fmt: skip
+# C_t never sees the output gate, so only the f/i mistakes can explain a wrong C_t.
+CELL_MISTAKES = [(sw, m) for sw, m in MISTAKES if not {"o", "o_reads", "squash"} & set(sw)]
 
 
-def _case(seed: int, *, fi=True, o=True):
+def _case(seed: int, size, *, on=("f", "i", "o")):
+    hidden, inputs, batch = size
     rng = np.random.default_rng(seed)
-    p = random_params(rng, HIDDEN, INPUTS, scale=0.7)
-    for gate, on in (("f", fi), ("i", fi), ("o", o)):
-        p[f"p_{gate}"] = rng.uniform(0.5, 1.5, (HIDDEN, 1)) * rng.choice([-1, 1], (HIDDEN, 1))
-        p[f"p_{gate}"] *= 1.0 if on else 0.0
-    x = rng.standard_normal((INPUTS, B))
-    h = 0.5 * rng.standard_normal((HIDDEN, B))
-    C = 1.5 * rng.standard_normal((HIDDEN, B))
+    p = random_params(rng, hidden, inputs, scale=0.7)
+    for gate in "fio":
+        p[f"p_{gate}"] = rng.uniform(0.5, 1.5, (hidden, 1)) * rng.choice([-1, 1], (hidden, 1))
+        p[f"p_{gate}"] *= 1.0 if gate in on else 0.0
+    x = rng.standard_normal((inputs, batch))
+    h = 0.5 * rng.standard_normal((hidden, batch))
+    C = 1.5 * rng.standard_normal((hidden, batch))
     return x, h, C, p
 
 
-def _check(learner, case, where):
-    x, h, C, p = case
+def _check(learner, seed, where, on=("f", "i", "o")):
     step = function(learner, "peephole_step")
-    result = call(step, x.copy(), h.copy(), C.copy(), {k: v.copy() for k, v in p.items()})
-    h_got, C_got = expect_pair(result, "peephole_step", ("h_t", "C_t"))
-    h_ok, C_ok = _step(x, h, C, p)
-    # C_t never sees the output gate, so only the f/i mistakes can explain a wrong C_t.
-    cell_mistakes = [(sw, m) for sw, m in MISTAKES if set(sw) == {"fi"}]
-    expect_array(
-        C_got,
-        C_ok,
-        what=f"C_t {where}",
-        mistakes=[(_step(x, h, C, p, **sw)[1], m) for sw, m in cell_mistakes],
-    )
-    expect_array(
-        h_got,
-        h_ok,
-        what=f"h_t {where}",
-        mistakes=[(_step(x, h, C, p, **sw)[0], m) for sw, m in MISTAKES],
-    )
+    for first, size in enumerate(SIZES):
+        x, h, C, p = _case(seed, size, on=on)
+        named = dict(zip(("hidden", "input", "batch"), size, strict=True))
+        result = _sizes.at_size(step, (x, h, C, p), first == 0, **named)
+        h_got, C_got = expect_pair(result, "peephole_step", ("h_t", "C_t"))
+        h_ok, C_ok = _step(x, h, C, p)
+        for what, got, ok, index, mistakes in (
+            ("C_t", C_got, C_ok, 1, CELL_MISTAKES),
+            ("h_t", h_got, h_ok, 0, MISTAKES),
+        ):
+            expect_array(
+                got,
+                ok,
+                what=_sizes.label(f"{what} {where}", **named),
+                mistakes=[(_step(x, h, C, p, **sw)[index], _told(sw, m, on)) for sw, m in mistakes],
+            )
+
+
+def _told(switches: dict, message: str, on) -> str:
+    """A missing peephole, where the gate it would copy from has p = 0 in this case,
+    looks exactly like reading that gate's p: say both."""
+    (gate, style), *more = switches.items()
+    if more or style != "none" or OTHER.get(gate, "o") in on:
+        return message
+    return f"{message} (or it uses p_{OTHER[gate]}, which is 0 here)"
 
 
 def test_zero_peepholes_is_the_plain_lstm(learner):
     """with all peepholes 0 it is the seed's LSTM step"""
-    _check(learner, _case(1, fi=False, o=False), "with p_f = p_i = p_o = 0")
+    _check(learner, 1, "with p_f = p_i = p_o = 0", on=())
 
 
-def test_forget_and_input_peepholes(learner):
-    """f_t and i_t add p_f ⊙ C_{t-1} and p_i ⊙ C_{t-1}"""
-    _check(learner, _case(2, o=False), "with only p_f and p_i non-zero")
+def test_forget_peephole(learner):
+    """f_t adds p_f ⊙ C_{t-1}"""
+    _check(learner, 2, "with only p_f non-zero", on=("f",))
+
+
+def test_input_peephole(learner):
+    """i_t adds p_i ⊙ C_{t-1}"""
+    _check(learner, 5, "with only p_i non-zero", on=("i",))
 
 
 def test_output_peephole_reads_new_cell_state(learner):
     """o_t adds p_o ⊙ C_t, the cell state just computed"""
-    _check(learner, _case(3, fi=False), "with only p_o non-zero")
+    _check(learner, 3, "with only p_o non-zero", on=("o",))
 
 
 def test_full_peephole_step(learner):
-    """a full peephole step on a batch of 3 columns"""
-    _check(learner, _case(4), "with all peepholes")
+    """a full peephole step on a batch of 3 columns, and on one column with input > hidden"""
+    _check(learner, 4, "with all peepholes")

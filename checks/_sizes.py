@@ -9,7 +9,17 @@ and raises at the second, the NumPy error says nothing about why; `at_size` says
 from collections.abc import Callable
 from typing import Any
 
-from workbook.expect import fail
+import numpy as np
+
+from workbook.expect import call, fail
+
+
+def copied(value: Any) -> Any:
+    """A private copy of an argument (arrays, and dicts of them), so learner code that
+    changes its arguments in place cannot change the check's own arrays."""
+    if isinstance(value, dict):
+        return {k: copied(v) for k, v in value.items()}
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 def label(what: str, **sizes: int) -> str:
@@ -18,14 +28,15 @@ def label(what: str, **sizes: int) -> str:
     return f"{what} ({', '.join(f'{name} {value}' for name, value in sizes.items())})"
 
 
-def at_size(run: Callable[[], Any], first: bool, **sizes: int) -> Any:
-    """`run()` (which calls learner code) at one of a check's sizes.
+def at_size(func: Callable, args: tuple, first: bool, **sizes: int) -> Any:
+    """`func(*args)` (learner code; arrays copied first) at one of a check's sizes.
 
     At the first size an exception is the learner's own, reported as usual. At a later
     size, code that got through the first one failed on the sizes alone: say so, with
     the error and the line it came from."""
+    args = tuple(copied(a) for a in args)
     try:
-        return run()
+        return call(func, *args)
     except (ValueError, IndexError, TypeError) as exc:
         if first or not hasattr(exc, "trace"):
             raise
