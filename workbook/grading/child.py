@@ -250,6 +250,19 @@ def preload_judge() -> None:
     sys.dont_write_bytecode = True
 
 
+def plan_sandbox_for(start: Path) -> None:
+    """Plan the subject's sandbox rules for the workspace around `start` while the job
+    is still on its way (a spare judge starts in the command's working directory);
+    the subject forked later inherits the plan. A guess: another workspace (given with
+    `--workspace`) is planned when its job arrives."""
+    with contextlib.suppress(Exception):
+        from workbook.grading import sandbox
+        from workbook.grading.runner import hidden_paths
+        from workbook.workspace import find_workspace
+
+        sandbox.warm_up(hidden_paths(find_workspace(start)))
+
+
 def enter(request: dict[str, Any]) -> None:
     """Take up the attempt's place: its stderr file, its private working directory,
     and no stdin or stdout. Nothing of the workspace goes on sys.path: the judge
@@ -269,6 +282,7 @@ def main() -> None:
     die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
     try:
         preload_judge()
+        plan_sandbox_for(Path.cwd())
         failure = None
     except BaseException as exc:  # reported once the attempt's stderr file is known
         failure = exc

@@ -40,12 +40,9 @@ def _preload(extra: list[str]) -> None:
     for name in extra:
         with contextlib.suppress(Exception):  # a failed preload only costs speed
             __import__(name)
-    with contextlib.suppress(Exception):  # planned once here, not in every subject
-        from workbook.grading import sandbox
-        from workbook.grading.runner import hidden_paths
-        from workbook.workspace import Workspace
+    from workbook.grading.child import plan_sandbox_for
 
-        sandbox.warm_up(hidden_paths(Workspace(Path.cwd())))
+    plan_sandbox_for(Path.cwd())  # once here, not in every subject forked from here
 
 
 def _run_grandchild(request: dict, real_exit, server: int) -> None:
