@@ -1,11 +1,17 @@
 """Hidden checks for lesson 14: lstm_step_backward, verified gradient by gradient against
 central differences of our own forward step, with known wrong answers named."""
 
+import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, function
+# The NumPy lessons from 12 on share their two-size helpers in checks/_sizes.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sizes
+
+from workbook.expect import expect_array, fail, function
 from workbook.recurrent import (
     LSTM_GATES,
     LSTM_KEYS,
@@ -16,7 +22,9 @@ from workbook.recurrent import (
     random_params,
 )
 
-HIDDEN, INPUTS, B = 3, 2, 2
+# Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),
+# so a size written into the code cannot pass.
+SIZES = ((3, 2, 2), (2, 4, 1))
 NAMES = ("dx", "dh_prev", "dC_prev", *(f"d{k}" for k in LSTM_KEYS))
 
 # Typical wrong answers: switches of our reference backward, and what they mean.
@@ -38,15 +46,77 @@ SWAPPED = (
 )
 
 
+GATE_NAMES = {"f": "forget gate's", "i": "input gate's", "c": "candidate's", "o": "output gate's"}
+FLIPPED = (
+    "the sign is flipped: σ'(a) = σ(a) ⊙ (1 − σ(a)) = g ⊙ (1 − g) is positive, not g ⊙ (g − 1)"
+)
+
+
+def _pre_activations(dh, dC, x, h, C, p) -> dict[str, np.ndarray]:
+    """∂L/∂a for each gate's pre-activation a = W · [h; x] + b, one column per batch
+    entry. Columns do not interact, so column j's is the reference's bias gradient for
+    that column alone."""
+    columns = [
+        lstm_step_backward(dh[:, [j]], dC[:, [j]], x[:, [j]], h[:, [j]], C[:, [j]], p)
+        for j in range(x.shape[1])
+    ]
+    return {g: np.hstack([col[f"db_{g}"] for col in columns]) for g in LSTM_GATES}
+
+
+def _with_pre(right: dict, p: dict, z: np.ndarray, changed: dict) -> dict:
+    """The gradients when some gates' ∂L/∂a change from `old` to `new` (gate →
+    (old, new)): dW, db and the gradient of z = [h; x] are linear in them."""
+    grads = dict(right)
+    d_concat = np.vstack((right["dh_prev"], right["dx"]))
+    for g, (old, new) in changed.items():
+        grads[f"dW_{g}"] = new @ z.T
+        grads[f"db_{g}"] = new.sum(axis=1, keepdims=True)
+        d_concat = d_concat + p[f"W_{g}"].T @ (new - old)
+    hidden = right["dh_prev"].shape[0]
+    grads["dh_prev"], grads["dx"] = d_concat[:hidden], d_concat[hidden:]
+    return grads
+
+
+def _chain_mistakes(dh, dC, x, h, C, p) -> list[tuple[dict, str]]:
+    """Mistakes in the last stretch: σ' with its sign flipped, and one gate's term left
+    out of the gradient of [h; x] (named after the gate)."""
+    right = lstm_step_backward(dh, dC, x, h, C, p)
+    pre = _pre_activations(dh, dC, x, h, C, p)
+    z = np.vstack((h, x))
+    wrong = [(_with_pre(right, p, z, {g: (pre[g], -pre[g]) for g in "fio"}), FLIPPED)]
+    for g in LSTM_GATES:
+        missing = _with_pre(right, p, z, {g: (pre[g], 0 * pre[g])})
+        wrong.append((
+            {name: missing[name] for name in ("dh_prev", "dx")},
+            f"the {GATE_NAMES[g]} term W_{g}ᵀ · da_{g} is missing: every gate read the same "
+            "[h_{t-1}; x_t], so its gradient sums W.T @ da over all four gates",
+        ))  # fmt: skip
+    last = p["W_o"].T @ pre["o"]  # `=` where `+=` belongs: only the last gate's term
+    hidden = h.shape[0]
+    wrong.append((
+        {"dh_prev": last[:hidden], "dx": last[hidden:]},
+        "only the last gate's term W_oᵀ · da_o is left: `=` where `+=` belongs; the "
+        "gradient of [h_{t-1}; x_t] sums W.T @ da over all four gates",
+    ))  # fmt: skip
+    _, C_new, _ = lstm_step(x, h, C, p)
+    raw = {"o": (pre["o"], pre["o"] * C_new / np.tanh(C_new))}
+    wrong.append((
+        _with_pre(right, p, z, raw),
+        "∂L/∂o_t is dh ⊙ tanh(C_t), since h_t = o_t ⊙ tanh(C_t); not dh ⊙ C_t",
+    ))  # fmt: skip
+    return wrong
+
+
 @cache
-def _case(seed: int, with_dh: bool = True, with_dC: bool = True):
+def _case(seed: int, size=SIZES[0], with_dh: bool = True, with_dC: bool = True):
+    hidden, inputs, batch = size
     rng = np.random.default_rng(seed)
-    p = random_params(rng, HIDDEN, INPUTS, scale=0.7)
-    x = rng.standard_normal((INPUTS, B))
-    h = 0.5 * rng.standard_normal((HIDDEN, B))
-    C = rng.standard_normal((HIDDEN, B))
-    dh = rng.standard_normal((HIDDEN, B)) * with_dh
-    dC = rng.standard_normal((HIDDEN, B)) * with_dC
+    p = random_params(rng, hidden, inputs, scale=0.7)
+    x = rng.standard_normal((inputs, batch))
+    h = 0.5 * rng.standard_normal((hidden, batch))
+    C = rng.standard_normal((hidden, batch))
+    dh = rng.standard_normal((hidden, batch)) * with_dh
+    dC = rng.standard_normal((hidden, batch)) * with_dC
     inputs = {"dx": x, "dh_prev": h, "dC_prev": C, **{f"d{k}": p[k] for k in LSTM_KEYS}}
 
     def loss() -> float:  # L = Σ dh ⊙ h_t + Σ dC ⊙ C_t has exactly these upstream gradients
@@ -55,19 +125,22 @@ def _case(seed: int, with_dh: bool = True, with_dC: bool = True):
 
     numeric = {name: numerical_gradient(loss, array) for name, array in inputs.items()}
     wrong = [(lstm_step_backward(dh, dC, x, h, C, p, **sw), message) for sw, message in MISTAKES]
+    wrong += _chain_mistakes(dh, dC, x, h, C, p)
     # Splitting the gradient of [h; x] as if x came first: right shapes, wrong rows.
     d_concat = np.vstack((numeric["dh_prev"], numeric["dx"]))
-    split = {"dx": d_concat[:INPUTS], "dh_prev": d_concat[INPUTS:]}
+    split = {"dx": d_concat[: x.shape[0]], "dh_prev": d_concat[x.shape[0] :]}
     wrong.append((split, SWAPPED))
+    # Any gradient that is exactly the negative of the right one (relative error 1).
+    wrong.append(({name: -value for name, value in numeric.items()}, "the sign is flipped"))
     return x, h, C, p, dh, dC, numeric, wrong
 
 
-def _learner_grads(learner, case):
+def _learner_grads(learner, case, first=True):
     x, h, C, p, dh, dC, *_ = case
     forward = function(learner, "lstm_step_forward")
     backward = function(learner, "lstm_step_backward")
-    params = {k: v.copy() for k, v in p.items()}
-    result = forward(x.copy(), h.copy(), C.copy(), params)
+    sizes = _named(case)
+    result = _sizes.at_size(forward, (x, h, C, p), first, **sizes)
     ok_h, ok_C, _ = lstm_step(x, h, C, p)
     if not (
         isinstance(result, tuple)
@@ -77,7 +150,7 @@ def _learner_grads(learner, case):
     ):
         fail("lstm_step_forward is given and must stay as it was: it no longer returns the "
              "seed's (h_t, C_t, cache)")  # fmt: skip
-    grads = call(backward, dh.copy(), dC.copy(), result[2])
+    grads = _sizes.at_size(backward, (dh, dC, result[2]), first, **sizes)
     if not isinstance(grads, dict):
         fail(f"lstm_step_backward should return a dict of gradients, not {type(grads).__name__}")
     missing = [name for name in NAMES if name not in grads]
@@ -86,58 +159,76 @@ def _learner_grads(learner, case):
     return grads
 
 
-def _shape_diagnosis(name, got):
+def _named(case) -> dict[str, int]:
+    x, h = case[0], case[1]
+    return {"hidden": h.shape[0], "input": x.shape[0], "batch": x.shape[1]}
+
+
+def _shape_diagnosis(name, got, case):
     """Name the two shape mistakes that expect_array can only report as 'wrong shape'."""
+    hidden, inputs, batch = _named(case).values()
     shape = np.shape(got)
-    if name.startswith("db_") and shape == (HIDDEN, B):
+    if name.startswith("db_") and shape == (hidden, batch) and batch > 1:
         fail(
             f"{name} has shape {shape}, one column per batch entry: the bias is shared "
             "by all columns, so sum its gradient over them "
             "(`.sum(axis=1, keepdims=True)`), shape (hidden, 1)"
         )
-    if name in ("dx", "dh_prev") and shape == ({"dx": HIDDEN, "dh_prev": INPUTS}[name], B):
+    if name in ("dx", "dh_prev") and shape == ({"dx": hidden, "dh_prev": inputs}[name], batch):
         fail(f"{name} has shape {shape}: {SWAPPED}")
-
-
-def _expect(learner, case, names, context):
-    *_, numeric, wrong = case
-    grads = _learner_grads(learner, case)
-    for name in names:
-        got, expected = grads[name], numeric[name]
-        _shape_diagnosis(name, got)
-        expect_gradient(
-            got,
-            expected,
-            name=name,
-            context=context,
-            mistakes=[(w[name], message) for w, message in wrong if name in w],
+    rows = {"dx": inputs, "dh_prev": hidden}
+    if name in rows and len(shape) == 2 and shape[1] == batch and shape[0] != rows[name]:
+        fail(
+            f"{name} has shape {shape}, expected {(rows[name], batch)}: the gradient of "
+            f"[h_{{t-1}}; x_t] is split at the wrong row; its first hidden = {hidden} rows "
+            "are dh_prev, the rest dx (take hidden from the arrays, e.g. `dh.shape[0]`)"
         )
+
+
+def _expect(learner, seed, names, context="", **upstream):
+    """Every gradient in `names` at both sizes, against central differences."""
+    for first, size in enumerate(SIZES):
+        case = _case(seed, size, **upstream)
+        *_, numeric, wrong = case
+        grads = _learner_grads(learner, case, first == 0)
+        for name in names:
+            got, expected = grads[name], numeric[name]
+            _shape_diagnosis(name, got, case)
+            expect_gradient(
+                got,
+                expected,
+                name=name,
+                context=_sizes.label(context, **_named(case)),
+                mistakes=[(w[name], message) for w, message in wrong if name in w],
+            )
 
 
 def test_returns_all_gradients(learner):
     """lstm_step_backward returns every gradient, shaped like what it differentiates"""
-    case = _case(1)
-    grads = _learner_grads(learner, case)
-    for name in NAMES:
-        _shape_diagnosis(name, grads[name])
-        expect_array(grads[name], case[6][name], what=name, rtol=np.inf, atol=np.inf)
+    for first, size in enumerate(SIZES):
+        case = _case(1, size)
+        grads = _learner_grads(learner, case, first == 0)
+        for name in NAMES:
+            _shape_diagnosis(name, grads[name], case)
+            what = _sizes.label(name, **_named(case))
+            expect_array(grads[name], case[6][name], what=what, rtol=np.inf, atol=np.inf)
 
 
 def test_gradients_from_the_cell_state_only(learner):
     """with dh = 0 (loss only on C_t): every gradient passes the numerical gradient check"""
-    _expect(learner, _case(2, with_dh=False), NAMES, " (with dh = 0)")
+    _expect(learner, 2, NAMES, " with dh = 0", with_dh=False)
 
 
 def test_cell_and_input_gradients(learner):
     """dC_prev, dh_prev and dx pass the numerical gradient check"""
-    _expect(learner, _case(3), ("dC_prev", "dh_prev", "dx"), "")
+    _expect(learner, 3, ("dC_prev", "dh_prev", "dx"))
 
 
 def test_output_gate_gradients(learner):
     """dW_o and db_o pass the numerical gradient check"""
-    _expect(learner, _case(3), ("dW_o", "db_o"), "")
+    _expect(learner, 3, ("dW_o", "db_o"))
 
 
 def test_forget_input_candidate_gradients(learner):
     """dW_f, db_f, dW_i, db_i, dW_c and db_c pass the numerical gradient check"""
-    _expect(learner, _case(3), [f"d{p}_{g}" for g in LSTM_GATES if g != "o" for p in "Wb"], "")
+    _expect(learner, 3, [f"d{p}_{g}" for g in LSTM_GATES if g != "o" for p in "Wb"])
