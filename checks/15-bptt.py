@@ -1,11 +1,17 @@
-"""Hidden checks for lesson 15: bptt over T = 4 steps, every gradient verified by
+"""Hidden checks for lesson 15: bptt over T = 4 and T = 6 steps, every gradient checked by
 central differences of our own unrolled forward pass."""
 
+import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from workbook.expect import call, expect_array, expect_pair, fail, function
+# The NumPy lessons from 12 on share their two-size helpers in checks/_sizes.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sizes
+
+from workbook.expect import expect_array, expect_pair, fail, function
 from workbook.recurrent import (
     LSTM_KEYS,
     expect_gradient,
@@ -16,7 +22,9 @@ from workbook.recurrent import (
     random_params,
 )
 
-HIDDEN, INPUTS, T, B = 3, 2, 4, 2
+# (hidden, input, T, batch): every check runs at both, so neither a size nor the number
+# of steps written into the code (`range(4)`) can pass.
+SIZES = ((3, 2, 4, 2), (2, 3, 6, 1))
 PARAM_GRADS = tuple(f"d{k}" for k in LSTM_KEYS)
 NAMES = (*PARAM_GRADS, "dX", "dh0", "dC0")
 
@@ -32,15 +40,17 @@ MISTAKES = [
     (dict(all_steps=False), "only the last step's error is used; the loss sums over all "
      "steps, so every step t adds H[t] − Y[t] to dh"),
     (dict(sign=-1.0), "the gradients have the wrong sign: ∂L/∂h_t = h_t − y_t, not y_t − h_t"),
+    (dict(only=SIZES[0][2]), f"the loop goes back over a fixed {SIZES[0][2]} steps; this "
+     "sequence has more: loop over all of them, `reversed(range(X.shape[0]))`"),
 ]  # fmt: skip
 
 
 def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backwards=True,
-          all_steps=True, sign=1.0):  # fmt: skip
+          all_steps=True, sign=1.0, only=None):  # fmt: skip
     """Our BPTT, with switches that reproduce typical wrong answers."""
     H, _ = lstm_forward(X, h0, C0, p)
     states = [(h0, C0)]
-    for t in range(T):
+    for t in range(len(X)):
         h, C, _ = lstm_step(X[t], *states[-1], p)
         states.append((h, C))
     diff = sign * (H - Y)
@@ -48,7 +58,8 @@ def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backw
         diff[:-1] = 0.0
     grads = {name: np.zeros_like(p[name[1:]]) for name in PARAM_GRADS}
     dX, dh_next, dC_next = np.zeros_like(X), np.zeros_like(h0), np.zeros_like(C0)
-    for t in reversed(range(T)) if backwards else range(T):
+    steps = range(min(len(X), only or len(X)))
+    for t in reversed(steps) if backwards else steps:
         step = lstm_step_backward(diff[t] + dh_next, dC_next, X[t], *states[t], p)
         for name in PARAM_GRADS:
             grads[name] = grads[name] + step[name] if accumulate else step[name]
@@ -59,13 +70,14 @@ def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backw
 
 
 @cache
-def _case():
-    rng = np.random.default_rng(15)
-    p = random_params(rng, HIDDEN, INPUTS, scale=0.7)
-    X = rng.standard_normal((T, INPUTS, B))
-    Y = rng.uniform(-0.8, 0.8, (T, HIDDEN, B))
-    h0 = 0.5 * rng.standard_normal((HIDDEN, B))
-    C0 = rng.standard_normal((HIDDEN, B))
+def _case(size=SIZES[0]):
+    hidden, inputs, steps, batch = size
+    rng = np.random.default_rng(15 + steps)
+    p = random_params(rng, hidden, inputs, scale=0.7)
+    X = rng.standard_normal((steps, inputs, batch))
+    Y = rng.uniform(-0.8, 0.8, (steps, hidden, batch))
+    h0 = 0.5 * rng.standard_normal((hidden, batch))
+    C0 = rng.standard_normal((hidden, batch))
     wrt = {"dX": X, "dh0": h0, "dC0": C0, **{f"d{k}": p[k] for k in LSTM_KEYS}}
 
     def loss() -> float:
@@ -76,11 +88,14 @@ def _case():
     return X, h0, C0, p, Y, loss(), numeric, wrong
 
 
-def _run(learner):
-    X, h0, C0, p, Y, *_ = _case()
+def _named(size) -> dict[str, int]:
+    return dict(zip(("hidden", "input", "T", "batch"), size, strict=True))
+
+
+def _run(learner, size):
+    X, h0, C0, p, Y, *_ = _case(size)
     bptt = function(learner, "bptt")
-    params = {k: v.copy() for k, v in p.items()}
-    result = call(bptt, X.copy(), h0.copy(), C0.copy(), params, Y.copy())
+    result = _sizes.at_size(bptt, (X, h0, C0, p, Y), size == SIZES[0], **_named(size))
     loss, grads = expect_pair(result, "bptt", ("loss", "grads"))
     if not isinstance(grads, dict):
         fail(f"the gradients should be a dict, not a {type(grads).__name__}")
@@ -91,26 +106,32 @@ def _run(learner):
 
 
 def _expect(learner, names):
-    *_, numeric, wrong = _case()
-    _, grads = _run(learner)
-    for name in names:
-        expect_gradient(
-            grads[name],
-            numeric[name],
-            name=name,
-            mistakes=[(w[name], message) for w, message in wrong],
-        )
+    for size in SIZES:
+        *_, numeric, wrong = _case(size)
+        _, grads = _run(learner, size)
+        for name in names:
+            expect_gradient(
+                grads[name],
+                numeric[name],
+                name=_sizes.label(name, **_named(size)),
+                mistakes=[(w[name], message) for w, message in wrong],
+            )
 
 
 def test_loss_value(learner):
     """the loss is ½ Σ_t ‖h_t − y_t‖² over all T steps and the batch"""
-    X, h0, C0, p, Y, loss, *_ = _case()
-    got, _ = _run(learner)
+    for size in SIZES:
+        _expect_loss(learner, size)
+
+
+def _expect_loss(learner, size):
+    X, h0, C0, p, Y, loss, *_ = _case(size)
+    got, _ = _run(learner, size)
     H = lstm_forward(X, h0, C0, p)[0]
     expect_array(
         got,
         np.array(loss),
-        what="the loss",
+        what=_sizes.label("the loss", **_named(size)),
         mistakes=[
             (2 * loss, "the ½ is missing: L = ½ Σ ‖h_t − y_t‖²"),
             (0.5 * np.sum((H[-1] - Y[-1]) ** 2), "only the last step counts; sum over all steps"),
@@ -121,10 +142,12 @@ def test_loss_value(learner):
 
 def test_shapes(learner):
     """bptt returns (loss, grads) with every gradient shaped like what it differentiates"""
-    *_, numeric, _ = _case()
-    _, grads = _run(learner)
-    for name in NAMES:
-        expect_array(grads[name], numeric[name], what=name, rtol=np.inf, atol=np.inf)
+    for size in SIZES:
+        *_, numeric, _ = _case(size)
+        _, grads = _run(learner, size)
+        for name in NAMES:
+            what = _sizes.label(name, **_named(size))
+            expect_array(grads[name], numeric[name], what=what, rtol=np.inf, atol=np.inf)
 
 
 def test_input_gradients(learner):
