@@ -3,6 +3,7 @@ code running: not from a cold child, not from the TUI's warm server."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,25 +24,36 @@ pytestmark = pytest.mark.skipif(
 LESSON = "01-activations"
 
 
-def _lingering(workspace, pidfile: Path) -> None:
-    """Learner code that records its pid, then sleeps forever (no CPU limit to hit)."""
+def _lingering(workspace) -> None:
+    """Learner code that sleeps (no CPU limit to hit) in its top level."""
     lesson = workspace.course.lesson(LESSON)
     reference = workspace.solution_for(lesson)
-    linger = (
-        f"\nimport os as _os, time as _time\n"
-        f"open({str(pidfile)!r}, 'w').write(str(_os.getpid()))\n"
-        "while True:\n    _time.sleep(0.05)\n"
-    )
+    linger = "\nimport time as _time\nwhile True:\n    _time.sleep(0.05)\n"
     write_solution(workspace, lesson, reference + linger)
 
 
-def _wait_for_pid(pidfile: Path, proc: subprocess.Popen) -> int:
+def _confined(pid: int) -> bool:
+    """Whether `pid` runs under a seccomp filter: the subject, once confined."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nSeccomp:\t2\n" in status
+
+
+def _wait_for_subject(proc: subprocess.Popen) -> int:
+    """The subject process under `proc` (it cannot write a pid file anywhere we can
+    read: its only writable folder is its private scratch)."""
     deadline = time.monotonic() + 60
-    while not (pidfile.exists() and pidfile.read_text()):
+    while True:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the learner code never started"
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                if _confined(child.pid):
+                    time.sleep(0.3)  # let it load the learner's file and start sleeping
+                    return child.pid
         time.sleep(0.02)
-    return int(pidfile.read_text())
 
 
 def _gone(pid: int, within: float = 10.0) -> bool:
@@ -59,15 +71,14 @@ def _gone(pid: int, within: float = 10.0) -> bool:
 @pytest.mark.parametrize(
     "how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=["KILL", "TERM", "HUP"]
 )
-def test_a_killed_check_takes_its_attempt_with_it(workspace, tmp_path, how):
-    pidfile = tmp_path / "learner.pid"
-    _lingering(workspace, pidfile)
+def test_a_killed_check_takes_its_attempt_with_it(workspace, how):
+    _lingering(workspace)
     cli = subprocess.Popen(
         [sys.executable, "-m", "workbook", "--workspace", str(workspace.root), "check", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    learner = _wait_for_pid(pidfile, cli)
+    learner = _wait_for_subject(cli)
     cli.send_signal(how)
     cli.wait(timeout=30)
     if how != signal.SIGKILL:
@@ -90,9 +101,8 @@ grader.grade(workspace, workspace.course.lesson(sys.argv[2]))
 """
 
 
-def test_a_killed_app_takes_its_warm_server_and_attempt_with_it(workspace, tmp_path):
-    pidfile = tmp_path / "learner.pid"
-    _lingering(workspace, pidfile)
+def test_a_killed_app_takes_its_warm_server_and_attempt_with_it(workspace):
+    _lingering(workspace)
     app = subprocess.Popen(
         [sys.executable, "-c", WARM_APP, str(workspace.root), LESSON],
         stdout=subprocess.PIPE,
@@ -100,7 +110,7 @@ def test_a_killed_app_takes_its_warm_server_and_attempt_with_it(workspace, tmp_p
         text=True,
     )
     server = json.loads(app.stdout.readline())["server"]
-    learner = _wait_for_pid(pidfile, app)
+    learner = _wait_for_subject(app)
     assert learner != server
     os.kill(app.pid, signal.SIGKILL)
     app.wait(timeout=30)
