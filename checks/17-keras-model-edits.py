@@ -9,8 +9,10 @@ accept every spelling that builds the same model. The model arrives as plain dat
 import functools
 
 import numpy as np
+import pytest
 
-from workbook.expect import fail
+from workbook.expect import CheckFailure, fail
+from workbook.grading.keras_wire import SavedModel
 from workbook.kerascheck import learner_model, lstm_params
 
 SEQUENCE_LENGTH = 3
@@ -20,8 +22,27 @@ MSE_NAMES = {"mse", "meansquarederror"}
 
 
 @functools.cache
-def _model(learner):
-    return learner_model(learner, "build_model", SEQUENCE_LENGTH)
+def _built(learner) -> tuple[SavedModel | None, CheckFailure | None]:
+    """The model, or the failure that a Keras 2 argument (`Adam(lr=…)`) caused."""
+    try:
+        return learner_model(learner, "build_model", SEQUENCE_LENGTH), None
+    except CheckFailure as exc:
+        if "is the Keras 2 name" not in exc.message:
+            raise
+        return None, exc
+
+
+def _model(learner, *, optimizer_check: bool = False) -> SavedModel:
+    """The learner's model. A Keras 2 argument keeps it from being built at all; that
+    is TODO 3's business (the optimizer), so only TODO 3's check fails with it and the
+    others are not run, rather than every check failing with the optimizer's message
+    (and the hint beside it being about units)."""
+    model, keras2 = _built(learner)
+    if keras2 is None:
+        return model
+    if optimizer_check:
+        raise keras2
+    pytest.skip("not run: the model could not be built, see TODO 3's check (the optimizer)")
 
 
 def _lstm(model):
@@ -112,7 +133,7 @@ def test_output_is_dense_one(learner):
 
 def test_adam_with_learning_rate(learner):
     """TODO 3: compiled with Adam(learning_rate=0.01)"""
-    model = _model(learner)
+    model = _model(learner, optimizer_check=True)
     name = model.optimizer
     if name is None:
         fail("the model is not compiled: TODO 3 asks for Adam(learning_rate=0.01)")

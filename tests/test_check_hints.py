@@ -40,11 +40,16 @@ def test_a_revealed_hint_about_the_failing_check_is_shown(session, lesson):
     hint = session.hint_after_attempt(lesson, _failed("test_sigmoid_extreme_inputs"))
     assert (hint.number, hint.text) == (2, lesson.hints[1])
     assert hint.about_check == "check test_sigmoid_extreme_inputs" and hint.is_about_check
-    # The first failing check with a hint wins, in the order the checks ran.
+    # Only the first failing check counts: a later one usually fails for the same
+    # reason, so the hint about its own topic would be about another mistake.
+    hint = session.hint_after_attempt(
+        lesson, _failed("test_sigmoid_extreme_inputs", "test_tanh_values")
+    )
+    assert hint.number == 2
     hint = session.hint_after_attempt(
         lesson, _failed("test_sigmoid_keeps_shape", "test_sigmoid_extreme_inputs", "x")
     )
-    assert hint.number == 2
+    assert (hint.number, hint.about_check) == (3, None)  # the latest revealed, as unmapped
 
 
 def test_one_error_failing_several_checks_ties_no_hint_to_them(session, lesson):
@@ -139,6 +144,41 @@ def test_tui_result_pane_says_which_check_the_hint_is_about(repo_workspace):
     about = pane(AttemptHint(2, lesson.hints[1], 3, "sigmoid stays finite", 2))
     assert "Hint 2/4" in about and "About the failing check “sigmoid stays finite”" in about
     later = pane(AttemptHint(1, lesson.hints[0], 1, "tanh values", 4))
-    assert "Hint 4 is the one about the failing check “tanh values”" in later
+    assert (
+        "Press h (or run `workbook hint 1`) 3 times to see hint 4, which is about the failing "
+        "check “tanh values”." in later
+    )
+    once = pane(AttemptHint(1, lesson.hints[0], 1, "sigmoid stays finite", 2))
+    assert "Press h (or run `workbook hint 1`) to see hint 2, which is about" in once
     plain = pane(AttemptHint(1, lesson.hints[0], 1))
     assert "Press h for the next hint" in plain
+
+
+@pytest.mark.parametrize(
+    ("lesson_number", "replace", "with_", "about_hint"),
+    [
+        # A transposed h fails every check of lesson 8; the C_prev hint is not about it.
+        (8, "return h_t, C_t", "return h_t.T, C_t", None),
+        # `lr=` keeps the model from being built: that is TODO 3, the optimizer's hint.
+        (17, "optimizer=Adam(learning_rate=0.01)", "optimizer=Adam(lr=0.01)", 3),
+        # Only hidden_state is wrong: its hint (tanh, then ⊙ o_t), not the output gate's.
+        (7, "return o_t * tanh(C_t)", "return o_t * C_t", 3),
+    ],
+    ids=["08-transposed-h", "17-keras2-lr", "07-hidden-state"],
+)
+def test_the_hint_beside_a_failure_concerns_that_failure(
+    session, lesson_number, replace, with_, about_hint
+):
+    """Issue 10: each of these once got the hint about another check's topic."""
+    from workbook.grading.runner import grade
+
+    lesson = session.course.lesson(lesson_number)
+    reference = session.workspace.solution_for(lesson)
+    assert replace in reference
+    write_solution(session.workspace, lesson, reference.replace(replace, with_))
+    result = grade(session.workspace, lesson)
+    assert result.verdict is Verdict.FAILED, result.headline
+    hint = session.hint_after_attempt(lesson, result)
+    assert hint.about_hint == about_hint, (hint, [(c.id, c.message) for c in result.failing])
+    if about_hint is None:
+        assert hint.number == 1  # the general first hint, with no claim about a check

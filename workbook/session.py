@@ -66,7 +66,7 @@ class AttemptHint:
     `about_check` is the learner-facing name of the first failing check that the lesson's
     `check_hints` maps to a hint, and `about_hint` that hint's number. When
     `number == about_hint` the shown hint is about that check; otherwise the one about it
-    is not revealed yet, and the faces say that asking for more hints leads there.
+    is not revealed yet, and the faces say how to reach it (`pointer`).
     """
 
     number: int
@@ -78,6 +78,21 @@ class AttemptHint:
     @property
     def is_about_check(self) -> bool:
         return self.about_check is not None and self.number == self.about_hint
+
+    def pointer(self, ask: str) -> str | None:
+        """How to reach the hint about the failing check when it is not shown yet; `ask`
+        is how this face reveals the next hint ("press h (or run `workbook hint 8`)").
+
+        One sentence for both faces, and a plain one: "hint 2" and the lesson number
+        in `workbook hint 8` must not read as two numbers for the same thing."""
+        if self.about_check is None or self.about_hint is None or self.is_about_check:
+            return None
+        times = self.about_hint - self.revealed
+        again = f" {times} times" if times > 1 else ""
+        return (
+            f"{ask[:1].upper()}{ask[1:]}{again} to see hint {self.about_hint}, which is about "
+            f"the failing check “{self.about_check}”."
+        )
 
     def to_json(self) -> dict:
         return {
@@ -230,10 +245,13 @@ class Session:
 
     @staticmethod
     def _failing_check_hint(lesson: Lesson, result: GradeResult) -> tuple[str, int] | None:
-        """(name, hint number) of the first failing check that has a hint of its own.
+        """(name, hint number) of the first failing check, when it has a hint of its own.
 
-        A check failing with the same words as another (one exception failing them all)
-        says nothing about its own topic, so its hint would mislead."""
+        Only the first one counts: checks run from the simplest case on, and a later
+        check usually fails for the same reason as the first (a transposed h fails every
+        lesson 8 check), so its hint would be about some other mistake. A check failing
+        with the same words as another (one exception failing them all) says nothing
+        about its own topic either, so its hint would mislead."""
         repeats = result.repeated_from()  # id → name of the check it repeats
         repeated = set(repeats.values())
         for check in result.failing:
@@ -242,6 +260,7 @@ class Session:
             wanted = lesson.check_hints.get(check.id)
             if wanted is not None and 1 <= wanted <= len(lesson.hints):
                 return check.name, wanted
+            return None
         return None
 
     # -- glossary -------------------------------------------------------------------

@@ -114,14 +114,9 @@ def grade_result(
         if hint.is_about_check:
             label += f" — about the failing check '{hint.about_check}'"
         out.print(Text(f"{label}: ", style="bold cyan") + Text(hint.text))
-        if hint.about_check is not None and not hint.is_about_check:
-            out.print(
-                Text(
-                    f"Hint {hint.about_hint} is the one about the failing check "
-                    f"'{hint.about_check}': `workbook hint {lesson_number}` leads there.",
-                    style="cyan",
-                )
-            )
+        pointer = hint.pointer(f"run `workbook hint {lesson_number}`")
+        if pointer is not None:
+            out.print(Text(pointer, style="cyan"))
         elif hint.revealed < hints_total:
             out.print(
                 Text(

@@ -363,20 +363,18 @@ def render_result(
             )
         )
     elif hint is not None:
-        lines.append((_hint_block(hint, len(lesson.hints)), "gap"))
+        lines.append((_hint_block(hint, len(lesson.hints), lesson.number), "gap"))
     return lines
 
 
-def _hint_block(hint: AttemptHint, total: int) -> Content:
+def _hint_block(hint: AttemptHint, total: int, lesson_number: int) -> Content:
     """The hint beside a failure, saying which failing check it (or a later one) is about."""
     block = hint_line(hint.number, total, hint.text)
     more = " Press [b]h[/b] for the next hint." if hint.revealed < total else ""
     if hint.is_about_check:
         about = f"[$text-muted]About the failing check “$name”.{more}[/]"
     elif hint.about_check is not None:
-        about = (
-            "[$text-muted]Hint $k is the one about the failing check “$name”: press [b]h[/b].[/]"
-        )
+        about = "[$text-muted]$pointer[/]"
     elif hint.revealed < total:
         about = "[$text-muted]Press [b]h[/b] for the next hint.[/]"
     else:
@@ -384,7 +382,11 @@ def _hint_block(hint: AttemptHint, total: int) -> Content:
     return (
         block
         + Content("\n")
-        + Content.from_markup(about, name=hint.about_check or "", k=str(hint.about_hint))
+        + Content.from_markup(
+            about,
+            name=hint.about_check or "",
+            pointer=hint.pointer(f"press h (or run `workbook hint {lesson_number}`)") or "",
+        )
     )
 
 
