@@ -127,7 +127,7 @@ def test_inputs_are_not_modified(learner):
     """leaves its arguments unchanged (C_{t-1} belongs to the caller)"""
     cell_update = function(learner, "cell_update")
     args = [F.copy(), I_GATE.copy(), C_TILDE.copy(), C_PREV.copy()]
-    call_elementwise(cell_update, *args, what="cell_update")
+    call_elementwise(cell_update, *args, what="cell_update", in_place=True)
     for name, before, after in zip(
         ("f_t", "i_t", "C_tilde", "C_prev"), (F, I_GATE, C_TILDE, C_PREV), args, strict=True
     ):

@@ -232,15 +232,27 @@ def _shape(numpy_text: str) -> str:
     return str(tuple(int(n) for n in re.findall(r"\d+", numpy_text)))
 
 
-def call_elementwise(func: Callable, *args: Any, what: str, **kwargs: Any) -> Any:
+def call_in_place(func: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call learner code so that arrays it changes in place change in `args` too, as
+    in one process. Only for checks that pass fresh copies and then ask whether the
+    learner left them alone: elsewhere learner code must not touch the judge's arrays."""
+    invoke = getattr(func, "invoke", None)
+    if invoke is None:
+        return func(*args, **kwargs)
+    return invoke(args, kwargs, write_back=True)
+
+
+def call_elementwise(
+    func: Callable, *args: Any, what: str, in_place: bool = False, **kwargs: Any
+) -> Any:
     """Call learner code that should use ⊙ (NumPy's `*`) and name a matrix product.
 
     `np.dot` / `@` on two same-shaped arrays (columns, or a batch of them) raises a
     shape error deep inside NumPy; the learner needs to hear that ⊙ is element-wise,
-    not the error text.
+    not the error text. `in_place`: see `call_in_place`.
     """
     try:
-        return func(*args, **kwargs)
+        return call_in_place(func, *args, **kwargs) if in_place else func(*args, **kwargs)
     except ValueError as exc:
         text = str(exc)
         if "matmul" in text or "not aligned" in text:

@@ -286,8 +286,13 @@ class Subject:
         seed: int | None = None,
         spy: str | None = None,
         strict_float: bool = False,
+        write_back: bool = False,
     ) -> tuple[Any, list | None]:
-        """Call the learner's `name`; (result, spied calls) as plain data."""
+        """Call the learner's `name`; (result, spied calls) as plain data.
+
+        `write_back`: copy arrays the function changed in place into `args` (a check
+        that asks whether its arguments were left alone); off by default, so learner
+        code can never alter an array the judge goes on to use."""
         header, buffers = self._exchange(
             {"op": "call", "name": name, "seed": seed, "spy": spy, "strict_float": strict_float},
             what=f"`{name}`",
@@ -295,7 +300,8 @@ class Subject:
             args=list(args),
             kwargs=dict(kwargs),
         )
-        _write_back(args, kwargs, header.get("mutated"), buffers)
+        if write_back:
+            _write_back(args, kwargs, header.get("mutated"), buffers)
         if "error" in header:
             error = header["error"] if isinstance(header["error"], dict) else {}
             raise raised_class(error.get("builtin"))(error)
@@ -335,8 +341,8 @@ class Subject:
 
 def _write_back(args: tuple, kwargs: dict, mutated: Any, buffers: list[bytes]) -> None:
     """Arrays the learner's function changed in place, changed here too (by-reference
-    semantics across the process boundary). Only values of the same shape are copied:
-    nothing the subject sends can change what the judge's own arrays are."""
+    semantics across the process boundary), into arrays the check made for the
+    purpose. Only values of the same shape are copied."""
     if mutated is None:
         return
     try:
