@@ -119,11 +119,15 @@ class Server:
         self.keras_to_plain: Any = None
 
     def reply(self, header: dict, **values: Any) -> None:
+        """Send an answer; a value that cannot be sent (too large, too deep, a Keras
+        model that cannot be saved) is answered as an error of the call instead."""
         try:
-            wire.send(self.sock, header, self.keras_to_plain, **values)
-        except wire.WireError as exc:
-            wire.send(self.sock, {"error": {"type": "WireError", "builtin": "ValueError",
-                                            "text": str(exc), "trace": None}})  # fmt: skip
+            message = wire.encode(header, self.keras_to_plain, **values)
+        except Exception as exc:
+            text = f"the value could not be sent to the grader: {exc}"[:2000]
+            error = {"type": type(exc).__name__, "builtin": "ValueError", "text": text}
+            message = wire.encode({"error": {**error, "trace": {"message": text}}})
+        wire.send_raw(self.sock, *message)
 
     # -- requests -----------------------------------------------------------------
 
