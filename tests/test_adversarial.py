@@ -1053,6 +1053,51 @@ def make_dataset(data, sequence_length):
     assert "Tensor" in messages and "tensorflow" in messages, _words(result)
 
 
+# Arguments changed in place come back into the judge's arrays (by-reference
+# semantics): zeroing them, then answering for zeros, must not move the expected value.
+ZERO_INPUTS = """
+def zero(value):
+    if type(value) is np.ndarray and value.flags.writeable:
+        value[...] = 0
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            zero(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            zero(item)
+"""
+
+IN_PLACE = {
+    "01-activations": """
+def sigmoid(x):
+    zero(x)
+    return np.full(np.shape(x), 0.5)
+
+
+def tanh(x):
+    zero(x)
+    return np.zeros(np.shape(x))
+""",
+    "02-concat": """
+def concat(h_prev, x_t):
+    zero(h_prev)
+    zero(x_t)
+    return np.zeros((h_prev.shape[0] + x_t.shape[0], h_prev.shape[1]))
+""",
+    "08-lstm-step": """
+def lstm_step(x_t, h_prev, C_prev, params):
+    zero((x_t, h_prev, C_prev, params))
+    return np.zeros(np.shape(h_prev)), np.zeros(np.shape(C_prev))
+""",
+}
+
+
+@pytest.mark.parametrize("lesson_id", sorted(IN_PLACE))
+def test_arguments_changed_in_place_do_not_move_the_expected_values(guarded, lesson_id):
+    result = _attack(guarded, ZERO_INPUTS + IN_PLACE[lesson_id], lesson_id=lesson_id)
+    _not_passed(result)
+
+
 # -- forged report events --------------------------------------------------------------
 
 
