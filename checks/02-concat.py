@@ -21,16 +21,36 @@ def _mistakes(h, x):
     return [(_concat(x, h), "looks like [x_t, h_{t-1}]: the seed concatenates h first")]
 
 
+NEW_AXIS = (
+    "np.stack, np.dstack and np.array([h_prev, x_t]) put the two arrays along a new axis; "
+    "concatenation joins them along the rows they already have: np.vstack((h_prev, x_t)) "
+    "or np.concatenate((h_prev, x_t), axis=0)"
+)
+
+
 def _run(learner, h, x):
     """Call the learner's concat, explaining shape errors NumPy raises inside it."""
     concat = function(learner, "concat")
     try:
         return call(concat, h.copy(), x.copy())
     except ValueError as exc:
+        code = (getattr(exc, "trace", None) or {}).get("code") or ""
+        text = str(exc)
+        if "same shape" in text or "inhomogeneous" in text or "dstack" in code:
+            why = f"{NEW_AXIS}, which also works when their sizes differ"
+        elif ".T" in code or "transpose" in code:
+            why = (
+                "the transposes are rows of different lengths, which cannot be stacked; "
+                "stack the columns themselves, on top of each other (axis 0)"
+            )
+        else:
+            why = (
+                "they can only be stacked on top of each other (axis 0), not side by side "
+                "or added"
+            )
         fail(
-            f"`concat` raised ValueError: h_prev has shape {h.shape} and x_t has shape "
-            f"{x.shape}, so they can only be stacked on top of each other (axis 0), not "
-            f"side by side or added (NumPy said: {exc})"
+            f"`concat` raised ValueError (h_prev has shape {h.shape} and x_t has shape "
+            f"{x.shape}): {why} (NumPy said: {exc})"
         )
 
 
@@ -53,6 +73,21 @@ def _diagnose_shape(got, h, x, what):
                 expected=_concat(h, x),
                 got=got,
             )
+    if got.ndim == 3 and got.size == _concat(h, x).size:
+        fail(
+            f"{what} has shape {got.shape}, three axes: {NEW_AXIS}",
+            expected=_concat(h, x),
+            got=got,
+        )
+    if got.shape == (h.shape[1] + x.shape[1], h.shape[0]) and np.allclose(
+        got, np.vstack((h.T, x.T))
+    ):
+        fail(
+            f"{what} has shape {got.shape}: h_{{t-1}}ᵀ and x_tᵀ were stacked as rows; "
+            "stack the columns themselves, np.vstack((h_prev, x_t)), no transposes",
+            expected=_concat(h, x),
+            got=got,
+        )
     if got.shape == (h.shape[0], h.shape[1] + x.shape[1]):
         fail(
             f"{what} has shape {got.shape}: h_{{t-1}} and x_t were put side by side "

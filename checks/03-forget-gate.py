@@ -41,3 +41,8 @@ def test_keeps_or_forgets(learner):
     _gates.check_saturation(
         learner, GATE, CASES["full"], meaning="f_t is the fraction of C_{t-1} to keep"
     )
+
+
+def test_other_sizes(learner):
+    """works for other sizes too: hidden = 4, input = 2 and a batch of 3 columns"""
+    _gates.check(learner, GATE, CASES["sizes"], "f_t")

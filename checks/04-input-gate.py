@@ -45,3 +45,8 @@ def test_between_zero_and_one(learner):
 def test_opens_and_closes(learner):
     """a large bias b_i opens the gate (i_t ≈ 1); a very negative one shuts it (i_t ≈ 0)"""
     _gates.check_saturation(learner, GATE, CASES["full"], meaning=MEANING)
+
+
+def test_other_sizes(learner):
+    """works for other sizes too: hidden = 4, input = 2 and a batch of 3 columns"""
+    _gates.check(learner, GATE, CASES["sizes"], "i_t")

@@ -45,3 +45,8 @@ def test_between_minus_one_and_one(learner):
 def test_positive_and_negative(learner):
     """a large bias b_c proposes ≈ +1; a very negative one proposes ≈ −1"""
     _gates.check_saturation(learner, GATE, CASES["full"], meaning=MEANING)
+
+
+def test_other_sizes(learner):
+    """works for other sizes too: hidden = 4, input = 2 and a batch of 3 columns"""
+    _gates.check(learner, GATE, CASES["sizes"], "C̃_t")

@@ -1,8 +1,15 @@
 """Hidden checks for lesson 6: the cell-state update C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from workbook.expect import call_elementwise, expect_array, fail, function
+from workbook.expect import call_elementwise, expect_array, function
+
+# Lessons 6 and 7 share the element-wise diagnoses in checks/_gates.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _gates
 
 # Chosen so that every typical wrong combination gives different numbers: f_t and
 # i_t differ per cell (and do not sum to 1), C_prev is larger than 1 in one cell.
@@ -58,6 +65,19 @@ def _mistakes(f, i, c_tilde, c_prev):
             "the two terms f_t ⊙ C_{t-1} and i_t ⊙ C̃_t are added, not multiplied",
         ),
         (
+            f * c_prev + i * c_prev,
+            "the input gate i_t scales C_{t-1} a second time; it scales the candidate C̃_t",
+        ),
+        (
+            f * c_prev - i * c_tilde,
+            "the input term is subtracted: C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t, a plus",
+        ),
+        (
+            f * (c_prev + i * c_tilde),
+            "f_t scales the new content too: only the old memory is multiplied by f_t, "
+            "f_t ⊙ C_{t-1} + i_t ⊙ C̃_t (check the parentheses)",
+        ),
+        (
             np.tanh(f * c_prev + i * c_tilde),
             "C_t is not squashed: there is no tanh in the cell update (tanh(C_t) comes "
             "later, in the hidden state)",
@@ -66,10 +86,13 @@ def _mistakes(f, i, c_tilde, c_prev):
 
 
 def _update(learner, f, i, c_tilde, c_prev, what):
+    """The learner's C_t on copies; a matrix product is named by the shape it gives."""
     cell_update = function(learner, "cell_update")
-    return call_elementwise(
+    got = call_elementwise(
         cell_update, f.copy(), i.copy(), c_tilde.copy(), c_prev.copy(), what=what
     )
+    _gates.diagnose_elementwise(got, c_prev, "C_t", "f_t", "C_prev")
+    return got
 
 
 def test_cell_update_values(learner):
@@ -128,13 +151,6 @@ def test_inputs_are_not_modified(learner):
     cell_update = function(learner, "cell_update")
     args = [F.copy(), I_GATE.copy(), C_TILDE.copy(), C_PREV.copy()]
     call_elementwise(cell_update, *args, what="cell_update", in_place=True)
-    for name, before, after in zip(
-        ("f_t", "i_t", "C_tilde", "C_prev"), (F, I_GATE, C_TILDE, C_PREV), args, strict=True
-    ):
-        if not np.array_equal(before, after):
-            fail(
-                f"cell_update changed its argument {name} in place (e.g. with `*=` or "
-                "`+=`): build a new array instead, the caller still needs the old values",
-                expected=before,
-                got=after,
-            )
+    _gates.expect_unchanged(
+        "cell_update", ("f_t", "i_t", "C_tilde", "C_prev"), (F, I_GATE, C_TILDE, C_PREV), args
+    )

@@ -30,42 +30,53 @@ def _seed_params():
     return _draw(np.random.RandomState(42), 3, 2)
 
 
-def _step(x, h, c, p, *, source=None, order="hx", squash=True):
+def _step(
+    x, h, c, p, *, source=None, order="hx", squash=True, cand="tanh", gate_order=None, reveal=None
+):
     """Private reference; the keywords build the usual wrong variants.
 
     source maps a gate letter to the (W, b) letters it reads, e.g. {"f": ("i", "f")}
-    for a forget gate computed with W_i and b_f.
+    for a forget gate computed with W_i and b_f; gate_order names one gate that reads
+    [x_t, h_{t-1}]; cand "sigmoid" squashes the candidate with σ; reveal "C_prev" or
+    "C_tilde" puts that array where h_t needs C_t.
     """
     source = source or {}
-    z = np.vstack((h, x)) if order == "hx" else np.vstack((x, h))
 
     def pre(g):
         w, b = source.get(g, (g, g))
-        return p[f"W_{w}"] @ z + p[f"b_{b}"]
+        first, second = (h, x) if order == "hx" and g != gate_order else (x, h)
+        return p[f"W_{w}"] @ np.vstack((first, second)) + p[f"b_{b}"]
 
     f, i, o = _sig(pre("f")), _sig(pre("i")), _sig(pre("o"))
-    c_new = f * c + i * np.tanh(pre("c"))
-    return o * (np.tanh(c_new) if squash else c_new), c_new
+    c_tilde = np.tanh(pre("c")) if cand == "tanh" else _sig(pre("c"))
+    c_new = f * c + i * c_tilde
+    shown = {None: c_new, "C_prev": c, "C_tilde": c_tilde}[reveal]
+    return o * (np.tanh(shown) if squash else shown), c_new
 
 
 def _mixups():
-    """(source, message) for each gate reading another gate's weights and/or bias."""
-    out = []
+    """(source, message) for each gate reading another gate's weights and/or bias.
+
+    One gate copy-pasted comes before two gates swapped: at zero states the forget gate
+    has no effect (C_{t-1} = 0), so a copy-pasted input gate gives the same numbers as a
+    swap there, and the simpler diagnosis is the one to give.
+    """
+    single, swaps = [], []
     for g, other in permutations("fico", 2):
         own = f"each gate has its own weights: the {GATES[g]} uses W_{g} and b_{g}"
-        out.append(({g: (other, g)}, f"the {GATES[g]} seems to use W_{other}; {own}"))
-        out.append(
+        single.append(({g: (other, g)}, f"the {GATES[g]} seems to use W_{other}; {own}"))
+        single.append(
             ({g: (other, other)}, f"the {GATES[g]} seems to use W_{other} and b_{other}; {own}")
         )
         if g < other:
-            out.append(
+            swaps.append(
                 (
                     {g: (other, other), other: (g, g)},
                     f"the {GATES[g]} and the {GATES[other]} seem to have swapped their "
                     f"weights; {own}",
                 )
             )
-    return out
+    return single + swaps
 
 
 def _variants(x, h, c, p):
@@ -84,6 +95,11 @@ def _variants(x, h, c, p):
             "zeros): the update is f_t ⊙ C_{t-1} + i_t ⊙ C̃_t with the C_prev passed in",
         ),
         (
+            _step(x, h, h, p),
+            "C_t builds on h_prev where C_prev belongs: the update is f_t ⊙ C_{t-1} + "
+            "i_t ⊙ C̃_t, with the cell state C_prev (h_prev only enters the gates)",
+        ),
+        (
             _step(x, zeros_h, c, p),
             "the gates ignore the given h_prev (it looks like zeros): they read "
             "[h_{t-1}, x_t] with the h_prev passed in",
@@ -92,6 +108,27 @@ def _variants(x, h, c, p):
             _step(x, c, c, p),
             "the gates read C_{t-1} where h_{t-1} belongs: concatenate h_prev with x_t",
         ),
+        (
+            _step(x, h, c, p, cand="sigmoid"),
+            "the candidate C̃_t is squashed with σ; it uses tanh, so that it can propose "
+            "negative values (candidate(), not a gate function)",
+        ),
+        (
+            _step(x, h, c, p, reveal="C_prev"),
+            "h_t reveals the old cell state C_prev; it is o_t ⊙ tanh(C_t) with the new C_t",
+        ),
+        (
+            _step(x, h, c, p, reveal="C_tilde"),
+            "h_t reveals the candidate C̃_t; it is o_t ⊙ tanh(C_t) with the new C_t",
+        ),
+    ]
+    found += [
+        (
+            _step(x, h, c, p, gate_order=g),
+            f"the {GATES[g]} reads [x_t, h_{{t-1}}]: check the order of h_prev and x_t "
+            "in its call (every gate takes h_prev, then x_t)",
+        )
+        for g in "fico"
     ]
     return found
 

@@ -1,5 +1,7 @@
 """Hidden checks for lesson 9: lstm_forward unrolls lstm_step over T time steps."""
 
+import re
+
 import numpy as np
 
 from workbook.expect import call, expect_array, expect_pair, fail, function
@@ -16,12 +18,12 @@ H_NOT_CARRIED = (
 )
 
 
-def _case(batch: int = B, steps: int = T, seed: int = 9):
+def _case(batch: int = B, steps: int = T, seed: int = 9, hidden: int = HIDDEN, inputs=INPUTS):
     rng = np.random.default_rng(seed)
-    params = random_params(rng, HIDDEN, INPUTS, scale=0.8)
-    X = rng.standard_normal((steps, INPUTS, batch))
-    h0 = 0.5 * rng.standard_normal((HIDDEN, batch))
-    C0 = rng.standard_normal((HIDDEN, batch))
+    params = random_params(rng, hidden, inputs, scale=0.8)
+    X = rng.standard_normal((steps, inputs, batch))
+    h0 = 0.5 * rng.standard_normal((hidden, batch))
+    C0 = rng.standard_normal((hidden, batch))
     return X, h0, C0, params
 
 
@@ -38,8 +40,37 @@ def _unroll_wrong(X, h0, C0, p, *, carry_h=True, carry_C=True):
 def _run(learner, case):
     X, h0, C0, params = case
     forward = function(learner, "lstm_forward")
-    result = call(forward, X.copy(), h0.copy(), C0.copy(), {k: v.copy() for k, v in params.items()})
+    try:
+        result = call(
+            forward, X.copy(), h0.copy(), C0.copy(), {k: v.copy() for k, v in params.items()}
+        )
+    except ValueError as exc:
+        _explain_value_error(exc, case)
+        raise
     return expect_pair(result, "lstm_forward", ("H", "C_T"))
+
+
+def _explain_value_error(exc: ValueError, case) -> None:
+    """A slot of H that cannot take h_t means H was allocated with the wrong shape."""
+    X, h0, _, _ = case
+    slot = re.search(r"could not broadcast input array from shape (\S+) into shape (\S+)", str(exc))
+    if not slot:
+        return
+    steps, inputs, batch = X.shape
+    hidden = h0.shape[0]
+    trace = getattr(exc, "trace", None) or {}
+    where = f" at {trace['location']} (`{trace.get('code')}`)" if trace.get("location") else ""
+    cause = (
+        " A slot the shape of x_t (input, B) suggests H = np.zeros_like(X), which has the "
+        "input size, not the hidden size."
+        if slot[2] == str((inputs, batch)).replace(" ", "")
+        else " Is a size hard-coded?"
+    )
+    fail(
+        f"storing h_t into H failed{where}: h_t has shape {slot[1]}, but a slot of your H "
+        f"has shape {slot[2]}.{cause} Allocate H as (T, hidden, B) = {(steps, hidden, batch)}, "
+        "e.g. np.zeros((X.shape[0], h0.shape[0], X.shape[2]))"
+    )
 
 
 def _expect_H(got, case, what: str = "H (all hidden states)"):
@@ -60,7 +91,18 @@ def _expect_H(got, case, what: str = "H (all hidden states)"):
             expected=H,
             got=np.asarray(got),
         )
+    if got_shape == (H.shape[1], H.shape[0], H.shape[2]):
+        fail(
+            f"H has shape {got_shape}: time is on axis 1; H[t] is the hidden state of step "
+            f"t, so time comes first, shape {H.shape} (np.stack(states) stacks on axis 0)",
+            expected=H,
+            got=np.asarray(got),
+        )
     zeros = np.zeros_like(h0)
+    short = np.concatenate([H[:-1], np.zeros_like(H[-1:])])
+    late = np.zeros_like(H)  # a loop from t = 1: H[0] stays zeros, step t reads X[t]
+    if len(X) > 1:
+        late[1:] = lstm_forward(X[1:], h0, C0, p)[0]
     expect_array(
         got,
         H,
@@ -75,6 +117,10 @@ def _expect_H(got, case, what: str = "H (all hidden states)"):
              "off by one: H[0] holds h0; H[t] should be the state produced at step t (H[0] = h_1)"),
             (lstm_forward(np.roll(X, 1, axis=0), h0, C0, p)[0],
              "step t reads X[t-1]: the input of step t is X[t]"),
+            (short, f"the last step is missing: H[{len(X) - 1}] is still zeros; the loop "
+             f"runs over all T = {len(X)} steps, range(T)"),
+            (late, "the loop starts at step 1: H[0] is still zeros and X[0] is never read; "
+             "run range(T), from t = 0"),
         ],
     )  # fmt: skip
 
@@ -101,6 +147,10 @@ def test_last_cell_state(learner):
             (lstm_forward(X, zeros, zeros, p)[1], FROM_ZEROS),
             (_unroll_wrong(X, h0, C0, p, carry_C=False)[1], C_NOT_CARRIED),
             (lstm_forward(X[:-1], h0, C0, p)[1], "this is the cell state one step before the end"),
+            (lstm_forward(np.roll(X, 1, axis=0), h0, C0, p)[1],
+             "step t reads X[t-1]: the input of step t is X[t]"),
+            (lstm_forward(X[1:], h0, C0, p)[1],
+             "X[0] is never read: the loop starts at step 1; run range(T), from t = 0"),
         ],
     )  # fmt: skip
 
@@ -111,6 +161,15 @@ def test_single_column_and_single_step(learner):
         case = _case(batch, steps, seed=10 + steps)
         H, _ = _run(learner, case)
         _expect_H(H, case, what=f"H for T = {steps}, B = {batch}")
+
+
+def test_other_sizes(learner):
+    """works for other sizes: hidden = 4, input = 1, T = 3, a batch of 2"""
+    case = _case(batch=2, steps=3, seed=13, hidden=4, inputs=1)
+    H, C_T = _run(learner, case)
+    _expect_H(H, case, what="H for hidden = 4, input = 1, T = 3, B = 2")
+    X, h0, C0, p = case
+    expect_array(C_T, lstm_forward(X, h0, C0, p)[1], what="C_T for hidden = 4, input = 1")
 
 
 def test_batch_columns_are_independent(learner):

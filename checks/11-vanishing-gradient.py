@@ -3,20 +3,39 @@ the forget-gate product along an LSTM's cell state, all against finite differenc
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, function
+from workbook.expect import CheckFailure, call, expect_array, fail, function
 from workbook.recurrent import lstm_forward, numerical_jacobian, sigmoid
 
 HIDDEN, INPUTS, T = 4, 3, 8
 NOT_A_LIST = "return a NumPy array of T norms (one per step), e.g. `np.array(norms)`"
 
 
-def _rnn_case(seed: int, scale: float = 0.7):
+# The second size set (hidden ≠ 4, another T), so that no size can be hard-coded.
+OTHER_HIDDEN, OTHER_INPUTS, OTHER_T = 3, 2, 5
+
+
+def _rnn_case(seed: int, scale: float = 0.7, hidden=HIDDEN, inputs=INPUTS, steps=T):
     rng = np.random.default_rng(seed)
-    W_h = scale * rng.standard_normal((HIDDEN, HIDDEN + INPUTS))
-    b_h = 0.3 * rng.standard_normal((HIDDEN, 1))
-    xs = rng.standard_normal((T, INPUTS, 1))
-    h0 = 0.5 * rng.standard_normal((HIDDEN, 1))
+    W_h = scale * rng.standard_normal((hidden, hidden + inputs))
+    b_h = 0.3 * rng.standard_normal((hidden, 1))
+    xs = rng.standard_normal((steps, inputs, 1))
+    h0 = 0.5 * rng.standard_normal((hidden, 1))
     return W_h, b_h, xs, h0
+
+
+def _call(func, *args):
+    """Call on copies; a shape error is explained with this case's sizes."""
+    try:
+        return call(func, *(a.copy() for a in args))
+    except ValueError as exc:
+        trace = getattr(exc, "trace", None) or {}
+        where = f" at {trace['location']} (`{trace.get('code')}`)" if trace.get("location") else ""
+        sizes = ", ".join(f"{a.shape}" for a in args)
+        fail(
+            f"`{func.__name__}` raised ValueError{where}: {exc}. Its arguments here have "
+            f"shapes {sizes}: take hidden, T and the identity's size from the arrays "
+            "(h0.shape[0], len(xs)) instead of fixed numbers"
+        )
 
 
 def _run_rnn(W_h, b_h, xs, h0):
@@ -31,37 +50,58 @@ def _jacobian_fd(xs, W_h, b_h, h0):
     return numerical_jacobian(lambda h: _run_rnn(W_h, b_h, xs, h), h0)
 
 
-def _step_products(W_h, b_h, xs, h0, *, newest_left=True, derivative=True, before=False):
-    """Our own J_t products, optionally built the wrong way round, without tanh', or
-    with each step's Jacobian taken at the state before the step."""
-    J, h, out = np.eye(HIDDEN), h0, []
+def _step_products(
+    W_h, b_h, xs, h0, *, newest_left=True, derivative=True, before=False, chained=True
+):
+    """Our own J_t products, optionally built the wrong way round, without tanh', with
+    each step's Jacobian taken at the state before the step, or (chained=False) each
+    step's own Jacobian instead of the product so far."""
+    hidden = h0.shape[0]
+    J, h, out = np.eye(hidden), h0, []
     for x in xs:
         h_prev = h
         h = np.tanh(W_h @ np.vstack((h, x)) + b_h)
         at = h_prev if before else h
-        step = ((1 - at**2) if derivative else 1.0) * W_h[:, :HIDDEN]
-        J = step @ J if newest_left else J @ step
+        step = ((1 - at**2) if derivative else 1.0) * W_h[:, :hidden]
+        J = (step @ J if newest_left else J @ step) if chained else step
         out.append(J)
     return out
 
 
 def test_step_jacobian(learner):
     """rnn_step_jacobian(h_t, W_h) equals ∂h_t/∂h_{t-1} (checked by finite differences)"""
+    _expect_step_jacobian(learner, _rnn_case(1))
+
+
+def test_step_jacobian_other_sizes(learner):
+    """rnn_step_jacobian works for another hidden size (hidden = 3, input = 2)"""
+    _expect_step_jacobian(learner, _rnn_case(6, hidden=OTHER_HIDDEN, inputs=OTHER_INPUTS))
+
+
+def _expect_step_jacobian(learner, case):
     jacobian = function(learner, "rnn_step_jacobian")
-    W_h, b_h, xs, h0 = _rnn_case(1)
+    W_h, b_h, xs, h0 = case
+    hidden = h0.shape[0]
     h1 = np.tanh(W_h @ np.vstack((h0, xs[0])) + b_h)
     numeric = _jacobian_fd(xs[:1], W_h, b_h, h0)
-    got = call(jacobian, h1.copy(), W_h.copy())
+    got = _call(jacobian, h1, W_h)
     if np.shape(got) == W_h.shape:
         fail(
             f"the Jacobian has shape {W_h.shape}, the shape of all of W_h: only its first "
-            f"`hidden` columns multiply h_{{t-1}}, so ∂h_t/∂h_{{t-1}} is ({HIDDEN}, {HIDDEN})"
+            f"`hidden` columns multiply h_{{t-1}}, so ∂h_t/∂h_{{t-1}} is ({hidden}, {hidden})"
         )
-    W_hh = W_h[:, :HIDDEN]
+    if np.ndim(got) == 2 and np.shape(got)[0] == hidden and np.shape(got)[1] != hidden:
+        fail(
+            f"the Jacobian has shape {np.shape(got)}, but with hidden = {hidden} the part of "
+            f"W_h that multiplies h_{{t-1}} is its first {hidden} columns, so "
+            f"∂h_t/∂h_{{t-1}} is ({hidden}, {hidden}): slice with h_t.shape[0], not a fixed "
+            "number"
+        )
+    W_hh = W_h[:, :hidden]
     expect_array(
         got,
         numeric,
-        what="∂h_t/∂h_{t-1}",
+        what=f"∂h_t/∂h_{{t-1}} (hidden = {hidden})",
         rtol=1e-5,
         atol=1e-7,
         mistakes=[
@@ -75,14 +115,25 @@ def test_step_jacobian(learner):
              "h_t·(1 − h_t) is the derivative of sigmoid; for tanh it is 1 − h_t²"),
             ((1 + h1**2) * W_hh,
              "check the sign: tanh'(a) = 1 − tanh(a)², a minus, so the rows scale by 1 − h_t²"),
+            (np.diag((1 - h1**2).ravel()) * W_hh,
+             "np.diag(1 − h_t²) * W_hh multiplies element-wise and keeps only the diagonal; "
+             "the diagonal matrix multiplies W_hh as a matrix product, np.diag(…) @ W_hh"),
         ],
     )  # fmt: skip
 
 
-def _expect_norms(learner, seed: int, scale: float):
+def _expect_norms(learner, seed: int, scale: float, **sizes):
     norms_fn = function(learner, "rnn_gradient_norms")
-    W_h, b_h, xs, h0 = _rnn_case(seed, scale)
-    got = call(norms_fn, W_h.copy(), b_h.copy(), xs.copy(), h0.copy())
+    W_h, b_h, xs, h0 = _rnn_case(seed, scale, **sizes)
+    steps = len(xs)
+    try:
+        got = _call(norms_fn, W_h, b_h, xs, h0)
+    except CheckFailure:
+        # Wrong norms from a wrong step Jacobian: point at rnn_step_jacobian, whose own
+        # check names the mistake, rather than at the product built from it.
+        if not _step_jacobian_is_right(learner, W_h, b_h, xs, h0):
+            fail(BLAME_STEP)
+        raise
     if isinstance(got, list | tuple):
         fail(NOT_A_LIST)
     products = _step_products(W_h, b_h, xs, h0)
@@ -95,21 +146,24 @@ def _expect_norms(learner, seed: int, scale: float):
     if np.shape(got) == ():
         fail(
             "rnn_gradient_norms returned one number: return the norm after every step, "
-            f"an array of length T = {T}",
+            f"an array of length T = {steps}",
             expected=expected,
             got=np.asarray(got),
         )
-    if np.shape(got) == (T + 1,):
+    if np.shape(got) == (steps + 1,):
         fail(
-            f"got T + 1 = {T + 1} norms: the first seems to be ‖∂h_0/∂h_0‖ = 1; return "
+            f"got T + 1 = {steps + 1} norms: the first seems to be ‖∂h_0/∂h_0‖ = 1; return "
             "one norm per step, t = 1 … T",
             expected=expected,
             got=np.asarray(got),
         )
+    wrong = np.shape(got) != expected.shape or not np.allclose(got, expected, rtol=1e-5)
+    if wrong and not _step_jacobian_is_right(learner, W_h, b_h, xs, h0):
+        fail(BLAME_STEP, expected=expected, got=np.asarray(got))
     expect_array(
         got,
         expected,
-        what=f"the gradient norms ‖∂h_t/∂h_0‖ (W_h ~ {scale}·N(0, 1))",
+        what=f"the gradient norms ‖∂h_t/∂h_0‖ (W_h ~ {scale}·N(0, 1), T = {steps})",
         mistakes=[
             ([np.linalg.norm(J) for J in products],
              "this is the Frobenius norm; use the 2-norm, np.linalg.norm(J, 2)"),
@@ -121,10 +175,30 @@ def _expect_norms(learner, seed: int, scale: float):
              "∂h_t/∂h_{t-1} = diag(1 − h_t²)·W_hh needs h_t, the state the step produced"),
             ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, derivative=False)],
              "the tanh derivative is missing from the product: use rnn_step_jacobian"),
+            ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, chained=False)],
+             "each norm is of one step's Jacobian ∂h_t/∂h_{t-1}; ∂h_t/∂h_0 is the product "
+             "of all step Jacobians so far (J = rnn_step_jacobian(h_t, W_h) @ J)"),
             (np.concatenate([[1.0], expected[:-1]]),
              "off by one: the first norm should be after step 1, not ‖∂h_0/∂h_0‖ = 1"),
         ],
     )  # fmt: skip
+
+
+BLAME_STEP = (
+    "the gradient norms are wrong because your rnn_step_jacobian is: it fails its own "
+    "check (∂h_t/∂h_{t-1}), which says what to fix; the norms multiply its results"
+)
+
+
+def _step_jacobian_is_right(learner, W_h, b_h, xs, h0) -> bool:
+    """Whether the learner's rnn_step_jacobian is right at this case's first step."""
+    h1 = np.tanh(W_h @ np.vstack((h0, xs[0])) + b_h)
+    try:
+        step = _call(function(learner, "rnn_step_jacobian"), h1, W_h)
+    except CheckFailure:
+        return False
+    right = (1 - h1**2) * W_h[:, : h0.shape[0]]
+    return np.shape(step) == right.shape and np.allclose(step, right, rtol=1e-5, atol=1e-7)
 
 
 def test_gradient_norms_small_weights(learner):
@@ -135,6 +209,11 @@ def test_gradient_norms_small_weights(learner):
 def test_gradient_norms_larger_weights(learner):
     """rnn_gradient_norms matches finite differences of the unrolled RNN (larger W_h)"""
     _expect_norms(learner, 3, 1.2)
+
+
+def test_gradient_norms_other_sizes(learner):
+    """rnn_gradient_norms works for other sizes: hidden = 3, input = 2, T = 5"""
+    _expect_norms(learner, 7, 0.9, hidden=OTHER_HIDDEN, inputs=OTHER_INPUTS, steps=OTHER_T)
 
 
 def test_lstm_cell_path(learner):
@@ -154,16 +233,18 @@ def test_lstm_cell_path(learner):
             for t in range(1, T + 1)
         ]
     )[:, :, None]
-    got = call(cell_gradient, f_values.copy())
+    got = _call(cell_gradient, f_values)
     _expect_cell_path(got, f_values, numeric, "∂C_t/∂C_0 for constant forget gates")
 
 
 def test_lstm_cell_path_varying_gates(learner):
     """lstm_cell_gradient multiplies the forget gates of all steps so far (f changing over time)"""
     cell_gradient = function(learner, "lstm_cell_gradient")
-    f_values = np.random.default_rng(5).uniform(0.3, 1.0, (T, HIDDEN, 1))
-    got = call(cell_gradient, f_values.copy())
-    _expect_cell_path(got, f_values, np.cumprod(f_values, axis=0), "∂C_t/∂C_0 for varying gates")
+    for steps, hidden in ((T, HIDDEN), (OTHER_T, OTHER_HIDDEN)):
+        f_values = np.random.default_rng(5).uniform(0.3, 1.0, (steps, hidden, 1))
+        got = _call(cell_gradient, f_values)
+        what = f"∂C_t/∂C_0 for varying gates (T = {steps}, hidden = {hidden})"
+        _expect_cell_path(got, f_values, np.cumprod(f_values, axis=0), what)
 
 
 def _expect_cell_path(got, f_values, expected, what):
@@ -171,6 +252,16 @@ def _expect_cell_path(got, f_values, expected, what):
         fail(
             f"{what} has shape {np.shape(got)}: that is one step; return the product after "
             f"every step, shape {f_values.shape}",
+            expected=expected,
+            got=np.asarray(got),
+        )
+    if np.shape(got) == (f_values.size,):
+        flat = np.allclose(got, np.cumprod(f_values), rtol=1e-5, atol=1e-8)
+        fail(
+            f"{what} has shape {np.shape(got)}: "
+            + ("np.cumprod without `axis` " if flat else "")
+            + "flattens the array into one long running product (across the hidden units "
+            f"too); pass axis=0 to multiply over time only, keeping the shape {f_values.shape}",
             expected=expected,
             got=np.asarray(got),
         )
@@ -186,5 +277,13 @@ def _expect_cell_path(got, f_values, expected, what):
             (f_values, "each entry is a single f_t; ∂C_t/∂C_0 multiplies f_1 ⊙ … ⊙ f_t"),
             (np.cumprod(f_values, axis=1), "the running product runs over hidden units (axis 1); "
              "it should run over time (axis 0)"),
+            (np.cumprod(f_values[::-1], axis=0), "the product runs backwards from f_T; "
+             "∂C_t/∂C_0 is f_1 ⊙ … ⊙ f_t, from the first step"),
+            (f_values ** np.arange(1, len(f_values) + 1)[:, None, None],
+             "this raises each f_t to the power t, which holds only for a constant gate; "
+             "multiply the actual gates f_1 ⊙ … ⊙ f_t (np.cumprod over axis 0)"),
+            (f_values[:1] ** np.arange(1, len(f_values) + 1)[:, None, None],
+             "this is f_1 to the power t, which holds only for a constant gate; multiply the "
+             "actual gates f_1 ⊙ … ⊙ f_t (np.cumprod over axis 0)"),
         ],
     )  # fmt: skip

@@ -1,18 +1,23 @@
-"""Shared checks for the gate lessons: forget gate (3), input gate (4), candidate (5).
+"""Shared checks for the layers of the form act(W·[h_{t-1}; x_t] + b): the forget gate
+(3), the input gate (4), the candidate (5), the output gate (7) and the plain RNN step
+(10), plus two element-wise helpers for lessons 6 and 7.
 
-All three compute act(W·[h_{t-1}; x_t] + b); only the names and the activation differ,
-so the reference, the known wrong answers and the test inputs live here once. This
-module is not a check file: each lesson's check file imports it and defines its own
-tests, whose docstrings are what the learner reads.
+Those layers differ only in their names, their activation and the order of their
+arguments, so the reference, the known wrong answers and the test inputs live here
+once. This module is not a check file: each lesson's check file imports it and defines
+its own tests, whose docstrings are what the learner reads.
 
 Inputs follow the seed: hidden = 2, input = 3, W of shape (hidden, hidden + input),
 b of shape (hidden, 1), columns for h_{t-1} and x_t. Besides a full case, "ablation"
 cases zero all but one term (only b, only h_{t-1}, only x_t), so a failing check
-names the term that is wrong.
+names the term that is wrong; a batch and a second size pair (hidden = 4, input = 2)
+make sure that no size is hard-coded.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +26,8 @@ from workbook.expect import ATOL, RTOL, call, expect_array, fail, function
 
 HIDDEN = 2
 INPUT = 3
+# The second size pair: hidden and input swap roles (hidden > input), B differs from both.
+OTHER_HIDDEN, OTHER_INPUT, OTHER_BATCH = 4, 2, 3
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -34,13 +41,18 @@ SYMBOLS = {"sigmoid": "σ", "tanh": "tanh"}
 
 @dataclass(frozen=True)
 class Gate:
-    """How one lesson names its gate: `forget_gate(W_f, b_f, h_prev, x_t)` → f_t."""
+    """How one lesson names its gate: `forget_gate(W_f, b_f, h_prev, x_t)` → f_t.
+
+    `args` is the order of the parameters, one letter each (W, b, h, x): "Wbhx" for the
+    gates, "xhWb" for `rnn_step(x_t, h_prev, W_h, b_h)`.
+    """
 
     func: str
     out: str
     weight: str
     bias: str
     activation: str
+    args: str = "Wbhx"
 
     @property
     def other(self) -> str:
@@ -108,6 +120,48 @@ def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
         answers.append((act(-pre), "a sign is flipped: this is tanh(−(…)) = −tanh(…)"))
         answers.append((1.0 - act(pre), f"this is 1 − tanh(…); {gate.out} is tanh(…) itself"))
     answers.append((act(product - c.b), f"the bias {gate.bias} is subtracted; add it"))
+    hidden = c.h.shape[0]
+    if np.any(c.b):  # with a zero bias, a multiplied one looks like any missing term
+        answers.append(
+            (act(product * c.b), f"the bias {gate.bias} is multiplied (`*`); it is added (`+`)")
+        )
+    answers += [
+        (
+            act(c.W[:, hidden:] @ c.x + c.b),
+            f"the h_{{t-1}} term is missing: only x_t reaches {gate.out}. The first "
+            f"`hidden` columns of {gate.weight} multiply h_{{t-1}}; use all of "
+            f"{gate.weight} on [h_{{t-1}}; x_t]",
+        ),
+        (
+            act(c.W[:, :hidden] @ c.h + c.b),
+            f"the x_t term is missing: only h_{{t-1}} reaches {gate.out}. The last "
+            f"`input` columns of {gate.weight} multiply x_t; use all of {gate.weight} "
+            "on [h_{t-1}; x_t]",
+        ),
+        (
+            other(act(pre)),
+            f"this is {SYMBOLS[gate.other]}({gate.sym}(…)): apply {gate.activation} alone",
+        ),
+        (
+            act(other(pre)),
+            f"this is {gate.sym}({SYMBOLS[gate.other]}(…)): apply {gate.activation} alone",
+        ),
+    ]
+    if np.any(c.h) or np.any(c.x):  # with h = x = 0 this is b, as if σ were missing
+        answers.append(
+            (
+                act(c.W) @ _concat(c.h, c.x) + c.b,
+                f"{gate.sym} is applied to the weights {gate.weight}; it squashes the whole "
+                f"sum: {gate.sym}({gate.inside})",
+            )
+        )
+    if gate.activation == "tanh":
+        answers.append(
+            (
+                2.0 * _sigmoid(pre) - 1.0,
+                "this is 2σ(a) − 1, which is tanh(a/2); tanh(a) = 2σ(2a) − 1, or np.tanh(a)",
+            )
+        )
     merged: list[tuple[np.ndarray, str]] = []
     for value, message in answers:
         for i, (seen, text) in enumerate(merged):
@@ -144,14 +198,69 @@ def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
             got=got,
         )
     if got.shape == (want.shape[0], want.shape[0]):
+        act, product = ACTIVATIONS[gate.activation], c.W @ _concat(c.h, c.x)
+        if np.allclose(got, act(product + c.b.reshape(1, -1)), rtol=RTOL, atol=ATOL):
+            cause = (
+                f"{gate.bias} was flattened or turned into a row (ravel, flatten, .T): "
+                f"keep it the ({c.b.shape[0]}, 1) column it is given as, so that it adds "
+                "to every column"
+            )
+        elif np.allclose(got, act(product.T + c.b), rtol=RTOL, atol=ATOL):
+            cause = (
+                f"the product came out as a row (z.T times {gate.weight}.T): "
+                f"np.dot({gate.weight}, z) is a column ({shapes}); then add {gate.bias}"
+            )
+        else:
+            cause = (
+                f"either {gate.bias} was flattened (keep it the (hidden, 1) column it is "
+                f"given as) or the product came out as a row: np.dot({gate.weight}, z) is "
+                f"a column ({shapes}); then add {gate.bias}"
+            )
         fail(
             f"{what} has shape {got.shape} instead of {want.shape}: a row and a column "
-            f"broadcast to a square. Either {gate.bias} was flattened (keep it the "
-            f"(hidden, 1) column it is given as) or the product came out as a row: "
-            f"np.dot({gate.weight}, z) is a column ({shapes}); then add {gate.bias}",
+            f"broadcast to a square; {cause}",
             expected=want,
             got=got,
         )
+
+
+def _arguments(gate: Gate, c: Case) -> list[np.ndarray]:
+    """Copies of the case's arrays in the order the learner's function takes them."""
+    named = {"W": c.W, "b": c.b, "h": c.h, "x": c.x}
+    return [named[letter].copy() for letter in gate.args]
+
+
+# A slice bound written as a number, e.g. `W_f[:, :2]` or `W[:, 2:]`: a hard-coded size.
+_FIXED_SLICE = re.compile(r"\[[^\]]*:\s*-?\d+\s*[\],]|\[[^\]]*\d+\s*:")
+
+
+def _value_error_cause(gate: Gate, c: Case, exc: ValueError, code: str) -> str:
+    """What a ValueError inside the learner's gate most likely means, from its text
+    and the line that raised it; the bare shape error names none of this."""
+    text = str(exc)
+    hidden, inputs = c.h.shape[0], c.x.shape[0]
+    if "broadcast" in text and f"({hidden},)" in text.replace(" ", ""):
+        return (
+            f"{gate.bias} seems flattened to shape ({hidden},): keep it the ({hidden}, 1) "
+            "column it is given as, so that it adds to every column of the batch"
+        )
+    if _FIXED_SLICE.search(code):
+        return (
+            f"the line slices with a fixed number, but here hidden = {hidden} and input = "
+            f"{inputs}: take sizes from the arrays (h_prev.shape[0]), or use all of "
+            f"{gate.weight} on the stacked column"
+        )
+    if re.search(rf"dot\(\s*\w+\s*,\s*{gate.weight}\b|\w\s*@\s*{gate.weight}\b", code):
+        return (
+            f"the factors are in the wrong order: {gate.weight} comes first, "
+            f"np.dot({gate.weight}, z) or {gate.weight} @ z (a matrix product is not "
+            "commutative)"
+        )
+    if re.search(rf"{gate.weight}\s*\.\s*T\b|transpose\(\s*{gate.weight}", code):
+        return f"{gate.weight}.T does not fit: {gate.weight} itself is (hidden, hidden + input)"
+    if re.search(r"(?<![*])\*(?![*=])", code) and "dot" not in code and "@" not in code:
+        return f"an element-wise `*` does not fit: {gate.weight}·z is a matrix product"
+    return f"{gate.weight}.T or an element-wise `*` do not fit"
 
 
 def _call(learner: object, gate: Gate, c: Case) -> object:
@@ -162,17 +271,18 @@ def _call(learner: object, gate: Gate, c: Case) -> object:
     """
     func = function(learner, gate.func)
     try:
-        return call(func, c.W.copy(), c.b.copy(), c.h.copy(), c.x.copy())
+        return call(func, *_arguments(gate, c))
     except ValueError as exc:
         trace = getattr(exc, "trace", None) or {}  # where in the learner's file it was raised
         location = trace.get("location")
-        where = f" at {location} (`{trace.get('code')}`)" if location else ""
+        code = trace.get("code") or ""
+        where = f" at {location} (`{code}`)" if location else ""
         z = _concat(c.h, c.x)
         fail(
             f"your code raised ValueError{where}: {exc}. The shapes: {gate.weight} is "
             f"{c.W.shape} and [h_{{t-1}}; x_t] is {z.shape}, so the matrix product "
             f"np.dot({gate.weight}, z) (or {gate.weight} @ z) is {(c.W @ z).shape}, like "
-            f"{gate.bias} {c.b.shape}; {gate.weight}.T or an element-wise `*` do not fit"
+            f"{gate.bias} {c.b.shape}; {_value_error_cause(gate, c, exc, code)}"
         )
 
 
@@ -185,7 +295,7 @@ def check(learner: object, gate: Gate, c: Case, what: str) -> None:
 
 
 def cases(seed: int) -> dict[str, Case]:
-    """The full case, the three ablations and a batch; `seed` varies them per lesson."""
+    """The full case, the three ablations, a batch and other sizes; `seed` varies them."""
     rng = np.random.default_rng(seed)
     W = rng.normal(size=(HIDDEN, HIDDEN + INPUT))
     b = rng.normal(size=(HIDDEN, 1)) + np.array([[0.5], [-0.5]])
@@ -203,6 +313,13 @@ def cases(seed: int) -> dict[str, Case]:
             rng.uniform(-1, 1, size=(HIDDEN, 4)),
             rng.normal(size=(INPUT, 4)),
             "(a batch of 4 columns)",
+        ),
+        "sizes": Case(
+            rng.normal(size=(OTHER_HIDDEN, OTHER_HIDDEN + OTHER_INPUT)),
+            rng.normal(size=(OTHER_HIDDEN, 1)),
+            rng.uniform(-1, 1, size=(OTHER_HIDDEN, OTHER_BATCH)),
+            rng.normal(size=(OTHER_INPUT, OTHER_BATCH)),
+            f"(hidden = {OTHER_HIDDEN}, input = {OTHER_INPUT}, a batch of {OTHER_BATCH})",
         ),
     }
 
@@ -267,3 +384,42 @@ def check_range(learner: object, gate: Gate, c: Case, *, meaning: str) -> None:
     )
     _explain(gate, case, got, should)
     fail(f"{should}: is {gate.sym} applied last?", expected=expected(gate, case), got=got)
+
+
+def diagnose_elementwise(got: object, want: np.ndarray, what: str, left: str, right: str) -> None:
+    """Name a matrix product where the element-wise ⊙ belongs, from the shape it gives.
+
+    `left ⊙ right` keeps the shape (n, B). A product of the transposed left with the
+    right is (B, B), a sum over the memory cells (an inner product for one column);
+    the left times the transposed right is (n, n), every cell paired with every other.
+    """
+    if not isinstance(got, np.ndarray) or got.shape == want.shape or want.ndim != 2:
+        return
+    n, batch = want.shape
+    products = {
+        (batch, batch): f"{left}ᵀ·{right} (`.T @` or np.dot), which sums over the memory cells",
+        (n, n): f"{left}·{right}ᵀ (`@ ….T` or np.outer), which pairs every cell with every other",
+    }
+    if got.shape in products and n != batch:
+        fail(
+            f"{what} has shape {got.shape} but expected {want.shape}: that is the shape of "
+            f"the matrix product {products[got.shape]}; ⊙ multiplies cell by cell, "
+            f"`{left} * {right}` in NumPy, and keeps the shape {want.shape}",
+            expected=want,
+            got=got,
+        )
+
+
+def expect_unchanged(
+    func: str, names: Sequence[str], before: Sequence[np.ndarray], after: Sequence[np.ndarray]
+) -> None:
+    """Arguments must come back as they went in: the caller still needs the old values
+    (C_{t-1}, o_t, …), and an in-place `*=` would silently corrupt them."""
+    for name, old, new in zip(names, before, after, strict=True):
+        if not np.array_equal(old, new):
+            fail(
+                f"{func} changed its argument {name} in place (e.g. with `*=` or `+=`): "
+                "build a new array instead, the caller still needs the old values",
+                expected=old,
+                got=new,
+            )

@@ -204,6 +204,8 @@ def expect_array(
         if candidate.shape == got.shape and _all_close(got, candidate, rtol, atol):
             fail(f"{what}: {message}", expected=expected, got=got)
     diff = np.abs(got - expected)
+    if got.ndim >= 2:
+        _fail_on_grid(got, expected, diff, what, rtol, atol)
     worst = int(np.argmax(diff))
     where = np.unravel_index(worst, diff.shape)
     at = tuple(int(i) for i in where)
@@ -214,6 +216,51 @@ def expect_array(
         f"{got[where]:.8g}; tolerance rtol={rtol:g}, atol={atol:g})",
         expected=show(expected, start=first_off - 1),
         got=show(got, start=first_off - 1),
+    )
+
+
+def _position(index: tuple[int, ...]) -> str:
+    """(row, column) for a matrix; in a stack of matrices, which one and where in it."""
+    if len(index) == 2:
+        return f"(row {index[0]}, column {index[1]})"
+    return f"(row {index[-2]}, column {index[-1]}) of matrix {list(index[:-2])}"
+
+
+def _window(value: np.ndarray, row: int, col: int, rows: int = 4, cols: int = 6) -> str:
+    """The rows and columns around (row, col) of a matrix, as a matrix, with its shape,
+    so that a batch reads one sample per column instead of as a flattened list."""
+    top = max(0, min(row - 1, value.shape[0] - rows))
+    left = max(0, min(col - 2, value.shape[1] - cols))
+    part = value[top : top + rows, left : left + cols]
+    body = np.array2string(part, precision=8, separator=", ", max_line_width=200)
+    cut = top > 0 or left > 0 or part.shape != value.shape
+    last_row, last_col = top + part.shape[0] - 1, left + part.shape[1] - 1
+    where = f"rows {top}–{last_row}, columns {left}–{last_col} of " if cut else ""
+    return f"{body} ({where}shape {value.shape})"
+
+
+def _fail_on_grid(
+    got: np.ndarray, expected: np.ndarray, diff: np.ndarray, what: str, rtol: float, atol: float
+) -> NoReturn:
+    """The differences of a matrix (or a stack of them) by position, largest first."""
+    off = ~_close(got, expected, rtol, atol)
+    order = np.argsort(-diff, axis=None, kind="stable")[: min(3, int(off.sum()))]
+    spots = [tuple(int(i) for i in np.unravel_index(k, diff.shape)) for k in order]
+    listed = "; ".join(
+        f"{_position(s)}: expected {expected[s]:.8g}, got {got[s]:.8g}" for s in spots
+    )
+    count = f"{int(off.sum())} of {off.size} entries differ"
+    largest = "the largest differences are at" if len(spots) > 1 else "the difference is at"
+    worst = spots[0]
+    shown_expected, shown_got = (_window(v[worst[:-2]], *worst[-2:]) for v in (expected, got))
+    if got.ndim > 2:  # the matrix that holds the largest difference
+        matrix = list(worst[:-2])
+        shown_expected, shown_got = f"{matrix}: {shown_expected}", f"{matrix}: {shown_got}"
+    fail(
+        f"{what} differs from the expected values ({count}; tolerance rtol={rtol:g}, "
+        f"atol={atol:g}); {largest} {listed}",
+        expected=shown_expected,
+        got=shown_got,
     )
 
 
