@@ -8,15 +8,16 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Input, Markdown, TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from tests.conftest import write_solution
 from tests.tui_support import LESSON, failing_version, screen_text, wait_for_results
 from workbook.cli import cli
 from workbook.session import Session
 from workbook.tui.app import WorkbookApp
+from workbook.tui.lesson_text import LessonText
 from workbook.tui.screens import ConfirmScreen, GlossaryScreen, SolutionScreen
-from workbook.tui.widgets import LessonList, LessonPane, ResultPane, TermButton, VerdictBar
+from workbook.tui.widgets import LessonList, LessonPane, ResultPane, VerdictBar
 from workbook.workspace import Workspace, bundled_root
 
 SIZE = (80, 24)
@@ -46,6 +47,7 @@ async def test_starts_on_the_current_lesson_with_progress(session):
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await pilot.pause()  # the footer follows the focus, one refresh later
         total = len(session.course.lessons)
         text = screen_text(app)
         assert f"0/{total} lessons passed (0%)" in text
@@ -76,6 +78,52 @@ async def test_next_and_previous_lesson(session):
         await pilot.press("n")  # … gives way to the next lesson's text
         await pilot.pause()
         assert tabs.active == "lesson"
+
+
+@pytest.mark.parametrize(("start", "key", "end"), [(11, "p", 1), (1, "n", 11)])
+async def test_quick_presses_move_exactly_that_many_lessons(session, start, key, end):
+    """Ten presses 50 ms apart land ten lessons away (they once stopped on lesson 3,
+    stale highlight messages sending the view back and forth)."""
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.go_to_lesson(session.course.lesson(start).id)
+        await pilot.pause()
+        for _ in range(10):
+            await pilot.press(key)
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        assert app.lesson.number == end
+        assert app.main_screen.query_one(LessonList).highlighted_option.id == app.lesson.id
+        assert app.main_screen.query_one(LessonPane).source.count(app.lesson.title) <= 1
+        assert f"Lesson {end} ·" in screen_text(app)
+
+
+async def test_keys_faster_than_drawing_draw_only_where_they_land(session):
+    """Presses that arrive while the screen is busy select at once and draw once."""
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        drawn = len(app.lessons_shown)
+        for _ in range(7):  # as if seven key events were waiting in the queue
+            app.action_next_lesson()
+        await pilot.pause()
+        assert app.lesson.number == 8
+        assert [lesson_id for lesson_id, _ in app.lessons_shown[drawn:]] == [app.lesson.id]
+
+
+async def test_the_lesson_text_scrolls_without_a_focus_dance(session):
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.go_to_lesson(session.course.lesson(11).id)
+        await pilot.pause()
+        pane = app.main_screen.query_one(LessonPane)
+        assert pane.has_focus
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert pane.scroll_y > 0
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.lesson.number == 11  # the keys scrolled the text, not the list
 
 
 async def test_check_a_failing_then_a_passing_file(session, workspace):
@@ -140,12 +188,12 @@ async def test_the_explanation_opens_with_the_first_pass(session, workspace):
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await app.go_to_lesson(lesson.id)
-        markdown = app.main_screen.query_one("#lesson-text", Markdown)
-        assert "After you answer" not in markdown.source
+        pane = app.main_screen.query_one(LessonPane)
+        assert "After you answer" not in pane.source
         write_solution(workspace, lesson)
         await pilot.press("c")
         await wait_for_results(app, pilot, 1)
-        assert "After you answer" in markdown.source  # without leaving the lesson
+        assert "After you answer" in pane.source  # without leaving the lesson
 
 
 async def test_syntax_error_shows_file_line_and_code(session, workspace):
@@ -257,10 +305,10 @@ async def test_glossary_search_keeps_locked_definitions_hidden(session, workspac
 async def test_a_lesson_term_jumps_to_the_glossary(session):
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:
-        buttons = list(app.main_screen.query(TermButton))
-        assert {b.term_key for b in buttons} == set(app.lesson.glossary)
-        target = next(b for b in buttons if b.term_key == "sigmoid")
-        target.press()
+        terms = app.main_screen.query_one("#lesson-terms")
+        names = {app.session.workspace.glossary[key].name for key in app.lesson.glossary}
+        assert all(name in str(terms.content) for name in names)
+        await app.run_action("term('sigmoid')")  # what clicking the term runs
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, GlossaryScreen)
@@ -383,12 +431,8 @@ def _symbols(text: str) -> set[str]:
     return set(SYMBOLS.findall(text)) - {"\u2019"}
 
 
-def _rendered_text(markdown: Markdown) -> str:
-    lines = []
-    for block in markdown.query("*"):
-        if block.size.area:
-            lines.extend(strip.text for strip in block.render_lines(block.region.reset_offset))
-    return "\n".join(lines)
+def _rendered_text(text: LessonText) -> str:
+    return "\n".join(text.render_line(y).text for y in range(text.size.height))
 
 
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in BUNDLED.course.lessons])
@@ -399,11 +443,11 @@ async def test_every_lesson_text_keeps_its_symbols(lesson_id, session):
     source = lesson_markdown(lesson.text, lesson.title)
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=(200, 400)) as pilot:
-        await app.main_screen.query_one(LessonPane).show(
+        app.main_screen.query_one(LessonPane).show(
             lesson, session.statuses()[0], "topic", lesson.exercise, []
         )
         await pilot.pause()
-        rendered = _rendered_text(app.main_screen.query_one(Markdown))
+        rendered = _rendered_text(app.main_screen.query_one(LessonText))
         flat = rendered.replace("\n", " ")
         symbols = _symbols(source)
         assert "σ" in flat or "σ" not in symbols
@@ -443,11 +487,11 @@ async def test_unicode_equations_survive_rendering(session):
     lesson = dataclasses.replace(BUNDLED.course.lessons[0], text=SAMPLE, title="Sample")
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=(200, 100)) as pilot:
-        await app.main_screen.query_one(LessonPane).show(
+        app.main_screen.query_one(LessonPane).show(
             lesson, session.statuses()[0], "topic", lesson.exercise, []
         )
         await pilot.pause()
-        flat = _rendered_text(app.main_screen.query_one(Markdown)).replace("\n", " ")
+        flat = _rendered_text(app.main_screen.query_one(LessonText)).replace("\n", " ")
         for symbol in (
             "⊙",
             "C̃_t",

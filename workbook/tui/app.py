@@ -35,7 +35,6 @@ from workbook.tui.widgets import (
     LessonPane,
     ProgressSummary,
     ResultPane,
-    TermButton,
     VerdictBar,
 )
 from workbook.watching import should_poll
@@ -91,6 +90,10 @@ class WorkbookApp(App[None]):
         self.warm: WarmGrader | None = None
         # When results reached the screen (perf_counter): tests and the benchmark wait on it.
         self.results_shown: list[tuple[str, str, float]] = []
+        # When lessons reached the screen (perf_counter), for the switch benchmark.
+        self.lessons_shown: list[tuple[str, float]] = []
+        self._render_pending = False  # a render of the selected lesson is scheduled
+        self._drawn: Lesson | None = None  # the lesson the panes show
         self.theme = pick_theme()
 
     # -- set-up ---------------------------------------------------------------------
@@ -105,9 +108,9 @@ class WorkbookApp(App[None]):
         lessons = self.main_screen.query_one(LessonList)
         lessons.populate(self.session.course, statuses)
         lessons.highlight_lesson(self.lesson.id)
-        lessons.focus()
+        self.main_screen.query_one(LessonPane).focus()  # the arrows scroll the text
         self._update_progress(statuses)
-        await self.show_lesson(self.lesson)
+        self.show_lesson(self.lesson)
         if not any(s.current for s in statuses):
             self.notify("Every lesson has passed: the course is complete!", title="Well done")
         if self.watch_saves:
@@ -214,17 +217,38 @@ class WorkbookApp(App[None]):
         main.query_one(LessonList).refresh_statuses(self.session.course, statuses)
         return statuses
 
-    async def show_lesson(self, lesson: Lesson) -> None:
-        self.lesson = lesson
+    def show_lesson(self, lesson: Lesson) -> None:
+        """Draw `lesson` in every pane now (a few milliseconds: one renderable per pane)."""
+        self.lesson = self._drawn = lesson
         status = self._status(lesson)
-        await self.main_screen.query_one(LessonPane).show(
+        self.main_screen.query_one(LessonPane).show(
             *self._lesson_header(lesson, status), self.session.lesson_terms(lesson)
         )
         self._show_hints(lesson)
         self._show_last_result(lesson, status)
-        self.refresh_bindings()
         if lesson.uses_tensorflow and self.warm is not None:
             self.warm.preload_tensorflow()  # in the background, in the grading process
+        self.call_after_refresh(self._lesson_shown, lesson.id)
+
+    def _lesson_shown(self, lesson_id: str) -> None:
+        self.lessons_shown.append((lesson_id, time.perf_counter()))
+
+    def select_lesson(self, lesson: Lesson) -> None:
+        """Make `lesson` the selected one at once, and draw it once the keys already
+        waiting are handled: ten quick presses of `n` move exactly ten lessons and draw
+        only where they land, whatever the machine's load (never a queue of renders)."""
+        if lesson is not self.lesson:
+            self.lesson = lesson
+            self.main_screen.query_one(TabbedContent).active = "lesson"
+        self.main_screen.query_one(LessonList).highlight_lesson(lesson.id)
+        if not self._render_pending:
+            self._render_pending = True
+            self.call_later(self._render_selected)
+
+    def _render_selected(self) -> None:
+        self._render_pending = False
+        if self._drawn is not self.lesson:
+            self.show_lesson(self.lesson)
 
     def _lesson_header(self, lesson: Lesson, status: LessonStatus) -> tuple:
         return (
@@ -256,13 +280,16 @@ class WorkbookApp(App[None]):
 
     # -- events from widgets --------------------------------------------------------
 
-    async def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """The learner moved the list's highlight (arrows, click). A message from a
+        highlight already moved on is stale and ignored: obeying it sent quick `n`/`p`
+        presses back and forth."""
         lesson_id = event.option.id
+        current = event.option_list.highlighted_option
+        if current is None or current.id != lesson_id:
+            return
         if lesson_id and lesson_id != self.lesson.id and not lesson_id.startswith("topic:"):
-            await self.show_lesson(self.session.course.lesson(lesson_id))
-
-    def on_term_button_chosen(self, event: TermButton.Chosen) -> None:
-        self.open_glossary(event.key)
+            self.select_lesson(self.session.course.lesson(lesson_id))
 
     # -- grading --------------------------------------------------------------------
 
@@ -294,7 +321,7 @@ class WorkbookApp(App[None]):
         if lesson is self.lesson:
             pane = self.main_screen.query_one(LessonPane)
             if result.passed and not passed_before and lesson.explanation:
-                await pane.show(  # the explanation that opens with the first pass
+                pane.show(  # the explanation that opens with the first pass
                     *self._lesson_header(lesson, status), self.session.lesson_terms(lesson)
                 )
             else:
@@ -363,26 +390,25 @@ class WorkbookApp(App[None]):
         self.grade(self.lesson)
 
     async def go_to_lesson(self, lesson_id: str) -> None:
+        """Select and draw a lesson (the palette, tests); a new lesson opens on its text."""
         self._back_to_main()
-        self.main_screen.query_one(LessonList).highlight_lesson(lesson_id)
-        changed = lesson_id != self.lesson.id
-        await self.show_lesson(self.session.course.lesson(lesson_id))
-        if changed:  # a new lesson opens on its text, not on the last one's result tab
-            self.main_screen.query_one(TabbedContent).active = "lesson"
+        self.select_lesson(self.session.course.lesson(lesson_id))
+        self._render_selected()
 
-    async def _step(self, offset: int) -> None:
+    def _step(self, offset: int) -> None:
         lessons = self.session.course.lessons
         index = lessons.index(self.lesson) + offset
         if 0 <= index < len(lessons):
-            await self.go_to_lesson(lessons[index].id)
+            self._back_to_main()
+            self.select_lesson(lessons[index])
         else:
             self.notify("That was the last lesson." if offset > 0 else "This is the first lesson.")
 
-    async def action_next_lesson(self) -> None:
-        await self._step(1)
+    def action_next_lesson(self) -> None:
+        self._step(1)
 
-    async def action_previous_lesson(self) -> None:
-        await self._step(-1)
+    def action_previous_lesson(self) -> None:
+        self._step(-1)
 
     def action_show_tab(self, tab: str) -> None:
         self.main_screen.query_one(TabbedContent).active = tab
@@ -402,6 +428,10 @@ class WorkbookApp(App[None]):
 
     def action_glossary(self) -> None:
         self.open_glossary(None)
+
+    def action_term(self, key: str) -> None:
+        """A glossary term of the lesson was clicked."""
+        self.open_glossary(key)
 
     def open_glossary(self, key: str | None) -> None:
         self._back_to_main()
@@ -454,7 +484,7 @@ class WorkbookApp(App[None]):
                 self.notify(f"{lesson.exercise} was already the original stub.")
             else:
                 self.notify(f"Restored {lesson.exercise}; your file is in {backup}", timeout=10)
-            await self.show_lesson(lesson)
+            self.show_lesson(lesson)
 
         self.push_screen(ConfirmScreen(question), answered)
 

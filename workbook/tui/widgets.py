@@ -11,16 +11,16 @@ import re
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import Button, Label, Markdown, OptionList, ProgressBar, Static
+from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from workbook.catalog import Course, Lesson
 from workbook.glossary import Term
 from workbook.grading.results import CheckResult, GradeResult, Verdict
 from workbook.session import AttemptHint, LessonStatus
+from workbook.tui.lesson_text import LessonMarkdown, LessonText
 
 # How a lesson's status reads in the list: (mark, theme style, words).
 STATUS = {
@@ -131,7 +131,9 @@ class LessonList(OptionList):
                 self.replace_option_prompt(s.lesson.id, lesson_prompt(s))
 
     def highlight_lesson(self, lesson_id: str) -> None:
-        self.highlighted = self.get_option_index(lesson_id)
+        """Move the highlight without a message: the app chose this lesson already."""
+        with self.prevent(OptionList.OptionHighlighted):
+            self.highlighted = self.get_option_index(lesson_id)
 
 
 def _by_topic(
@@ -147,46 +149,51 @@ def _by_topic(
         yield "Other", stray
 
 
-class TermButton(Button):
-    """A glossary term of the lesson; pressing it opens the glossary at that term."""
-
-    class Chosen(Message):
-        def __init__(self, key: str) -> None:
-            self.key = key
-            super().__init__()
-
-    def __init__(self, term: Term) -> None:
-        super().__init__(term.name, compact=True, classes="term")
-        self.term_key = term.key
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.post_message(self.Chosen(self.term_key))
+def terms_line(terms: list[Term]) -> Content:
+    """The lesson's glossary terms as links that open the glossary at that term: one
+    line of text, not a row of buttons (mounting those cost a lesson switch ≈ 30 ms)."""
+    if not terms:
+        return Content("")
+    links = [
+        Content.from_markup(f"[@click=app.term({term.key!r})]$name[/]", name=term.name).stylize(
+            "underline $text-primary"
+        )
+        for term in terms
+    ]
+    return Content.from_markup("[$text-muted]Glossary:[/] ") + Content("  ").join(links)
 
 
 class LessonPane(VerticalScroll):
-    """The lesson: where it sits, its file, its text (Markdown), its glossary terms."""
+    """The lesson: where it sits, its file, its text, its glossary terms.
+
+    It has the focus from the start, so PageUp/PageDown and the arrows scroll the text
+    at once; `n`/`p` (or the list, after a click or Tab) change the lesson."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="lesson-header")
-        yield Markdown(id="lesson-text", open_links=False)
-        yield Horizontal(id="lesson-terms")
+        yield LessonText(id="lesson-text")
+        yield Static(id="lesson-terms")
 
-    async def show(
+    def show(
         self, lesson: Lesson, status: LessonStatus, topic: str, path: str, terms: list[Term]
     ) -> None:
         self.show_header(lesson, status, topic, path)
         text = lesson.text
         if status.status == "passed" and lesson.explanation:
             text = f"{text}\n\n{lesson.explanation}\n"
-        await self.query_one("#lesson-text", Markdown).update(lesson_markdown(text, lesson.title))
-        row = self.query_one("#lesson-terms", Horizontal)
-        await row.remove_children()
-        if terms:
-            await row.mount(
-                Label("Glossary:", classes="terms-label"), *(TermButton(t) for t in terms)
-            )
+        self.source = lesson_markdown(text, lesson.title)
+        drawn = self._drawn.get(self.source)
+        if drawn is None:  # kept: coming back to a lesson redraws nothing
+            drawn = self._drawn[self.source] = LessonMarkdown(self.source)
+        self.query_one(LessonText).show(drawn)
+        self.query_one("#lesson-terms", Static).update(terms_line(terms))
         self.scroll_home(animate=False)
+
+    source = ""  # the Markdown shown, for tests
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._drawn: dict[str, LessonMarkdown] = {}
 
     def show_header(self, lesson: Lesson, status: LessonStatus, topic: str, path: str) -> None:
         """Only the header: after an attempt the status changes, the text does not."""
