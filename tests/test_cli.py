@@ -100,6 +100,11 @@ def test_hints_reveal_one_at_a_time(run, workspace):
     assert "last hint" in outputs[-1]
     data = json.loads(run("list", "--json").output)
     assert data["lessons"][0]["hints_revealed"] == len(lesson.hints)
+    # Every one of them asked for: none came by itself with a failure.
+    assert data["lessons"][0]["hints_asked"] == len(lesson.hints)
+    assert data["lessons"][0]["hints_auto"] == 0
+    table = run("progress").output
+    assert "hints shown" in table and "asked for" in table
 
 
 def test_reset_asks_and_keeps_a_backup(run, workspace):

@@ -55,7 +55,8 @@ def test_verdict_is_best_and_last_is_kept(history):
     assert record.last_verdict == "failed"
     assert record.attempts == 3
     assert record.hints_used == 1
-    assert record.last_failing_checks == ["test_tanh_values"]
+    assert record.hints_asked == 1  # asked for between the first two attempts
+    assert record.last_failing_checks[0] == "test_tanh_values"  # tanh's other checks too
     first_pass = datetime.fromisoformat(record.first_passed_at)
     assert first_pass.tzinfo is not None
     assert first_pass <= datetime.fromisoformat(record.last_attempt_at)
@@ -127,9 +128,9 @@ def test_csv_has_one_row_per_lesson(history):
     row = rows[0]
     assert row["number"] == "1" and row["title"] == "Sigmoid and tanh"
     assert row["verdict"] == "passed" and row["last_verdict"] == "failed"
-    assert row["attempts"] == "3" and row["hints_used"] == "1"
+    assert row["attempts"] == "3" and row["hints_used"] == "1" and row["hints_asked"] == "1"
     datetime.fromisoformat(row["first_passed_at"])
-    assert row["last_failing_checks"] == "test_tanh_values"
+    assert row["last_failing_checks"].startswith("test_tanh_values")
     assert row["last_message"].startswith("tanh(x) matches the hyperbolic tangent")
     for other in rows[1:]:
         assert other["verdict"] == "not-started" and other["first_passed_at"] == ""
@@ -143,7 +144,7 @@ def test_json_dump_has_the_attempt_log(history):
     assert set(lesson) >= set(CSV_FIELDS) | {"attempt_log"}
     log = lesson["attempt_log"]
     assert [a["verdict"] for a in log] == ["failed", "passed", "failed"]
-    assert log[0]["failing"] == ["test_tanh_values"] and log[1]["failing"] == []
+    assert log[0]["failing"][0] == "test_tanh_values" and log[1]["failing"] == []
     assert log[2]["hints_shown"] == 1 and all(a["duration_s"] > 0 for a in log)
     assert to_json(collect(history.workspace))["lessons"][0]["attempt_log"] == log
 
@@ -178,3 +179,21 @@ def test_cli_export_to_file_and_stdout(history, tmp_path):
     assert shown.output.splitlines()[0] == ",".join(CSV_FIELDS)
     bad = runner.invoke(cli, ["-w", root, "export", "--format", "xml"], obj={})
     assert bad.exit_code == 2
+
+
+def test_hints_asked_for_are_told_apart_from_the_first_one(session):
+    """Issue 10: exports show hints shown in all and those the learner asked for; the
+    first one comes by itself with the first failure."""
+    from workbook.grading.results import CheckResult, GradeResult, Verdict
+
+    lesson = session.course.lesson(2)
+    failed = GradeResult(lesson.id, Verdict.FAILED, 0.1, [CheckResult("t", "t", "failed", "x")])
+    session.progress.record_attempt(lesson.id, "failed", 0.1, ["t"])
+    assert session.hint_after_attempt(lesson, failed).number == 1  # shown unasked
+    session.reveal_hint(lesson)  # asked for
+    report = collect(session.workspace)
+    record = _record(report, lesson.id)
+    assert (record.hints_used, record.hints_asked) == (2, 1)
+    test = to_gradescope(report)["tests"][1]
+    assert f"2 of {len(lesson.hints)} hints used, 1 of them asked for" in test["output"]
+    assert json.loads(render(report, "json"))["lessons"][1]["hints_asked"] == 1

@@ -196,3 +196,40 @@ def test_errors_are_told_apart_by_sqlite_error_code(tmp_path: Path):
     with pytest.raises(sqlite3.DatabaseError) as damaged:
         sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master")
     assert fault(damaged.value) == "damaged" and "moves it aside" in describe(damaged.value)
+
+
+def test_hints_shown_by_themselves_are_counted_apart(tmp_path: Path):
+    """Issue 10: the first hint comes with the first failure; the learner asked for the
+    others. Both counts are kept, and an export carries them to another store."""
+    store = ProgressStore(tmp_path / "p.db")
+    assert store.reveal_hint("01-a", 3, auto=True) == 1
+    store.reveal_hint("01-a", 3)
+    store.reveal_hint("01-a", 3)
+    store.reveal_hint("01-a", 3, auto=True)  # all three shown already: nothing counted
+    store.record_attempt("01-a", "failed", 0.1)
+    summary = store.summary()["01-a"]
+    assert (summary.hints_revealed, summary.hints_auto, summary.hints_asked) == (3, 1, 2)
+    store.reveal_hint("02-b", 2, auto=True)  # a lesson with hints but no attempt yet
+    assert store.summary()["02-b"].hints_auto == 1
+    away = ProgressStore(tmp_path / "away.db")
+    away.import_data(store.export_data())
+    assert (away.hints_revealed("01-a"), away.hints_auto("01-a")) == (3, 1)
+
+
+def test_an_older_hints_table_gains_the_auto_column_in_place(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "p.db"
+    make_old_store(path)
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE hints (lesson TEXT PRIMARY KEY, revealed INTEGER NOT NULL);"
+        "INSERT INTO hints VALUES ('x', 2);"
+    )
+    old.commit()
+    old.close()
+    store = ProgressStore(path)
+    summary = store.summary()["x"]
+    assert (summary.hints_revealed, summary.hints_auto) == (2, 0)  # none known as automatic
+    store.reveal_hint("x", 4)
+    assert (store.hints_revealed("x"), store.hints_auto("x")) == (3, 0)

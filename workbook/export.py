@@ -72,6 +72,7 @@ CSV_FIELDS = (
     "last_verdict",
     "attempts",
     "hints_used",
+    "hints_asked",
     "hints_total",
     "first_passed_at",
     "last_attempt_at",
@@ -94,7 +95,7 @@ class LessonRecord:
     verdict: str
     last_verdict: str | None
     attempts: int
-    hints_used: int
+    hints_used: int  # every hint shown
     hints_total: int
     first_passed_at: str | None
     last_attempt_at: str | None
@@ -103,6 +104,9 @@ class LessonRecord:
     last_message: str = ""  # the last attempt's diagnosis in words
     imported_attempts: int = 0  # merged from another machine's export, not graded here
     passed_here: bool = False  # an attempt graded in this workspace passed
+    # Of hints_used, those the learner asked for; the others (the first hint) came by
+    # themselves with the first failure.
+    hints_asked: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -128,7 +132,8 @@ class LearnerReport:
         return sum(r.passed for r in self.lessons)
 
 
-def _record(lesson, attempts: list[dict], hints_used: int) -> LessonRecord:
+def _record(lesson, attempts: list[dict], hints: tuple[int, int]) -> LessonRecord:
+    """`hints`: (shown in all, asked for)."""
     last = attempts[-1] if attempts else None
     first_pass = next((a["at"] for a in attempts if a["verdict"] == "passed"), None)
     # A pass stays a pass; otherwise the latest verdict; no attempt is "not-started".
@@ -141,7 +146,8 @@ def _record(lesson, attempts: list[dict], hints_used: int) -> LessonRecord:
         verdict=verdict,
         last_verdict=last["verdict"] if last else None,
         attempts=len(attempts),
-        hints_used=hints_used,
+        hints_used=hints[0],
+        hints_asked=hints[1],
         hints_total=len(lesson.hints),
         first_passed_at=first_pass,
         last_attempt_at=last["at"] if last else None,
@@ -157,12 +163,12 @@ def _record(lesson, attempts: list[dict], hints_used: int) -> LessonRecord:
 def collect(workspace: Workspace) -> LearnerReport:
     """Read the workspace's progress (without creating it) and join it to the catalog."""
     attempts: list[dict] = []
-    hints: dict[str, int] = {}
+    hints: dict[str, tuple[int, int]] = {}
     if workspace.progress_path.is_file():
         store = ProgressStore(workspace.progress_path)
         try:
             attempts = store.attempts()
-            hints = {k: p.hints_revealed for k, p in store.summary().items()}
+            hints = {k: (p.hints_revealed, p.hints_asked) for k, p in store.summary().items()}
         finally:
             store.close()
     by_lesson: dict[str, list[dict]] = {}
@@ -174,7 +180,7 @@ def collect(workspace: Workspace) -> LearnerReport:
         course_title=course.title,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         lessons=[
-            _record(lesson, by_lesson.get(lesson.id, []), hints.get(lesson.id, 0))
+            _record(lesson, by_lesson.get(lesson.id, []), hints.get(lesson.id, (0, 0)))
             for lesson in course.lessons
         ],
         tampered=tampered_files(workspace.root),
@@ -182,7 +188,10 @@ def collect(workspace: Workspace) -> LearnerReport:
 
 
 def _test_output(record: LessonRecord) -> str:
-    hints = f"{record.hints_used} of {record.hints_total} hints used"
+    hints = (
+        f"{record.hints_used} of {record.hints_total} hints used, "
+        f"{record.hints_asked} of them asked for"
+    )
     if record.imported_attempts:
         hints += f"; {record.imported_attempts} imported from another machine, not graded here"
     if record.passed:

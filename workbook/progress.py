@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_by_lesson ON attempts (lesson, at);
 CREATE TABLE IF NOT EXISTS hints (
     lesson TEXT PRIMARY KEY,
-    revealed INTEGER NOT NULL
+    revealed INTEGER NOT NULL,
+    auto INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
@@ -56,6 +57,9 @@ ADDED_COLUMNS = {
     "summary": "TEXT NOT NULL DEFAULT ''",  # the attempt's diagnosis in words
     "imported": "INTEGER NOT NULL DEFAULT 0",  # merged by `progress --import`, not graded here
 }
+# The same for the hints table: of the hints revealed, how many came by themselves (the
+# first one, beside the first failure) rather than because the learner asked.
+ADDED_HINT_COLUMNS = {"auto": "INTEGER NOT NULL DEFAULT 0"}
 EXPORT_FORMAT = 1
 # An attempt's columns, in the order every query here reads and writes them.
 ATTEMPT_COLUMNS = (
@@ -74,9 +78,15 @@ class LessonProgress:
     passed: bool = False
     last_verdict: str | None = None
     first_passed_at: str | None = None
-    hints_revealed: int = 0
+    hints_revealed: int = 0  # every hint shown, asked for or not
     passed_here: bool = False  # passed by an attempt graded here, not only by imported ones
     imported: int = 0  # attempts merged from another machine's export
+    hints_auto: int = 0  # of hints_revealed, those shown without being asked for
+
+    @property
+    def hints_asked(self) -> int:
+        """Hints the learner asked for (`workbook hint`, the TUI's key)."""
+        return self.hints_revealed - self.hints_auto
 
 
 def _now() -> str:
@@ -279,18 +289,26 @@ class ProgressStore:
                 (_now(), lesson, verdict, json.dumps(list(failing)), duration_s, hints, summary, 0),
             )
 
-    def reveal_hint(self, lesson: str, available: int) -> int:
-        """Reveal one more hint (up to `available`); return how many are now revealed."""
+    def reveal_hint(self, lesson: str, available: int, *, auto: bool = False) -> int:
+        """Reveal one more hint (up to `available`); return how many are now revealed.
+        `auto`: shown without being asked for (the first hint, with the first failure),
+        counted apart so that progress and exports can tell the two kinds apart."""
         db = self._writer()
         with db:
             db.execute("BEGIN IMMEDIATE")
             (count,) = db.execute(
-                "INSERT INTO hints (lesson, revealed) VALUES (?, min(1, ?))"
-                " ON CONFLICT (lesson) DO UPDATE SET revealed = min(revealed + 1, ?)"
+                "INSERT INTO hints (lesson, revealed, auto) VALUES (?, min(1, ?), ?)"
+                " ON CONFLICT (lesson) DO UPDATE SET revealed = min(revealed + 1, ?),"
+                " auto = auto + (? AND revealed < ?)"
                 " RETURNING revealed",
-                (lesson, available, available),
+                (lesson, available, int(auto and available > 0), available, int(auto), available),
             ).fetchone()
         return count
+
+    def hints_auto(self, lesson: str) -> int:
+        """How many of the lesson's revealed hints were shown without being asked for."""
+        found = self._db.execute("SELECT auto FROM hints WHERE lesson = ?", (lesson,)).fetchone()
+        return found[0] if found else 0
 
     def hints_revealed(self, lesson: str) -> int:
         row = self._db.execute("SELECT revealed FROM hints WHERE lesson = ?", (lesson,))
@@ -313,16 +331,21 @@ class ProgressStore:
                    (SELECT verdict FROM attempts b WHERE b.lesson = a.lesson
                     ORDER BY b.at DESC, b.id DESC LIMIT 1),
                    min(CASE WHEN a.verdict = 'passed' THEN a.at END),
-                   coalesce((SELECT revealed FROM hints h WHERE h.lesson = a.lesson), 0)
+                   coalesce((SELECT revealed FROM hints h WHERE h.lesson = a.lesson), 0),
+                   coalesce((SELECT auto FROM hints h WHERE h.lesson = a.lesson), 0)
             FROM attempts a GROUP BY a.lesson
             """
         ).fetchall()
         result = {
-            lesson: LessonProgress(lesson, n, bool(passed), last, first, hints, bool(here), imp)
-            for lesson, n, passed, here, imp, last, first, hints in rows
+            lesson: LessonProgress(
+                lesson, n, bool(passed), last, first, hints, bool(here), imp, auto
+            )
+            for lesson, n, passed, here, imp, last, first, hints, auto in rows
         }
-        for lesson, revealed in self._db.execute("SELECT lesson, revealed FROM hints"):
-            result.setdefault(lesson, LessonProgress(lesson, hints_revealed=revealed))
+        for lesson, revealed, auto in self._db.execute("SELECT lesson, revealed, auto FROM hints"):
+            result.setdefault(
+                lesson, LessonProgress(lesson, hints_revealed=revealed, hints_auto=auto)
+            )
         return result
 
     def attempts(self, lesson: str | None = None) -> list[dict]:
@@ -362,11 +385,13 @@ class ProgressStore:
 
     def export_data(self) -> dict:
         hints = dict(self._db.execute("SELECT lesson, revealed FROM hints"))
+        auto = dict(self._db.execute("SELECT lesson, auto FROM hints WHERE auto > 0"))
         settings = dict(self._db.execute("SELECT key, value FROM settings"))
         return {
             "format": EXPORT_FORMAT,
             "attempts": self.attempts(),
             "hints": hints,
+            "hints_auto": auto,  # absent from older exports: none counted apart then
             "settings": settings,
         }
 
@@ -401,12 +426,14 @@ class ProgressStore:
                     ),
                 )
                 added += 1
+            auto = data.get("hints_auto", {})
             for lesson, revealed in data.get("hints", {}).items():
                 db.execute(
-                    "INSERT INTO hints (lesson, revealed) VALUES (?, ?)"
+                    "INSERT INTO hints (lesson, revealed, auto) VALUES (?, ?, ?)"
                     " ON CONFLICT (lesson) DO UPDATE"
-                    " SET revealed = max(revealed, excluded.revealed)",
-                    (lesson, int(revealed)),
+                    " SET revealed = max(revealed, excluded.revealed),"
+                    " auto = max(auto, excluded.auto)",
+                    (lesson, int(revealed), min(int(auto.get(lesson, 0)), int(revealed))),
                 )
             for key, value in data.get("settings", {}).items():
                 db.execute(
@@ -434,7 +461,8 @@ def _verify(db: sqlite3.Connection) -> None:
 def _migrate(db: sqlite3.Connection) -> None:
     """Create what is missing: the tables of a new store, the columns of an old one."""
     db.executescript(SCHEMA)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(attempts)")}
-    for name, definition in ADDED_COLUMNS.items():
-        if name not in columns:
-            db.execute(f"ALTER TABLE attempts ADD COLUMN {name} {definition}")
+    for table, added in (("attempts", ADDED_COLUMNS), ("hints", ADDED_HINT_COLUMNS)):
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, definition in added.items():
+            if name not in columns:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")

@@ -34,6 +34,7 @@ class LessonStatus:
     # Passed only by attempts merged with `progress --import`: it counts as passed, but
     # its reference solution stays closed until it passes here.
     imported: bool = False
+    hints_auto: int = 0  # of hints_revealed, shown without being asked for (the first one)
 
     @property
     def shown(self) -> str:
@@ -55,6 +56,8 @@ class LessonStatus:
             "current": self.current,
             "attempts": self.attempts,
             "hints_revealed": self.hints_revealed,
+            "hints_auto": self.hints_auto,
+            "hints_asked": self.hints_revealed - self.hints_auto,
             "hints_total": len(lesson.hints),
         }
 
@@ -150,6 +153,7 @@ class Session:
                     lesson is current,
                     broken,
                     imported,
+                    p.hints_auto,
                 )
             )
         return rows
@@ -214,12 +218,13 @@ class Session:
     def revealed_hints(self, lesson: Lesson) -> list[str]:
         return list(lesson.hints[: self.progress.hints_revealed(lesson.id)])
 
-    def reveal_hint(self, lesson: Lesson) -> tuple[int, str]:
+    def reveal_hint(self, lesson: Lesson, *, auto: bool = False) -> tuple[int, str]:
         """Reveal the next hint; returns (its 1-based number, text). Repeats the last one
-        once all are shown, so asking again is never an error."""
+        once all are shown, so asking again is never an error. `auto`: the learner did
+        not ask for it (the first hint, beside the first failure); recorded apart."""
         if not lesson.hints:
             raise WorkbookError(f"lesson {lesson.id} has no hints")
-        count = self.progress.reveal_hint(lesson.id, len(lesson.hints))
+        count = self.progress.reveal_hint(lesson.id, len(lesson.hints), auto=auto)
         return count, lesson.hints[count - 1]
 
     def hint_after_attempt(self, lesson: Lesson, result: GradeResult) -> AttemptHint | None:
@@ -233,7 +238,7 @@ class Session:
             return None  # a syntax error or a crash is not what the hints are about
         revealed = self.progress.hints_revealed(lesson.id)
         if revealed == 0:
-            revealed, _ = self.reveal_hint(lesson)
+            revealed, _ = self.reveal_hint(lesson, auto=True)
         number = revealed
         about = self._failing_check_hint(lesson, result)
         if about is None:

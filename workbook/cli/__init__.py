@@ -196,7 +196,9 @@ def progress(
     out = render.console()
     out.print(render.progress_line(payload["passed"], payload["total"]))
     table = Table(show_edge=False)
-    for column in ("topic", "passed", "attempts", "hints used"):
+    # Hints shown in all, and of those the ones asked for (the first one of a lesson
+    # comes by itself with the first failure).
+    for column in ("topic", "passed", "attempts", "hints shown", "asked for"):
         table.add_column(column, justify="left" if column == "topic" else "right")
     for topic in payload["topics"]:
         mine = [row for row in payload["lessons"] if row["topic"] == topic["id"]]
@@ -205,6 +207,7 @@ def progress(
             f"{topic['passed']}/{topic['total']}",
             str(sum(row["attempts"] for row in mine)),
             str(sum(row["hints_revealed"] for row in mine)),
+            str(sum(row["hints_asked"] for row in mine)),
         )
     out.print(table)
     imported = [row for row in payload["lessons"] if row["imported"]]
