@@ -13,25 +13,33 @@ from workbook.expect import call, expect_array, fail, function
 from workbook.grading.keras_wire import keras_lstm
 
 INPUT, HIDDEN, STEPS = 3, 2, 5
+# The blocks and the Keras comparison also run at a second size (input < hidden, another
+# sequence length), so a size written into the code cannot pass.
+OTHER = (2, 4, 7)  # input, hidden, steps
 SEED_ORDER = ("f", "i", "c", "o")
 KERAS_ORDER = ("i", "f", "c", "o")
 
 
-def _params(seed=19):
+def _params(seed=19, inputs=INPUT, hidden=HIDDEN):
     rng = np.random.default_rng(seed)
     params = {}
     for gate in SEED_ORDER:
-        params[f"W_{gate}"] = rng.normal(scale=0.8, size=(HIDDEN, HIDDEN + INPUT))
-        params[f"b_{gate}"] = rng.normal(scale=0.5, size=(HIDDEN, 1))
+        params[f"W_{gate}"] = rng.normal(scale=0.8, size=(hidden, hidden + inputs))
+        params[f"b_{gate}"] = rng.normal(scale=0.5, size=(hidden, 1))
     return params
 
 
-def _convert(params, order=KERAS_ORDER, h_first=True, transpose=True):
-    """Reference conversion; the keywords also produce the known wrong answers."""
-    h_part = slice(0, HIDDEN) if h_first else slice(INPUT, INPUT + HIDDEN)
-    x_part = slice(HIDDEN, HIDDEN + INPUT) if h_first else slice(0, INPUT)
+def _convert(params, order=KERAS_ORDER, h_first=True, transpose=True, reshape=False, split=None):
+    """Reference conversion; the keywords also produce the known wrong answers (`split`:
+    W cut at that column, a hidden size written into the code)."""
+    inputs = params["W_f"].shape[1] - params["W_f"].shape[0]
+    hidden = split or params["W_f"].shape[0]
+    h_part = slice(0, hidden) if h_first else slice(inputs, inputs + hidden)
+    x_part = slice(hidden, hidden + inputs) if h_first else slice(0, inputs)
 
     def block(W):
+        if reshape:  # the right shape, but NumPy's row order: the weights scrambled
+            return W.reshape(W.shape[::-1])
         return W.T if transpose else W
 
     kernel = np.concatenate([block(params[f"W_{g}"][:, x_part]) for g in order], axis=1)
@@ -46,8 +54,9 @@ def _sigmoid(z):
 
 def _unroll(params, xs):
     """The seed's equations, column vectors, h first in the concatenation."""
-    h = np.zeros((HIDDEN, 1))
-    c = np.zeros((HIDDEN, 1))
+    hidden = params["W_f"].shape[0]
+    h = np.zeros((hidden, 1))
+    c = np.zeros((hidden, 1))
     outputs = []
     for x in xs:
         v = np.vstack((h, x.reshape(-1, 1)))
@@ -64,7 +73,7 @@ def _unroll(params, xs):
 def _weights(learner, params):
     convert = function(learner, "to_keras_weights")
     copy = {k: v.copy() for k, v in params.items()}
-    weights = call(convert, copy, INPUT)
+    weights = call(convert, copy, params["W_f"].shape[1] - params["W_f"].shape[0])
     if weights is None:
         fail("`to_keras_weights` returned None: did you forget a `return`?")
     if not isinstance(weights, list | tuple) or len(weights) != 3:
@@ -124,7 +133,13 @@ def test_shapes(learner):
 
 def _order_mistakes(which, params):
     index = {"kernel": 0, "recurrent_kernel": 1, "bias": 2}[which]
+    hidden = params["W_f"].shape[0]
     return [
+        (
+            _convert(params, split=HIDDEN)[index],
+            f"W is cut at column {HIDDEN}, but with {hidden} units its first {hidden} columns "
+            "are the h part: take hidden from the weights (`W.shape[0]`), not a number",
+        ),
         (
             _convert(params, order=SEED_ORDER)[index],
             "the gates are in the seed's order f, i, c, o; Keras stacks them as i, f, c, o",
@@ -142,24 +157,41 @@ def _order_mistakes(which, params):
             _convert(params, h_first=False)[index],
             "this takes x from the first columns of W; the seed concatenates [h; x], h first",
         ),
+        (
+            _convert(params, reshape=True)[index],
+            "each gate's block is reshaped, not transposed: `reshape` keeps NumPy's row "
+            "order, so the shape is right but the weights are scrambled; use `.T`",
+        ),
     ]
 
 
 def test_gate_blocks(learner):
-    """each gate's block sits where Keras expects it: order i, f, c, o"""
-    params = _params()
-    got = _weights(learner, params)
-    for name, array, expected in zip(
-        ("kernel", "recurrent_kernel", "bias"), got, _convert(params), strict=True
-    ):
-        expect_array(array, expected, what=name, mistakes=_order_mistakes(name, params))
+    """each gate's block sits where Keras expects it: order i, f, c, o (input 3 with 2
+    units, and input 2 with 4 units)"""
+    for params in (_params(), _params(91, *OTHER[:2])):
+        got = _weights(learner, params)
+        inputs, hidden = params["W_f"].shape[1] - params["W_f"].shape[0], params["W_f"].shape[0]
+        for name, array, expected in zip(
+            ("kernel", "recurrent_kernel", "bias"), got, _convert(params), strict=True
+        ):
+            expect_array(
+                array,
+                expected,
+                what=f"{name} (input {inputs}, {hidden} units)",
+                mistakes=_order_mistakes(name, params),
+            )
 
 
 def test_keras_matches_numpy(learner):
-    """a Keras LSTM with these weights matches the NumPy LSTM to 1e-5"""
-    params = _params(seed=1919)
+    """a Keras LSTM with these weights matches the NumPy LSTM to 1e-5 (5 and 7 steps)"""
+    _keras_matches(learner, _params(seed=1919), STEPS)
+    _keras_matches(learner, _params(1991, *OTHER[:2]), OTHER[2])
+
+
+def _keras_matches(learner, params, steps):
     kernel, recurrent, bias = _weights(learner, params)
-    xs = np.random.default_rng(7).normal(size=(STEPS, INPUT))
+    inputs = params["W_f"].shape[1] - params["W_f"].shape[0]
+    xs = np.random.default_rng(7).normal(size=(steps, inputs))
     try:
         got = keras_lstm(xs[None], kernel, recurrent, bias)[0][0]
     except (TypeError, ValueError) as exc:
@@ -169,7 +201,7 @@ def test_keras_matches_numpy(learner):
     expect_array(
         got,
         _unroll(params, xs),
-        what="the Keras LSTM's hidden states h_1 … h_5",
+        what=f"the Keras LSTM's hidden states h_1 … h_{steps} (input {inputs})",
         mistakes=[
             (
                 _unroll(wrong_order, xs),
