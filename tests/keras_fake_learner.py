@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from workbook.grading.keras_wire import SavedModel, to_plain
+from workbook.grading.proxy import raised_class
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,11 +46,14 @@ def plain(value: Any) -> Any:
 
 
 def as_builtin(exc: BaseException) -> BaseException:
-    """The exception as it crosses: the builtin class it derives from, same message."""
-    for cls in type(exc).__mro__:
-        if getattr(builtins, cls.__name__, None) is cls:
-            return cls(str(exc)) if cls is not type(exc) else exc
-    return Exception(str(exc))
+    """The exception as the proxy raises it in the judge: the builtin class it derives
+    from (mixed with LearnerRaised, which carries the type name and a trace), same text."""
+    builtin = next(
+        (cls.__name__ for cls in type(exc).__mro__ if getattr(builtins, cls.__name__, None) is cls),
+        "Exception",
+    )
+    error = {"type": type(exc).__name__, "text": str(exc), "trace": {}}
+    return raised_class(builtin)(error)
 
 
 def load_module(path: Path, text: str | None = None, name: str = "learner_module") -> ModuleType:
@@ -135,17 +139,6 @@ class FakeLearner:
         return result, [plain(tuple(c)) for c in calls]
 
 
-def run_check(check: ModuleType, test_name: str, learner: Any) -> str | None:
-    """None when the check passes, else its learner-facing message."""
-    from workbook.expect import CheckFailure
-
-    try:
-        getattr(check, test_name)(learner)
-    except CheckFailure as failure:
-        return failure.message
-    return None
-
-
 def load_check(lesson_id: str) -> ModuleType:
     """A hidden check module, imported fresh (its functools caches start empty)."""
     path = REPO / "checks" / f"{lesson_id}.py"
@@ -154,3 +147,27 @@ def load_check(lesson_id: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def check_outcomes(lesson_id: str, learner: Any) -> dict[str, str | None]:
+    """Run every check of a lesson in-process: None when it passes (or declares itself
+    not run), else the message the learner reads (a learner exception's text too)."""
+    import pytest
+
+    from workbook.expect import CheckFailure
+
+    check = load_check(lesson_id)
+    outcomes: dict[str, str | None] = {}
+    for name, test in vars(check).items():
+        if not name.startswith("test_"):
+            continue
+        try:
+            test(learner)
+            outcomes[name] = None
+        except CheckFailure as failure:
+            outcomes[name] = failure.message
+        except pytest.skip.Exception:
+            outcomes[name] = None
+        except Exception as exc:
+            outcomes[name] = f"{type(exc).__name__}: {exc}"
+    return outcomes

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.keras_fake_learner import REPO, FakeLearner, load_check, load_module
+from tests.keras_fake_learner import REPO, FakeLearner, check_outcomes, load_module
 from workbook.grading.keras_wire import (
     ModelDataError,
     SavedModel,
@@ -391,28 +391,9 @@ KERAS_CHECKED = (
 )
 
 
-def _messages(lesson_id: str, learner: FakeLearner) -> dict[str, str | None]:
-    """Each check's outcome: None when it passes, else the message the learner reads."""
-    from workbook.expect import CheckFailure
-
-    check = load_check(lesson_id)
-    outcomes: dict[str, str | None] = {}
-    for name, test in vars(check).items():
-        if not name.startswith("test_"):
-            continue
-        try:
-            test(learner)
-            outcomes[name] = None
-        except CheckFailure as failure:
-            outcomes[name] = failure.message
-        except Exception as exc:  # learner code raising: the message shows it too
-            outcomes[name] = f"{type(exc).__name__}: {exc}"
-    return outcomes
-
-
 @pytest.mark.parametrize("lesson_id", KERAS_CHECKED)
 def test_reference_passes_the_ported_checks(keras, lesson_id):
-    outcomes = _messages(lesson_id, FakeLearner.from_solution(lesson_id))
+    outcomes = check_outcomes(lesson_id, FakeLearner.from_solution(lesson_id))
     assert not any(outcomes.values()), outcomes
 
 
@@ -426,7 +407,7 @@ def _keras_mistakes():
 @pytest.mark.parametrize(("lesson_id", "mistake"), list(_keras_mistakes()))
 def test_ported_checks_name_typical_mistakes(keras, lesson_id, mistake):
     learner = FakeLearner.from_solution(lesson_id, mistake["replace"], mistake["with"])
-    messages = [m for m in _messages(lesson_id, learner).values() if m]
+    messages = [m for m in check_outcomes(lesson_id, learner).values() if m]
     assert any(mistake["expect"] in m for m in messages), messages
     if "not_expect" in mistake:
         assert not any(mistake["not_expect"] in m for m in messages), messages
@@ -474,7 +455,7 @@ LESSON_18_VARIANTS = {
 def test_lesson_18_grades_behaviour(keras, variant):
     body, expected = LESSON_18_VARIANTS[variant]
     learner = FakeLearner.from_solution("18-keras-predict-next", LESSON_18_BODY, body)
-    outcomes = _messages("18-keras-predict-next", learner)
+    outcomes = check_outcomes("18-keras-predict-next", learner)
     if expected is None:
         assert not any(outcomes.values()), outcomes
     else:
