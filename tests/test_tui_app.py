@@ -8,6 +8,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from rich.cells import cell_len
 from textual.widgets import Input, TabbedContent
 
 from tests.conftest import write_solution
@@ -453,6 +454,38 @@ async def test_every_lesson_text_keeps_its_symbols(lesson_id, session):
         assert "σ" in flat or "σ" not in symbols
         missing = {s for s in symbols if s not in flat}
         assert not missing, f"{lesson_id}: lost {sorted(missing)} when rendered"
+
+
+def _fence_words(markdown: str) -> list[str]:
+    words, inside = [], False
+    for line in markdown.splitlines():
+        if line.strip().startswith(("```", "~~~")):
+            inside = not inside
+        elif inside:
+            words.extend(line.split())
+    return words
+
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in BUNDLED.course.lessons])
+async def test_preformatted_blocks_keep_every_word_at_80_columns(lesson_id, session):
+    """Equations and code wrap behind a visible ↪ instead of being cut at the pane's
+    edge (lesson 19 lost "gate order i, f, c, o", lesson 2 "h FIRST")."""
+    from workbook.tui.lesson_text import CONTINUED
+
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.go_to_lesson(lesson_id)
+        await pilot.pause()
+        text = app.main_screen.query_one(LessonText)
+        rendered = _rendered_text(text)
+        assert max(cell_len(line.rstrip()) for line in rendered.splitlines()) <= text.size.width
+        squeezed = re.sub(r"\s|▏|↪", "", rendered)  # a long word may be cut anywhere
+        for word in _fence_words(app.main_screen.query_one(LessonPane).source):
+            found = squeezed.find(word)
+            assert found >= 0, f"{lesson_id}: {word!r} is not on screen"
+            squeezed = squeezed[found + len(word) :]
+        if lesson_id.startswith("19"):
+            assert CONTINUED.strip() in rendered
 
 
 def test_session_is_left_usable(workspace):

@@ -23,6 +23,13 @@ from workbook.tui.widgets import (
 )
 
 MOVE = Binding.Group("Next/prev")
+# Every mark the lesson list uses, and the keys the footer has no room for at 80 columns.
+LEGEND = Content.from_markup(
+    "[$text-success]✓[/] passed [$text-error]✗[/] failed [$text-muted]·[/] new\n"
+    "[$text-warning]![/] fails since its pass\n"
+    "[$accent]▶[/] current  [b]↑↓ PgDn[/b] scroll\n"
+    "[b]Tab[/b] list  [b]ctrl+p[/b] commands"
+)
 
 
 class MainScreen(Screen):
@@ -51,13 +58,7 @@ class MainScreen(Screen):
         with Vertical(id="sidebar"):
             yield ProgressSummary(id="progress")
             yield LessonList(id="lessons")
-            yield Static(
-                Content.from_markup(
-                    "[$text-success]✓[/] done [$text-error]✗[/] failed [$accent]▶[/] current\n"
-                    "[b]ctrl+p[/b] all commands"
-                ),
-                id="legend",
-            )
+            yield Static(LEGEND, id="legend")
         with Vertical(id="main"):
             yield VerdictBar(id="verdict")
             with TabbedContent(id="tabs", initial="lesson"):
@@ -72,6 +73,12 @@ class MainScreen(Screen):
 
     async def on_mount(self) -> None:
         await self.app.start()  # type: ignore[attr-defined]
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The shown tab's pane takes the focus, so the arrows and PageUp/PageDown scroll
+        what is on screen; unless the learner is moving through the list."""
+        if not isinstance(self.focused, LessonList):
+            event.pane.query_one(VerticalScroll).focus()
 
 
 class GlossaryScreen(Screen):
