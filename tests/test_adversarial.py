@@ -1335,6 +1335,25 @@ def test_an_exit_while_loading_is_an_error(guarded, name):
     assert result.verdict is Verdict.ERROR, _words(result)
 
 
+# Exceptions a check might misread as a skip, an expected failure or a pass.
+RAISED = {
+    "pytest-skip": "import pytest; pytest.skip('nothing to see')",
+    "pytest-xfail": "import pytest; pytest.xfail('expected')",
+    "pytest-exit": "import pytest; pytest.exit('done', returncode=0)",
+    "stop-iteration": "raise StopIteration",
+    "empty-assertion": "raise AssertionError()",
+    "skip-lookalike": "raise type('Skipped', (Exception,), {'__module__': 'builtins'})('x')",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAISED))
+def test_raised_exceptions_are_never_a_pass_or_a_skip(guarded, name):
+    body = f"\ndef sigmoid(x):\n    {RAISED[name]}\n\n\ndef tanh(x):\n    {RAISED[name]}\n"
+    result = _attack(guarded, body)
+    _not_passed(result)
+    assert result.checks and all(c.outcome != "passed" for c in result.checks if "sigmoid" in c.id)
+
+
 # -- the progress store, backups and other files ---------------------------------------
 
 
