@@ -74,7 +74,10 @@ def test_fit_scaler_on_train(learner):
         got,
         [part.min(), part.max()],
         what="(lo, hi)",
-        mistakes=[([part.mean(), part.std()], "this is (mean, std); use (min, max)")],
+        mistakes=[
+            ([part.mean(), part.std()], "this is (mean, std); use (min, max)"),
+            ([part.max(), part.min()], "this is (max, min): lo comes first, (min, max)"),
+        ],
     )
 
 
@@ -214,6 +217,7 @@ def test_forecast_reports_mae(learner):
     _, _, X_val, y_val, (lo, hi) = _prepared(_series())
     naive = float(np.mean(np.abs(y_val - X_val[:, -1, 0]))) * (hi - lo)
     got_naive = as_number(result["baseline_mae"], 'result["baseline_mae"]')
+    _shifted_by_lo("baseline_mae", got_naive, naive, lo)
     if np.isclose(got_naive, naive / (hi - lo), rtol=0.02):
         fail(
             f'result["baseline_mae"] is {got_naive:.3g}, in scaled units; multiply by '
@@ -233,6 +237,7 @@ def test_forecast_reports_mae(learner):
     model = training.model
     model_mae = float(np.mean(np.abs(predict(model, X_val)[:, 0] - y_val))) * (hi - lo)
     got_model = as_number(result["model_mae"], 'result["model_mae"]')
+    _shifted_by_lo("model_mae", got_model, model_mae, lo, rtol=0.05)
     if np.isclose(got_model, model_mae / (hi - lo), rtol=0.05):
         fail(
             f'result["model_mae"] is {got_model:.3g}, in scaled units: unscale (× (hi − lo)) '
@@ -246,4 +251,16 @@ def test_forecast_reports_mae(learner):
             f"{model_mae:.3g} on the validation windows",
             expected=model_mae,
             got=got_model,
+        )
+
+
+def _shifted_by_lo(key: str, got: float, right: float, lo: float, rtol: float = 0.02) -> None:
+    """An MAE "unscaled" like a value, × (hi − lo) + lo: an error is a difference of two
+    values, and lo cancels in a difference, so only the width scales it."""
+    if np.isclose(got, right + lo, rtol=rtol) and not np.isclose(got, right, rtol=rtol):
+        fail(
+            f'result["{key}"] is {got:.3g}: lo was added to it. An error is a difference of '
+            "two values, where lo cancels out; unscale it by the width alone: × (hi − lo)",
+            expected=right,
+            got=got,
         )
