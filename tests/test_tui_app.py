@@ -625,11 +625,60 @@ async def test_progress_made_in_another_process_reaches_the_app(session, workspa
         text = screen_text(app)
         assert f"1/{total} lessons passed" in text
         assert "✓  1 Sigmoid and tanh" in text
-        assert "You passed this lesson before" in _result_text(app)
+        shown = _result_text(app)
+        assert "✓ Passed" in shown and "latest attempt" in shown  # the CLI's attempt
         assert session.has_passed(session.course.lesson(LESSON))
         await pilot.press("n")
         await pilot.pause()
         assert "Hints 1/" in screen_text(app)  # the hint revealed by the CLI
+
+
+async def test_the_result_pane_shows_the_latest_attempt_made_elsewhere(session, workspace):
+    """A failure after a pass, made by the CLI, is what the pane shows (it once said
+    "You passed this lesson before"), with its diagnosis; and it says when the file
+    changed since."""
+    lesson = workspace.course.lesson(LESSON)
+    runner = CliRunner()
+    write_solution(workspace, lesson)
+    runner.invoke(cli, ["--workspace", str(workspace.root), "check", "1"], obj={})
+    write_solution(workspace, lesson, failing_version(workspace.solution_for(lesson)))
+    runner.invoke(cli, ["--workspace", str(workspace.root), "check", "1"], obj={})
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.go_to_lesson(lesson.id)  # the current lesson is 2: 1 has passed
+        await pilot.press("v")
+        await pilot.pause()
+        shown = _result_text(app)
+        assert "✗ Failed" in shown and "latest attempt" in shown
+        assert "this is σ(−x)" in shown  # the attempt's diagnosis, kept by the store
+        assert "passed this lesson before" not in shown
+        assert "changed since" not in shown
+        assert "✗ Failed" in str(app.main_screen.query_one(VerdictBar).content)
+        path = workspace.path(lesson.exercise)
+        path.write_text(path.read_text() + "\n# later\n")
+        await app.go_to_lesson(session.course.lessons[1].id)
+        await app.go_to_lesson(lesson.id)
+        await pilot.press("v")
+        await pilot.pause()
+        assert "Your file changed since this attempt" in _result_text(app)
+
+
+async def test_saving_another_lesson_grades_it_in_the_background(session, workspace):
+    other = workspace.course.lesson(2)
+    app = WorkbookApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.lesson.id == LESSON
+        for attempt in range(20):  # until the watcher listens (see the polling test)
+            write_solution(workspace, other, workspace.solution_for(other) + f"# {attempt}\n")
+            with contextlib.suppress(AssertionError):
+                await wait_for_results(app, pilot, 1, timeout=1.5)
+                break
+        await wait_for_results(app, pilot, 1)
+        assert app.results_shown[-1][:2] == (other.id, "passed")
+        assert app.lesson.id == LESSON  # the view stays where the learner is
+        toasts = [n.message for n in app._notifications]
+        assert any("checked in the background" in m and "lesson 2" in m for m in toasts)
+        assert session.has_passed(other)
 
 
 async def test_an_unexpected_error_leaves_a_crash_log(session, workspace, monkeypatch):

@@ -30,6 +30,7 @@ from workbook.session import AttemptHint, LessonStatus, Session
 from workbook.tui.commands import WorkbookCommands
 from workbook.tui.screens import ConfirmScreen, GlossaryScreen, MainScreen, SolutionScreen
 from workbook.tui.widgets import (
+    VERDICT,
     HintPane,
     LessonList,
     LessonPane,
@@ -62,6 +63,16 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+def _changed_since(path: Path, at: str) -> bool:
+    """Whether `path` was modified after an attempt recorded at `at` (ISO time, UTC)."""
+    from datetime import datetime
+
+    try:
+        return path.stat().st_mtime > datetime.fromisoformat(at).timestamp()
+    except (OSError, ValueError):
+        return False
+
+
 def _attempt_counts(statuses: list[LessonStatus]) -> dict[str, int]:
     return {s.lesson.id: s.attempts for s in statuses}
 
@@ -84,6 +95,7 @@ class WorkbookApp(App[None]):
         self.results: dict[str, tuple[GradeResult, AttemptHint | None]] = {}
         self._store_seen: tuple[int, dict[str, int]] = (0, {})  # data_version, attempts
         self.grading: Lesson | None = None
+        self._waiting: list[Lesson] = []  # saved lessons to grade after the running attempt
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()
         self._cancel_grading = threading.Event()
@@ -266,12 +278,21 @@ class WorkbookApp(App[None]):
         tab.label = f"Hints {len(revealed)}/{len(lesson.hints)}"
 
     def _show_last_result(self, lesson: Lesson, status: LessonStatus) -> None:
+        """The latest attempt of `lesson`, whoever made it: in full when this app graded
+        it, else as the progress store has it (`workbook check`, `watch`, another
+        window); and whether the file changed since."""
         main = self.main_screen
         pane, bar = main.query_one(ResultPane), main.query_one(VerdictBar)
+        path = self.session.workspace.path(lesson.exercise)
         if lesson.id in self.results:
             result, hint = self.results[lesson.id]
-            pane.show_result(result, lesson, hint, self.display_path(lesson))
+            changed = _stamp(path) != self._graded_stamp.get(lesson.id)
+            pane.show_result(result, lesson, hint, self.display_path(lesson), changed=changed)
             bar.show_result(result)
+        elif attempts := self.session.progress.attempts(lesson.id):
+            latest = attempts[-1]
+            pane.show_attempt(latest, lesson, changed=_changed_since(path, latest["at"]))
+            bar.show_attempt(latest)
         else:
             pane.show_idle(status, self.display_path(lesson))
             bar.show_text("Save the exercise file to check it, or press c.")
@@ -332,23 +353,44 @@ class WorkbookApp(App[None]):
             tabs = self.main_screen.query_one(TabbedContent)
             if tabs.active != "result":
                 tabs.active = "result"
+        else:
+            self._tell_background_result(lesson, result)
         self.call_after_refresh(self._result_shown, lesson.id, str(result.verdict))
+        if self._waiting:
+            self.grade(self._waiting.pop(0))
         return result
+
+    def _tell_background_result(self, lesson: Lesson, result: GradeResult) -> None:
+        """A save to a lesson that is not on screen was graded: say so, and how it went."""
+        mark, _, word = VERDICT[result.verdict]
+        self.notify(
+            f"{lesson.exercise} was saved, so lesson {lesson.number} was checked in the "
+            f"background: {mark} {word}. Select it to see the result.",
+            title=f"Lesson {lesson.number}",
+            severity="information" if result.passed else "warning",
+            timeout=8,
+        )
 
     def _result_shown(self, lesson_id: str, verdict: str) -> None:
         self.results_shown.append((lesson_id, verdict, time.perf_counter()))
 
     def exercise_saved(self, lesson: Lesson) -> None:
-        """The watched file changed on disk: grade it, unless this content was graded."""
-        if _stamp(self.session.workspace.path(lesson.exercise)) != self._graded_stamp.get(
+        """A lesson's file changed on disk: grade it, unless this content was graded.
+        Another lesson's file waits while an attempt runs (a new attempt would cancel
+        it); the selected lesson's save goes first."""
+        if _stamp(self.session.workspace.path(lesson.exercise)) == self._graded_stamp.get(
             lesson.id
         ):
+            return
+        if self.grading is None or self.grading is lesson or lesson is self.lesson:
             self.grade(lesson)
+        elif lesson not in self._waiting:
+            self._waiting.append(lesson)
 
     @work(exclusive=True, group="watch")
     async def watch_exercises(self) -> None:
         """Grade on save. Watches the folder (editors that save by rename replace the
-        file), filtered to the selected lesson's file."""
+        file), and grades whichever lesson's file was saved."""
         from watchfiles import Change, awatch
 
         folder = self.session.workspace.path("exercises")
@@ -361,11 +403,15 @@ class WorkbookApp(App[None]):
                 step=5,  # ms of quiet after a change before it is reported
                 stop_event=self._stop_watch,
             ):
-                target = self.session.workspace.path(self.lesson.exercise).resolve()
-                if any(
-                    kind != Change.deleted and Path(p).resolve() == target for kind, p in changes
-                ):
-                    self.exercise_saved(self.lesson)
+                by_path = {
+                    self.session.workspace.path(lesson.exercise).resolve(): lesson
+                    for lesson in self.session.course.lessons
+                }
+                saved = {
+                    by_path.get(Path(p).resolve()) for kind, p in changes if kind != Change.deleted
+                }
+                for lesson in sorted(saved - {None}, key=lambda item: item is not self.lesson):
+                    self.exercise_saved(lesson)
         except Exception as exc:  # a broken watcher must not end the app
             self.notify(
                 f"Cannot watch {folder} ({exc}). Press c to check after each save, or "

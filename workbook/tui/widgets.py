@@ -281,6 +281,18 @@ class VerdictBar(Static):
             )
         )
 
+    def show_attempt(self, attempt: dict) -> None:
+        """The latest attempt as the progress store has it (made by another process)."""
+        mark, style, word = VERDICT[Verdict(attempt["verdict"])]
+        self.update(
+            Content.from_markup(
+                f"[{style} b]$mark $word[/]  [$text-muted](latest attempt, $when)[/]",
+                mark=mark,
+                word=word,
+                when=when_text(attempt["at"]),
+            )
+        )
+
     def show_text(self, text: str, style: str = "$text-muted") -> None:
         self.update(Content.from_markup(f"[{style}]$text[/]", text=text))
 
@@ -319,12 +331,73 @@ class ResultPane(VerticalScroll):
         self._set([(Content.from_markup(text, path=path), "")])
 
     def show_result(
-        self, result: GradeResult, lesson: Lesson, hint: AttemptHint | None, path: str
+        self,
+        result: GradeResult,
+        lesson: Lesson,
+        hint: AttemptHint | None,
+        path: str,
+        *,
+        changed: bool = False,
     ) -> None:
-        self._set(render_result(result, lesson, hint, path))
+        lines = render_result(result, lesson, hint, path)
+        if changed:
+            lines.insert(1, CHANGED_SINCE)
+        self._set(lines)
+
+    def show_attempt(self, attempt: dict, lesson: Lesson, *, changed: bool) -> None:
+        """An attempt made elsewhere (`workbook check`, `watch`, another window): the
+        store keeps its verdict and diagnosis in words, not each check."""
+        mark, style, word = VERDICT[Verdict(attempt["verdict"])]
+        lines: list[Line] = [
+            (
+                Content.from_markup(
+                    f"[{style} b]$mark $word[/] [$text-muted]— lesson $n · latest attempt, "
+                    "$when · $took[/]",
+                    mark=mark,
+                    word=word,
+                    n=str(lesson.number),
+                    when=when_text(attempt["at"]),
+                    took=format_duration(attempt["duration_s"]),
+                ),
+                "verdict",
+            )
+        ]
+        if changed:
+            lines.append(CHANGED_SINCE)
+        if attempt.get("summary"):
+            lines.append((with_code(attempt["summary"]), "gap"))
+        lines.append(
+            (
+                Content.from_markup(
+                    "[$text-muted]Graded outside this window (the CLI, [b]workbook watch[/b] "
+                    "or another workbook). Press [b]c[/b] to see every check here.[/]"
+                ),
+                "gap",
+            )
+        )
+        self._set(lines)
 
 
 Line = tuple[Content, str]  # one block of the result pane and its CSS classes
+CHANGED_SINCE: Line = (
+    Content.from_markup(
+        "[$text-warning b]Your file changed since this attempt:[/] "
+        "[$text-warning]save it or press [b]c[/b] to check it again.[/]"
+    ),
+    "gap",
+)
+
+
+def when_text(at: str) -> str:
+    """An attempt's time (ISO, UTC) as the learner's local clock reads it."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(at).astimezone()
+    except ValueError:
+        return at
+    today = datetime.now().astimezone().date()
+    return moment.strftime("%H:%M" if moment.date() == today else "%Y-%m-%d %H:%M")
 
 
 def render_result(
