@@ -1,16 +1,27 @@
 """Hidden checks for lesson 16: windows of a series as a Keras-shaped dataset."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from workbook.expect import call, expect_array, expect_pair, fail, function
+# Shared with the NumPy lessons: a size written into the code is named (checks/_sizes.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _sizes
+
+from workbook.expect import expect_array, expect_pair, fail, function
 from workbook.kerascheck import windows
 
 SEED_DATA = np.arange(30.0)
 
 
-def _dataset(learner, data, length):
+def _dataset(learner, data, length, first=True):
+    """`first`: the seed's case; another series and length after it, where a length
+    written into the code shows up as an error of the sizes."""
     make_dataset = function(learner, "make_dataset")
-    return expect_pair(call(make_dataset, data.copy(), length), "make_dataset", ("X", "y"))
+    named = {"values": len(data), "window length": length}
+    result = _sizes.at_size(make_dataset, (data, length), first, **named)
+    return expect_pair(result, "make_dataset", ("X", "y"))
 
 
 def _expect_x_shape(X, data, length):
@@ -49,6 +60,7 @@ def _expect_x_shape(X, data, length):
 def _target_mistakes(data, length):
     samples = len(data) - length
     last_in_window = data[length - 1 : length - 1 + samples]
+    first_in_window = data[:samples]
     skip_one = np.append(data[length + 1 :], np.nan)[:samples]
     return [
         (
@@ -57,6 +69,11 @@ def _target_mistakes(data, length):
             "the value right after the window",
         ),
         (skip_one, "each target skips a value: it should be the value right after the window"),
+        (
+            first_in_window,
+            "each target is the first value of its own window; it should be the value "
+            "right after the window",
+        ),
     ]
 
 
@@ -84,7 +101,7 @@ def test_seed_dataset_values(learner):
 def test_any_series_any_length(learner):
     """works for any series and window length (here 12 random values, windows of 4)"""
     data = np.random.default_rng(16).normal(size=12).round(3)
-    X, y = _dataset(learner, data, 4)
+    X, y = _dataset(learner, data, 4, first=False)
     _expect_x_shape(X, data, 4)
     expected_X, expected_y = windows(data, 4)
     expect_array(X, expected_X, what="X for 12 values and windows of 4")

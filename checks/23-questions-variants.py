@@ -112,5 +112,15 @@ def test_question_5(learner):
                 "that includes the Dense(1) layer after the LSTM; count the LSTM layer only",
             ),
             (4 * _block(5, x), "that is the seed's LSTM(5); the question is about 10 units"),
+            (
+                4 * _block(x, h),
+                "units and input features are swapped: W has shape (hidden, hidden + input) "
+                "with hidden = 10 units, input = 1 feature",
+            ),
+            (
+                3 * (h * (h + x) + 2 * h),
+                "that is a Keras GRU's count (three blocks, two biases each); an LSTM has "
+                "four blocks, one bias each",
+            ),
         ],
     )
