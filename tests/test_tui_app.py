@@ -303,6 +303,66 @@ async def test_glossary_search_keeps_locked_definitions_hidden(session, workspac
         assert entry.display == matches_name
 
 
+async def test_glossary_search_puts_an_exact_symbol_first(session):
+    """Searching "σ" listed three gates (whose equations use σ) before Sigmoid (σ)."""
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        app.screen.unlocked = set(session.workspace.glossary)  # as late in the course
+        app.screen.query_one(Input).value = "σ"
+        await pilot.pause()
+        listing = app.screen.query_one("#glossary-list")
+        shown = [w.id for w in listing.children if w.display and w.id != "glossary-empty"]
+        assert shown[0] == "term-sigmoid" and len(shown) > 1
+
+
+def test_glossary_definitions_render_inline_code(session):
+    from workbook.tui.screens import GlossaryScreen
+
+    term = next(t for t in session.workspace.glossary.values() if "`" in t.definition)
+    screen = GlossaryScreen(session)
+    screen.unlocked = {term.key}
+    text = str(screen._describe(term))
+    assert "`" not in text.split("\n")[1]
+
+
+async def test_the_palette_lists_the_workbooks_commands_first(session):
+    from textual.command import CommandList, CommandPalette
+
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CommandPalette)
+        options = app.screen.query_one(CommandList)
+        first = [str(options.get_option_at_index(i).prompt) for i in range(3)]
+        assert first[0].startswith("Check the lesson"), first
+        await pilot.press(*"quit")
+        await pilot.pause(0.3)
+        assert str(options.get_option_at_index(0).prompt).startswith("Quit"), "ours, not Textual's"
+
+
+async def test_toasts_wait_while_a_dialog_is_open(session, monkeypatch):
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")  # "No editor set", a 12 s toast
+        await pilot.pause()
+        assert len(app._notifications) == 1
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert len(app._notifications) == 0  # nothing over the buttons
+        app.notify("graded in the background")
+        assert len(app._notifications) == 0
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["graded in the background"]
+
+
 async def test_a_lesson_term_jumps_to_the_glossary(session):
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:

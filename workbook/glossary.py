@@ -75,3 +75,25 @@ def term_matches(term: Term, query: str, *, names_only: bool = False) -> bool:
     if not names_only:
         fields += [term.definition, term.equation]
     return any(wanted in field.lower() for field in fields)
+
+
+def term_rank(term: Term, query: str, *, names_only: bool = False) -> int | None:
+    """How well `query` matches `term`, lower first; None when it does not match.
+
+    0: the key, name, a symbol or an alias *is* the query (searching "σ" puts Sigmoid
+    first, not the three gates whose equations use σ); 1: a name starts with it;
+    2: a name, symbol or alias contains it; 3: only the definition or equation does."""
+    wanted = query.strip().lower()
+    if not wanted:
+        return 0
+    names = [term.key, term.name, *term.aliases, *(s.strip() for s in term.symbol.split(","))]
+    names = [name.lower() for name in names if name.strip()]
+    if wanted in names:
+        return 0
+    if any(name.startswith(wanted) for name in names):
+        return 1
+    if any(wanted in name for name in names) or wanted in term.symbol.lower():
+        return 2
+    if term_matches(term, query, names_only=names_only):
+        return 3
+    return None

@@ -28,7 +28,13 @@ from workbook.catalog import Lesson
 from workbook.grading.results import GradeResult
 from workbook.session import AttemptHint, LessonStatus, Session
 from workbook.tui.commands import WorkbookCommands
-from workbook.tui.screens import ConfirmScreen, GlossaryScreen, MainScreen, SolutionScreen
+from workbook.tui.screens import (
+    ConfirmScreen,
+    Dialog,
+    GlossaryScreen,
+    MainScreen,
+    SolutionScreen,
+)
 from workbook.tui.widgets import (
     VERDICT,
     HintPane,
@@ -80,7 +86,7 @@ def _attempt_counts(statuses: list[LessonStatus]) -> dict[str, int]:
 class WorkbookApp(App[None]):
     CSS_PATH = Path(__file__).with_name("workbook.tcss")  # absolute: subclasses live elsewhere
     TITLE = "LSTM Workbook"
-    COMMANDS = App.COMMANDS | {WorkbookCommands}
+    COMMANDS: ClassVar = {WorkbookCommands}  # which also yields Textual's own, after ours
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
@@ -95,6 +101,7 @@ class WorkbookApp(App[None]):
         self.results: dict[str, tuple[GradeResult, AttemptHint | None]] = {}
         self._store_seen: tuple[int, dict[str, int]] = (0, {})  # data_version, attempts
         self.grading: Lesson | None = None
+        self._held_toasts: list[tuple[str, dict]] = []  # while a dialog is open
         self._waiting: list[Lesson] = []  # saved lessons to grade after the running attempt
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()
@@ -474,6 +481,19 @@ class WorkbookApp(App[None]):
 
     def action_glossary(self) -> None:
         self.open_glossary(None)
+
+    def notify(self, message: str, **options) -> None:  # type: ignore[override]
+        """Toasts wait while a dialog is open: at 80×24 one covered the reset buttons."""
+        if isinstance(self.screen, Dialog):
+            self._held_toasts.append((message, options))
+        else:
+            super().notify(message, **options)
+
+    def release_toasts(self) -> None:
+        """Show the toasts held while a dialog was open."""
+        held, self._held_toasts = self._held_toasts, []
+        for message, options in held:
+            self.notify(message, **options)
 
     def action_term(self, key: str) -> None:
         """A glossary term of the lesson was clicked."""

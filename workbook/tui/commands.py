@@ -1,4 +1,8 @@
-"""Command palette (ctrl+p): the footer's actions, plus "go to lesson N" and glossary terms."""
+"""Command palette (ctrl+p): the footer's actions, plus "go to lesson N" and glossary terms.
+
+One provider yields Textual's own commands too (theme, keys, screenshot), after the
+workbook's and at a lower score: the palette sorts hits by score and lists equal ones
+as they arrive, so with two providers Textual's generic commands often came first."""
 
 from __future__ import annotations
 
@@ -58,13 +62,24 @@ class WorkbookCommands(Provider):
                 )
         return commands
 
+    def _textual_commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        ours = {title.lower() for title, _, _ in ACTIONS}
+        return [
+            (command.title, command.callback, command.help)
+            for command in self.app.get_system_commands(self.screen)
+            if command.title.lower() not in ours and command.title != "Quit the application"
+        ]
+
     async def discover(self) -> Hits:
-        for title, callback, help_text in self._commands()[: len(ACTIONS)]:
+        for title, callback, help_text in (
+            self._commands()[: len(ACTIONS)] + self._textual_commands()
+        ):
             yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, callback, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+        for ranked, commands in ((1.0, self._commands()), (0.5, self._textual_commands())):
+            for title, callback, help_text in commands:
+                score = matcher.match(title)
+                if score > 0:
+                    yield Hit(score * ranked, matcher.highlight(title), callback, help=help_text)

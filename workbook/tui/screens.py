@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
 
-from workbook.glossary import Term, term_matches
+from workbook.glossary import Term, term_rank
 from workbook.session import Session
 from workbook.tui.widgets import (
     HintPane,
@@ -20,6 +20,7 @@ from workbook.tui.widgets import (
     ProgressSummary,
     ResultPane,
     VerdictBar,
+    with_code,
 )
 
 MOVE = Binding.Group("Next/prev")
@@ -137,7 +138,7 @@ class GlossaryScreen(Screen):
             )
         parts = [
             Content.from_markup("[b $text-accent]$title[/]", title=title),
-            Content(term.definition),
+            with_code(term.definition),
         ]
         if term.equation:
             parts.append(Content.from_markup("[$text-primary]$eq[/]", eq=term.equation))
@@ -147,15 +148,39 @@ class GlossaryScreen(Screen):
         return Content("\n").join(parts)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        shown = 0
-        for term in self.terms:
-            visible = term_matches(term, event.value, names_only=term.key not in self.unlocked)
-            self.query_one(f"#term-{term.key}").display = visible
-            shown += visible
+        """Show the matching terms, the best first: an exact name, symbol or alias, then
+        names that start with the query, then the rest (each in glossary order)."""
+        ranks = {
+            term.key: term_rank(term, event.value, names_only=term.key not in self.unlocked)
+            for term in self.terms
+        }
+        listing = self.query_one("#glossary-list", VerticalScroll)
+        order = sorted(
+            range(len(self.terms)),
+            key=lambda i: (ranks[self.terms[i].key] is None, ranks[self.terms[i].key] or 0, i),
+        )
+        for position, index in enumerate(order):
+            entry = self.query_one(f"#term-{self.terms[index].key}")
+            entry.display = ranks[self.terms[index].key] is not None
+            if listing.children[position] is not entry:
+                listing.move_child(entry, before=position)
+        shown = sum(rank is not None for rank in ranks.values())
         self.query_one("#glossary-empty").display = shown == 0
+        listing.scroll_home(animate=False)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class Dialog(ModalScreen):
+    """A dialog clears the toasts, which at 80×24 covered its buttons; the app holds
+    new ones until it closes (`WorkbookApp.notify`)."""
+
+    def on_mount(self) -> None:
+        self.app.clear_notifications()
+
+    def on_unmount(self) -> None:
+        self.app.call_later(self.app.release_toasts)  # type: ignore[attr-defined]
+
+
+class ConfirmScreen(Dialog):
     """A yes/no question that a stray key cannot answer by accident (default: no)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -184,7 +209,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class SolutionScreen(ModalScreen[None]):
+class SolutionScreen(Dialog):
     """The annotated reference solution, shown only after a pass."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,s,q", "app.pop_screen", "Close")]
