@@ -190,7 +190,7 @@ class Server:
         if callable(original):
 
             def recording(*a: Any, **k: Any) -> Any:
-                spied.append(a)
+                spied.append(_positional(original, a, k))
                 return original(*a, **k)
 
             self.module.__dict__[spy] = recording
@@ -235,6 +235,17 @@ class Server:
                     os._exit(0)
             except (BrokenPipeError, ConnectionError):
                 os._exit(0)
+
+
+def _positional(func: Any, args: tuple, kwargs: dict) -> tuple:
+    """A call's arguments in the function's positional order, keywords included, so
+    `train(model, X=X, y=y)` is seen as `train(model, X, y)`."""
+    import inspect
+
+    try:
+        return tuple(inspect.signature(func).bind(*args, **kwargs).args)
+    except (TypeError, ValueError):
+        return args
 
 
 def _mutated(given: list[Any], before: list[Any]) -> list[tuple[int, Any]]:
