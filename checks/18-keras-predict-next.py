@@ -133,6 +133,8 @@ class Judged:
     in_scaled_units: float  # the same, before unscaling
     on_raw: float  # the raw sequence fed to the model, answer left as it comes
     on_raw_unscaled: float  # the raw sequence fed to the model, answer unscaled
+    unscaled_like_x: float  # the answer unscaled the way X was scaled, not y
+    same_scaling: bool  # X and y were scaled alike
 
 
 def _judge(training: Training) -> Judged | None:
@@ -144,7 +146,8 @@ def _judge(training: Training) -> Judged | None:
     (a, b), (c, d) = x_map, y_map
     scaled = float(np.ravel(predict(training.model, a * TEST + b))[0])
     on_raw = float(np.ravel(predict(training.model, TEST))[0])
-    return Judged((scaled - d) / c, scaled, on_raw, (on_raw - d) / c)
+    alike = bool(np.isclose(a, c, rtol=1e-4) and np.isclose(b, d, rtol=1e-4, atol=1e-6))
+    return Judged((scaled - d) / c, scaled, on_raw, (on_raw - d) / c, (scaled - b) / a, alike)
 
 
 def _wrong(message: str, got: float) -> CheckFailure:
@@ -158,6 +161,16 @@ def _right_answer_failure(got: float, judged: Judged | None) -> CheckFailure | N
             f"predicted {got:.4g}, but the X and y that reached `train` are not the windows "
             "given to `train_and_predict` rescaled, so the grader cannot confirm that the "
             "trained model gives this answer: scale X and y with `scale` and train on them"
+        )
+    differs = abs(got - judged.expected) > AGREE
+    if differs and not judged.same_scaling and abs(got - judged.unscaled_like_x) <= AGREE:
+        return CheckFailure(
+            f"`train_and_predict` returned {got:.4g}, but X and y were scaled with "
+            "different lo and hi, so the model answers in y's scaling and unscaling "
+            f"it like X gives the wrong number (the model predicts {judged.expected:.4g}):"
+            " scale X and y with the same lo and hi",
+            expected=judged.expected,
+            got=got,
         )
     if abs(got - judged.expected) > AGREE:
         return CheckFailure(
