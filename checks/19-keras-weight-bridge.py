@@ -90,9 +90,10 @@ def test_shapes(learner):
     k_want, r_want, b_want = (INPUT, 4 * HIDDEN), (HIDDEN, 4 * HIDDEN), (4 * HIDDEN,)
     if kernel.shape == r_want and recurrent.shape == k_want:
         fail(
-            "kernel and recurrent_kernel have each other's shapes: the seed's W acts on "
-            "[h; x] with h FIRST, so W[:, :hidden] is the h part (recurrent_kernel) and "
-            "W[:, hidden:] the x part (kernel)",
+            "kernel and recurrent_kernel have each other's shapes: return them in the order "
+            "[kernel, recurrent_kernel, bias], and mind that the seed's W acts on [h; x] with "
+            "h FIRST, so W[:, :hidden] is the h part (recurrent_kernel) and W[:, hidden:] "
+            "the x part (kernel)",
             expected=f"kernel {k_want}, recurrent_kernel {r_want}",
             got=f"kernel {kernel.shape}, recurrent_kernel {recurrent.shape}",
         )
