@@ -3,7 +3,7 @@ the forget-gate product along an LSTM's cell state, all against finite differenc
 
 import numpy as np
 
-from workbook.expect import CheckFailure, call, expect_array, fail, function
+from workbook.expect import CheckFailure, call, expect_array, fail, function, plot
 from workbook.recurrent import lstm_forward, numerical_jacobian, sigmoid
 
 HIDDEN, INPUTS, T = 4, 3, 8
@@ -237,8 +237,40 @@ def test_lstm_cell_path(learner):
     _expect_cell_path(got, f_values, numeric, "∂C_t/∂C_0 for constant forget gates")
 
 
+PLOT_T = 50  # steps in the plot, as in the lesson's table
+
+
+def _plot_gradient_norms(learner) -> None:
+    """Your norms against t on a log axis: the RNN at two weight scales, the LSTM cell
+    path at three forget gates. From your functions' own results; a plot never fails a
+    check (anything wrong here is the checks' business, not the plot's)."""
+    t = np.arange(1, PLOT_T + 1)
+    series = []
+    try:
+        norms = function(learner, "rnn_gradient_norms")
+        for scale in (0.5, 1.2):
+            W_h, b_h, xs, h0 = _rnn_case(2, scale, steps=PLOT_T)
+            got = np.asarray(norms(W_h, b_h, xs, h0), dtype=float).ravel()
+            series.append((f"RNN, W_h ~ {scale}·N(0, 1)", t[: got.size], got[:PLOT_T]))
+        cell_gradient = function(learner, "lstm_cell_gradient")
+        for f in (0.5, 0.9, 0.99):
+            got = np.asarray(cell_gradient(np.full((PLOT_T, 1, 1), f)), dtype=float)
+            series.append((f"LSTM cell, f = {f}", t, np.abs(got).reshape(PLOT_T, -1)[:, 0]))
+    except Exception:
+        if not series:
+            return
+    plot(
+        "Gradient reaching step 0",
+        series,
+        x_label="t",
+        y_label="‖∂h_t/∂h_0‖, ∂C_t/∂C_0",
+        log_y=True,
+    )
+
+
 def test_lstm_cell_path_varying_gates(learner):
     """lstm_cell_gradient multiplies the forget gates of all steps so far (f changing over time)"""
+    _plot_gradient_norms(learner)
     cell_gradient = function(learner, "lstm_cell_gradient")
     for steps, hidden in ((T, HIDDEN), (OTHER_T, OTHER_HIDDEN)):
         f_values = np.random.default_rng(5).uniform(0.3, 1.0, (steps, hidden, 1))

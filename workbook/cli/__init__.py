@@ -226,7 +226,7 @@ def progress(
         out.print("[bold green]Course complete![/bold green]")
 
 
-def _check_one(session, lesson, as_json: bool) -> bool:
+def _check_one(session, lesson, as_json: bool, plot: bool = False) -> bool:
     if not as_json:
         # Imported now, while a spare grading child may still be starting on the other
         # core, rather than after the verdict, when the learner is waiting for it.
@@ -251,6 +251,8 @@ def _check_one(session, lesson, as_json: bool) -> bool:
             session.lesson_terms(lesson),
             lesson.number,
         )
+        if plot:
+            render.plots(render.console(), result.plots)
         if completes:  # after the lesson's own result, which the learner reads first
             _course_complete(session, lesson)
     return result.passed
@@ -272,9 +274,12 @@ def _course_complete(session, last) -> None:
 @cli.command()
 @click.argument("lesson", required=False)
 @click.option("--all", "check_all", is_flag=True, help="Check every lesson, in order.")
+@click.option("--plot", is_flag=True, help="Draw the check's plots of your numbers, as text.")
 @json_option
 @click.pass_context
-def check(ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool) -> None:
+def check(
+    ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool, plot: bool
+) -> None:
     """Grade LESSON (default: the current lesson). Exit 0 only if it passes."""
     session = _session(ctx)
     if check_all and lesson is not None:
@@ -289,7 +294,7 @@ def check(ctx: click.Context, lesson: str | None, check_all: bool, as_json: bool
         if as_json:
             _emit_json({"results": [r.to_json() for r in results]})
         ctx.exit(EXIT_OK if all(r.passed for r in results) else EXIT_NOT_PASSED)
-    passed = _check_one(session, session.lesson(lesson), as_json)
+    passed = _check_one(session, session.lesson(lesson), as_json, plot)
     ctx.exit(EXIT_OK if passed else EXIT_NOT_PASSED)
 
 

@@ -168,3 +168,17 @@ def shorten(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def plots(out: Console, figures: list[dict]) -> None:
+    """`check --plot`: each plot of the learner's numbers as text, as wide as the
+    terminal allows (plotext; ANSI colours only on a colour terminal without NO_COLOR)."""
+    if not figures:
+        out.print("[dim]This check draws no plot.[/dim]")
+        return
+    from workbook.tui.plotting import as_text
+
+    width = max(40, min(out.width, 120))
+    for figure in figures:
+        text = as_text(figure, width, 24, colour=out.color_system is not None)
+        out.print(Text.from_ansi(text), soft_wrap=True)

@@ -40,6 +40,7 @@ from workbook.tui.widgets import (
     HintPane,
     LessonList,
     LessonPane,
+    PlotPane,
     ProgressSummary,
     ResultPane,
     VerdictBar,
@@ -291,6 +292,11 @@ class WorkbookApp(App[None]):
         main = self.main_screen
         pane, bar = main.query_one(ResultPane), main.query_one(VerdictBar)
         path = self.session.workspace.path(lesson.exercise)
+        plots = self.results[lesson.id][0].plots if lesson.id in self.results else []
+        main.query_one(PlotPane).show(plots)
+        main.query_one(TabbedContent).get_tab("plot").label = (
+            f"Plot {len(plots)}" if plots else "Plot"
+        )
         if lesson.id in self.results:
             result, hint = self.results[lesson.id]
             changed = _stamp(path) != self._graded_stamp.get(lesson.id)

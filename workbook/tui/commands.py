@@ -21,6 +21,7 @@ ACTIONS = [
     ("Next lesson", "next_lesson", "Select the next lesson (n)"),
     ("Previous lesson", "previous_lesson", "Select the previous lesson (p)"),
     ("Reveal the next hint", "hint", "One more hint for this lesson (h)"),
+    ("Show the plots", "show_tab('plot')", "Your own numbers, drawn by the last check (o)"),
     ("Open the glossary", "glossary", "Terms unlocked so far, searchable (g)"),
     ("Edit the exercise", "edit", "Open the file in $VISUAL / $EDITOR (e)"),
     ("Reset the exercise", "reset", "Restore the stub; your file is backed up (r)"),

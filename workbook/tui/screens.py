@@ -17,6 +17,7 @@ from workbook.tui.widgets import (
     HintPane,
     LessonList,
     LessonPane,
+    PlotPane,
     ProgressSummary,
     ResultPane,
     VerdictBar,
@@ -48,6 +49,7 @@ class MainScreen(Screen):
         Binding("s", "app.solution", "Solution"),
         Binding("l", "app.show_tab('lesson')", "Lesson", show=False),
         Binding("v", "app.show_tab('result')", "Result", show=False),
+        Binding("o", "app.show_tab('plot')", "Plot", show=False),
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),
@@ -69,6 +71,8 @@ class MainScreen(Screen):
                     yield ResultPane(id="result-pane")
                 with TabPane("Hints", id="hints"):
                     yield HintPane(id="hint-pane")
+                with TabPane("Plot", id="plot"):
+                    yield PlotPane(id="plot-pane")
         # ctrl+p is in the legend: the footer needs its width for the lesson keys at 80 columns.
         yield Footer(compact=True, show_command_palette=False)
 

@@ -539,3 +539,26 @@ def _output_lines(result: GradeResult) -> list[Line]:
     if more:
         lines.append((Content.from_markup("[$text-muted]… $n more lines[/]", n=str(more)), "code"))
     return lines
+
+
+class PlotPane(VerticalScroll):
+    """The plots of the selected lesson's latest attempt: the learner's own numbers."""
+
+    EMPTY = (
+        "No plot yet. Lessons 1, 9, 11 and 15 draw your own numbers here after a check "
+        "(also in a terminal: [b]workbook check N --plot[/b])."
+    )
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.from_markup(self.EMPTY), id="plot-empty")
+
+    def show(self, plots: list[dict]) -> None:
+        if plots == getattr(self, "_plots", None):
+            return
+        self._plots = plots
+        self.query(".plot").remove()
+        self.query_one("#plot-empty").display = not plots
+        if plots:
+            from workbook.tui.figure import Figure  # plotext only once there is a plot
+
+            self.mount_all(Figure(figure) for figure in plots)
