@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 REPORT = (
     "import json, sys\n"
-    "print(json.dumps({m: m in sys.modules for m in ('textual', 'tensorflow', 'keras')}))"
+    "names = ('textual', 'tensorflow', 'keras', 'plotext')\n"
+    "print(json.dumps({m: m in sys.modules for m in names}))"
 )
 
 TUI_UNDER_RUN_TEST = f"""
@@ -63,11 +64,12 @@ def test_starting_the_tui_does_not_import_tensorflow(workspace):
     loaded = _modules(TUI_UNDER_RUN_TEST, workspace.root)
     assert loaded["textual"]
     assert not loaded["tensorflow"] and not loaded["keras"]
+    assert not loaded["plotext"]  # no plot shown: the plotting library is not loaded
 
 
 def test_workbook_list_imports_neither_textual_nor_tensorflow(workspace):
     loaded = _modules(CLI_LIST, workspace.root)
-    assert loaded == {"textual": False, "tensorflow": False, "keras": False}
+    assert loaded == {"textual": False, "tensorflow": False, "keras": False, "plotext": False}
 
 
 def test_the_tui_package_is_light():

@@ -1,4 +1,6 @@
-"""SVG snapshots of the main screen, a failed result and the glossary (80×24).
+"""SVG snapshots of the main screen, a failed result and the glossary (80×24), and of
+the screens issue 11 changed at 80×24 and 120×40: a long preformatted block, a result
+with a plot, the glossary searched for "σ".
 
 Deterministic by construction: a fresh workspace (its content is the shipped course),
 shown relative to the cwd, the default theme, durations frozen, no cursor blink, no
@@ -45,3 +47,41 @@ def test_failed_result(snap_compare, app, workspace):
 
 def test_glossary(snap_compare, app):
     assert snap_compare(app, press=["g", *"gate"], terminal_size=SIZE)
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_long_preformatted_block(snap_compare, app, size):
+    """Lesson 19's weight table wraps behind ↪ instead of losing "gate order i, f, c, o"."""
+
+    async def open_lesson(pilot) -> None:
+        await pilot.pause()  # the main screen's widgets are mounted
+        await app.go_to_lesson("19-keras-weight-bridge")
+        await pilot.pause()
+        await pilot.press("pagedown")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=open_lesson)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_result_with_a_plot(snap_compare, app, workspace, size):
+    lesson = workspace.course.lesson("11-vanishing-gradient")
+    write_solution(workspace, lesson)
+
+    async def check(pilot) -> None:
+        await pilot.pause()  # the main screen's widgets are mounted
+        await app.go_to_lesson(lesson.id)
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        await pilot.press("o")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=check)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_glossary_search_sigma(snap_compare, app, size):
+    assert snap_compare(app, press=["g", "σ"], terminal_size=size)

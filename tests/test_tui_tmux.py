@@ -129,3 +129,22 @@ def test_workbook_in_a_real_terminal(terminal, fresh):
     while terminal.alive():
         assert time.monotonic() < deadline, "q did not quit"
         time.sleep(0.05)
+
+
+def test_a_plot_appears_after_saving_lesson_11(terminal, fresh):
+    """Saving lesson 11's reference grades it; its check plots the learner's gradient
+    norms, and the Plot tab draws them in the real terminal."""
+    terminal.wait_for("q Quit")
+    terminal.keys("C-p")
+    terminal.wait_for("Check the lesson")
+    terminal.keys(*"lesson 11", "Enter")
+    terminal.wait_for("Lesson 11 ·")
+    solution = fresh / "course" / "solutions" / "11-vanishing-gradient.py"
+    reference = "".join(
+        line for line in solution.read_text().splitlines(True) if "SOLUTION" not in line
+    )
+    (fresh / "exercises" / "11-vanishing-gradient.py").write_text(reference)
+    terminal.wait_for("✓ Passed", timeout=30)
+    terminal.keys("o")
+    screen = terminal.wait_for("Gradient reaching step 0")
+    assert "LSTM cell, f = 0.99" in screen and "1e-5" in screen
