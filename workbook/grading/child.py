@@ -76,8 +76,9 @@ def verified_checks(job: dict[str, Any], into: Path) -> tuple[Path | None, str |
             how = "is not one of the shipped checks" if listed is None else "was modified"
             return None, (
                 f"the check file checks/{source.name} {how}; grading refuses to run "
-                "checks that differ from the shipped course (`workbook doctor` lists "
-                "such files; a fresh `workbook init` restores them)"
+                "checks that differ from the shipped course (a fresh `workbook init` "
+                "restores them; course authors refresh the manifest with "
+                "`workbook dev manifest`)"
             )
         (into / source.name).write_bytes(data)
     return into / check.name, None
