@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from workbook.grading.subject import OUTPUT_LIMIT  # noqa: F401 - part of this module's API
+from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT  # noqa: F401 - OUTPUT_LIMIT: API
 
 JUDGE_MEMORY_MB = 4096  # the judge decodes at most 256 MiB a message; this is a backstop
 
@@ -116,6 +116,7 @@ PYTEST_ARGS = [
 def subject_spec(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "scratch": job["scratch"],
+        "output": str(Path(job["report"]).parent / OUTPUT_FILE),
         "hidden": job.get("hidden", []),
         "memory_mb": job["memory_mb"],
         "requires": job.get("requires", []),

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from workbook.grading import wire
+from workbook.grading.output import OUTPUT_LIMIT, read_output
 
 IDLE_S = 20.0
 POLL_S = 0.1
@@ -131,20 +132,26 @@ class Subject:
         self.stopped: SubjectStopped | None = None
         self.check: str | None = None  # the check now running, for messages
         self.startup: dict[str, Any] = {}
+        self.output_path: Path | None = None
         sock.settimeout(60.0)  # a message once begun must arrive whole
 
     @classmethod
     def fork(cls, spec: dict[str, Any]) -> Subject:
         """Fork the subject now: call this before any check or reference is imported."""
         ours, theirs = socket.socketpair()
+        output = Path(spec["output"])
+        output_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         pid = os.fork()
         if pid == 0:  # the subject; never returns
             ours.close()
             from workbook.grading import subject
 
-            subject.main(theirs, {**spec, "parent": os.getppid()})
+            subject.main(theirs, {**spec, "parent": os.getppid(), "output_fd": output_fd})
         theirs.close()
-        return cls(pid, ours, Path(spec["scratch"]), spec.get("limits", {}))
+        os.close(output_fd)
+        handle = cls(pid, ours, Path(spec["scratch"]), spec.get("limits", {}))
+        handle.output_path = output
+        return handle
 
     # -- waiting, with CPU accounting --------------------------------------------------
 
@@ -324,12 +331,7 @@ class Subject:
             with contextlib.suppress(SubjectStopped):
                 header, _ = self._exchange({"op": "output"}, what="output", budget=5.0)
                 return str(header.get("output", "")), int(header.get("dropped", 0) or 0)
-        from workbook.grading.subject import OUTPUT_FILE, OUTPUT_LIMIT
-
-        try:
-            text = (self.scratch / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = ""
+        text = read_output(self.output_path)
         # A stopped subject cannot say how much it dropped; a full buffer means some.
         return text[:OUTPUT_LIMIT], int(len(text) >= OUTPUT_LIMIT)
 

@@ -25,9 +25,9 @@ from workbook import tmpclean
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading import spare
+from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT, read_output
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
-from workbook.grading.subject import OUTPUT_FILE, OUTPUT_LIMIT
 from workbook.manifest import relevant_to, tampered_files
 from workbook.workspace import Workspace, bundled_root
 
@@ -359,8 +359,7 @@ def grade(
         events = _read_events(report)
         if not any(event.get("event") == "done" for event in events):
             # Killed before it could report its output (the safety net, a crash).
-            printed = tmp / "scratch" / OUTPUT_FILE
-            text = printed.read_text(encoding="utf-8", errors="replace") if printed.exists() else ""
+            text = read_output(tmp / OUTPUT_FILE)
             events.append({"event": "output", "output": text[:OUTPUT_LIMIT]})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

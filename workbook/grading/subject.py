@@ -29,44 +29,10 @@ from typing import Any, NoReturn
 
 from workbook.grading import wire
 from workbook.grading.learner_trace import describe
+from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT, BoundedOutput  # noqa: F401
 
-OUTPUT_LIMIT = 8_000
-OUTPUT_FILE = "output.txt"  # in the scratch folder: the judge reads it if we are killed
 NATIVE_LOG = "native.log"  # fd 1 and 2: crash messages from C code, TensorFlow's logs
 MODULE_NAME = "learner_exercise"
-
-
-class BoundedOutput(io.TextIOBase):
-    """Keeps the first OUTPUT_LIMIT characters written and counts the rest.
-
-    What is kept also goes straight to `copy` (a file the judge reads), so that when
-    an endless loop is stopped, its first prints, the best clue to the loop, are
-    still shown."""
-
-    def __init__(self, copy: str | None = None) -> None:
-        self.parts: list[str] = []
-        self.kept = 0
-        self.dropped = 0
-        self._copy = open(copy, "w", encoding="utf-8") if copy else None  # noqa: SIM115
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        text = str(text)
-        room = OUTPUT_LIMIT - self.kept
-        if room > 0:
-            kept = text[:room]
-            self.parts.append(kept)
-            self.kept += len(kept)
-            if self._copy is not None:
-                self._copy.write(kept)
-                self._copy.flush()
-        self.dropped += max(0, len(text) - max(room, 0))
-        return len(text)
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
 
 
 class LearnerExit(SystemExit):
@@ -110,12 +76,12 @@ def _cpu() -> float:
 class Server:
     """The request loop; one instance per subject process."""
 
-    def __init__(self, sock: socket.socket, scratch: Path) -> None:
+    def __init__(self, sock: socket.socket, scratch: Path, output_fd: int | None) -> None:
         self.sock = sock
         self.scratch = scratch
         self.module: Any = None
         self.shown_as = "your file"
-        self.output = BoundedOutput(str(scratch / OUTPUT_FILE))
+        self.output = BoundedOutput(output_fd)
         self.keras_to_plain: Any = None
 
     def reply(self, header: dict, **values: Any) -> None:
@@ -310,16 +276,20 @@ def _import_requirements(requires: list[str]) -> None:
         import tensorflow  # noqa: F401
 
 
-def _isolate_fds(keep: int, scratch: Path) -> None:
-    """Only the judge's socket stays open; stdin is empty, stdout and stderr go to a
-    log in scratch (C-level crash messages land there, never on a terminal)."""
+def _isolate_fds(keep: set[int], scratch: Path) -> None:
+    """Only the judge's socket and the output descriptor stay open; stdin is empty,
+    stdout and stderr go to a log in scratch (C-level crash messages land there,
+    never on a terminal)."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     log = os.open(scratch / NATIVE_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(devnull, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.closerange(3, keep)
-    os.closerange(keep + 1, 65536)
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 65536)
 
 
 def _private_environment(scratch: Path) -> None:
@@ -346,13 +316,14 @@ def main(sock: socket.socket, spec: dict[str, Any]) -> NoReturn:
     real_exit = os._exit
     scratch = Path(spec["scratch"])
     try:
-        _isolate_fds(sock.fileno(), scratch)
+        output_fd = spec.get("output_fd")
+        _isolate_fds({sock.fileno(), *([output_fd] if output_fd is not None else [])}, scratch)
         _private_environment(scratch)
         to_plain = _keras_to_plain()  # imported now: the package is unreadable once confined
         package_parent = str(Path(__file__).resolve().parents[2])
         protection = _confine(spec)
         _forget_workbook(package_parent)
-        server = Server(sock, scratch)
+        server = Server(sock, scratch, output_fd)
         server.keras_to_plain = to_plain
         sys.stdout = sys.stderr = server.output
         sys.stdin = io.StringIO("")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 MAX_MESSAGE = 256 * 1024 * 1024  # a learner's return value, all arrays included
+MAX_STRING = 10 * 1024 * 1024  # characters: JSON-encoding more costs seconds
 MAX_DEPTH = 32
 MAX_ITEMS = 1_000_000  # containers and scalars in one value
 _NUMERIC_KINDS = "biufc"
@@ -73,8 +74,10 @@ class _Encoder:
         if depth > MAX_DEPTH or self.items > MAX_ITEMS:
             raise WireError("the value is nested too deeply or holds too many items")
         kind = type(value)
-        if value is None or kind is bool or kind is str:
+        if value is None or kind is bool:
             return value
+        if kind is str:
+            return value if len(value) <= MAX_STRING else {"__opaque__": "str over 10 MB long"}
         if kind is int:
             return value if abs(value) < 2**63 else {"__opaque__": "int too large"}
         if kind is float:
