@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from workbook.expect import call, expect_array, expect_pair, fail, function
+from workbook.expect import call, expect_array, expect_pair, fail, function, plot
 from workbook.recurrent import lstm_forward, lstm_step, random_params
 
 HIDDEN, INPUTS, T, B = 3, 2, 5, 2
@@ -125,10 +125,40 @@ def _expect_H(got, case, what: str = "H (all hidden states)"):
     )  # fmt: skip
 
 
+def _plot_hidden_states(H, case) -> None:
+    """Your h_t over the sequence, one line per hidden unit (the first batch column),
+    so a state that is not carried or starts from zeros shows as a shape, not only a
+    number; the expected traces are added only where yours leave them. Drawn from the H
+    your lstm_forward returned; a plot never fails a check."""
+    try:
+        X, h0, C0, p = case
+        mine = np.asarray(H, dtype=float)
+        expected = lstm_forward(X, h0, C0, p)[0]
+        if mine.shape != expected.shape:
+            return
+        t = np.arange(len(X) + 1)  # t = 0 is the given h0, where every trace starts
+        units = range(mine.shape[1])
+        series = [(f"unit {k + 1}", t, np.append(h0[k, 0], mine[:, k, 0])) for k in units]
+        if not np.allclose(mine, expected, rtol=1e-5, atol=1e-8):
+            series += [
+                (f"unit {k + 1}, expected", t, np.append(h0[k, 0], expected[:, k, 0]))
+                for k in units
+            ]
+    except Exception:
+        return
+    plot(
+        "Your hidden states over the sequence",
+        series,
+        x_label="step t (0: h0)",
+        y_label="h_t (first sequence)",
+    )
+
+
 def test_returns_all_hidden_states(learner):
     """lstm_forward returns (H, C_T) with H of shape (T, hidden, B)"""
     case = _case()
     H, _ = _run(learner, case)
+    _plot_hidden_states(H, case)
     _expect_H(H, case)
 
 

@@ -2,6 +2,7 @@
 central differences of our own unrolled forward pass."""
 
 import sys
+import time
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import expect_array, expect_pair, fail, function
+from workbook.expect import expect_array, expect_pair, fail, function, plot
 from workbook.recurrent import (
     LSTM_KEYS,
     expect_gradient,
@@ -160,6 +161,82 @@ def test_initial_state_gradients(learner):
     _expect(learner, ("dh0", "dC0"))
 
 
+# The exercise's demo (its `__main__`), shortened: plain gradient descent on one
+# sequence. Few, cheap steps, and a wall-clock budget so slow learner code is not
+# called 20 times just for a picture.
+DEMO_STEPS, DEMO_RATE, DEMO_BUDGET_S = 20, 0.5, 0.5
+
+
+def _demo():
+    """The demo's problem, built as the exercise builds it (seed 42, hidden 2, input 3,
+    T 4, h0 = C0 = 0), so the plot shows the run the learner can reproduce."""
+    rng = np.random.default_rng(42)
+    hidden, inputs, steps = 2, 3, 4
+    gates = ("f", "i", "c", "o")
+    p = {f"W_{g}": rng.standard_normal((hidden, hidden + inputs)) for g in gates}
+    p.update({f"b_{g}": rng.standard_normal((hidden, 1)) for g in gates})
+    X = rng.standard_normal((steps, inputs, 1))
+    Y = rng.uniform(-0.5, 0.5, (steps, hidden, 1))
+    zeros = np.zeros((hidden, 1))
+    return X, zeros, zeros, p, Y
+
+
+def _demo_losses(gradients, X, h0, C0, p, Y, deadline=None) -> list[float]:
+    """The loss before each gradient-descent step, measured by the judge's own forward
+    pass (never the loss a learner's function reports); stops early at the deadline, at
+    a missing or misshapen gradient, or when the loss is no longer finite."""
+    p = {name: value.copy() for name, value in p.items()}
+    losses = []
+    for _ in range(DEMO_STEPS + 1):
+        with np.errstate(all="ignore"):
+            loss = 0.5 * float(np.sum((lstm_forward(X, h0, C0, p)[0] - Y) ** 2))
+        losses.append(loss)
+        if not np.isfinite(loss) or len(losses) > DEMO_STEPS:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        try:
+            grads = gradients(p)
+            steps = {name: np.asarray(grads[f"d{name}"], dtype=float) for name in p}
+        except Exception:
+            break
+        if any(steps[name].shape != p[name].shape for name in p):
+            break
+        with np.errstate(all="ignore"):
+            p = {name: p[name] - DEMO_RATE * steps[name] for name in p}
+    return losses
+
+
+def _plot_demo_training(learner) -> None:
+    """The loss of the demo while your bptt's gradients train it (each step one call of
+    your function, the loss measured by the grader), next to the same descent with
+    exact gradients: wrong gradients show as a loss that stalls or climbs. A plot
+    never fails a check."""
+    X, h0, C0, p, Y = _demo()
+    series = []
+    try:
+        exact = _demo_losses(lambda q: _bptt(X, h0, C0, q, Y), X, h0, C0, p, Y)
+        series.append(("exact gradients", np.arange(len(exact)), exact))
+        bptt = function(learner, "bptt")
+
+        def yours(q):
+            return bptt(X.copy(), h0.copy(), C0.copy(), q, Y.copy())[1]
+
+        deadline = time.monotonic() + DEMO_BUDGET_S
+        mine = _demo_losses(yours, X, h0, C0, p, Y, deadline)
+        series.append(("your gradients", np.arange(len(mine)), mine))
+    except Exception:
+        if not series:
+            return
+    plot(
+        "Loss while your BPTT gradients train the demo",
+        series,
+        x_label="gradient-descent step",
+        y_label="loss ½ Σ ‖h_t − y_t‖²",
+    )
+
+
 def test_weight_gradients(learner):
     """dW_* and db_* pass the numerical gradient check, summed over all steps"""
+    _plot_demo_training(learner)
     _expect(learner, PARAM_GRADS)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbook.expect import CheckFailure, call, expect_array, fail, function
+from workbook.expect import CheckFailure, call, expect_array, fail, function, plot
 from workbook.kerascheck import Training, as_number, predict, run_with_spy, windows
 
 DATA = np.arange(30.0)
@@ -237,8 +237,46 @@ def test_trains_on_scaled_data(learner):
         fail(problem)
 
 
+def _plot_forecast(learner) -> None:
+    """The trained model's next-value forecast for every window of the series and for
+    [27, 28, 29], against the series and the naive "same as the last value" baseline.
+    The judge runs the model `train` received (NumPy), scaled and unscaled the way its
+    training data was; the title gives its final training loss, from its predictions.
+    A loss per epoch is not shown: `train` runs one Keras epoch and only the trained
+    model reaches the judge. A plot never fails a check."""
+    try:
+        _, training = _run(learner)
+        if training is None:
+            return
+        X_raw, y_raw = windows(DATA, 3)
+        x_map, y_map = _linear_map(X_raw, training.X), _linear_map(y_raw, training.y)
+        if x_map is None or y_map is None:
+            return
+        (a, b), (c, d) = x_map, y_map
+        X_all = np.concatenate([X_raw, TEST])
+        with np.errstate(all="ignore"):
+            scaled = np.ravel(predict(training.model, a * X_all + b))
+            fitted = np.ravel(predict(training.model, training.X))
+        loss = float(np.mean((fitted - np.ravel(training.y)) ** 2))
+        t = np.arange(3, len(DATA) + 1)
+        series = [
+            ("series", t, np.append(y_raw, NEXT)),
+            ("naive: last value", t, X_all[:, -1, 0]),
+            ("your model", t, (scaled - d) / c),
+        ]
+    except Exception:
+        return
+    plot(
+        f"Your model's next-value forecast (final training loss {loss:.3g})",
+        series,
+        x_label="t (the last point: after [27, 28, 29])",
+        y_label="value",
+    )
+
+
 def test_predicts_thirty(learner):
     """after [27, 28, 29] the model predicts 30 ± 1"""
+    _plot_forecast(learner)
     failure = _prediction_failure(learner)
     if failure is not None:
         raise failure

@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, function
+from workbook.expect import call, expect_array, fail, function, plot
 from workbook.kerascheck import as_number, predict, run_with_spy, windows
 
 WINDOW, FRACTION, LENGTH = 12, 0.8, 240
@@ -191,8 +191,43 @@ def _forecast(learner):
     return run_with_spy(learner, "forecast", _series(), WINDOW, FRACTION, seed=0)
 
 
+def _plot_validation(learner) -> None:
+    """The trained model's one-step forecasts over the validation period against the
+    series and the naive last-value baseline, each with its MAE: what the check below
+    measures, drawn. The judge runs the model `train` received (NumPy) on validation
+    windows prepared as the check prepares them (scaler from the training part) and
+    unscales them; the title gives the final training loss on the data `train` saw,
+    from the model's predictions. A loss per epoch is not shown: `train` runs one Keras
+    epoch and only the trained model reaches the judge. A plot never fails a check."""
+    try:
+        _, training = _forecast(learner)
+        if training is None:
+            return
+        _, _, X_val, y_val, (lo, hi) = _prepared(_series())
+        with np.errstate(all="ignore"):
+            mine = predict(training.model, X_val)[:, 0] * (hi - lo) + lo
+            fitted = np.ravel(predict(training.model, training.X))
+        loss = float(np.mean((fitted - np.ravel(training.y)) ** 2))
+        actual, naive = y_val * (hi - lo) + lo, X_val[:, -1, 0] * (hi - lo) + lo
+        t = np.arange(LENGTH - len(y_val), LENGTH)
+        series = [
+            ("series", t, actual),
+            (f"naive: last value (MAE {np.mean(np.abs(naive - actual)):.3g})", t, naive),
+            (f"your model (MAE {np.mean(np.abs(mine - actual)):.3g})", t, mine),
+        ]
+    except Exception:
+        return
+    plot(
+        f"Your forecast on the validation period (final training loss {loss:.3g})",
+        series,
+        x_label="t",
+        y_label="value",
+    )
+
+
 def test_forecast_beats_baseline(learner):
     """the trained LSTM beats the naive baseline on validation MAE"""
+    _plot_validation(learner)
     _, training = _forecast(learner)
     if training is None:
         fail("`forecast` never called `train(model, X_train, y_train)`: train the model with it")
