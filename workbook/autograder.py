@@ -126,6 +126,8 @@ def lesson_output(result: GradeResult, lesson: Lesson) -> str:
 
 def to_gradescope(grade: SubmissionGrade, visibility: str = "visible") -> dict[str, Any]:
     """Gradescope's results.json: one test per lesson, 1 point if it passed."""
+    from workbook.export import gradescope_test
+
     if visibility not in GRADESCOPE_VISIBILITY:
         raise ValueError(f"visibility must be one of {GRADESCOPE_VISIBILITY}")
     return {
@@ -136,16 +138,14 @@ def to_gradescope(grade: SubmissionGrade, visibility: str = "visible") -> dict[s
         "stdout_visibility": "hidden",
         "extra_data": {"workbook_version": __version__, "protection": grade.protection()},
         "tests": [
-            {
-                "name": f"{lesson.number}. {lesson.title}",
-                "number": str(lesson.number),
-                "score": 1.0 if result.passed else 0.0,
-                "max_score": 1.0,
-                "status": "passed" if result.passed else "failed",
-                "output": lesson_output(result, lesson),
-                "visibility": visibility,
-                "tags": [lesson.topic],
-            }
+            gradescope_test(
+                lesson.number,
+                lesson.title,
+                lesson.topic,
+                result.passed,
+                lesson_output(result, lesson),
+                visibility,
+            )
             for lesson, result in grade.results
         ],
     }

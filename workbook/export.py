@@ -228,18 +228,25 @@ def to_gradescope(report: LearnerReport, visibility: str = "visible") -> dict[st
             "passed_only_by_import": [r.lesson_id for r in report.lessons if r.imported_only],
         },
         "tests": [
-            {
-                "name": f"{r.number}. {r.title}",
-                "number": str(r.number),
-                "score": 1.0 if r.passed else 0.0,
-                "max_score": 1.0,
-                "status": "passed" if r.passed else "failed",
-                "output": _test_output(r),
-                "visibility": visibility,
-                "tags": [r.topic],
-            }
+            gradescope_test(r.number, r.title, r.topic, r.passed, _test_output(r), visibility)
             for r in report.lessons
         ],
+    }
+
+
+def gradescope_test(
+    number: int, title: str, topic: str, passed: bool, output: str, visibility: str
+) -> dict[str, Any]:
+    """One lesson as a Gradescope test: 1 point, all or nothing."""
+    return {
+        "name": f"{number}. {title}",
+        "number": str(number),
+        "score": 1.0 if passed else 0.0,
+        "max_score": 1.0,
+        "status": "passed" if passed else "failed",
+        "output": output,
+        "visibility": visibility,
+        "tags": [topic],
     }
 
 
