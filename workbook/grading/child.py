@@ -19,9 +19,12 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT  # noqa: F401 - OUTPUT_LIMIT: API
+
+if TYPE_CHECKING:
+    from workbook.grading.proxy import Subject
 
 JUDGE_MEMORY_MB = 4096  # the judge decodes at most 256 MiB a message; this is a backstop
 
@@ -118,6 +121,7 @@ def subject_spec(job: dict[str, Any]) -> dict[str, Any]:
         "scratch": job["scratch"],
         "output": str(Path(job["report"]).parent / OUTPUT_FILE),
         "hidden": job.get("hidden", []),
+        "sandbox_plan": job.get("sandbox_plan"),
         "memory_mb": job["memory_mb"],
         "requires": job.get("requires", []),
         "cpu_hard_s": job["limits"]["startup_s"] + job["limits"]["total_s"] + 10,
@@ -162,6 +166,27 @@ def _load_learner(subject, job: dict[str, Any], emit: Report) -> bool:
     return True
 
 
+def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
+    """Wait for the subject's start-up and load the learner's file: whether the
+    checks may run. Called once pytest has collected them, so the subject confines
+    itself and starts up while the judge sets up pytest and imports the checks."""
+    emit({"event": "phase", "phase": "startup"})
+    info = subject.start()
+    emit(
+        {
+            "event": "subject",
+            "protection": info.get("protection") or {},
+            "startup_cpu": info.get("startup_cpu"),
+            "startup_wall": info.get("startup_wall"),
+        }
+    )
+    emit({"event": "phase", "phase": "load"})
+    if not _load_learner(subject, job, emit):
+        return False
+    emit({"event": "phase", "phase": "checks"})
+    return True
+
+
 def run(job: dict[str, Any]) -> None:
     from workbook.grading.proxy import RemoteModule, Subject, SubjectStopped
 
@@ -179,21 +204,9 @@ def run(job: dict[str, Any]) -> None:
         if refusal is not None:
             emit({"event": "check-error", "message": refusal, "tampered": True})
             return
-        emit({"event": "phase", "phase": "startup"})
-        info = subject.start()
-        emit(
-            {
-                "event": "subject",
-                "protection": info.get("protection") or {},
-                "startup_cpu": info.get("startup_cpu"),
-                "startup_wall": info.get("startup_wall"),
-            }
+        plugin = GradingPlugin(
+            RemoteModule(subject), subject, emit, before_checks=lambda: _begin(subject, job, emit)
         )
-        emit({"event": "phase", "phase": "load"})
-        if not _load_learner(subject, job, emit):
-            return
-        emit({"event": "phase", "phase": "checks"})
-        plugin = GradingPlugin(RemoteModule(subject), subject, emit)
         pytest.main([str(check), "--rootdir", str(check.parent), "--confcutdir",
                      str(check.parent), *PYTEST_ARGS], plugins=[plugin])  # fmt: skip
         stopped_reported = plugin.stopped_reported
@@ -252,19 +265,6 @@ def preload_judge() -> None:
     sys.dont_write_bytecode = True
 
 
-def plan_sandbox_for(start: Path) -> None:
-    """Plan the subject's sandbox rules for the workspace around `start` while the job
-    is still on its way (a spare judge starts in the command's working directory);
-    the subject forked later inherits the plan. A guess: another workspace (given with
-    `--workspace`) is planned when its job arrives."""
-    with contextlib.suppress(Exception):
-        from workbook.grading import sandbox
-        from workbook.grading.runner import hidden_paths
-        from workbook.workspace import find_workspace
-
-        sandbox.warm_up(hidden_paths(find_workspace(start)))
-
-
 def enter(request: dict[str, Any]) -> None:
     """Take up the attempt's place: its stderr file, its private working directory,
     and no stdin or stdout. Nothing of the workspace goes on sys.path: the judge
@@ -284,7 +284,6 @@ def main() -> None:
     die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
     try:
         preload_judge()
-        plan_sandbox_for(Path.cwd())
         failure = None
     except BaseException as exc:  # reported once the attempt's stderr file is known
         failure = exc

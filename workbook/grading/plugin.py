@@ -41,10 +41,12 @@ class GradingPlugin:
         module: RemoteModule,
         subject: Subject,
         emit: Callable[[dict[str, Any]], None],
+        before_checks: Callable[[], bool] = lambda: True,
     ) -> None:
         self.module = module
         self.subject = subject
         self.emit = emit
+        self.before_checks = before_checks
         self.stopped_reported = False
         self._failed: dict[str, dict[str, Any]] = {}
         expect.plot_sink = lambda figure: emit({"event": "plot", **figure})
@@ -56,6 +58,16 @@ class GradingPlugin:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.emit({"event": "check-error", "message": str(report.longrepr)[-2000:]})
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The checks are collected: now the learner's file must be loaded, or no
+        check runs (its syntax or load error is the verdict)."""
+        try:
+            ready = self.before_checks()
+        except SubjectStopped:
+            ready = False  # the judge reports how it stopped
+        if not ready:
+            items.clear()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.emit({"event": "collected", "ids": [item.name for item in session.items]})

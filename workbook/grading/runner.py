@@ -7,6 +7,7 @@ the TUI) kills the learner's code and anything it spawned, in milliseconds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -292,6 +293,17 @@ def hidden_paths(workspace: Workspace) -> list[str]:
 _swept = False
 
 
+@functools.lru_cache(maxsize=4)
+def _sandbox_plan(hidden: tuple[str, ...]) -> dict | None:
+    """The subject's static sandbox rules, planned here (once per process), where the
+    work overlaps the judge's start-up instead of delaying the attempt."""
+    try:
+        from workbook.grading import sandbox
+    except ImportError:
+        return None
+    return sandbox.static_plan(hidden)
+
+
 def _attempt_folder() -> Path:
     """The attempt's private folder (report, judge's copies of the checks) with the
     subject's scratch folder inside; when root, the subject runs as another user and
@@ -338,6 +350,7 @@ def grade(
     if detect_untouched and workspace.is_untouched(lesson):
         return GradeResult(lesson.id, Verdict.NOT_STARTED, time.perf_counter() - started)
     limits = limits_for(lesson, timeout_s)
+    hidden = hidden_paths(workspace)
     tmp = _attempt_folder()
     try:
         token = secrets.token_hex(12)
@@ -351,7 +364,8 @@ def grade(
             "requires": list(lesson.requires),
             "limits": limits,
             "scratch": str(tmp / "scratch"),
-            "hidden": hidden_paths(workspace),
+            "hidden": hidden,
+            "sandbox_plan": _sandbox_plan(tuple(hidden)),
             "verify_checks": verify_checks,
         }
         deadline = started + wall_net(limits)

@@ -87,6 +87,11 @@ class Confinement:
     which clears it."""
     extra_read: tuple[Path, ...] = ()
     """More read-only trees (e.g. a data folder). Skipped where inside a hidden path."""
+    static_rules: tuple[tuple[str, str], ...] | None = None
+    """The read rules from `static_plan`, computed by the caller (the parent process,
+    idle while the judge starts); None: planned here."""
+    static_notes: tuple[str, ...] = ()
+    """The notes that came with `static_rules`."""
     nproc: int = 512
     """RLIMIT_NPROC after a uid drop. Threads count toward it (and so do all other
     processes of that uid on the machine), so it must fit TensorFlow's pools; it is
@@ -383,7 +388,11 @@ def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
     `.venv` in the workspace); other trees are not."""
     hidden = _unique(_resolve(p) for p in c.hidden)
     excluded = _unique([*_workbook_dirs(), *hidden])
-    static, static_notes = _static_plan(tuple(hidden), tuple(Path(p) for p in c.extra_read))
+    if c.static_rules is not None:
+        static = [Rule(Path(path), access) for path, access in c.static_rules]
+        static_notes = list(c.static_notes)
+    else:
+        static, static_notes = _static_plan(tuple(hidden), tuple(Path(p) for p in c.extra_read))
     rules = [*static, *(Rule(entry, "read") for entry in _proc_entries())]
     notes = list(static_notes)
     scratch = _resolve(c.scratch)
@@ -414,9 +423,9 @@ def _static_plan(
 ) -> tuple[list[Rule], list[str]]:
     """The read rules that depend only on the installation and the hidden paths.
 
-    Listing site-packages and resolving its entries costs tens of milliseconds; a
-    warm grading process computes this once (`warm_up`) and every subject forked
-    from it inherits the result."""
+    Listing site-packages and resolving its entries costs tens of milliseconds: the
+    grading parent computes this once per process (`static_plan`) and hands the
+    rules to every subject in its job."""
     excluded = _unique([*_workbook_dirs(), *hidden])
     sitedirs = _unique(_resolve(p) for p in _site_dirs())
     planner = _Planner(hidden=list(hidden), excluded=excluded, sitedirs=sitedirs)
@@ -431,10 +440,12 @@ def _static_plan(
     return planner.folded(), list(planner.notes)
 
 
-def warm_up(hidden: Iterable[Path | str]) -> None:
-    """Plan the static rules for these hidden paths now, in a process that will fork
-    subjects later (the warm server, a judge before its fork)."""
-    _static_plan(tuple(_unique(_resolve(p) for p in hidden)), ())
+def static_plan(hidden: Iterable[Path | str]) -> dict[str, list]:
+    """The read rules that depend only on the installation and these hidden paths, as
+    plain data for `Confinement.static_rules`: the parent plans them (once per
+    process) while the judge is still starting, and the subject only applies them."""
+    rules, notes = _static_plan(tuple(_unique(_resolve(p) for p in hidden)), ())
+    return {"rules": [[str(rule.path), rule.access] for rule in rules], "notes": notes}
 
 
 class _Planner:

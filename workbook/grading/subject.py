@@ -366,8 +366,17 @@ def _confine(spec: dict[str, Any]) -> dict[str, Any]:
         memory_mb=int(spec.get("memory_mb", 1024)),
         cpu_hard_s=float(spec.get("cpu_hard_s", 600)),
         parent=int(spec["parent"]) if spec.get("parent") else None,
+        **_planned(spec.get("sandbox_plan")),
     )
     return sandbox.confine(confinement).to_json()
+
+
+def _planned(plan: Any) -> dict[str, Any]:
+    """The static rules the parent planned (see `sandbox.static_plan`), if it did."""
+    if not isinstance(plan, dict):
+        return {}
+    rules = tuple((str(path), str(access)) for path, access in plan.get("rules", []))
+    return {"static_rules": rules, "static_notes": tuple(map(str, plan.get("notes", [])))}
 
 
 def _keras_to_plain() -> Any:

@@ -40,9 +40,6 @@ def _preload(extra: list[str]) -> None:
     for name in extra:
         with contextlib.suppress(Exception):  # a failed preload only costs speed
             __import__(name)
-    from workbook.grading.child import plan_sandbox_for
-
-    plan_sandbox_for(Path.cwd())  # once here, not in every subject forked from here
 
 
 def _run_grandchild(request: dict, real_exit, server: int) -> None:
