@@ -45,8 +45,7 @@ def _run(learner, h, x):
             )
         else:
             why = (
-                "they can only be stacked on top of each other (axis 0), not side by side "
-                "or added"
+                "they can only be stacked on top of each other (axis 0), not side by side or added"
             )
         fail(
             f"`concat` raised ValueError (h_prev has shape {h.shape} and x_t has shape "
