@@ -16,4 +16,9 @@ class Figure(PlotextPlot):
         self.figure = figure
 
     def on_mount(self) -> None:
+        # The ANSI themes name the terminal's own colours, which textual-plotext's
+        # "auto" theme turns into black on black: plotext's "clear" theme draws text,
+        # frame and ticks in the terminal's default colour instead.
+        if self.app.theme.startswith("ansi"):
+            self.theme = "clear"
         draw(self.plt, self.figure, colour=not no_colour())

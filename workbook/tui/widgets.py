@@ -545,8 +545,9 @@ class PlotPane(VerticalScroll):
     """The plots of the selected lesson's latest attempt: the learner's own numbers."""
 
     EMPTY = (
-        "No plot yet. Lessons 1, 9, 11 and 15 draw your own numbers here after a check "
-        "(also in a terminal: [b]workbook check N --plot[/b])."
+        "No plot yet. Lessons 1, 9, 11, 15, 18 and 21 draw your own numbers here when "
+        "they are checked in this window: press [b]c[/b] (in a terminal: "
+        "[b]workbook check N --plot[/b])."
     )
 
     def compose(self) -> ComposeResult:
