@@ -91,7 +91,7 @@ def _update(learner, f, i, c_tilde, c_prev, what):
     got = call_elementwise(
         cell_update, f.copy(), i.copy(), c_tilde.copy(), c_prev.copy(), what=what
     )
-    _gates.diagnose_elementwise(got, c_prev, "C_t", "f_t", "C_prev")
+    _gates.diagnose_elementwise(got, _cell(f, i, c_tilde, c_prev), "C_t", "f_t", "C_prev")
     return got
 
 

@@ -176,3 +176,38 @@ def test_one_exception_failing_every_check_is_shown_once(workspace):
     cli = console.export_text()
     assert cli.count(same[0].message) == 1
     assert cli.count("the same error as") == len(same) - 1
+
+
+def test_input_is_explained_not_just_an_eof_error(workspace, lesson):
+    code = "    scale = float(input('scale? '))\n    return np.tanh(x) * scale\n"
+    result = _grade_with(workspace, lesson, BAD_TANH, code)
+    assert result.verdict is Verdict.FAILED
+    tanh_check = next(c for c in result.failing if c.id == "test_tanh_values")
+    assert "asks for input()" in tanh_check.message
+    assert "gets no input" in tanh_check.message
+
+
+def test_checks_after_a_stop_say_briefly_where_it_stopped(workspace, lesson):
+    result = _grade_with(
+        workspace, lesson, BAD_TANH, "    while True:\n        pass\n", timeout_s=1.0
+    )
+    assert result.verdict is Verdict.TIMEOUT
+    later = [c for c in result.checks if c.outcome == "not-run"]
+    assert later, result.checks
+    for check in later:  # one sentence pointing back, not the whole diagnosis again
+        assert check.message.startswith("not run: your code was stopped earlier in the check")
+        assert "CPU seconds" not in check.message
+
+
+def test_a_matrix_product_in_the_cell_update_shows_the_real_expected_value(workspace):
+    lesson = workspace.course.lesson("06-cell-update")
+    reference = workspace.solution_for(lesson)
+    right = "f_t * C_prev + i_t * C_tilde"
+    assert right in reference
+    wrong = "np.dot(f_t.T, C_prev) + np.dot(i_t.T, C_tilde)"
+    write_solution(workspace, lesson, reference.replace(right, wrong))
+    result = grade(workspace, lesson)
+    values = next(c for c in result.failing if c.id == "test_cell_update_values")
+    assert "matrix product" in values.message
+    # the expected value shown is C_t, not the C_prev argument the shape was taken from
+    assert values.expected is not None and values.expected.startswith("[ 1.85")  # 0.9·2 + 0.1·0.5

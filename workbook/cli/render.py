@@ -145,8 +145,9 @@ def output_panel(output: str, truncated: bool) -> Panel:
     shown = lines[:OUTPUT_LINES]
     left_out = len(lines) - len(shown)
     notes = []
-    if left_out:
-        notes.append(f"{left_out} later lines not shown")
+    if left_out:  # of the kept 8 kB: more were dropped after it when truncated
+        more = "at least " if truncated else ""
+        notes.append(f"{more}{left_out} later lines not shown")
     if truncated:
         notes.append("output beyond 8 kB was dropped")
     title = "your output" + (f" ({'; '.join(notes)})" if notes else "")

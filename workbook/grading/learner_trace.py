@@ -44,6 +44,11 @@ def describe(exc: BaseException, path: str, shown_as: str) -> LearnerTrace:
         )
     elif isinstance(exc, SystemExit):
         message = "your code called sys.exit() (or os._exit()); remove that call"
+    elif isinstance(exc, EOFError) and code is not None and "input(" in code:
+        message = (
+            f"your code asks for input() at {location}, but graded code gets no input: "
+            "pass values as arguments (or set them in the file) instead"
+        )
     elif isinstance(exc, MemoryError):
         message = "your code ran out of memory (the grader allows a bounded amount)"
     elif last is not None:

@@ -159,7 +159,7 @@ class Subject:
         self, header: dict, *, what: str, budget: float, learner: bool = True, **values: Any
     ) -> tuple[dict, list[bytes]]:
         if self.stopped is not None:
-            raise SubjectStopped("not-run", f"not run: {self.stopped.message}", check=self.check)
+            raise SubjectStopped("not-run", self._not_run(), check=self.check)
         try:
             wire.send(self.sock, header, **values)
         except OSError:
@@ -239,6 +239,11 @@ class Subject:
             how = f"ended its process (exit code {os.WEXITSTATUS(status)})"
         self._raise("crash", f"your code {how} in {what}: graded code must return normally")
 
+    def _not_run(self) -> str:
+        """Why a later check cannot run: short, pointing to the one that says it all."""
+        where = f" in the check {self.stopped.check!r}" if self.stopped.check else ""
+        return f"not run: your code was stopped earlier{where}"
+
     def _raise(self, kind: str, message: str) -> None:
         if self.check and kind != "startup":
             head, sep, advice = message.partition(": ")
@@ -273,7 +278,7 @@ class Subject:
         `coding:` rules decode them. The reply says how it went."""
         what = "the top level of your file"
         if self.stopped is not None:
-            raise SubjectStopped("not-run", f"not run: {self.stopped.message}")
+            raise SubjectStopped("not-run", self._not_run())
         try:
             wire.send_raw(self.sock, wire.encode({"op": "load", "shown_as": shown_as})[0], [source])
         except OSError:

@@ -537,7 +537,10 @@ def _output_lines(result: GradeResult) -> list[Line]:
         (Content.from_markup("[$text-muted]$out[/]", out="\n".join(shown)), "code"),
     ]
     if more:
-        lines.append((Content.from_markup("[$text-muted]… $n more lines[/]", n=str(more)), "code"))
+        at_least = "at least " if result.output_truncated else ""  # more were dropped
+        lines.append(
+            (Content.from_markup("[$text-muted]… $n more lines[/]", n=f"{at_least}{more}"), "code")
+        )
     return lines
 
 
