@@ -301,6 +301,13 @@ def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles):
     assert os.access(folder / "grade", os.X_OK)
     info = json.loads((folder / "question-info.json").read_text(encoding="utf-8"))
     assert info["externalGradingOptions"]["entrypoint"] == "/opt/workbook/grade"
+    # only keys PrairieLearn's info.json schema knows (it refuses others, e.g. params)
+    assert info["gradingMethod"] == "External"
+    assert set(info) == {"gradingMethod", "externalGradingOptions"}
+    assert set(info["externalGradingOptions"]) == {"image", "entrypoint", "timeout"}
+    server = (folder / "question-server.py").read_text(encoding="utf-8")
+    compile(server, "server.py", "exec")
+    assert 'data["params"]["lessons"]' in server
 
 
 def test_a_question_grades_only_its_lessons(bundles, repo_workspace, tmp_path):

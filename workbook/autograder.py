@@ -378,6 +378,13 @@ exec "${WORKBOOK_PYTHON:-python3}" -m workbook.autograder prairielearn-run "$@"
 """
 
 
+PRAIRIELEARN_SERVER = """# A question's server.py: the lessons the question grades (all if omitted),
+# which the external grader reads from /grade/data/data.json (params.lessons).
+def generate(data):
+    data["params"]["lessons"] = [1]
+"""
+
+
 def gradescope_bundle(output: Path, *, visibility: str = "visible") -> Path:
     """Write the Gradescope autograder zip to `output`."""
     import tempfile
@@ -403,18 +410,21 @@ def prairielearn_bundle(folder: Path, *, timeout_s: int = 600) -> list[Path]:
     entry = folder / "grade"
     entry.write_text(PRAIRIELEARN_ENTRY, encoding="utf-8")
     entry.chmod(0o755)
+    # Only keys PrairieLearn's info.json schema accepts: the lessons a question grades
+    # reach the grader through data["params"], set by the question's server.py.
     example = {
+        "gradingMethod": "External",
         "externalGradingOptions": {
-            "enabled": True,
             "image": f"YOUR-REGISTRY/lstm-workbook-grader:{__version__}",
             "entrypoint": "/opt/workbook/grade",
             "timeout": timeout_s,
         },
-        "params": {"lessons": [1]},
     }
     info = folder / "question-info.json"
     info.write_text(json.dumps(example, indent=2) + "\n", encoding="utf-8")
-    return [folder / WHEEL_NAME, folder / "Dockerfile", entry, info]
+    server = folder / "question-server.py"
+    server.write_text(PRAIRIELEARN_SERVER, encoding="utf-8")
+    return [folder / WHEEL_NAME, folder / "Dockerfile", entry, info, server]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,8 +43,8 @@ def _write(text: str, output: Path | None) -> None:
     type=click.Choice(["gradescope", "csv", "json"]),
     default="json",
     show_default=True,
-    help="gradescope: results.json for a Gradescope autograder; csv: one row per "
-    "lesson; json: everything, with the attempt log.",
+    help="gradescope: the progress in Gradescope's results.json shape; csv: one row per "
+    "lesson; json: everything, with the attempt log. Not grades: see below.",
 )
 @click.option(
     "--output",
@@ -54,10 +54,21 @@ def _write(text: str, output: Path | None) -> None:
 )
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
-    """Export this workspace's results (from the progress store; nothing is re-graded)."""
+    """Export this workspace's progress record (from its progress store; nothing is
+    re-graded).
+
+    The store is the learner's own file, which they can change: an export is their
+    record, never a grade. To grade, grade the exercise files afresh: `workbook
+    grade-class`, or the bundles of `workbook autograder gradescope|prairielearn`."""
     from workbook.export import collect, render
 
     _write(render(collect(_workspace(ctx)), fmt), output)
+    click.echo(
+        "note: this is the learner's own progress record (their store, which they can "
+        "change), not a grade; grade their files with `workbook grade-class` or "
+        "`workbook autograder`.",
+        err=True,
+    )
 
 
 @cli.command("grade-class")
