@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from workbook import __version__
 from workbook.autograder import GRADESCOPE_VISIBILITY, WHEEL_NAME
 from workbook.cli import cli
+from workbook.grading.results import Verdict
 
 TANH = "    return np.tanh(x)\n"
 # Honest verdicts of the files below, per lesson number (1 = passed).
@@ -320,3 +321,17 @@ def test_a_question_grades_only_its_lessons(bundles, repo_workspace, tmp_path):
     data = run_prairielearn(bundles, tmp_path / "grade", submission)
     assert [t["name"][:3] for t in data["tests"]] == ["2. "]
     assert data["score"] == 1.0 and data["gradable"] is True
+
+
+@pytest.mark.parametrize("under", [False, True], ids=["files", "exercises"])
+def test_a_submission_zipped_inside_one_folder_is_found(repo_workspace, tmp_path, under):
+    """Uploads often arrive wrapped (`lstm-main/exercises/…`), with macOS's __MACOSX."""
+    from workbook.autograder import grade_submission
+
+    upload = tmp_path / "upload"
+    files = {1: _file(repo_workspace, 1, CORRECT)}
+    _submission(repo_workspace, upload / "lstm-main", files, under=under)
+    (upload / "__MACOSX").mkdir()
+    graded = grade_submission(upload, lessons=["1"])
+    verdicts = {lesson.number: result.verdict for lesson, result in graded.results}
+    assert verdicts == {1: Verdict.PASSED}

@@ -101,6 +101,7 @@ def grade_submission(
     started = time.perf_counter()
     if not is_plain_dir(folder):
         raise WorkbookError(f"{folder} is not a folder (the submission to grade)")
+    folder = _unwrapped(folder)
     kind = "exercises" if is_plain_dir(folder / "exercises") else "files"
     prepared = prepare(Submission("submission", folder, kind))
     try:
@@ -111,6 +112,20 @@ def grade_submission(
     return SubmissionGrade(
         prepared.workspace.course, graded, prepared.refused, time.perf_counter() - started
     )
+
+
+def _unwrapped(folder: Path) -> Path:
+    """A zip uploaded as one folder (`lstm-main/exercises/…`): the folder inside, when
+    the submission holds no exercise file and nothing but that one folder (macOS's
+    `__MACOSX` and dot-files aside). Links are never followed."""
+    from workbook.classroom import is_plain_dir
+
+    entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
+    if is_plain_dir(folder / "exercises") or any(p.suffix == ".py" for p in entries):
+        return folder
+    if len(entries) == 1 and is_plain_dir(entries[0]):
+        return entries[0]
+    return folder
 
 
 def lesson_output(result: GradeResult, lesson: Lesson) -> str:
