@@ -34,7 +34,7 @@ def _overflow(name, code):
     )
     return (
         f"e^(−x) overflows for x below about −709 (and e^(x) above +709).{branches} "
-        "Exponentiate only −|x|: z = np.exp(-np.abs(x)), as the lesson shows"
+        "Exponentiate only −|x|: z = np.exp(-np.abs(x)) (hint 3 shows the whole trick)"
     )
 
 

@@ -167,8 +167,9 @@ def _order_mistakes(which, params):
 
 
 def test_gate_blocks(learner):
-    """each gate's block sits where Keras expects it: order i, f, c, o (input 3 with 2
-    units, and input 2 with 4 units)"""
+    """each gate's block sits where Keras expects it, in the order i, f, c, o
+
+    Input 3 with 2 units, and input 2 with 4 units."""
     for params in (_params(), _params(91, *OTHER[:2])):
         got = _weights(learner, params)
         inputs, hidden = params["W_f"].shape[1] - params["W_f"].shape[0], params["W_f"].shape[0]

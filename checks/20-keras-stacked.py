@@ -46,7 +46,7 @@ def _recurrent(learner):
 
 
 def test_model_builds(learner):
-    """the stack builds: every LSTM but the last returns sequences"""
+    """the stack builds: an LSTM that feeds another LSTM returns sequences"""
     model = _model(learner)
     if model.input_shape != (None, TIMESTEPS, FEATURES):
         fail(
