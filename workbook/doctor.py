@@ -80,6 +80,17 @@ def sandbox_rows() -> list[tuple[str, str]]:
 
     protection = probe()
     rows = [("grading sandbox", protection.label())]
+    enforced = []
+    if protection.landlock_abi is not None:
+        enforced.append(
+            "learner code reads only Python and its libraries and writes only a private "
+            "scratch folder (not the workspace, checks, solutions or progress store)"
+        )
+    if protection.seccomp:
+        enforced.append("it starts no process and opens no network socket")
+    if protection.uid is not None:
+        enforced.append(f"it runs as the unprivileged user {protection.uid}")
+    rows.append(("sandbox enforces", "; ".join(enforced) or "nothing beyond two processes"))
     rows.extend(("sandbox note", note) for note in protection.notes)
     return rows
 
