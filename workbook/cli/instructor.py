@@ -103,7 +103,9 @@ def grade_class_command(
     check_output_path(output, submissions)
 
     def tick(learner: str, lesson, result) -> None:
-        click.echo(f"  {learner} · {lesson.number}. {lesson.title}: {result.verdict}", err=True)
+        kind = result.error.kind if result.error is not None else None
+        shown = kind if kind in ("missing", "refused") else result.verdict  # as in the CSV
+        click.echo(f"  {learner} · {lesson.number}. {lesson.title}: {shown}", err=True)
 
     result = grade_class(submissions, jobs=jobs, own_checks=own_checks, progress=tick)
     for name, why in result.skipped.items():
