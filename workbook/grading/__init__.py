@@ -1,6 +1,8 @@
-"""Grading: run a lesson's hidden checks against the learner's file, in isolation.
+"""Grading: run a lesson's hidden checks against the learner's file, in two processes.
 
-`runner` (parent side) starts `child` (a fresh interpreter with time, memory and
-output limits), which imports the learner's file and runs pytest with `plugin`;
-results travel back as JSON lines in a report file, never by scraping text.
+`runner` (parent side) starts the judge (`child`: pytest with `plugin`, the checks and
+their references), which forks the subject (`subject`: confined by `sandbox`, the only
+process that runs learner code). Checks call the learner's functions through `proxy`;
+values cross as plain data (`wire`, `keras_wire`). The judge's results travel to the
+parent as JSON lines in a report file in its private folder, never by scraping text.
 """
