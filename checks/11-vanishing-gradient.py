@@ -248,7 +248,7 @@ def _plot_gradient_norms(learner) -> None:
     series = []
     try:
         norms = function(learner, "rnn_gradient_norms")
-        for scale in (0.5, 1.2):
+        for scale in (0.5, 1.0):  # the lesson table's two scales
             W_h, b_h, xs, h0 = _rnn_case(2, scale, steps=PLOT_T)
             got = np.asarray(norms(W_h, b_h, xs, h0), dtype=float).ravel()
             series.append((f"RNN, W_h ~ {scale}·N(0, 1)", t[: got.size], got[:PLOT_T]))
