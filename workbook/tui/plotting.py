@@ -49,14 +49,25 @@ def draw(plt: Any, figure: dict, *, colour: bool = True) -> None:
     if log_y:
         plt.yscale("log")
     shown: list[float] = []
+    steps: list[float] = []
     for index, series in enumerate(figure.get("series", [])):
         marker = "braille" if colour else NO_COLOUR_MARKERS[index % len(NO_COLOUR_MARKERS)]
         for piece, (xs, ys) in enumerate(_pieces(series["x"], series["y"], log_y)):
             label = series["name"] if piece == 0 else None
             plt.plot(xs, ys, marker=marker, label=label)
             shown += ys
+            steps += xs
     if log_y and shown:
         plt.yticks(*decade_ticks(min(shown), max(shown)))
+    if steps and all(x == int(x) for x in steps):
+        plt.xticks(whole_ticks(min(steps), max(steps)))
+
+
+def whole_ticks(low: float, high: float, most: int = 6) -> list[int]:
+    """Whole-number ticks for an axis of time steps: plotext would label 0..5 as 1.2, 2.5 …"""
+    low, high = int(low), int(high)
+    step = max(1, math.ceil((high - low) / (most - 1)))
+    return list(range(low, high + 1, step))
 
 
 def decade_ticks(low: float, high: float, most: int = 6) -> tuple[list[float], list[str]]:
