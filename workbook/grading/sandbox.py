@@ -161,7 +161,21 @@ _NR_SECCOMP = {"x86_64": 317, "aarch64": 277}
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _X32_SYSCALL_BIT = 0x40000000
 
-# Answered EPERM. aarch64 has no fork/vfork/iopl/ioperm syscalls (clone only).
+# Answered EPERM. Syscalls from 424 on share one numbering on every architecture.
+_DENY_UNIFIED = {
+    "io_uring_setup": 425,
+    "io_uring_enter": 426,
+    "io_uring_register": 427,
+    "open_tree": 428,
+    "move_mount": 429,
+    "fsopen": 430,
+    "fsconfig": 431,
+    "fsmount": 432,
+    "fspick": 433,
+    "pidfd_getfd": 438,
+    "mount_setattr": 442,
+}
+# aarch64 has no fork/vfork/iopl/ioperm syscalls (clone only).
 _DENY = {
     "x86_64": {
         "fork": 57,
@@ -180,23 +194,12 @@ _DENY = {
         "umount2": 166,
         "pivot_root": 155,
         "chroot": 161,
-        "open_tree": 428,
-        "move_mount": 429,
-        "fsopen": 430,
-        "fsconfig": 431,
-        "fsmount": 432,
-        "fspick": 433,
-        "mount_setattr": 442,
         "bpf": 321,
         "perf_event_open": 298,
         "userfaultfd": 323,
         "keyctl": 250,
         "add_key": 248,
         "request_key": 249,
-        "io_uring_setup": 425,
-        "io_uring_enter": 426,
-        "io_uring_register": 427,
-        "pidfd_getfd": 438,
         "kcmp": 312,
         "kexec_load": 246,
         "kexec_file_load": 320,
@@ -212,6 +215,7 @@ _DENY = {
         "swapoff": 168,
         "acct": 163,
         "fanotify_init": 300,
+        **_DENY_UNIFIED,
     },
     "aarch64": {
         "execve": 221,
@@ -228,23 +232,12 @@ _DENY = {
         "umount2": 39,
         "pivot_root": 41,
         "chroot": 51,
-        "open_tree": 428,
-        "move_mount": 429,
-        "fsopen": 430,
-        "fsconfig": 431,
-        "fsmount": 432,
-        "fspick": 433,
-        "mount_setattr": 442,
         "bpf": 280,
         "perf_event_open": 241,
         "userfaultfd": 282,
         "keyctl": 219,
         "add_key": 217,
         "request_key": 218,
-        "io_uring_setup": 425,
-        "io_uring_enter": 426,
-        "io_uring_register": 427,
-        "pidfd_getfd": 438,
         "kcmp": 272,
         "kexec_load": 104,
         "kexec_file_load": 294,
@@ -258,6 +251,7 @@ _DENY = {
         "swapoff": 225,
         "acct": 89,
         "fanotify_init": 262,
+        **_DENY_UNIFIED,
     },
 }
 _NR_CLONE = {"x86_64": 56, "aarch64": 220}
