@@ -290,7 +290,10 @@ def hidden_paths(workspace: Workspace) -> list[str]:
     return sorted(paths)
 
 
-_swept = False
+@functools.cache
+def _sweep_once() -> None:
+    """Folders of a `workbook` killed mid-attempt (kill -9): swept once a process."""
+    tmpclean.sweep_stale()
 
 
 @functools.lru_cache(maxsize=4)
@@ -308,10 +311,7 @@ def _attempt_folder() -> Path:
     """The attempt's private folder (report, judge's copies of the checks) with the
     subject's scratch folder inside; when root, the subject runs as another user and
     must be able to pass through (not list) the outer folder."""
-    global _swept
-    if not _swept:  # folders of a `workbook` killed mid-attempt (kill -9), once a process
-        _swept = True
-        tmpclean.sweep_stale()
+    _sweep_once()
     tmp = tmpclean.make_attempt_dir()
     (tmp / "scratch").mkdir(mode=0o700)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
