@@ -156,12 +156,24 @@ class Subject:
     # -- waiting, with CPU accounting --------------------------------------------------
 
     def _exchange(
-        self, header: dict, *, what: str, budget: float, learner: bool = True, **values: Any
+        self,
+        header: dict,
+        *,
+        what: str,
+        budget: float,
+        learner: bool = True,
+        raw: list[bytes] | None = None,
+        **values: Any,
     ) -> tuple[dict, list[bytes]]:
+        """Send a request (`values` encoded, or `raw` buffers as they are) and wait for
+        the answer, counting the subject's CPU time against `budget`."""
         if self.stopped is not None:
             raise SubjectStopped("not-run", self._not_run(), check=self.check)
         try:
-            wire.send(self.sock, header, **values)
+            if raw is not None:
+                wire.send_raw(self.sock, wire.encode(header)[0], raw)
+            else:
+                wire.send(self.sock, header, **values)
         except OSError:
             self._gone(what)
         return self._await(what, budget, learner=learner)
@@ -276,14 +288,12 @@ class Subject:
     def load(self, source: bytes, shown_as: str) -> dict[str, Any]:
         """Run the learner's file (its top level) from its raw bytes: Python's own
         `coding:` rules decode them. The reply says how it went."""
-        what = "the top level of your file"
-        if self.stopped is not None:
-            raise SubjectStopped("not-run", self._not_run())
-        try:
-            wire.send_raw(self.sock, wire.encode({"op": "load", "shown_as": shown_as})[0], [source])
-        except OSError:
-            self._gone(what)
-        header, _ = self._await(what, self.call_budget, learner=True)
+        header, _ = self._exchange(
+            {"op": "load", "shown_as": shown_as},
+            what="the top level of your file",
+            budget=self.call_budget,
+            raw=[source],
+        )
         return header
 
     def attr(self, name: str) -> tuple[dict, list[bytes]]:
