@@ -1,13 +1,14 @@
 """The judge: one process per attempt that runs the hidden checks and never runs
 learner code.
 
-It reads its job (JSON) from stdin, forks the subject (`workbook.grading.subject`)
-before any check or reference is loaded, verifies the check files against the
-shipped manifest, sends the learner's file to the subject, and runs pytest with the
-checks, which call the learner's functions through `proxy.RemoteModule` and get
-plain data back. It writes JSON-lines events to a report file in its private folder,
-which the subject can neither read nor write (the subject is confined to its
-scratch folder), so every event is the judge's own.
+It reads its job (JSON) from stdin, takes a subject born clean (`zygote`: an
+interpreter this process started at its own start-up, or a fork of the warm
+server's zygote), verifies the check files against the shipped manifest, sends the
+learner's file to the subject, and runs pytest with the checks, which call the
+learner's functions through `proxy.RemoteModule` and get plain data back. It
+writes JSON-lines events to a report file in its private folder, which the subject
+can neither read nor write (the subject is confined to its scratch folder), so
+every event is the judge's own.
 """
 
 from __future__ import annotations
@@ -21,10 +22,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbook.grading import zygote
 from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT  # noqa: F401 - OUTPUT_LIMIT: API
 
 if TYPE_CHECKING:
+    import socket
+    import subprocess
+
     from workbook.grading.proxy import Subject
+
+# Where this attempt's subject comes from: an interpreter started ahead, at this
+# process's start-up (cold), or the warm server's zygote (set there).
+AHEAD: tuple[subprocess.Popen, socket.socket] | None = None
+ZYGOTE: socket.socket | None = None
 
 JUDGE_MEMORY_MB = 4096  # the judge decodes at most 256 MiB a message; this is a backstop
 
@@ -190,8 +200,9 @@ def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
 def run(job: dict[str, Any]) -> None:
     from workbook.grading.proxy import RemoteModule, Subject, SubjectStopped
 
-    # First of all: the subject is forked before any check or reference is loaded.
-    subject = Subject.fork(subject_spec(job))
+    global AHEAD
+    ahead, AHEAD = AHEAD, None
+    subject = Subject.begin(subject_spec(job), ahead=ahead, zygote_sock=ZYGOTE)
     _limit_judge_memory()
     emit = Report(job["report"])
     stopped_reported = False
@@ -222,27 +233,16 @@ def run(job: dict[str, Any]) -> None:
         emit({"event": "done", "output": output, "output_dropped": dropped})
 
 
-def die_with_parent(parent: int) -> None:
-    """Linux: have the kernel kill this process when `parent` dies, so a `workbook`
-    killed mid-attempt (closed terminal, SIGKILL) never leaves learner code running.
-    The signal comes when the parent's spawning *thread* ends: callers wait for the
-    attempt in the thread that started it. Elsewhere the parent's own kill does it."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it died before prctl took effect
-        os._exit(1)
+# A `workbook` killed mid-attempt (closed terminal, SIGKILL) never leaves learner
+# code running. The signal comes when the parent's spawning *thread* ends: callers
+# wait for the attempt in the thread that started it.
+die_with_parent = zygote.die_with_parent
 
 
 def preload_judge() -> None:
     """Import everything the judge needs before the job arrives: a spare judge does
     this while its parent is still starting up, and the warm server does it once.
-    Nothing here is a reference or a check: the subject is forked from this state."""
+    Nothing here is a reference or a check, and no subject is ever forked from here."""
     import numpy
     import numpy.random  # noqa: F401
     import pytest  # noqa: F401
@@ -252,12 +252,10 @@ def preload_judge() -> None:
     import workbook.grading.learner_trace
     import workbook.grading.plugin
     import workbook.grading.proxy
-    import workbook.grading.subject
-    import workbook.manifest  # noqa: F401
+    import workbook.manifest
 
-    for optional in ("workbook.grading.sandbox", "workbook.grading.keras_wire"):
-        with contextlib.suppress(ImportError):
-            __import__(optional)
+    with contextlib.suppress(ImportError):
+        import workbook.grading.keras_wire  # noqa: F401
 
     get_config()  # imports pytest's built-in plugins, which pytest.main loads lazily
     # From here on only check files are imported: no __pycache__ in the workspace.
@@ -280,8 +278,12 @@ def enter(request: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    global AHEAD
     real_exit = os._exit
     die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
+    # The subject's interpreter starts now and imports NumPy while this one imports
+    # the judge: the job (which says what the subject may touch) reaches both later.
+    AHEAD = zygote.spawn()
     try:
         preload_judge()
         failure = None

@@ -1,10 +1,13 @@
 """What learner code prints: kept bounded in the subject, read safely by the judge
 and the parent. Kept free of heavy imports: the command line imports it.
 
-The subject keeps the first OUTPUT_LIMIT characters in memory and also writes them
-through a descriptor it inherits to OUTPUT_FILE in the judge's private folder, so
-that when learner code is stopped (an endless loop), its first prints, the best clue
-to the loop, are still shown. The subject can never name, replace or link that file.
+The subject writes what learner code prints through a descriptor it inherits, to
+OUTPUT_FILE in the judge's private folder, and stops after OUTPUT_LIMIT characters
+and one more (so the reader can tell that some were cut). That file is the only way
+output reaches the judge: nothing the subject *says* about its output is asked for,
+and the reader takes a bounded number of bytes whatever is in the file. When an
+endless loop is stopped, its first prints, the best clue to the loop, are still
+shown. The subject can never name, replace or link that file.
 """
 
 from __future__ import annotations
@@ -16,19 +19,15 @@ from pathlib import Path
 
 OUTPUT_LIMIT = 8_000
 OUTPUT_FILE = "output.txt"
+_READ_BYTES = 4 * (OUTPUT_LIMIT + 1)  # UTF-8: at most four bytes a character
 
 
 class BoundedOutput(io.TextIOBase):
-    """Keeps the first OUTPUT_LIMIT characters written and counts the rest.
-
-    What is kept also goes straight to `copy` (a file the judge reads), so that when
-    an endless loop is stopped, its first prints, the best clue to the loop, are
-    still shown."""
+    """Writes the first OUTPUT_LIMIT + 1 characters printed to `copy_fd`, then
+    nothing: the extra character tells the reader that output was cut."""
 
     def __init__(self, copy_fd: int | None = None) -> None:
-        self.parts: list[str] = []
         self.kept = 0
-        self.dropped = 0
         self._copy = os.fdopen(copy_fd, "w", encoding="utf-8") if copy_fd is not None else None
 
     def writable(self) -> bool:
@@ -36,19 +35,21 @@ class BoundedOutput(io.TextIOBase):
 
     def write(self, text: str) -> int:
         text = str(text)
-        room = OUTPUT_LIMIT - self.kept
-        if room > 0:
+        room = OUTPUT_LIMIT + 1 - self.kept
+        if room > 0 and text:
             kept = text[:room]
-            self.parts.append(kept)
             self.kept += len(kept)
             if self._copy is not None:
                 self._copy.write(kept)
                 self._copy.flush()
-        self.dropped += max(0, len(text) - max(room, 0))
         return len(text)
 
-    def getvalue(self) -> str:
-        return "".join(self.parts)
+
+def printed(path: Path | None) -> tuple[str, bool]:
+    """What learner code printed (its first OUTPUT_LIMIT characters) and whether
+    more was printed than that."""
+    text = read_output(path, _READ_BYTES)
+    return text[:OUTPUT_LIMIT], len(text) > OUTPUT_LIMIT
 
 
 def read_output(path: Path | None, limit: int = 64_000) -> str:

@@ -13,28 +13,39 @@ reads the subject's CPU time from the kernel (/proc/<pid>/stat) and stops it whe
 call, the file's loading, or the attempt as a whole uses more CPU seconds than the
 lesson allows. A busy machine makes everything slower in wall time but costs the
 learner nothing. Code that waits instead of computing (sleep, input, a lock) uses no
-CPU; it is stopped after IDLE_S seconds with no CPU used and no thread runnable.
+CPU; the time it spends so, with no thread running or runnable, is summed over the
+attempt and ends it past IDLE_S seconds (a machine too busy to run it keeps its
+threads runnable, and costs nothing).
+
+Every reply is bounded: a message by `wire`'s limits, all of them together by
+MAX_ATTEMPT_BYTES, and every text the judge keeps by TEXT_LIMIT characters. Output
+is never asked of the subject: the judge reads the file it printed to, with a bound.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+import json
 import os
 import select
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from workbook.grading import wire
-from workbook.grading.output import OUTPUT_LIMIT, read_output
+from workbook.grading import wire, zygote
+from workbook.grading.output import printed
 
 IDLE_S = 20.0
 POLL_S = 0.1
+MAX_ATTEMPT_BYTES = 256 * 1024 * 1024  # all the subject's replies in one attempt
+TEXT_LIMIT = 4000  # characters of any message or traceback the subject sends
+BIRTH_TIMEOUT_S = 30.0  # a zygote answers a fork request in milliseconds
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -54,14 +65,33 @@ class LearnerRaised(Exception):
     """An exception raised by learner code in the subject."""
 
     def __init__(self, error: dict[str, Any]) -> None:
-        self.type_name = str(error.get("type", "Exception"))
-        self.text = str(error.get("text", ""))
+        self.type_name = text_of(error.get("type", "Exception"), 200)
+        self.text = text_of(error.get("text", ""))
         trace = error.get("trace")
-        self.trace: dict[str, Any] = trace if isinstance(trace, dict) else {}
+        self.trace: dict[str, Any] = bounded_trace(trace)
         super().__init__(self.text)
 
     def __str__(self) -> str:
         return self.text
+
+
+def text_of(value: Any, limit: int = TEXT_LIMIT) -> str:
+    """A text the subject sent, as a str of at most `limit` characters."""
+    return (value if isinstance(value, str) else "" if value is None else repr(value))[:limit]
+
+
+def bounded_trace(trace: Any) -> dict[str, Any]:
+    """The learner-side traceback fields, each of the type the judge expects."""
+    if not isinstance(trace, dict):
+        return {}
+    line = trace.get("line")
+    return {
+        "message": text_of(trace.get("message")),
+        "location": text_of(trace.get("location"), 400),
+        "line": line if type(line) is int else None,
+        "code": text_of(trace.get("code"), 400),
+        "traceback": text_of(trace.get("traceback"), 2 * TEXT_LIMIT),
+    }
 
 
 _raised_classes: dict[str, type[LearnerRaised]] = {}
@@ -118,17 +148,79 @@ def _any_thread_runnable(pid: int) -> bool:
     return False
 
 
-class Subject:
-    """One subject process, forked from the judge, and its CPU budgets."""
+class _OwnChild:
+    """A subject this judge started itself: a fresh interpreter, its own child."""
 
-    def __init__(self, pid: int, sock: socket.socket, scratch: Path, limits: dict) -> None:
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+
+    def kill(self) -> int | None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signal.SIGKILL)
+        return self.proc.wait()
+
+
+class _ZygoteChild:
+    """A subject forked by the warm server's zygote: the zygote is its parent, and
+    kills it, then reports how it ended, when asked on the control socket."""
+
+    def __init__(self, pid: int, control: socket.socket) -> None:
         self.pid = pid
+        self.control = control
+        self.returncode: int | None = None
+
+    def kill(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(OSError):
+                self.control.send(b"kill")
+            self.control.settimeout(5.0)
+            try:
+                reply = json.loads(self.control.recv(4096) or b"null")
+            except (OSError, ValueError):
+                reply = None
+            code = reply.get("returncode") if isinstance(reply, dict) else None
+            self.returncode = code if type(code) is int else None
+            self.control.close()
+        return self.returncode
+
+
+def _born(spec: dict[str, Any], ahead: Any, zygote_sock: socket.socket | None):
+    """A newborn subject (`zygote`), and the judge's end of its wire socket: forked by
+    the warm server's zygote if there is one, else the interpreter started `ahead`
+    of the job, else one started now."""
+    if zygote_sock is None:
+        proc, ours = ahead if ahead is not None else zygote.spawn()
+        return _OwnChild(proc), ours
+    ours, theirs = socket.socketpair()
+    control, their_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        socket.send_fds(zygote_sock, [b'{"op": "fork"}'], [their_control.fileno(), theirs.fileno()])
+    finally:
+        theirs.close()
+        their_control.close()
+    control.settimeout(BIRTH_TIMEOUT_S)
+    reply = json.loads(control.recv(4096) or b"null")
+    pid = reply.get("pid") if isinstance(reply, dict) else None
+    if type(pid) is not int:
+        raise OSError("the subject zygote did not fork")
+    return _ZygoteChild(pid, control), ours
+
+
+class Subject:
+    """One subject process, born clean (see `zygote`), and its CPU budgets."""
+
+    def __init__(self, keeper: Any, sock: socket.socket, scratch: Path, limits: dict) -> None:
+        self.keeper = keeper
+        self.pid: int = keeper.pid
         self.sock = sock
         self.scratch = scratch
         self.call_budget = float(limits.get("call_s", 10.0))
         self.total_budget = float(limits.get("total_s", 2 * self.call_budget))
         self.startup_budget = float(limits.get("startup_s", 120.0))
         self.learner_cpu = 0.0  # spent loading the file and in calls
+        self.idle = 0.0  # seconds learner code spent waiting, not computing
+        self.received = 0  # bytes of replies
         self.stopped: SubjectStopped | None = None
         self.check: str | None = None  # the check now running, for messages
         self.startup: dict[str, Any] = {}
@@ -136,21 +228,27 @@ class Subject:
         sock.settimeout(60.0)  # a message once begun must arrive whole
 
     @classmethod
-    def fork(cls, spec: dict[str, Any]) -> Subject:
-        """Fork the subject now: call this before any check or reference is imported."""
-        ours, theirs = socket.socketpair()
+    def begin(
+        cls,
+        spec: dict[str, Any],
+        *,
+        ahead: tuple[subprocess.Popen, socket.socket] | None = None,
+        zygote_sock: socket.socket | None = None,
+    ) -> Subject:
+        """A clean subject for this attempt, handed its spec and the descriptor of
+        its output file (which the judge creates, and alone reads)."""
+        keeper, ours = _born(spec, ahead, zygote_sock)
         output = Path(spec["output"])
-        output_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        pid = os.fork()
-        if pid == 0:  # the subject; never returns
-            ours.close()
-            from workbook.grading import subject
-
-            subject.main(theirs, {**spec, "parent": os.getppid(), "output_fd": output_fd})
-        theirs.close()
-        os.close(output_fd)
-        handle = cls(pid, ours, Path(spec["scratch"]), spec.get("limits", {}))
+        handle = cls(keeper, ours, Path(spec["scratch"]), spec.get("limits", {}))
         handle.output_path = output
+        output_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            socket.send_fds(ours, [b"s"], [output_fd])
+            wire.send(ours, {"spec": {k: v for k, v in spec.items() if k != "output"}})
+        except OSError:
+            pass  # a subject that died at birth is reported by `start`
+        finally:
+            os.close(output_fd)
         return handle
 
     # -- waiting, with CPU accounting --------------------------------------------------
@@ -182,16 +280,13 @@ class Subject:
         start = cpu_seconds(self.pid) or 0.0
         if learner:
             budget = min(budget, self.total_budget - self.learner_cpu)
-        last_cpu, last_change = start, time.monotonic()
+        last_cpu, last_tick = start, time.monotonic()
         while True:
             ready, _, _ = select.select([self.sock], [], [], POLL_S)
             now = cpu_seconds(self.pid)
             used = (now if now is not None else last_cpu) - start
             if ready:
-                try:
-                    header, buffers = wire.receive(self.sock)
-                except (EOFError, OSError, wire.WireError):
-                    self._gone(what)
+                header, buffers = self._receive(what)
                 if learner:
                     self.learner_cpu += used
                 return header, buffers
@@ -199,15 +294,39 @@ class Subject:
                 self._gone(what)
             if used > budget:
                 self._stop_for_cpu(what, used, learner=learner)
+            tick = time.monotonic()
+            waited, last_tick = tick - last_tick, tick
             if now > last_cpu + 0.005:
-                last_cpu, last_change = now, time.monotonic()
-            elif time.monotonic() - last_change > IDLE_S and not _any_thread_runnable(self.pid):
-                self.kill()
-                self._raise(
-                    "idle",
-                    f"your code sat waiting for {IDLE_S:g} s in {what} without computing: "
-                    "a sleep, an input() or a lock? Graded code gets no input and must not wait",
-                )
+                last_cpu = now
+            elif learner and not _any_thread_runnable(self.pid):
+                self.idle += waited  # asleep: neither running nor waiting for a CPU
+                if self.idle > IDLE_S:
+                    self.kill()
+                    self._raise(
+                        "idle",
+                        f"your code waited {self.idle:.0f} s without computing, the last in "
+                        f"{what}: a sleep, an input() or a lock? Graded code gets no input "
+                        "and must not wait",
+                    )
+
+    def _receive(self, what: str) -> tuple[dict, list[bytes]]:
+        """One reply, counted against the attempt's MAX_ATTEMPT_BYTES."""
+        try:
+            header, buffers, size = wire.receive_counted(self.sock)
+        except wire.TooLarge as exc:
+            self.kill()
+            self._raise("crash", f"your code sent the grader too much in {what}: {exc}")
+        except (EOFError, OSError, wire.WireError):
+            self._gone(what)
+        self.received += size
+        if self.received > MAX_ATTEMPT_BYTES:
+            self.kill()
+            self._raise(
+                "crash",
+                f"your code sent the grader more than {MAX_ATTEMPT_BYTES // 2**20} MiB in all, "
+                f"the last in {what}: return small values (arrays of the sizes asked for)",
+            )
+        return header, buffers
 
     def _stop_for_cpu(self, what: str, used: float, *, learner: bool) -> None:
         self.kill()
@@ -232,10 +351,10 @@ class Subject:
 
     def _gone(self, what: str) -> None:
         """The subject died or broke the protocol: say how, in the learner's terms."""
-        status = self.kill()
+        code = self.kill()
         how = "ended its process"
-        if status is not None and os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
+        if code is not None and code < 0:
+            sig = -code
             if sig == signal.SIGXCPU:
                 self._raise(
                     "cpu", f"your code ran past the CPU limit in {what}: look for an endless loop"
@@ -247,8 +366,8 @@ class Subject:
             how = f"crashed the Python process ({name})"
             if sig == signal.SIGKILL:
                 how = "was killed (SIGKILL: by itself, or by the system for using too much memory)"
-        elif status is not None and os.WIFEXITED(status):
-            how = f"ended its process (exit code {os.WEXITSTATUS(status)})"
+        elif code is not None:
+            how = f"ended its process (exit code {code})"
         self._raise("crash", f"your code {how} in {what}: graded code must return normally")
 
     def _not_run(self) -> str:
@@ -264,14 +383,9 @@ class Subject:
         raise self.stopped
 
     def kill(self) -> int | None:
-        """Kill the subject (if alive) and reap it; its wait status, if known."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(self.pid, signal.SIGKILL)
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            return None
-        return status
+        """Kill the subject (if alive) and see it reaped; how it ended, as
+        `subprocess` says it (negative: the signal that ended it), if known."""
+        return self.keeper.kill()
 
     # -- requests ---------------------------------------------------------------------
 
@@ -340,15 +454,10 @@ class Subject:
             ) from None
         return result, spied
 
-    def output(self) -> tuple[str, int]:
-        """What learner code printed (first OUTPUT_LIMIT characters) and how much was cut."""
-        if self.stopped is None:
-            with contextlib.suppress(SubjectStopped):
-                header, _ = self._exchange({"op": "output"}, what="output", budget=5.0)
-                return str(header.get("output", "")), int(header.get("dropped", 0) or 0)
-        text = read_output(self.output_path)
-        # A stopped subject cannot say how much it dropped; a full buffer means some.
-        return text[:OUTPUT_LIMIT], int(len(text) >= OUTPUT_LIMIT)
+    def output(self) -> tuple[str, bool]:
+        """What learner code printed (first OUTPUT_LIMIT characters), and whether
+        more was printed: read from its file, never asked of the subject."""
+        return printed(self.output_path)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

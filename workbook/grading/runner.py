@@ -26,7 +26,7 @@ from workbook import tmpclean
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading import spare
-from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT, read_output
+from workbook.grading.output import OUTPUT_FILE, printed
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
 from workbook.manifest import relevant_to, tampered_files
@@ -147,7 +147,7 @@ def _assemble(
                 result.output_truncated = bool(event.get("output_dropped"))
             case "output":  # added by the parent when the attempt was cut short
                 result.output = event["output"]
-                result.output_truncated = len(event["output"]) >= OUTPUT_LIMIT
+                result.output_truncated = bool(event.get("output_dropped"))
     reported = {c.id for c in result.checks}
     if timed_out:
         result.verdict = Verdict.TIMEOUT
@@ -373,8 +373,8 @@ def grade(
         events = _read_events(report)
         if not any(event.get("event") == "done" for event in events):
             # Killed before it could report its output (the safety net, a crash).
-            text = read_output(tmp / OUTPUT_FILE)
-            events.append({"event": "output", "output": text[:OUTPUT_LIMIT]})
+            text, dropped = printed(tmp / OUTPUT_FILE)
+            events.append({"event": "output", "output": text, "output_dropped": dropped})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result = _assemble(

@@ -1,16 +1,20 @@
 """The subject: the one process that runs learner code, and nothing but learner code.
 
-The judge forks it before any check or reference is loaded, so its memory holds no
-expected value. It confines itself at once (`sandbox.confine`: only its scratch folder
-to write, no workspace, checks, references or progress store to read, no processes,
-no network), imports what the lesson needs (TensorFlow for the Keras lessons: that is
-its start-up, charged to a separate budget), loads the learner's file from bytes the
+It is born clean (`zygote`): a fresh interpreter, or a fork of one, that never
+imported the judge, so its memory holds no check, reference or expected value. The
+judge's first message (`serve_new`) says what the attempt may use; the subject then
+confines itself at once (`sandbox.confine`: only its scratch folder to write, no
+workspace, checks, references or progress store to read, no capabilities, no
+processes, no network, nothing that reaches another process), imports what the
+lesson needs (TensorFlow for the Keras lessons, unless preloaded: that is its
+start-up, charged to a separate budget), loads the learner's file from bytes the
 judge sends, and then answers requests: "what is `name`", "call `name` with these
 arguments". Every answer is plain data (`wire`); an exception is an answer too, with
 its traceback cut to the learner's own frames.
 
 Nothing this process says is trusted. The judge only learns values from it, and
-decides; a subject that lies about a value has merely returned a wrong value.
+decides; a subject that lies about a value has merely returned a wrong value. What
+it prints reaches the judge only through a file the judge reads with a bound.
 """
 
 from __future__ import annotations
@@ -89,6 +93,12 @@ class Server:
         model that cannot be saved) is answered as an error of the call instead."""
         try:
             message = wire.encode(header, self.keras_to_plain, **values)
+            size = len(message[0]) + sum(map(len, message[1]))
+            if size > wire.MAX_MESSAGE:
+                raise wire.TooLarge(
+                    f"it takes {size / 2**20:.0f} MiB, over the {wire.MAX_MESSAGE // 2**20} "
+                    "MiB limit"
+                )
         except Exception as exc:
             text = f"the value could not be sent to the grader: {exc}"[:2000]
             error = {"type": type(exc).__name__, "builtin": "ValueError", "text": text}
@@ -195,8 +205,6 @@ class Server:
                     self.attr(header)
                 elif op == "call":
                     self.call(header, buffers)
-                elif op == "output":
-                    self.reply({"output": self.output.getvalue(), "dropped": self.output.dropped})
                 else:
                     os._exit(0)
             except (BrokenPipeError, ConnectionError):
@@ -301,18 +309,33 @@ def _private_environment(scratch: Path) -> None:
     os.chdir(scratch)
 
 
-def _forget_workbook(package_parent: str) -> None:
-    """The judge's modules are no business of learner code: drop them from sys.modules
-    and the package's folder from sys.path (the sandbox makes it unreadable anyway).
-    The modules this process runs on keep working: their objects hold what they use."""
+def _forget_workbook() -> None:
+    """The grader's own modules are no business of learner code: out of sys.modules
+    (the sandbox makes the package unreadable anyway). The modules this process runs
+    on keep working: their objects hold what they use. sys.path is left alone: from
+    an installed wheel, the package's folder is site-packages, where NumPy and Keras
+    live too."""
     for name in list(sys.modules):
         if name == "workbook" or name.startswith("workbook."):
             del sys.modules[name]
-    sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != package_parent]
+
+
+def serve_new(sock: socket.socket) -> NoReturn:
+    """Entry of a newborn subject (see `zygote`): wait for the judge's spec and the
+    descriptor of the output file, then `main`. Never returns."""
+    try:
+        _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+        header, _ = wire.receive(sock)
+        spec = header["spec"]
+        if len(fds) != 1 or not isinstance(spec, dict):
+            raise wire.WireError("no spec")
+    except (OSError, EOFError, KeyError, TypeError, wire.WireError):
+        os._exit(0)  # the judge is gone, or it was not the judge
+    main(sock, {**spec, "output_fd": fds[0], "parent": os.getppid()})
 
 
 def main(sock: socket.socket, spec: dict[str, Any]) -> NoReturn:
-    """Entry in the forked child: confine, start up, serve. Never returns."""
+    """Confine, start up, serve. Never returns."""
     real_exit = os._exit
     scratch = Path(spec["scratch"])
     try:
@@ -320,9 +343,8 @@ def main(sock: socket.socket, spec: dict[str, Any]) -> NoReturn:
         _isolate_fds({sock.fileno(), *([output_fd] if output_fd is not None else [])}, scratch)
         _private_environment(scratch)
         to_plain = _keras_to_plain()  # imported now: the package is unreadable once confined
-        package_parent = str(Path(__file__).resolve().parents[2])
         protection = _confine(spec)
-        _forget_workbook(package_parent)
+        _forget_workbook()
         server = Server(sock, scratch, output_fd)
         server.keras_to_plain = to_plain
         sys.stdout = sys.stderr = server.output
@@ -382,7 +404,7 @@ def _planned(plan: Any) -> dict[str, Any]:
 def _keras_to_plain() -> Any:
     """How a Keras model becomes plain data (None: this installation cannot say)."""
     try:
-        from workbook.grading.keras_wire import to_plain
+        from workbook.grading.keras_plain import to_plain
     except ImportError:
         return None
     return to_plain

@@ -1,12 +1,15 @@
 """Warm grading: a long-lived fork server, so an attempt costs a fork, not an interpreter.
 
 The server (`python -m workbook.grading.warm [tensorflow]`) imports numpy, pytest and
-the grading plugin once (and tensorflow when asked), freezes its heap for the garbage
-collector, then for each job received on its stdin forks a grandchild that runs
-exactly `workbook.grading.child.run(job)`: the limits are applied in the grandchild,
-which has its own session (so the parent can kill it and anything it spawned) and
-none of the server's pipes. Every attempt starts from the same pristine server state,
-so attempts stay isolated from each other just as with a fresh interpreter.
+the grading plugin once, starts a subject zygote (`zygote`: a fresh interpreter that
+never imports the judge, with tensorflow preloaded when asked), freezes its heap for
+the garbage collector, then for each job received on its stdin forks a grandchild
+that runs exactly `workbook.grading.child.run(job)`, whose subject the zygote forks.
+The grandchild has its own session (so the parent can kill it and anything it
+spawned) and none of the server's pipes. Every attempt starts from the same pristine
+server and zygote state, so attempts stay isolated from each other just as with a
+fresh interpreter; nothing a subject can reach (no pid, no signal, no limit: see
+`sandbox`) changes either of them.
 
 Parent side, `WarmGrader` is an executor for `runner.grade`: the job, report file,
 deadline and verdict assembly are the cold path's. Anything wrong with the server
@@ -34,12 +37,11 @@ from pathlib import Path
 
 
 def _preload(extra: list[str]) -> None:
-    from workbook.grading.child import preload_judge
+    """The judge's modules here; what the subjects need (tensorflow) in the zygote."""
+    from workbook.grading import child, zygote
 
-    preload_judge()
-    for name in extra:
-        with contextlib.suppress(Exception):  # a failed preload only costs speed
-            __import__(name)
+    child.preload_judge()
+    _proc, child.ZYGOTE = zygote.start_zygote(tuple(extra))
 
 
 def _run_grandchild(request: dict, real_exit, server: int) -> None:

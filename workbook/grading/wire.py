@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-MAX_MESSAGE = 256 * 1024 * 1024  # a learner's return value, all arrays included
+MAX_MESSAGE = 64 * 1024 * 1024  # a learner's return value, all arrays included
+MAX_HEADER = 16 * 1024 * 1024  # its JSON part: every str, list and dict
 MAX_STRING = 10 * 1024 * 1024  # characters: JSON-encoding more costs seconds
 MAX_DEPTH = 32
 MAX_ITEMS = 1_000_000  # containers and scalars in one value
@@ -37,6 +38,10 @@ _LENGTH = struct.Struct("<Q")
 
 class WireError(Exception):
     """A message that breaks the format, or one too large to accept."""
+
+
+class TooLarge(WireError):
+    """A message over the size limits: what was too large, in words."""
 
 
 class Opaque:
@@ -153,9 +158,20 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 def receive(sock: socket.socket) -> tuple[dict, list[bytes]]:
     """One message: its header (a JSON object) and its raw buffers, sizes bounded."""
+    header, buffers, _ = receive_counted(sock)
+    return header, buffers
+
+
+def receive_counted(sock: socket.socket) -> tuple[dict, list[bytes], int]:
+    """`receive`, and how many bytes the message took."""
     head_size, count = _HEAD.unpack(_recv_exact(sock, _HEAD.size))
-    if head_size > MAX_MESSAGE or count > MAX_ITEMS:
-        raise WireError("message too large")
+    if head_size > MAX_HEADER:
+        raise TooLarge(
+            f"a value of {head_size // 2**20} MiB without its arrays (strings, lists, "
+            f"dicts), over the {MAX_HEADER // 2**20} MiB limit"
+        )
+    if count > MAX_ITEMS:
+        raise TooLarge(f"{count} arrays in one value, over the {MAX_ITEMS} limit")
     try:
         header = json.loads(_recv_exact(sock, head_size))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -167,9 +183,9 @@ def receive(sock: socket.socket) -> tuple[dict, list[bytes]]:
         (size,) = _LENGTH.unpack(_recv_exact(sock, _LENGTH.size))
         total += size
         if total > MAX_MESSAGE:
-            raise WireError(f"message larger than {MAX_MESSAGE // 2**20} MiB")
+            raise TooLarge(f"a value larger than {MAX_MESSAGE // 2**20} MiB")
         buffers.append(_recv_exact(sock, size))
-    return header, buffers
+    return header, buffers, total
 
 
 class _Decoder:

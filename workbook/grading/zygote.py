@@ -1,0 +1,253 @@
+"""Where subjects are born: a fresh interpreter that never imports the judge.
+
+The subject, the process that runs learner code, must hold nothing of the judge:
+forked from a process that had imported the checks' helpers, the references or the
+judge's NumPy interpreter of Keras, it would find them all with `gc.get_objects()`,
+whatever `sys.modules` says. So a subject always starts from a new interpreter,
+started with `python -I -B` and a minimal environment block (nothing in
+`/proc/self/environ` names the grader), that imports only the subject's own modules
+(`SUBJECT_MODULES`: this one, `subject`, `wire`, `output`, `learner_trace`,
+`sandbox`, `keras_plain`) and NumPy, plus Keras/TensorFlow when asked to preload
+them. It then runs in one of two modes:
+
+* **subject** (`spawn`): the interpreter itself becomes the subject. The cold
+  judge starts one at its own start-up, so both import their libraries at once.
+* **zygote** (`start_zygote`): the interpreter waits on a SEQPACKET socket and
+  forks one subject per request. The warm grading server keeps one, with
+  TensorFlow preloaded once a Keras lesson is near, so a subject costs a fork.
+
+Both modes end in the same place: `subject.serve_new(sock)` on a socket whose other
+end the judge holds; the judge's first message there is the attempt's spec (and
+the descriptor of its output file).
+
+Zygote protocol (each message one SEQPACKET datagram, JSON): the judge sends
+`{"op": "fork"}` with two descriptors, a control socket and the subject's wire
+socket; the zygote answers on the control socket `{"pid": N}`, and later
+`{"exited": N, "returncode": rc}` (as `subprocess` reports it) once the subject
+ended. Anything the judge writes on the control socket, or its closing, kills the
+subject: a subject never outlives its judge.
+
+Imports here are the standard library only: the grading child imports this module
+before NumPy to start its subject as early as possible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+SUBJECT_MODULES = frozenset(
+    {
+        "workbook",
+        "workbook.grading",
+        "workbook.grading.zygote",
+        "workbook.grading.subject",
+        "workbook.grading.wire",
+        "workbook.grading.output",
+        "workbook.grading.learner_trace",
+        "workbook.grading.sandbox",
+        "workbook.grading.keras_plain",
+    }
+)
+"""Every module of this package that may be in a subject's memory: none of them
+holds an expected value, a check or a reference."""
+
+# Environment variables a subject inherits, when set: the locale, where the dynamic
+# linker looks, and the numeric libraries' thread and kernel settings (some CPUs
+# need OPENBLAS_CORETYPE for correct results). Nothing else crosses.
+PASSED_ENV = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "LD_LIBRARY_PATH",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OMP_NUM_THREADS",
+    "KERAS_BACKEND",
+    "CUDA_VISIBLE_DEVICES",
+)
+_BOOT = (
+    "import sys; sys.path.insert(0, {parent!r}); from workbook.grading.zygote import main; main()"
+)
+
+
+def subject_env() -> dict[str, str]:
+    """The whole environment block of a subject: nothing about the grader in it."""
+    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    env.update(
+        # One BLAS thread: NumPy then starts no thread at import (the sandbox confines
+        # only a single-threaded process), and the learner's tiny matrices are
+        # charged the CPU seconds they need, not those of idle spinning workers.
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        # glibc gives each thread its own malloc arena, and arenas count against the
+        # RLIMIT_DATA cap: without this, TensorFlow's thread pool on a many-core
+        # machine can exhaust a memory limit that is ample on two cores.
+        MALLOC_ARENA_MAX="2",
+    )
+    return env
+
+
+def _start(mode: str, preload: tuple[str, ...], sock: socket.socket) -> subprocess.Popen:
+    """A new interpreter in `mode`, handed `sock` (its number is in argv)."""
+    boot = _BOOT.format(parent=PACKAGE_PARENT)
+    fd = sock.fileno()
+    argv = [sys.executable, "-I", "-B", "-c", boot, mode, str(os.getpid()), str(fd), *preload]
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=subject_env(),
+        pass_fds=(fd,),
+        cwd="/",
+    )
+
+
+def spawn(preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, socket.socket]:
+    """A fresh subject interpreter, and the judge's end of its wire socket."""
+    ours, theirs = socket.socketpair()
+    try:
+        proc = _start("subject", preload, theirs)
+    finally:
+        theirs.close()
+    return proc, ours
+
+
+def start_zygote(preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, socket.socket]:
+    """A zygote interpreter, and the socket on which to ask it for subjects."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        proc = _start("zygote", preload, theirs)
+    finally:
+        theirs.close()
+    return proc, ours
+
+
+# -- inside the new interpreter ----------------------------------------------------------
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this process when `parent` dies, so nothing of an
+    attempt outlives the process that started it. Elsewhere the parent's own kill
+    does it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
+def _preload(names: list[str]) -> None:
+    """NumPy, the subject's modules, and what the lessons need (TensorFlow)."""
+    import numpy
+    import numpy.random  # noqa: F401
+
+    import workbook.grading.keras_plain
+    import workbook.grading.sandbox
+    import workbook.grading.subject  # noqa: F401
+
+    if "tensorflow" in names:
+        with contextlib.suppress(Exception):  # a failed preload is retried, and reported, later
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+
+
+def main() -> None:
+    """`python -I -B -c BOOT MODE PARENT FD [PRELOAD…]`."""
+    mode, parent, fd, preload = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+    die_with_parent(parent)
+    if sys.path and sys.path[0] == PACKAGE_PARENT:
+        del sys.path[0]  # inserted by BOOT; an installed package's folder stays listed
+    sock = socket.socket(fileno=fd)
+    _preload(preload)
+    from workbook.grading import subject
+
+    if mode == "zygote":
+        serve(sock, subject.serve_new)
+    subject.serve_new(sock)
+
+
+def serve(listener: socket.socket, become_subject) -> NoReturn:
+    """The zygote's loop: fork a subject per request, report its end, and kill it if
+    its judge goes away. Single-threaded (a fork copies only the calling thread)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()  # subjects skip the preloaded heap when they collect garbage
+    alive: dict[int, tuple[socket.socket, int | None]] = {}  # pid -> (control, pidfd)
+    while True:
+        watched: list[Any] = [listener]
+        for control, pidfd in alive.values():
+            watched.append(control)
+            if pidfd is not None:
+                watched.append(pidfd)
+        ready, _, _ = select.select(watched, [], [], 0.05)
+        if listener in ready:
+            _fork_request(listener, alive, become_subject)
+        for pid, (control, pidfd) in list(alive.items()):
+            if control in ready:  # the judge said stop, or is gone
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if not done:
+                continue
+            del alive[pid]
+            with contextlib.suppress(OSError):
+                reply = {"exited": pid, "returncode": os.waitstatus_to_exitcode(status)}
+                control.send(json.dumps(reply).encode())
+            control.close()
+            if pidfd is not None:
+                os.close(pidfd)
+
+
+def _fork_request(
+    listener: socket.socket, alive: dict[int, tuple[socket.socket, int | None]], become_subject
+) -> None:
+    try:
+        data, fds, _flags, _addr = socket.recv_fds(listener, 4096, 4)
+    except OSError:
+        os._exit(0)
+    if not data:  # the warm server is gone
+        os._exit(0)
+    if len(fds) != 2:
+        for fd in fds:
+            os.close(fd)
+        return
+    control, wire_sock = (socket.socket(fileno=fd) for fd in fds)
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        control.close()
+        for other, pidfd in alive.values():
+            other.close()
+            if pidfd is not None:
+                os.close(pidfd)
+        become_subject(wire_sock)
+        os._exit(0)
+    wire_sock.close()
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    alive[pid] = (control, pidfd)
+    with contextlib.suppress(OSError):
+        control.send(json.dumps({"pid": pid}).encode())
