@@ -10,8 +10,10 @@ process), to keep this quick.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -266,7 +268,7 @@ def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
         setup = archive.read("setup.sh").decode()
         run = archive.read("run_autograder").decode()
         (tmp_path / WHEEL_NAME).write_bytes(archive.read(WHEEL_NAME))
-    assert f'pip install "./{WHEEL_NAME}"' in setup and f"!= '{__version__}'" in setup
+    assert f"!= '{__version__}'" in setup
     assert "python3.11" in setup  # Gradescope's Ubuntu 22.04 image has Python 3.10
     assert "-m workbook.autograder gradescope-run" in run
     for script in (setup, run):  # both parse as bash
@@ -297,7 +299,9 @@ def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
 def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles):
     folder = bundles["pl"]
     dockerfile = (folder / "Dockerfile").read_text(encoding="utf-8")
-    assert "FROM python:3.11" in dockerfile and f"/opt/workbook/{WHEEL_NAME}" in dockerfile
+    assert "FROM python:3.11" in dockerfile and f"pip install --no-cache-dir /tmp/{WHEEL_NAME}" in (
+        dockerfile
+    )
     assert (folder / WHEEL_NAME).is_file()
     assert os.access(folder / "grade", os.X_OK)
     info = json.loads((folder / "question-info.json").read_text(encoding="utf-8"))
@@ -309,6 +313,140 @@ def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles):
     server = (folder / "question-server.py").read_text(encoding="utf-8")
     compile(server, "server.py", "exec")
     assert 'data["params"]["lessons"]' in server
+
+
+def _commands(script: str) -> list[tuple[str, list[str]]]:
+    """The simple commands of a shell script, in order: (the separator before it, its
+    words). Comments dropped, continued lines joined; `&&`, `||`, `;`, `|` and newlines
+    separate commands."""
+    commands: list[tuple[str, list[str]]] = []
+    for line in script.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        separator, words = "\n", []
+        for token in lexer:
+            if token in ("&&", "||", ";", "|"):
+                if words:
+                    commands.append((separator, words))
+                separator, words = token, []
+            else:
+                words.append(token)
+        if words:
+            commands.append((separator, words))
+    return commands
+
+
+def _dockerfile(text: str) -> list[tuple[str, str]]:
+    """A Dockerfile's instructions, in order: (INSTRUCTION, arguments), with comment
+    lines dropped and continued lines joined, as Docker reads them."""
+    instructions: list[tuple[str, str]] = []
+    current = ""
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        if line.rstrip().endswith("\\"):
+            current += line.rstrip()[:-1] + " "
+            continue
+        current = (current + line).strip()
+        if current:
+            keyword, _, arguments = current.partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+        current = ""
+    return instructions
+
+
+def test_gradescope_setup_deletes_the_wheel_once_installed(bundles):
+    """The wheel carries the references and the checks: after setup.sh, only the
+    installed package (which the sandbox hides) may hold them, not /autograder/source."""
+    with zipfile.ZipFile(bundles["zip"]) as archive:
+        commands = _commands(archive.read("setup.sh").decode())
+    words = [command for _, command in commands]
+    stops_on_error = [i for i, c in enumerate(words) if c[0] == "set" and "-euo" in c]
+    at = [i for i, command in enumerate(words) if any(WHEEL_NAME in w for w in command)]
+    assert len(at) == 2, [words[i] for i in at]  # installed, then deleted; nothing else
+    install, remove = (words[i] for i in at)
+    assert stops_on_error and stops_on_error[0] < at[0]  # set -e: no rm after a failed install
+    assert install[0].endswith("/workbook-venv/bin/pip") and install[1] == "install"
+    assert install[-1] == f"./{WHEEL_NAME}" and "--no-cache-dir" in install
+    assert remove[0] == "rm" and remove[-1] == install[-1]
+    # Both in the folder setup.sh moved to (its own, /autograder/source), never left.
+    cds = [i for i, command in enumerate(words) if command[0] == "cd"]
+    assert len(cds) == 1 and cds[0] < at[0] and words[cds[0]][1] == "$(dirname $0)"
+
+
+def test_prairielearn_image_keeps_no_wheel(bundles):
+    """The Dockerfile installs the wheel from /tmp and deletes it in that same RUN (one
+    layer); the only file of the build folder the container keeps is `grade`."""
+    instructions = _dockerfile((bundles["pl"] / "Dockerfile").read_text(encoding="utf-8"))
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert not [i for i in instructions if i[0] in ("ADD", "VOLUME")]
+    kept: dict[str, str] = {}  # path in the image: the build folder's file
+    wheel_runs = []
+    for keyword, arguments in instructions:
+        if keyword == "COPY":
+            *sources, dest = shlex.split(arguments)
+            assert not any(source.startswith("--") for source in sources), arguments
+            for source in sources:
+                kept[dest + source if dest.endswith("/") else dest] = source
+        elif keyword == "RUN":
+            commands = _commands(arguments)
+            for _, command in commands:
+                if command[0] == "rm":
+                    for target in command[1:]:
+                        kept.pop(target, None)
+            if WHEEL_NAME in arguments:
+                wheel_runs.append(commands)
+    assert kept == {"/opt/workbook/grade": "grade"}
+    [commands] = wheel_runs  # installed and deleted in one RUN, so in one layer
+    wheel = f"/tmp/{WHEEL_NAME}"
+    at = [i for i, (_, command) in enumerate(commands) if wheel in command]
+    assert [commands[i][1][:2] for i in at] == [["pip", "install"], ["rm", wheel]]
+    assert all(separator == "&&" for separator, _ in commands[1:])  # a failure stops the build
+
+
+def _secret_lines(repo_workspace) -> set[str]:
+    """Lines that give a reference solution or a check away: those of 20 characters or
+    more in course/solutions and checks/ that no stub (what learners get) holds."""
+    root = repo_workspace.root
+    given = {
+        line.strip()
+        for lesson in repo_workspace.course.lessons
+        for line in repo_workspace.stub_for(lesson).splitlines()
+    }
+    files = [*(root / "course" / "solutions").glob("*.py"), *(root / "checks").glob("*.py")]
+    assert len(files) > 40
+    return {
+        line.strip()
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if len(line.strip()) >= 20 and line.strip() not in given
+    }
+
+
+def test_only_the_wheel_carries_solutions_or_checks(bundles, repo_workspace):
+    """Every other file of both bundles is plain text with no line of a reference
+    solution or a check (and no archive inside): what the container keeps of them
+    (setup.sh, run_autograder, grade) gives nothing away."""
+    secret = _secret_lines(repo_workspace)
+    files: dict[str, bytes] = {}
+    with zipfile.ZipFile(bundles["zip"]) as archive:
+        for name in archive.namelist():
+            files[f"gradescope:{name}"] = archive.read(name)
+    for path in sorted(bundles["pl"].iterdir()):
+        files[f"prairielearn:{path.name}"] = path.read_bytes()
+    folder = {name.split(":")[1] for name in files if name.startswith("prairielearn:")}
+    assert folder == {WHEEL_NAME, "Dockerfile", "grade", "question-info.json", "question-server.py"}
+
+    for name, data in files.items():
+        if name.endswith(WHEEL_NAME):
+            # The detector finds what the wheel does carry.
+            with zipfile.ZipFile(io.BytesIO(data)) as wheel:
+                inside = b"\n".join(wheel.read(n) for n in wheel.namelist()).decode("utf-8")
+            assert len(secret & {line.strip() for line in inside.splitlines()}) == len(secret)
+            continue
+        assert b"PK\x03\x04" not in data, name
+        text = data.decode("utf-8")
+        assert [line for line in secret if line in text] == [], name
 
 
 def test_a_question_grades_only_its_lessons(bundles, repo_workspace, tmp_path):

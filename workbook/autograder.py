@@ -363,7 +363,11 @@ fi
 "$PY" -m venv /autograder/workbook-venv
 /autograder/workbook-venv/bin/pip install --upgrade pip
 # This exact workbook, from the wheel in this zip; the index supplies its dependencies.
-/autograder/workbook-venv/bin/pip install "./{WHEEL_NAME}"
+/autograder/workbook-venv/bin/pip install --no-cache-dir "./{WHEEL_NAME}"
+# The wheel carries the reference solutions and the checks: once it is installed, delete
+# it, so that they exist only inside the venv's site-packages/workbook, which the grading
+# sandbox hides from the learner's code.
+rm -f "./{WHEEL_NAME}"
 /autograder/workbook-venv/bin/python -c \\
     "import workbook, sys; sys.exit(workbook.__version__ != '{__version__}')"
 """
@@ -379,8 +383,13 @@ PRAIRIELEARN_DOCKERFILE = f"""# PrairieLearn external grader for lstm-workbook {
 # Made by `workbook autograder prairielearn`. Build and push it, then name it in the
 # question's info.json (see question-info.json next to this file).
 FROM python:3.11-slim
-COPY {WHEEL_NAME} /opt/workbook/
-RUN pip install --no-cache-dir /opt/workbook/{WHEEL_NAME} \\
+# The wheel carries the reference solutions and the checks: it is installed from /tmp and
+# deleted in the same step, so that in the container they exist only inside
+# site-packages/workbook, which the grading sandbox hides from the learner's code.
+# (Whoever can pull the image can still read them there.)
+COPY {WHEEL_NAME} /tmp/{WHEEL_NAME}
+RUN pip install --no-cache-dir /tmp/{WHEEL_NAME} \\
+ && rm /tmp/{WHEEL_NAME} \\
  && python -c "import workbook, sys; sys.exit(workbook.__version__ != '{__version__}')"
 COPY grade /opt/workbook/grade
 RUN chmod 755 /opt/workbook/grade
