@@ -120,9 +120,22 @@ def test_protection_label_and_json() -> None:
         "landlock_abi": 7,
         "seccomp": True,
         "uid": 65534,
+        "capabilities": None,
+        "scratch_quota_mb": None,
         "notes": ["x"],
     }
     assert Protection(landlock_abi=None, seccomp=False, uid=None, notes=[]).label() == "none"
+    full = Protection(
+        landlock_abi=7,
+        seccomp=True,
+        uid=None,
+        notes=[],
+        capabilities="dropped",
+        scratch_quota_mb=256,
+    )
+    assert full.label() == "landlock-abi-7+seccomp+nocaps+quota-256mb"
+    assert full.to_json()["capabilities"] == "dropped"
+    assert full.to_json()["scratch_quota_mb"] == 256
 
 
 def test_plan_never_allows_a_tree_holding_a_hidden_path(tmp_path: Path) -> None:

@@ -7,27 +7,42 @@ single-threaded child, it applies, in this order,
 
 1. resource limits (memory, CPU backstop, file size, no core files, process count)
    and `umask 077`, while the process may still set them;
-2. a uid drop to `nobody` when running as root (containers, CI): Landlock confines
-   root too, but root keeps capabilities that a syscall filter has to chase one by
-   one, so not being root is the cheaper, sturdier layer;
-3. `PR_SET_NO_NEW_PRIVS`, then **Landlock** (Linux >= 5.13): the subject may read
-   the Python installation, the system libraries and site-packages (entry by entry,
-   never the `workbook` package, which carries the reference solutions), may read
-   and write its scratch folder, and nothing else: not the workspace, not the
-   course, not /tmp. No execute right anywhere; no TCP (ABI >= 4); no signals to
-   and no abstract unix sockets towards processes outside the sandbox (ABI >= 6);
-4. **seccomp-BPF** last: no new processes (fork, vfork, non-thread clone, execve),
-   no new sockets, no signals to a whole process group or to every process, no
-   ptrace or cross-process memory access, no namespaces, mounts,
-   io_uring (which would bypass the filter), kernel keyrings, modules and the like.
-   Threads keep working: clone with CLONE_THREAD is allowed, clone3 answers ENOSYS
-   so that glibc falls back to clone.
+2. a **scratch quota**: a private mount namespace in which a size-limited tmpfs
+   (`Confinement.scratch_mb`, mode 0700, owned by the subject) covers the scratch
+   folder, so that filling it answers ENOSPC to the subject and to no one else. As
+   root a mount namespace is enough; otherwise a user namespace that maps only the
+   own uid and gid comes with it. Files the caller made in scratch before (an open
+   log) stay in the folder underneath;
+3. a uid drop to `nobody` when running as root (containers, CI), when `nobody` can
+   read the Python installation;
+4. **no capabilities**: when root (whether or not the uid drop happened) or holding
+   any, the bounding, ambient, effective, permitted and inheritable sets are all
+   emptied and checked empty in /proc/self/status. A root that keeps uid 0 keeps
+   only what file ownership gives it, and the Landlock rules below decide the rest;
+5. `PR_SET_NO_NEW_PRIVS`, then **Landlock** (Linux >= 5.13): the subject may read
+   the Python installation precisely (standard library, lib-dynload, its executable
+   and libpython), site-packages (entry by entry, never the `workbook` package,
+   which carries the reference solutions), the system libraries, a short list of
+   files in /etc and the parts of /sys that numpy and TensorFlow read for the CPU
+   layout; may read and write its scratch folder (but make no device, fifo or
+   socket file there), use /dev/null, read /dev/zero and /dev/urandom, and nothing
+   else: not the workspace, not the course, not /tmp, not /opt, not /etc/shadow. No
+   execute right anywhere; no TCP (ABI >= 4); no signals to and no abstract unix
+   sockets towards processes outside the sandbox (ABI >= 6);
+6. **seccomp-BPF** last: no new processes (fork, vfork, non-thread clone, execve),
+   no new sockets, nothing aimed at another process (signals, including to a
+   process group or every process, pidfds, rlimits, scheduling, NUMA and I/O
+   priorities are allowed only on the subject itself), no ptrace or cross-process
+   memory access, no device or fifo files, no capabilities back, no namespaces,
+   mounts, io_uring (which would bypass the filter), kernel keyrings, modules and
+   the like. Threads keep working: clone with CLONE_THREAD is allowed, clone3
+   answers ENOSYS so that glibc falls back to clone.
 
 Where something is not available (macOS, an old kernel, an unusual architecture, a
-Python installation that `nobody` cannot read), `confine()` does what it can and
-says plainly in `Protection.notes` what is not protected; it raises only when a
-mechanism that is available fails to apply. `probe()` reports the same without
-applying anything (for `workbook doctor`).
+Python installation that `nobody` cannot read, a container that may not mount),
+`confine()` does what it can and says plainly in `Protection.notes` what is not
+protected; it raises only when a mechanism that is available fails to apply.
+`probe()` reports the same without applying anything (for `workbook doctor`).
 
 This module imports only the standard library: it must be importable before the
 subject has anything else, and by any interpreter.
@@ -96,6 +111,9 @@ class Confinement:
     """RLIMIT_NPROC after a uid drop. Threads count toward it (and so do all other
     processes of that uid on the machine), so it must fit TensorFlow's pools; it is
     a backstop, seccomp is what stops new processes."""
+    scratch_mb: int = 256
+    """The size of the tmpfs mounted over the scratch folder: all the subject may
+    write, together (each file also stays under `file_mb`). 0: no quota."""
 
 
 @dataclass
@@ -110,9 +128,17 @@ class Protection:
     """The uid dropped to; None if unchanged."""
     notes: list[str] = field(default_factory=list)
     """Plain words for what is missing or partial, and why."""
+    capabilities: str | None = None
+    """"dropped": the subject started with capabilities (root, or the user namespace
+    made for the scratch quota) and holds none now (checked); "none held": it had
+    none to drop; None: not known (not Linux)."""
+    scratch_quota_mb: int | None = None
+    """The size of the tmpfs over the scratch folder; None: writes are bounded only
+    by the file size limit and the disk."""
 
     def label(self) -> str:
-        """A short tag such as "landlock-abi-7+seccomp+uid-65534", or "none"."""
+        """A short tag such as "landlock-abi-7+seccomp+uid-65534+nocaps+quota-256mb",
+        or "none"."""
         parts = []
         if self.landlock_abi is not None:
             parts.append(f"landlock-abi-{self.landlock_abi}")
@@ -120,6 +146,10 @@ class Protection:
             parts.append("seccomp")
         if self.uid is not None:
             parts.append(f"uid-{self.uid}")
+        if self.capabilities is not None:
+            parts.append("nocaps")
+        if self.scratch_quota_mb is not None:
+            parts.append(f"quota-{self.scratch_quota_mb}mb")
         return "+".join(parts) or "none"
 
     def to_json(self) -> dict:
@@ -129,6 +159,8 @@ class Protection:
             "landlock_abi": self.landlock_abi,
             "seccomp": self.seccomp,
             "uid": self.uid,
+            "capabilities": self.capabilities,
+            "scratch_quota_mb": self.scratch_quota_mb,
             "notes": list(self.notes),
         }
 
@@ -172,8 +204,12 @@ _DENY_UNIFIED = {
     "fsconfig": 431,
     "fsmount": 432,
     "fspick": 433,
+    "pidfd_send_signal": 424,
+    "pidfd_open": 434,
     "pidfd_getfd": 438,
+    "process_madvise": 440,
     "mount_setattr": 442,
+    "process_mrelease": 448,
 }
 # aarch64 has no fork/vfork/iopl/ioperm syscalls (clone only).
 _DENY = {
@@ -215,6 +251,10 @@ _DENY = {
         "swapoff": 168,
         "acct": 163,
         "fanotify_init": 300,
+        "tkill": 200,  # a thread of any process; glibc signals threads with tgkill
+        "mknod": 133,
+        "mknodat": 259,
+        "capset": 126,
         **_DENY_UNIFIED,
     },
     "aarch64": {
@@ -251,11 +291,53 @@ _DENY = {
         "swapoff": 225,
         "acct": 89,
         "fanotify_init": 262,
+        "tkill": 130,
+        "mknodat": 33,
+        "capset": 91,
         **_DENY_UNIFIED,
     },
 }
+# Allowed only when aimed at the subject itself: the first argument is a pid (or a
+# thread group id), and 0 means "myself" where listed in _SELF_OR_ZERO. Checked on
+# the low 32 bits, which is what the kernel reads (pid_t is an int).
+_OWN_PID = {
+    "x86_64": {
+        "kill": 62,
+        "tgkill": 234,
+        "rt_sigqueueinfo": 129,
+        "rt_tgsigqueueinfo": 297,
+        "prlimit64": 302,
+        "sched_setparam": 142,
+        "sched_setscheduler": 144,
+        "sched_setaffinity": 203,
+        "sched_setattr": 314,
+        "migrate_pages": 256,
+        "move_pages": 279,
+        "get_robust_list": 274,
+    },
+    "aarch64": {
+        "kill": 129,
+        "tgkill": 131,
+        "rt_sigqueueinfo": 138,
+        "rt_tgsigqueueinfo": 240,
+        "prlimit64": 261,
+        "sched_setparam": 118,
+        "sched_setscheduler": 119,
+        "sched_setaffinity": 122,
+        "sched_setattr": 274,
+        "migrate_pages": 238,
+        "move_pages": 239,
+        "get_robust_list": 100,
+    },
+}
+# Signals take no 0: kill(0) is the whole process group; tgkill(0) is EINVAL anyway.
+_SIGNALS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+# (which, who, ...): allowed only for which = "a process" and who = 0 or the subject.
+_NR_SETPRIORITY = {"x86_64": 141, "aarch64": 140}
+_NR_IOPRIO_SET = {"x86_64": 251, "aarch64": 30}
+_PRIO_PROCESS = 0
+_IOPRIO_WHO_PROCESS = 1
 _NR_CLONE = {"x86_64": 56, "aarch64": 220}
-_NR_KILL = {"x86_64": 62, "aarch64": 129}
 _NR_CLONE3 = 435
 _CLONE_THREAD = 0x00010000
 
@@ -264,10 +346,15 @@ _FS_EXECUTE = 1 << 0
 _FS_WRITE_FILE = 1 << 1
 _FS_READ_FILE = 1 << 2
 _FS_READ_DIR = 1 << 3
+_FS_MAKE_CHAR = 1 << 6
+_FS_MAKE_SOCK = 1 << 9
+_FS_MAKE_FIFO = 1 << 10
+_FS_MAKE_BLOCK = 1 << 11
 _FS_REFER = 1 << 13  # ABI 2
 _FS_TRUNCATE = 1 << 14  # ABI 3
 _FS_IOCTL_DEV = 1 << 15  # ABI 5
 _FS_ABI1 = (1 << 13) - 1  # EXECUTE .. MAKE_SYM
+_SPECIAL_FILES = _FS_MAKE_CHAR | _FS_MAKE_BLOCK | _FS_MAKE_FIFO | _FS_MAKE_SOCK
 _FS_FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
 _NET_BIND_TCP = 1 << 0
 _NET_CONNECT_TCP = 1 << 1
@@ -278,7 +365,22 @@ _LANDLOCK_RULE_PATH_BENEATH = 1
 _KNOWN_ABI = 7  # newer kernels are used at this level: their extra rights stay unhandled
 
 _PR_SET_PDEATHSIG = 1
+_PR_CAPBSET_DROP = 24
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_CAP_SETPCAP = 8
+_CAP_SYS_ADMIN = 21
+_CAP_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_NOEXEC = 8
+_MS_REC = 0x4000
+_MS_PRIVATE = 1 << 18
 
 _SECCOMP_SET_MODE_FILTER = 1
 _SECCOMP_GET_ACTION_AVAIL = 2
@@ -292,10 +394,42 @@ _RET_ALLOW = 0x7FFF0000
 _DEVICES = (
     ("/dev/null", "dev-rw"),
     ("/dev/zero", "dev-ro"),
-    ("/dev/urandom", "dev-ro"),
-    ("/dev/random", "dev-ro"),
+    ("/dev/urandom", "dev-ro"),  # os.urandom uses getrandom(2); this is the fallback
 )
-_SYSTEM_TREES = ("/usr", "/lib", "/lib64", "/lib32", "/etc", "/sys", "/opt")
+# Read-only, besides the Python installation and site-packages. Missing ones are
+# skipped; on merged-/usr systems /lib and /usr/lib resolve to the same folder.
+_SYSTEM_READ = (
+    # Shared libraries (and what lives beside them: glibc's locale archive, gconv,
+    # the OpenSSL modules) for extension modules, numpy's and TensorFlow's.
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/lib32",
+    "/usr/share/zoneinfo",  # time zones: time.localtime, zoneinfo, datetime
+    "/usr/share/locale/locale.alias",  # glibc's setlocale()
+    # /etc: only what glibc, Python, numpy and TensorFlow read.
+    "/etc/ld.so.cache",  # dlopen() of a library by name (TensorFlow, ctypes)
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",  # the local time zone (a link into /usr/share/zoneinfo)
+    "/etc/passwd",  # pwd, getpass.getuser, os.path.expanduser without HOME
+    "/etc/group",  # grp
+    "/etc/nsswitch.conf",  # how glibc looks up the two above
+    "/etc/hosts",  # socket.gethostbyname("localhost") and the like
+    "/etc/host.conf",
+    "/etc/os-release",  # platform.freedesktop_os_release
+    "/etc/mime.types",  # mimetypes
+    "/etc/ssl/openssl.cnf",  # OpenSSL reads it on start (via /usr/lib/ssl), not keys
+    # /sys: the CPU and memory layout, which numpy's and TensorFlow's thread pools
+    # (and the libraries beneath them) read to size themselves.
+    "/sys/devices/system/cpu",
+    "/sys/devices/system/node",
+    "/sys/bus/cpu/devices",  # links into /sys/devices/system/cpu
+    "/sys/bus/node/devices",
+    "/sys/fs/cgroup",  # CPU quota and cpuset of the container
+)
 
 
 # --------------------------------------------------------------------------------
@@ -312,19 +446,32 @@ def probe(c: Confinement | None = None) -> Protection:
         c = Confinement(scratch=Path(os.getcwd()), hidden=())
     notes: list[str] = []
     uid = _uid_plan(c, notes, check_scratch=not default)
+    abi: int | None = None
+    seccomp = False
     if not _LINUX:
         notes.extend(_not_linux_notes())
-        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
-    if _ARCH is None:
+    elif _ARCH is None:
         notes.extend(_unknown_arch_notes())
-        return Protection(landlock_abi=None, seccomp=False, uid=uid, notes=notes)
-    abi = _landlock_abi(notes)
-    if abi is not None:
-        if not default:  # notes about a made-up scratch folder would mislead
-            notes.extend(plan(c)[1])
-        notes.extend(_abi_notes(abi))
-    seccomp = _seccomp_available(notes)
-    return Protection(landlock_abi=abi, seccomp=seccomp, uid=uid, notes=notes)
+    else:
+        abi = _landlock_abi(notes)
+        if abi is not None:
+            if not default:  # notes about a made-up scratch folder would mislead
+                notes.extend(plan(c)[1])
+            notes.extend(_abi_notes(abi))
+        seccomp = _seccomp_available(notes)
+    quota = _quota_plan(c, notes)
+    capabilities = None
+    if _LINUX:
+        userns = quota is not None and os.geteuid() != 0
+        capabilities = "dropped" if _holds_capabilities() or userns else "none held"
+    return Protection(
+        landlock_abi=abi,
+        seccomp=seccomp,
+        uid=uid,
+        notes=notes,
+        capabilities=capabilities,
+        scratch_quota_mb=quota,
+    )
 
 
 def confine(c: Confinement) -> Protection:
@@ -355,8 +502,29 @@ def confine(c: Confinement) -> Protection:
 
     _set_rlimits(c, dropping=uid is not None)
     os.umask(0o077)
+    quota: int | None = None
+    capabilities: str | None = None
+    privileged = bounding = False
+    if _LINUX:
+        privileged = _holds_capabilities()
+        owner = (uid, _gid_for(uid)) if uid is not None else (os.geteuid(), os.getegid())
+        quota, userns = _private_scratch(c, *owner, notes)
+        privileged = privileged or userns
+        # Needs CAP_SETPCAP, which the uid drop takes away: done before it.
+        bounding = privileged and _drop_bounding_set()
+        if privileged and not bounding:
+            notes.append(
+                "capability bounding set not emptied (no CAP_SETPCAP); with no new "
+                "privileges and no exec it grants nothing"
+            )
+    else:
+        quota = _quota_plan(c, notes)
     if uid is not None:
         _drop_uid(c, uid)
+    if _LINUX:
+        if privileged:
+            _drop_capabilities(bounding=bounding)
+        capabilities = "dropped" if privileged else "none held"
     if c.parent is not None:
         _die_with(c.parent)
 
@@ -367,7 +535,14 @@ def confine(c: Confinement) -> Protection:
             _apply_landlock(abi, rules)
         if seccomp:
             _apply_seccomp(_ARCH)
-    return Protection(landlock_abi=abi, seccomp=seccomp, uid=uid, notes=notes)
+    return Protection(
+        landlock_abi=abi,
+        seccomp=seccomp,
+        uid=uid,
+        notes=notes,
+        capabilities=capabilities,
+        scratch_quota_mb=quota,
+    )
 
 
 def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
@@ -425,7 +600,7 @@ def _static_plan(
     planner = _Planner(hidden=list(hidden), excluded=excluded, sitedirs=sitedirs)
     for root in _python_trees():
         planner.add(root, trusted=True)
-    for root in _SYSTEM_TREES:
+    for root in _SYSTEM_READ:
         planner.add(Path(root), trusted=True)
     for sitedir in sitedirs:
         planner.add(sitedir, trusted=True)
@@ -519,14 +694,27 @@ def _proc_entries() -> list[Path]:
 
 
 def _python_trees() -> list[Path]:
-    """The Python installation: prefixes and the standard library folders."""
+    """The Python installation, precisely: the standard library folders, lib-dynload,
+    the interpreter's executable file and its shared libpython, if any. Not the
+    prefixes whole: a virtual environment's holds the workspace's tools, a base
+    prefix such as /usr or /usr/local holds everything else."""
     import sysconfig
 
-    trees = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    for key in ("stdlib", "platstdlib"):
-        trees.append(sysconfig.get_path(key))
-    trees.append(os.path.dirname(os.__file__))
-    trees.append(os.path.dirname(os.path.realpath(sys.executable)))
+    trees = [sysconfig.get_path(key) for key in ("stdlib", "platstdlib")]
+    stdlib = os.path.dirname(os.__file__)
+    trees += [stdlib, os.path.join(stdlib, "lib-dynload")]
+    trees.append(sysconfig.get_config_var("DESTSHARED"))  # lib-dynload, as installed
+    for name in ("_ctypes", "_struct", "math"):  # where extension modules really are
+        module_file = getattr(sys.modules.get(name), "__file__", None)
+        if module_file:
+            trees.append(os.path.dirname(module_file))
+    trees.append(os.path.realpath(sys.executable) if sys.executable else None)
+    libdir = sysconfig.get_config_var("LIBDIR")
+    if libdir:
+        for var in ("INSTSONAME", "LDLIBRARY"):
+            name = sysconfig.get_config_var(var)
+            if name and ".so" in name:  # not a static libpythonX.Y.a
+                trees.append(os.path.join(libdir, name))
     return [Path(t) for t in trees if t]
 
 
@@ -598,14 +786,14 @@ def _uid_plan(c: Confinement, notes: list[str], *, check_scratch: bool) -> int |
     if c.uid is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
         return None
     gid = _gid_for(c.uid)
-    needed = [Path(os.__file__).parent, *_site_dirs()]
+    needed = [(path, 5) for path in [Path(os.__file__).parent, *_site_dirs()]]
     dynload = Path(os.__file__).parent / "lib-dynload"
     if dynload.is_dir():
-        needed.append(dynload)
-    if check_scratch:
-        needed.append(Path(c.scratch).parent)
-    for path in needed:
-        problem = _dac_problem(path, c.uid, gid)
+        needed.append((dynload, 5))
+    if check_scratch:  # passed through, not listed: the runner makes it 0711 for this
+        needed.append((Path(c.scratch).parent, 1))
+    for path, need in needed:
+        problem = _dac_problem(path, c.uid, gid, need=need)
         if problem:
             notes.append(
                 f"running as root, uid not dropped: uid {c.uid} could not {problem}, so "
@@ -625,9 +813,11 @@ def _gid_for(uid: int) -> int:
         return uid
 
 
-def _dac_problem(path: Path, uid: int, gid: int) -> str | None:
-    """Why `uid`/`gid` (no supplementary groups) could not list `path`, from the
-    permission bits of it and its ancestors (ACLs are not consulted); None if it can."""
+def _dac_problem(path: Path, uid: int, gid: int, *, need: int = 5) -> str | None:
+    """Why `uid`/`gid` (no supplementary groups) could not reach `path`, from the
+    permission bits of it and its ancestors (ACLs are not consulted); None if it can.
+    Ancestors need search (x); `path` itself needs `need`: 5 to list it (r-x), 1 to
+    pass through it (--x)."""
     real = _resolve(path)
     chain = [*reversed(real.parents), real]
     for i, part in enumerate(chain):
@@ -641,8 +831,8 @@ def _dac_problem(path: Path, uid: int, gid: int) -> str | None:
             bits = (st.st_mode >> 3) & 7
         else:
             bits = st.st_mode & 7
-        need = 1 if i < len(chain) - 1 else 5  # search ancestors; read+search the end
-        if bits & need != need:
+        wanted = need if i == len(chain) - 1 else 1
+        if bits & wanted != wanted:
             return (
                 f"reach {real} ({part} has mode {stat.S_IMODE(st.st_mode):04o}, "
                 f"owner uid {st.st_uid})"
@@ -742,6 +932,183 @@ def _check_single_threaded() -> None:
 
 
 # --------------------------------------------------------------------------------
+# Capabilities
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+def _cap_sets() -> dict[str, int]:
+    """The five capability sets of this thread, from /proc/self/status (a set the
+    kernel does not show, such as CapAmb before 4.3, counts as empty)."""
+    sets = dict.fromkeys(_CAP_SETS, 0)
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name in sets:
+                sets[name] = int(value, 16)
+    return sets
+
+
+def _holds_capabilities() -> bool:
+    """Root, or any capability that would survive: something to drop."""
+    if os.geteuid() == 0:
+        return True
+    try:
+        sets = _cap_sets()
+    except OSError:
+        return False
+    return any(sets[name] for name in ("CapInh", "CapPrm", "CapEff", "CapAmb"))
+
+
+def _drop_bounding_set() -> bool:
+    """Empty the bounding set, which needs CAP_SETPCAP: done while still root (a uid
+    drop takes it away) or inside the user namespace made for the quota. Returns
+    whether it could be done."""
+    if not _cap_sets()["CapEff"] >> _CAP_SETPCAP & 1:
+        return False
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as f:
+            last = int(f.read())
+    except (OSError, ValueError):
+        last = 63  # unknown: go on until the kernel says EINVAL
+    libc = _libc()
+    for cap in range(last + 1):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            if ctypes.get_errno() == errno.EINVAL:
+                break  # past the last capability this kernel knows
+            raise SandboxError(f"prctl(PR_CAPBSET_DROP, {cap}) failed: {_errno_text()}")
+    return True
+
+
+def _drop_capabilities(*, bounding: bool) -> None:
+    """Clear the ambient set, then effective, permitted and inheritable (capset(2)),
+    and check /proc/self/status: all empty, and the bounding set too if `bounding`."""
+    libc = _libc()
+    cleared = libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0
+    if not cleared and ctypes.get_errno() != errno.EINVAL:  # EINVAL: no ambient set (< 4.3)
+        raise SandboxError(f"prctl(PR_CAP_AMBIENT_CLEAR_ALL) failed: {_errno_text()}")
+    header = _CapHeader(version=_LINUX_CAPABILITY_VERSION_3, pid=0)
+    data = (_CapData * 2)()  # version 3: two 32-bit halves, all zero
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise SandboxError(f"capset(all empty) failed: {_errno_text()}")
+    sets = _cap_sets()
+    left = {name: f"{value:x}" for name, value in sets.items() if value}
+    if not bounding:
+        left.pop("CapBnd", None)
+    if left:
+        raise SandboxError(f"capabilities left after dropping them all: {left}")
+
+
+# --------------------------------------------------------------------------------
+# Scratch quota
+
+
+def _quota_plan(c: Confinement, notes: list[str]) -> int | None:
+    """What `_private_scratch` would achieve, guessed without trying (for `probe`)."""
+    if c.scratch_mb <= 0:
+        return None
+    if not _LINUX:
+        notes.append(f"scratch quota not enforced: not Linux ({sys.platform})")
+        return None
+    try:
+        sets = _cap_sets()
+    except OSError:
+        sets = dict.fromkeys(_CAP_SETS, 0)
+    if os.geteuid() == 0:
+        if sets["CapEff"] >> _CAP_SYS_ADMIN & 1:
+            return c.scratch_mb
+        notes.append(_quota_note("root without CAP_SYS_ADMIN may not make a mount namespace"))
+        return None
+    for knob, refusing in (
+        ("/proc/sys/user/max_user_namespaces", "0"),
+        ("/proc/sys/kernel/unprivileged_userns_clone", "0"),
+        ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"),
+    ):
+        try:
+            with open(knob, encoding="ascii") as f:
+                value = f.read().strip()
+        except OSError:
+            continue
+        if value == refusing:
+            notes.append(_quota_note(f"user namespaces are not allowed ({knob} is {value})"))
+            return None
+    return c.scratch_mb
+
+
+def _quota_note(why: str) -> str:
+    return (
+        f"scratch quota not enforced: {why}, so the learner's code may fill the disk "
+        f"under the scratch folder (each file is still limited)"
+    )
+
+
+def _private_scratch(
+    c: Confinement, owner: int, group: int, notes: list[str]
+) -> tuple[int | None, bool]:
+    """Mount a tmpfs of `c.scratch_mb` MiB, mode 0700, owned by `owner`/`group`,
+    over the scratch folder in a mount namespace of this process alone. Returns the
+    size (None, with a note, where it cannot be done) and whether a user namespace
+    was made for it (its capabilities are dropped later with the rest)."""
+    if c.scratch_mb <= 0:
+        return None, False
+    libc = _libc()
+    userns = os.geteuid() != 0
+    if userns:
+        # An unprivileged mount namespace needs its own user namespace, in which
+        # this process maps only its own uid and gid (no other identity to become).
+        uid, gid = os.geteuid(), os.getegid()
+        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS) != 0:
+            notes.append(_quota_note(f"no user namespace ({_errno_text()})"))
+            return None, False
+        try:
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"{uid} {uid} 1"),
+                ("gid_map", f"{gid} {gid} 1"),
+            ):
+                with open(f"/proc/self/{name}", "w", encoding="ascii") as f:
+                    f.write(text)
+        except OSError as exc:
+            raise SandboxError(f"mapping ids in the new user namespace failed: {exc}") from exc
+    elif libc.unshare(_CLONE_NEWNS) != 0:
+        notes.append(_quota_note(f"no mount namespace ({_errno_text()})"))
+        return None, False
+    # Our mounts must not propagate to the rest of the system (where "/" is shared).
+    if libc.mount(None, b"/", None, ctypes.c_ulong(_MS_REC | _MS_PRIVATE), None) != 0:
+        notes.append(_quota_note(f"making mounts private failed ({_errno_text()})"))
+        return None, userns
+    scratch = _resolve(c.scratch)
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    inodes = max(1024, c.scratch_mb * 64)  # inodes cost kernel memory, not size
+    options = f"size={c.scratch_mb}m,nr_inodes={inodes},mode=0700,uid={owner},gid={group}"
+    flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    if (
+        libc.mount(
+            b"tmpfs", os.fsencode(scratch), b"tmpfs", ctypes.c_ulong(flags), options.encode()
+        )
+        != 0
+    ):
+        notes.append(_quota_note(f"mounting a tmpfs on {scratch} failed ({_errno_text()})"))
+        return None, userns
+    if cwd is not None and _within(_resolve(cwd), scratch):
+        os.chdir(scratch)  # the old working folder is now hidden beneath the tmpfs
+    return c.scratch_mb, userns
+
+
+# --------------------------------------------------------------------------------
 # Landlock
 
 
@@ -832,7 +1199,7 @@ def _apply_landlock(abi: int, rules: list[Rule]) -> None:
         device_rw = _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
         access = {
             "read": read,
-            "write": handled & ~_FS_EXECUTE,
+            "write": handled & ~(_FS_EXECUTE | _SPECIAL_FILES),
             "dev-rw": device_rw,
             "dev-ro": _FS_READ_FILE | _FS_IOCTL_DEV,
         }
@@ -890,11 +1257,12 @@ _BPF_JSET_K = 0x45
 _BPF_RET_K = 0x06
 _OFF_NR = 0
 _OFF_ARCH = 4
-_OFF_ARG0_LO = 16  # args[0], low 32 bits (both architectures are little-endian)
+_OFF_ARGS = 16  # args[0]; each is 8 bytes, its low 32 bits first (little-endian)
 
 
-def _filter_program(arch: str) -> list[tuple[int, int, int, int]]:
-    """The BPF program as (code, jt, jf, k) tuples."""
+def _filter_program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
+    """The BPF program as (code, jt, jf, k) tuples; `pid` is the subject's own
+    (the filter is installed in-process)."""
     eperm = _RET_ERRNO | errno.EPERM
     prog = [
         (_BPF_LD_W_ABS, 0, 0, _OFF_ARCH),
@@ -906,24 +1274,40 @@ def _filter_program(arch: str) -> list[tuple[int, int, int, int]]:
         prog += [(_BPF_JGE_K, 0, 1, _X32_SYSCALL_BIT), (_BPF_RET_K, 0, 0, eperm)]
     for nr in sorted(_DENY[arch].values()):
         prog += [(_BPF_JEQ_K, 0, 1, nr), (_BPF_RET_K, 0, 0, eperm)]
-    prog += [  # kill(0 or negative, ...): a process group or everyone (Landlock < 6)
-        (_BPF_JEQ_K, 0, 4, _NR_KILL[arch]),
-        (_BPF_LD_W_ABS, 0, 0, _OFF_ARG0_LO),
-        (_BPF_JEQ_K, 1, 0, 0),
-        (_BPF_JSET_K, 0, 1, 0x80000000),
-        (_BPF_RET_K, 0, 0, eperm),
-        (_BPF_LD_W_ABS, 0, 0, _OFF_NR),
-    ]
+    # Aimed at a process: only the subject itself. A signal's 0 (or negative) pid is
+    # a process group or everyone, elsewhere 0 means the caller.
+    for name, nr in _OWN_PID[arch].items():
+        prog += _only_if(nr, (0, {pid} if name in _SIGNALS else {0, pid}))
+    for nr, which in (
+        (_NR_SETPRIORITY[arch], _PRIO_PROCESS),
+        (_NR_IOPRIO_SET[arch], _IOPRIO_WHO_PROCESS),
+    ):
+        prog += _only_if(nr, (0, {which}), (1, {0, pid}))
     prog += [
         (_BPF_JEQ_K, 0, 1, _NR_CLONE3),
         (_BPF_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS),
         (_BPF_JEQ_K, 0, 3, _NR_CLONE[arch]),
-        (_BPF_LD_W_ABS, 0, 0, _OFF_ARG0_LO),
+        (_BPF_LD_W_ABS, 0, 0, _OFF_ARGS),
         (_BPF_JSET_K, 1, 0, _CLONE_THREAD),
         (_BPF_RET_K, 0, 0, eperm),  # a new process, not a thread
         (_BPF_RET_K, 0, 0, _RET_ALLOW),
     ]
     return prog
+
+
+def _only_if(nr: int, *allowed: tuple[int, Iterable[int]]) -> list[tuple[int, int, int, int]]:
+    """`if nr == X and not all(arg_i in values_i): EPERM`, as BPF; a call that passes
+    is allowed at once (no other rule is about `nr`). Expects the syscall number in
+    the accumulator, and leaves it there when `nr` does not match."""
+    body: list[tuple[int, int, int, int]] = []
+    for index, values in allowed:
+        wanted = sorted({v & 0xFFFFFFFF for v in values})
+        body.append((_BPF_LD_W_ABS, 0, 0, _OFF_ARGS + 8 * index))
+        for i, value in enumerate(wanted):  # a match jumps to the next argument's check
+            body.append((_BPF_JEQ_K, len(wanted) - i, 0, value))
+        body.append((_BPF_RET_K, 0, 0, _RET_ERRNO | errno.EPERM))
+    body.append((_BPF_RET_K, 0, 0, _RET_ALLOW))
+    return [(_BPF_JEQ_K, 0, len(body), nr), *body]
 
 
 def _seccomp_available(notes: list[str]) -> bool:
@@ -949,7 +1333,7 @@ def _seccomp_available(notes: list[str]) -> bool:
 
 
 def _apply_seccomp(arch: str) -> None:
-    program = _filter_program(arch)
+    program = _filter_program(arch, os.getpid())
     filters = (_SockFilter * len(program))(*(_SockFilter(*ins) for ins in program))
     fprog = _SockFprog(len=len(program), filter=filters)
     libc = _libc()
