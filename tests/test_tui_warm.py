@@ -117,15 +117,22 @@ def test_cancel_kills_the_running_attempt(workspace, warm):
     thread = threading.Thread(target=attempt)
     thread.start()
     server = psutil.Process(warm._server.proc.pid)
-    deadline = time.monotonic() + 5
-    while not server.children() and time.monotonic() < deadline:
+    # The server's children: its subject zygote, and the attempt's judge once it runs;
+    # the zygote's child is the subject, which runs the endless loop.
+    (zygote,) = [p for p in server.children() if "zygote" in p.cmdline()]
+    deadline = time.monotonic() + 10
+    while not zygote.children() and time.monotonic() < deadline:
         time.sleep(0.01)
-    (looping,) = server.children()
+    (looping,) = zygote.children()
+    (judge,) = [p for p in server.children() if p.pid != zygote.pid]
     cancel.set()
     thread.join(2)
     assert not thread.is_alive()
     assert isinstance(outcome[0], GradingCancelled)
-    assert not looping.is_running() or looping.status() == psutil.STATUS_ZOMBIE
+    time.sleep(0.2)  # the zygote kills the subject once its judge's socket closes
+    for process in (looping, judge):
+        assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    assert zygote.is_running()
     write_solution(workspace, lesson, reference)
     assert warm.grade(workspace, lesson).passed  # the server still serves
 
