@@ -82,6 +82,8 @@ def grade_result(
     )
     if result.tamper_warning:
         out.print(Text(result.tamper_warning, style="bold yellow"))
+    for note in result.notes:
+        out.print(Text(f"note: {note}", style="yellow"))
     if result.verdict is Verdict.NOT_STARTED:
         out.print(
             f"Open {escape(exercise)} in your editor, replace the TODOs, save, and check again."

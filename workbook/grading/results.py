@@ -54,6 +54,11 @@ class GradeResult:
     plots: list[dict] = field(default_factory=list)
     # Which protections confined the learner's code, e.g. {"label": "landlock-abi-7+seccomp"}
     protection: dict = field(default_factory=dict)
+    # The grader itself failed (not the learner's code): its start-up, or a crash of
+    # the judge. A warm grader that fails so is replaced and the attempt run again.
+    grader_fault: bool = False
+    # What happened to the grading itself, in words (e.g. that it was run again).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -131,4 +136,5 @@ class GradeResult:
             "tampered": self.tampered,
             "plots": self.plots,
             "protection": self.protection,
+            "notes": self.notes,
         }

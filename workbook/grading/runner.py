@@ -179,6 +179,10 @@ def _assemble(
         result.error = ErrorInfo("check-error", f"some checks did not report: {missing}")
     elif all(c.outcome == "passed" for c in result.checks):
         result.verdict = Verdict.PASSED
+    if result.verdict is Verdict.ERROR and result.error is not None:
+        result.grader_fault = result.error.kind == "startup" or (
+            result.error.kind == "crash" and seen.stopped is None
+        )
     return result
 
 

@@ -356,13 +356,46 @@ class WarmGrader:
     # -- grading --------------------------------------------------------------------
 
     def grade(self, workspace, lesson, **options):
-        """`runner.grade` with this server as the executor."""
-        from workbook.grading.runner import grade
+        """`runner.grade` with this server as the executor. An attempt that the warm
+        server failed as a grader (not the learner's code: its start-up, or a crash
+        of the judge) is run again cold, once, and the server replaced: whatever
+        went wrong there must not decide this attempt or the next ones."""
+        from workbook.grading.runner import grade, run_cold
 
-        return grade(workspace, lesson, execute=self.execute, **options)
+        served: list[bool] = []
+        result = grade(workspace, lesson, execute=self._executor(served), **options)
+        if result.grader_fault and any(served):
+            with self._state:
+                server = self._server
+            if server is not None:
+                self._drop(server)
+            self.fallbacks += 1
+            self.start()
+            first = result.error.message if result.error else "unknown"
+            result = grade(workspace, lesson, execute=run_cold, **options)
+            result.notes.append(
+                f"the warm grader failed ({first}); it was replaced and this attempt was "
+                "graded again from scratch"
+            )
+        return result
+
+    def _executor(self, served: list[bool]):
+        """`execute`, recording in `served` whether the warm server ran the attempt."""
+
+        def execute(job, tmp, cwd, cancel, deadline):
+            return self.execute(job, tmp, cwd, cancel, deadline, served=served)
+
+        return execute
 
     def execute(
-        self, job: dict, tmp: Path, cwd: Path, cancel: threading.Event | None, deadline: float
+        self,
+        job: dict,
+        tmp: Path,
+        cwd: Path,
+        cancel: threading.Event | None,
+        deadline: float,
+        *,
+        served: list[bool] | None = None,
     ):
         """Run one job on the warm server, or cold if there is none (or it fails)."""
         from workbook.grading.runner import GradingCancelled, run_cold
@@ -371,7 +404,10 @@ class WarmGrader:
             server = self._server
             if server is not None and server.alive:
                 try:
-                    return server.run(job, tmp, cwd, cancel, deadline)
+                    outcome = server.run(job, tmp, cwd, cancel, deadline)
+                    if served is not None:
+                        served.append(True)
+                    return outcome
                 except WarmFailure:
                     if self._closed:
                         raise GradingCancelled from None

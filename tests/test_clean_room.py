@@ -1,0 +1,261 @@
+"""The subject is born clean and powerless, and no attempt changes a later one.
+
+Each family of the clean-room issue (issue 14) has tests here, run through the real
+grader both cold (`runner.grade`, the CLI's path) and warm (`WarmGrader`, the TUI's
+and `watch`'s path, where subjects are forks of a zygote): the subject's memory
+holds no judge code, its environment block names nothing of the grader, it cannot
+reach the processes that grade it, its replies are bounded, and the time it spends
+waiting is summed over the attempt. CI runs them as root, where it matters most.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import time
+
+import psutil
+import pytest
+
+from tests.conftest import write_solution
+from workbook.grading.results import GradeResult, Verdict
+from workbook.grading.runner import grade
+from workbook.grading.warm import WarmGrader
+from workbook.grading.zygote import SUBJECT_MODULES
+
+LESSON = "01-activations"
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture
+def warm(workspace):
+    grader = WarmGrader(workspace.root)
+    grader.start()
+    assert grader.wait_until_ready(30), "the warm server did not start"
+    yield grader
+    grader.close()
+
+
+@pytest.fixture(params=["cold", "warm"])
+def grader(request, workspace):
+    """Grades a lesson the CLI's way (a fresh judge and subject) or the TUI's way."""
+    if request.param == "cold":
+        yield lambda lesson, **options: grade(workspace, lesson, **options)
+        return
+    warm = request.getfixturevalue("warm")
+    yield lambda lesson, **options: warm.grade(workspace, lesson, **options)
+
+
+def _words(result: GradeResult) -> str:
+    parts = [f"verdict={result.verdict.value}"]
+    parts += [f"{c.id}: {c.outcome}: {c.message}" for c in result.checks]
+    if result.error is not None:
+        parts.append(f"error {result.error.kind}: {result.error.message}")
+    parts.append(f"output: {result.output[:3000]}")
+    return "\n".join(parts)
+
+
+def _attempt(workspace, grader, prelude: str, **options) -> GradeResult:
+    """Grade lesson 1's reference with `prelude` run at the top of the file."""
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson, prelude + "\n" + workspace.solution_for(lesson))
+    return grader(lesson, **options)
+
+
+def _reported(result: GradeResult, tag: str) -> str:
+    found = re.search(rf"^{tag}: (.*)$", result.output, re.MULTILINE)
+    assert found, _words(result)
+    return found.group(1)
+
+
+# -- 1. born clean ------------------------------------------------------------------------
+
+HEAP_SCAN = f"""
+import gc, sys, types
+allowed = {sorted(SUBJECT_MODULES)!r}
+def foreign(module):
+    return module.split(".")[0] in ("workbook", "checks") and module not in allowed
+judge = set()
+for obj in gc.get_objects():
+    if isinstance(obj, (types.FunctionType, type)):
+        module = getattr(obj, "__module__", None)
+        if isinstance(module, str) and foreign(module):
+            judge.add(module)
+judge |= {{name for name in sys.modules if foreign(name)}}
+judge |= {{name for name in sys.modules if "expect" in name or "_gates" in name}}
+print("JUDGE:", sorted(judge))
+"""
+
+
+def test_the_subject_holds_no_judge_code(workspace, grader):
+    """`gc.get_objects()` and `sys.modules` in learner code find nothing of the judge
+    (a lesson-12 file once re-laid its weights and called the judge's own GRU)."""
+    result = _attempt(workspace, grader, HEAP_SCAN)
+    assert result.verdict is Verdict.PASSED, _words(result)
+    assert _reported(result, "JUDGE") == "[]", _words(result)
+
+
+def test_the_environment_block_names_nothing_of_the_grader(workspace, grader):
+    prelude = (
+        "with open('/proc/self/environ', 'rb') as f:\n"
+        "    print('ENVIRON:', f.read().replace(b'\\0', b' ').decode())\n"
+    )
+    result = _attempt(workspace, grader, prelude)
+    environ = _reported(result, "ENVIRON")
+    for word in ("WORKBOOK", "PYTEST", "PYTHONPATH", str(workspace.root)):
+        assert word not in environ, environ
+
+
+# -- 2. no powers over other processes ------------------------------------------------------
+
+REACH = """
+import os, resource, signal
+targets = [int(p) for p in {pids!r}]
+reached = []
+for pid in targets:
+    for name, act in (
+        ("prlimit", lambda: resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, 3))),
+        ("fsize", lambda: resource.prlimit(pid, resource.RLIMIT_FSIZE, (0, 0))),
+        ("nice", lambda: os.setpriority(os.PRIO_PROCESS, pid, 19)),
+        ("signal", lambda: os.kill(pid, signal.SIGSTOP)),
+        ("environ", lambda: open(f"/proc/{{pid}}/environ", "rb").read()),
+    ):
+        try:
+            act()
+        except BaseException:
+            continue
+        reached.append(f"{{name}} {{pid}}")
+for name, act in (
+    ("parent", lambda: resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (3, 3))),
+    ("mknod", lambda: os.mknod("console", 0o600 | 0o020000, os.makedev(5, 1))),
+    ("shadow", lambda: open("/etc/shadow").read()),
+):
+    try:
+        act()
+    except BaseException:
+        continue
+    reached.append(name)
+print("REACHED:", reached)
+"""
+
+
+def _graders_pids(warm: WarmGrader | None) -> list[int]:
+    """This process (the faces' side of grading), and the warm server and its zygote."""
+    pids = [os.getpid()]
+    if warm is not None and warm._server is not None:
+        server = psutil.Process(warm._server.proc.pid)
+        pids += [server.pid, *(p.pid for p in server.children())]
+    return pids
+
+
+@pytest.mark.parametrize("how", ["cold", "warm"])
+def test_the_subject_cannot_touch_the_processes_that_grade(workspace, how, request):
+    """prlimit on the grading parent once made a classmate's lessons fail in
+    grade-class; lowering the warm server's limits broke every later attempt."""
+    warm = request.getfixturevalue("warm") if how == "warm" else None
+    pids = _graders_pids(warm)
+    before = {pid: psutil.Process(pid).rlimit(psutil.RLIMIT_NOFILE) for pid in pids}
+    own = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    def run(lesson, **options):
+        return (warm.grade if warm is not None else grade)(workspace, lesson, **options)
+
+    result = _attempt(workspace, run, REACH.format(pids=pids))
+    assert _reported(result, "REACHED") == "[]", _words(result)
+    after = {pid: psutil.Process(pid).rlimit(psutil.RLIMIT_NOFILE) for pid in pids}
+    assert after == before
+    assert resource.getrlimit(resource.RLIMIT_FSIZE) == own
+    for pid in pids:
+        assert psutil.Process(pid).status() != psutil.STATUS_STOPPED
+    # The next, correct attempt is graded as if nothing had happened.
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson)
+    again = run(lesson)
+    assert again.verdict is Verdict.PASSED, _words(again)
+
+
+@pytest.mark.skipif(not ROOT, reason="root's capabilities only matter when grading as root")
+def test_the_subject_holds_no_capabilities_as_root(workspace, grader):
+    prelude = (
+        "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('Cap')]\n"
+        "print('CAPS:', sorted(set(caps)))\n"
+    )
+    result = _attempt(workspace, grader, prelude)
+    assert _reported(result, "CAPS") == "['0000000000000000']", _words(result)
+
+
+# -- 3. no attempt outlives itself ------------------------------------------------------------
+
+
+def test_a_failed_warm_server_is_replaced_and_the_attempt_graded_again(workspace, warm):
+    """A zygote that died (killed here) makes the warm attempt fail as a grader: the
+    attempt runs again cold, passes, says so, and the next one is warm again."""
+    server = psutil.Process(warm._server.proc.pid)
+    (zygote,) = [p for p in server.children() if "zygote" in p.cmdline()]
+    zygote.kill()
+    deadline = time.monotonic() + 5
+    while zygote.is_running() and zygote.status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the zygote did not die"
+        time.sleep(0.01)
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson)
+    result = warm.grade(workspace, lesson)
+    assert result.verdict is Verdict.PASSED, _words(result)
+    assert warm.fallbacks == 1
+    assert any("graded again" in note for note in result.notes), result.notes
+    assert "graded again" in str(result.to_json()["notes"])
+    assert warm.wait_until_ready(30)
+    assert warm.grade(workspace, lesson).notes == []
+
+
+# -- 4. every reply bounded ---------------------------------------------------------------------
+
+
+def test_a_huge_return_value_is_the_learners_failure(workspace, grader):
+    lesson = workspace.course.lesson(LESSON)
+    reference = workspace.solution_for(lesson)
+    text = reference.replace("return np.tanh(x)", "return np.zeros(9_000_000) + np.tanh(0)")
+    write_solution(workspace, lesson, text)
+    result = grader(lesson)
+    assert result.verdict is Verdict.FAILED, _words(result)
+    assert "64 MiB" in _words(result)
+    assert not result.grader_fault
+
+
+def test_the_subjects_own_output_object_cannot_inflate_the_output(workspace, grader):
+    """Output reaches the judge only through a file it reads with a bound: whatever
+    learner code does to `sys.stdout`'s attributes changes nothing."""
+    prelude = (
+        "import sys\n"
+        "sys.stdout.parts = ['A' * 50_000_000]\n"
+        "sys.stdout.dropped = 'x'\n"
+        "sys.stdout.kept = -10**9\n"
+        "print('B' * 20_000)\n"
+    )
+    result = _attempt(workspace, grader, prelude)
+    assert result.verdict is Verdict.PASSED, _words(result)
+    assert len(result.output) <= 8_000 and result.output_truncated
+
+
+def test_waiting_in_short_bursts_is_summed_over_the_attempt(workspace, grader):
+    """Sleeping 2 s then computing 30 ms, in a loop, once ran each attempt to the
+    280 s safety net; the waiting is now summed and stops it after about 20 s."""
+    lesson = workspace.course.lesson(LESSON)
+    reference = workspace.solution_for(lesson)
+    loop = (
+        "import time\n"
+        "    while True:\n"
+        "        time.sleep(2)\n"
+        "        end = time.process_time() + 0.03\n"
+        "        while time.process_time() < end:\n"
+        "            pass\n"
+        "    return np.tanh(x)"
+    )
+    write_solution(workspace, lesson, reference.replace("return np.tanh(x)", loop, 1))
+    started = time.perf_counter()
+    result = grader(lesson)
+    assert result.verdict is Verdict.TIMEOUT, _words(result)
+    assert "without computing" in result.error.message
+    assert re.search(r"waited (19|2\d) s", result.error.message), result.error.message
+    assert time.perf_counter() - started < 90
