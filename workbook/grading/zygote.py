@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+READY = b"ready"  # a zygote's first datagram
 SUBJECT_MODULES = frozenset(
     {
         "workbook",
@@ -127,13 +128,28 @@ def spawn(preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, socket.socke
     return proc, ours
 
 
-def start_zygote(preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, socket.socket]:
-    """A zygote interpreter, and the socket on which to ask it for subjects."""
+def start_zygote(
+    preload: tuple[str, ...] = (), *, timeout: float = 120.0
+) -> tuple[subprocess.Popen, socket.socket]:
+    """A zygote interpreter, and the socket on which to ask it for subjects, once it
+    has imported what it preloads (TensorFlow takes seconds): a warm server says it
+    is ready only when its first subject will be quick."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         proc = _start("zygote", preload, theirs)
     finally:
         theirs.close()
+    ours.settimeout(timeout)
+    try:
+        ready = ours.recv(64)
+    except OSError:
+        ready = b""
+    ours.settimeout(None)
+    if ready != READY:
+        proc.kill()
+        proc.wait()
+        ours.close()
+        raise OSError("the subject zygote did not start")
     return proc, ours
 
 
@@ -193,6 +209,7 @@ def serve(listener: socket.socket, become_subject) -> NoReturn:
 
     gc.collect()
     gc.freeze()  # subjects skip the preloaded heap when they collect garbage
+    listener.send(READY)
     alive: dict[int, tuple[socket.socket, int | None]] = {}  # pid -> (control, pidfd)
     while True:
         watched: list[Any] = [listener]
