@@ -77,8 +77,10 @@ def run_confined(
     env: dict[str, str] | None = None,
     extra: dict | None = None,
     timeout: float = 60,
+    prefix: tuple[str, ...] = (),
 ) -> dict:
-    """Run `before`, confine, run `body` in a fresh interpreter; return its `out`."""
+    """Run `before`, confine, run `body` in a fresh interpreter; return its `out`.
+    `prefix`: a command that runs the interpreter (e.g. setpriv as another user)."""
     scratch, hidden = dirs
     script = PRELUDE + textwrap.dedent(before) + CONFINE + textwrap.dedent(body) + EPILOGUE
     args = {"scratch": str(scratch), "hidden": str(hidden), "extra": extra or {}}
@@ -89,7 +91,7 @@ def run_confined(
         **(env or {}),
     }
     proc = subprocess.run(
-        [python, "-c", script, json.dumps(args)],
+        [*prefix, python, "-c", script, json.dumps(args)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -544,6 +546,424 @@ def test_tensorflow_after_confine(dirs) -> None:
     assert out["fit"]["ok"], out["fit"]
     assert out["fit"]["value"][1] >= 0
     assert refused(out["secret"]), out["secret"]
+
+
+# --------------------------------------------------------------------------------
+# No capabilities, no calls aimed at other processes, tighter Landlock, scratch quota
+
+needs_root = pytest.mark.skipif(not ROOT, reason="only root holds capabilities to drop")
+CAP_STATUS = """
+caps = {}
+for line in open("/proc/self/status"):
+    name, _, value = line.partition(":")
+    if name in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        caps[name] = int(value, 16)
+out["caps"] = caps
+"""
+
+
+@needs_linux
+@needs_root
+def test_root_holds_no_capabilities(dirs) -> None:
+    """Root that keeps uid 0 (the venv's Python is out of reach for `nobody`) holds
+    no capability at all, so file ownership and Landlock are all it has."""
+    out = run_confined(
+        dirs,
+        CAP_STATUS
+        + textwrap.dedent("""
+        out["uid"] = os.getuid()
+        (scratch / "f").write_text("x")
+        attempt("chown", lambda: os.chown(scratch / "f", 1, 1))
+        attempt("setuid", lambda: os.setuid(1))
+        """),
+    )
+    prot = out["protection"]
+    assert prot["capabilities"] == "dropped", prot
+    assert "nocaps" in prot["label"], prot
+    assert out["caps"] == dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), 0)
+    assert refused(out["chown"]), out["chown"]
+    assert refused(out["setuid"]), out["setuid"]
+
+
+@needs_linux
+@needs_root
+@pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="needs a Python that nobody can read")
+def test_uid_drop_needs_only_search_on_scratch_parent(tmp_path_factory) -> None:
+    """The attempt folder around scratch is 0711 (pass through, not list): enough
+    for the uid drop, which then leaves no capability behind, bounding set included."""
+    outer = Path(tempfile.mkdtemp(prefix="sbx-attempt-"))
+    hidden = Path(tempfile.mkdtemp(prefix="sbx-hidden-"))
+    try:
+        outer.chmod(0o711)
+        scratch = outer / "scratch"
+        scratch.mkdir(mode=0o700)
+        (hidden / "secret.txt").write_text("the reference solution", encoding="utf-8")
+        out = run_confined(
+            (scratch, hidden),
+            CAP_STATUS + "out['ids'] = os.getresuid()\n",
+            python=str(SYSTEM_PYTHON),
+            env={"PYTHONNOUSERSITE": "1"},
+        )
+    finally:
+        shutil.rmtree(outer, ignore_errors=True)
+        shutil.rmtree(hidden, ignore_errors=True)
+    prot = out["protection"]
+    assert prot["uid"] == 65534, prot
+    assert out["ids"] == [65534, 65534, 65534]
+    assert prot["capabilities"] == "dropped", prot
+    assert set(out["caps"].values()) == {0}, out["caps"]
+
+
+@needs_linux
+def test_nothing_aimed_at_another_process(dirs) -> None:
+    """rlimits, priorities, CPU affinity, pidfds and signals: the subject's own
+    process only. Run against the parent (read-only calls) and a sleeping target."""
+    import resource
+
+    target = subprocess.Popen(["sleep", "60"])
+    core_before = resource.prlimit(target.pid, resource.RLIMIT_CORE)
+    try:
+        out = run_confined(
+            dirs,
+            f"""
+            import ctypes, resource, signal
+            T, ppid = {target.pid}, os.getppid()
+            libc = ctypes.CDLL(None, use_errno=True)
+            def c_call(fn, *args):
+                if fn(*args) != 0:
+                    e = ctypes.get_errno()
+                    raise OSError(e, os.strerror(e))
+                return True
+            attempt("prlimit_parent", lambda: resource.prlimit(ppid, resource.RLIMIT_NOFILE))
+            attempt("prlimit_target", lambda: resource.prlimit(T, resource.RLIMIT_CORE, (0, 0)))
+            attempt("prlimit_self", lambda: resource.prlimit(os.getpid(), resource.RLIMIT_NOFILE))
+            attempt("setrlimit_self", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+            attempt("kill_parent", lambda: os.kill(ppid, 0))
+            attempt("kill_target", lambda: os.kill(T, 0))
+            attempt("tgkill_target", lambda: c_call(libc.tgkill, T, T, 0))
+            attempt("tgkill_self", lambda: c_call(libc.tgkill, os.getpid(), os.getpid(), 0))
+            attempt("setpriority_target", lambda: os.setpriority(os.PRIO_PROCESS, T, 5))
+            attempt("setpriority_group", lambda: os.setpriority(os.PRIO_PGRP, 0, 5))
+            attempt("setpriority_self", lambda: os.setpriority(os.PRIO_PROCESS, 0, 1))
+            aff = sorted(os.sched_getaffinity(0))
+            attempt("affinity_target", lambda: os.sched_setaffinity(T, aff))
+            attempt("affinity_self", lambda: os.sched_setaffinity(0, aff))
+            attempt("pidfd_open", lambda: os.pidfd_open(T))
+            attempt("pidfd_self", lambda: os.pidfd_open(os.getpid()))
+            """,
+        )
+        assert target.poll() is None, "the outside process was signalled"
+        assert resource.prlimit(target.pid, resource.RLIMIT_CORE) == core_before
+        assert os.getpriority(os.PRIO_PROCESS, target.pid) == 0
+    finally:
+        target.kill()
+        target.wait()
+    import errno
+
+    for name in (
+        "prlimit_parent",
+        "prlimit_target",
+        "kill_parent",
+        "kill_target",
+        "tgkill_target",
+        "setpriority_target",
+        "setpriority_group",
+        "affinity_target",
+        "pidfd_open",
+        "pidfd_self",
+    ):
+        assert refused(out[name], errno.EPERM), (name, out[name])
+    for name in (
+        "prlimit_self",
+        "setrlimit_self",
+        "tgkill_self",
+        "setpriority_self",
+        "affinity_self",
+    ):
+        assert out[name]["ok"], (name, out[name])
+
+
+# Syscall numbers from the kernel's tables (arch/x86/entry/syscalls/syscall_64.tbl,
+# include/uapi/asm-generic/unistd.h), written out here rather than taken from the
+# module so that a wrong number there shows.
+NR = {
+    "x86_64": {
+        "read": 0, "getpid": 39, "clone": 56, "kill": 62, "tkill": 200, "tgkill": 234,
+        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "prlimit64": 302,
+        "sched_setparam": 142, "sched_setscheduler": 144, "sched_setaffinity": 203,
+        "sched_setattr": 314, "migrate_pages": 256, "move_pages": 279,
+        "get_robust_list": 274, "setpriority": 141, "ioprio_set": 251, "mknod": 133,
+        "mknodat": 259, "capset": 126, "pidfd_send_signal": 424, "pidfd_open": 434,
+        "pidfd_getfd": 438, "process_madvise": 440, "process_mrelease": 448, "clone3": 435,
+    },
+    "aarch64": {
+        "read": 63, "getpid": 172, "clone": 220, "kill": 129, "tkill": 130, "tgkill": 131,
+        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "prlimit64": 261,
+        "sched_setparam": 118, "sched_setscheduler": 119, "sched_setaffinity": 122,
+        "sched_setattr": 274, "migrate_pages": 238, "move_pages": 239,
+        "get_robust_list": 100, "setpriority": 140, "ioprio_set": 30, "mknodat": 33,
+        "capset": 91, "pidfd_send_signal": 424, "pidfd_open": 434, "pidfd_getfd": 438,
+        "process_madvise": 440, "process_mrelease": 448, "clone3": 435,
+    },
+}  # fmt: skip
+ALLOW, EPERM, ENOSYS, KILL = 0x7FFF0000, 0x00050001, 0x00050026, 0x80000000
+
+
+def run_filter(program: list, arch: str, nr: int, *args: int, audit: int | None = None) -> int:
+    """Run the seccomp BPF program on one call, as the kernel would (the few opcodes
+    it uses), and return the action."""
+    import struct
+
+    audit = sandbox._AUDIT_ARCH[arch] if audit is None else audit
+    argv = [a & 0xFFFFFFFFFFFFFFFF for a in (*args, 0, 0, 0, 0, 0, 0)[:6]]
+    data = struct.pack("<IIQ6Q", nr, audit, 0, *argv)
+    pc, acc = 0, 0
+    for _ in range(10_000):
+        code, jt, jf, k = program[pc]
+        if code == 0x20:  # ld w abs
+            acc = struct.unpack_from("<I", data, k)[0]
+            pc += 1
+        elif code in (0x15, 0x35, 0x45):  # jeq, jge, jset
+            hit = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += 1 + (jt if hit else jf)
+        elif code == 0x06:
+            return k
+        else:
+            raise AssertionError(f"unexpected opcode {code:#x}")
+    raise AssertionError("the program does not end")
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_filter_refuses_calls_aimed_at_other_processes(arch: str) -> None:
+    me, other = 4242, 4243
+    prog = sandbox._filter_program(arch, me)
+    assert len(prog) < 1024  # well under BPF_MAXINSNS (4096), and cheap to run
+    nr = NR[arch]
+
+    def verdict(name: str, *args: int) -> int:
+        return run_filter(prog, arch, nr[name], *args)
+
+    assert verdict("read", 0) == ALLOW
+    assert verdict("getpid") == ALLOW
+    for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
+        assert verdict(name, me, me) == ALLOW, name
+        assert verdict(name, (1 << 32) | me, me) == ALLOW, name  # the kernel reads an int
+        for pid in (other, 1, 0, -1, -me):
+            assert verdict(name, pid, pid) == EPERM, (name, pid)
+    for name in (
+        "prlimit64",
+        "sched_setparam",
+        "sched_setscheduler",
+        "sched_setaffinity",
+        "sched_setattr",
+        "migrate_pages",
+        "move_pages",
+        "get_robust_list",
+    ):
+        assert verdict(name, 0) == ALLOW, name
+        assert verdict(name, me) == ALLOW, name
+        assert verdict(name, other) == EPERM, name
+        assert verdict(name, 1) == EPERM, name
+    assert verdict("setpriority", 0, 0, 5) == ALLOW  # PRIO_PROCESS, myself
+    assert verdict("setpriority", 0, me, 5) == ALLOW
+    assert verdict("setpriority", 0, other, 5) == EPERM
+    assert verdict("setpriority", 1, 0, 5) == EPERM  # my process group
+    assert verdict("setpriority", 2, 0, 5) == EPERM  # my user: every process of it
+    assert verdict("ioprio_set", 1, 0, 0) == ALLOW  # IOPRIO_WHO_PROCESS, myself
+    assert verdict("ioprio_set", 1, other, 0) == EPERM
+    assert verdict("ioprio_set", 2, 0, 0) == EPERM
+    assert verdict("ioprio_set", 3, 0, 0) == EPERM
+    for name in (
+        "tkill",
+        "mknod",
+        "mknodat",
+        "capset",
+        "pidfd_send_signal",
+        "pidfd_open",
+        "pidfd_getfd",
+        "process_madvise",
+        "process_mrelease",
+    ):
+        if name in nr:
+            assert verdict(name, me, me) == EPERM, name
+    assert verdict("clone", 0x00010000 | 0x100) == ALLOW  # a thread
+    assert verdict("clone", 17) == EPERM  # fork
+    assert verdict("clone3", 0) == ENOSYS
+    assert run_filter(prog, arch, 1, audit=0x40000003) == KILL  # i386
+
+
+def test_scratch_may_hold_no_special_files_by_landlock_rules() -> None:
+    special = (1 << 6) | (1 << 9) | (1 << 10) | (1 << 11)  # char, sock, fifo, block
+    for abi in range(1, 8):
+        rights = sandbox._access_rights(abi)
+        assert rights["write"] & special == 0, abi
+        assert rights["write"] & 1 == 0, abi  # no execute
+        assert rights["write"] & (1 << 1 | 1 << 8 | 1 << 7), abi  # write, make reg, dir
+
+
+@needs_linux
+def test_no_device_or_fifo_files_in_scratch(dirs) -> None:
+    """seccomp refuses mknod outright; Landlock alone (seccomp left out here) refuses
+    it in scratch too, for fifos as well as devices."""
+    body = """
+        import stat
+        attempt("char", lambda: os.mknod(scratch / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3)))
+        attempt("fifo", lambda: os.mkfifo(scratch / "fifo"))
+        attempt("plain", lambda: (scratch / "plain").write_text("x"))
+        """
+    with_seccomp = run_confined(dirs, body)
+    landlock_only = run_confined(
+        dirs,
+        body,
+        before="""
+        import workbook.grading.sandbox as sb
+        sb._seccomp_available = lambda notes: False
+        """,
+    )
+    import errno
+
+    assert with_seccomp["protection"]["seccomp"]
+    for name in ("char", "fifo"):
+        assert refused(with_seccomp[name], errno.EPERM), (name, with_seccomp[name])
+        assert refused(landlock_only[name]), (name, landlock_only[name])
+    assert not landlock_only["protection"]["seccomp"]
+    assert landlock_only["protection"]["landlock_abi"]
+    assert landlock_only["fifo"]["errno"] == errno.EACCES  # Landlock's answer
+    assert with_seccomp["plain"]["ok"] and landlock_only["plain"]["ok"]
+
+
+@needs_linux
+def test_reads_only_what_python_and_the_libraries_need(dirs) -> None:
+    """Not /etc whole (/etc/shadow), not /opt, not /usr whole, not /dev/random; the
+    listed /etc files, the CPU layout in /sys and the time zone still work."""
+    opt_file = None
+    if Path("/opt").is_dir() and os.access("/opt", os.W_OK):
+        fd, opt_file = tempfile.mkstemp(prefix="sbx-opt-", dir="/opt")
+        os.write(fd, b"not for learners")
+        os.close(fd)
+        os.chmod(opt_file, 0o644)
+    try:
+        out = run_confined(
+            dirs,
+            f"""
+            import pwd, time
+            opt_file = {opt_file!r}
+            attempt("shadow", lambda: open("/etc/shadow").read())
+            attempt("hostname", lambda: open("/etc/hostname").read())
+            if opt_file:
+                attempt("opt", lambda: open(opt_file).read())
+            attempt("usr_bin", lambda: open("/usr/bin/env", "rb").read(4))
+            attempt("usr_include", lambda: os.listdir("/usr/include"))
+            attempt("random", lambda: open("/dev/random", "rb").read(1))
+            attempt("passwd", lambda: pwd.getpwuid(0).pw_name)
+            attempt("localtime", lambda: time.localtime().tm_year > 2000)
+            attempt("ld_cache", lambda: len(open("/etc/ld.so.cache", "rb").read(4)))
+            attempt("cpu_online", lambda: len(open("/sys/devices/system/cpu/online").read()) > 0)
+            attempt("cpu_count", lambda: os.cpu_count() > 0)
+            attempt("stdlib", lambda: __import__("xml.dom.minidom").__name__)
+            attempt("executable", lambda: len(open(os.path.realpath(sys.executable), "rb").read(4)))
+            """,
+        )
+    finally:
+        if opt_file:
+            os.unlink(opt_file)
+    for name in ("shadow", "usr_bin", "usr_include", "random"):
+        assert refused(out[name]), (name, out[name])
+    if Path("/etc/hostname").exists():
+        assert refused(out["hostname"]), out["hostname"]
+    if opt_file:
+        assert refused(out["opt"]), out["opt"]
+    assert out["passwd"] == {"ok": True, "value": "root"}
+    for name in ("localtime", "cpu_online", "cpu_count"):
+        assert out[name] == {"ok": True, "value": True}, (name, out[name])
+    for name in ("ld_cache", "stdlib", "executable"):
+        assert out[name]["ok"], (name, out[name])
+
+
+QUOTA_BODY = """
+import errno
+mib = b"x" * (1024 * 1024)
+def fill(prefix, files, mib_each):
+    for i in range(files):
+        with open(scratch / f"{prefix}{i}", "wb") as f:
+            for _ in range(mib_each):
+                f.write(mib)
+    return files * mib_each
+attempt("small", lambda: fill("small", 1, 10))
+for p in scratch.glob("small*"):
+    p.unlink()
+attempt("big", lambda: fill("big", 6, 50))  # 300 MiB, each file under 64 MiB
+st = os.statvfs(scratch)
+out["size_mib"] = st.f_blocks * st.f_frsize // (1024 * 1024)
+attempt("relative", lambda: open("rel.txt", "w").write("x"))
+out["cwd_on_tmpfs"] = os.stat(".").st_dev == os.stat(scratch).st_dev
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+def umount():
+    if libc.umount2(str(scratch).encode(), 0) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return True
+attempt("umount", umount)
+"""
+
+
+@needs_linux
+def test_scratch_quota(dirs) -> None:
+    """Scratch is a 256 MiB tmpfs of the subject's own: 10 MiB fit, 300 MiB answer
+    ENOSPC, and nothing of it reaches the real folder, where a file the caller opened
+    before confining stays."""
+    scratch, _ = dirs
+    out = run_confined(
+        dirs,
+        QUOTA_BODY + "os.write(log, b'written through the old descriptor')\n",
+        before="""
+        log = os.open(scratch / "native.log", os.O_WRONLY | os.O_CREAT, 0o600)
+        """,
+    )
+    prot = out["protection"]
+    if prot["scratch_quota_mb"] is None:
+        pytest.skip(f"no scratch quota on this machine: {prot['notes']}")
+    import errno
+
+    assert prot["scratch_quota_mb"] == 256 and "quota-256mb" in prot["label"], prot
+    assert out["small"] == {"ok": True, "value": 10}, out["small"]
+    assert refused(out["big"], errno.ENOSPC), out["big"]
+    assert 250 <= out["size_mib"] <= 256, out["size_mib"]
+    assert out["relative"]["ok"] and out["cwd_on_tmpfs"], out
+    assert refused(out["umount"]), out["umount"]  # the subject cannot unmount it
+    assert not list(scratch.glob("big*")) and not (scratch / "rel.txt").exists()
+    assert (scratch / "native.log").read_bytes() == b"written through the old descriptor"
+
+
+@needs_linux
+@needs_root
+@pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="needs a Python that nobody can read")
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to become nobody")
+def test_scratch_quota_without_root(dirs) -> None:
+    """Not root: the tmpfs comes with a user namespace that maps only the own ids,
+    whose capabilities are dropped again at once."""
+    scratch, _ = dirs
+    os.chown(scratch, 65534, 65534)
+    out = run_confined(
+        dirs,
+        QUOTA_BODY + CAP_STATUS + "out['uid_map'] = open('/proc/self/uid_map').read().split()\n",
+        python=str(SYSTEM_PYTHON),
+        env={"PYTHONNOUSERSITE": "1"},
+        prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+    )
+    prot = out["protection"]
+    if prot["scratch_quota_mb"] is None:
+        pytest.skip(f"no user namespaces for nobody here: {prot['notes']}")
+    import errno
+
+    assert prot["uid"] is None and prot["capabilities"] == "dropped", prot
+    assert out["uid_map"] == ["65534", "65534", "1"]
+    assert set(out["caps"].values()) == {0}, out["caps"]
+    assert out["small"]["ok"], out["small"]
+    assert refused(out["big"], errno.ENOSPC), out["big"]
+    assert out["relative"]["ok"] and out["cwd_on_tmpfs"], out
+    assert refused(out["umount"]), out["umount"]
 
 
 def test_degrades_and_says_so_elsewhere(dirs) -> None:

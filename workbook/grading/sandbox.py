@@ -1177,6 +1177,19 @@ def _abi_notes(abi: int) -> list[str]:
     return notes
 
 
+def _access_rights(abi: int) -> dict[str, int]:
+    """The Landlock rights each `Rule.access` grants at this ABI. "write" is all but
+    execute and making device, fifo or socket files."""
+    handled = _handled_fs(abi)
+    access = {
+        "read": _FS_READ_FILE | _FS_READ_DIR,
+        "write": handled & ~(_FS_EXECUTE | _SPECIAL_FILES),
+        "dev-rw": _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV,
+        "dev-ro": _FS_READ_FILE | _FS_IOCTL_DEV,
+    }
+    return {name: rights & handled for name, rights in access.items()}
+
+
 def _apply_landlock(abi: int, rules: list[Rule]) -> None:
     handled = _handled_fs(abi)
     attr = _RulesetAttr(handled_access_fs=handled)
@@ -1195,16 +1208,9 @@ def _apply_landlock(abi: int, rules: list[Rule]) -> None:
         ctypes.c_uint32(0),
     )
     try:
-        read = _FS_READ_FILE | _FS_READ_DIR
-        device_rw = _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
-        access = {
-            "read": read,
-            "write": handled & ~(_FS_EXECUTE | _SPECIAL_FILES),
-            "dev-rw": device_rw,
-            "dev-ro": _FS_READ_FILE | _FS_IOCTL_DEV,
-        }
+        access = _access_rights(abi)
         for rule in rules:
-            _add_rule(ruleset, rule.path, access[rule.access] & handled)
+            _add_rule(ruleset, rule.path, access[rule.access])
         _syscall("landlock_restrict_self", _NR_LANDLOCK_RESTRICT_SELF, ruleset, 0)
     finally:
         os.close(ruleset)
