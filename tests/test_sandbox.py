@@ -517,6 +517,9 @@ def test_root_keeps_uid_when_nobody_could_not_import(dirs) -> None:
 
 @needs_linux
 def test_tensorflow_after_confine(dirs) -> None:
+    """TensorFlow and Keras import, build, fit and predict under every layer (the
+    narrower reads, the seccomp rules on calls aimed at processes, the quota), and
+    so does numpy's linear algebra, with its thread pool."""
     pytest.importorskip("tensorflow")
     scratch, _ = dirs
     out = run_confined(
@@ -529,11 +532,17 @@ def test_tensorflow_after_confine(dirs) -> None:
             model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4),
                                       keras.layers.Dense(1)])
             model.compile(optimizer="adam", loss="mse")
-            x = np.random.default_rng(0).normal(size=(16, 5, 3)).astype("float32")
-            y = np.zeros((16, 1), "float32")
-            hist = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-            return [tf.__version__, float(hist.history["loss"][0])]
+            x = np.random.default_rng(0).normal(size=(8, 5, 3)).astype("float32")
+            y = np.zeros((8, 1), "float32")
+            hist = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+            pred = model.predict(x, verbose=0)
+            return [tf.__version__, float(hist.history["loss"][-1]), list(pred.shape)]
         attempt("fit", fit)
+        def numpy_work():
+            import numpy as np
+            a = np.random.default_rng(1).normal(size=(300, 300))
+            return bool(np.allclose(np.linalg.inv(a) @ a, np.eye(300), atol=1e-6))
+        attempt("numpy", numpy_work)
         attempt("secret", lambda: open(secret).read())
         """,
         env={
@@ -543,8 +552,12 @@ def test_tensorflow_after_confine(dirs) -> None:
         },
         timeout=180,
     )
+    prot = out["protection"]
+    assert prot["seccomp"] and prot["landlock_abi"] and prot["capabilities"], prot
     assert out["fit"]["ok"], out["fit"]
     assert out["fit"]["value"][1] >= 0
+    assert out["fit"]["value"][2] == [8, 1]
+    assert out["numpy"] == {"ok": True, "value": True}, out["numpy"]
     assert refused(out["secret"]), out["secret"]
 
 

@@ -87,9 +87,16 @@ def sandbox_rows() -> list[tuple[str, str]]:
             "scratch folder (not the workspace, checks, solutions or progress store)"
         )
     if protection.seccomp:
-        enforced.append("it starts no process and opens no network socket")
+        enforced.append(
+            "it starts no process, opens no network socket and cannot signal, renice or "
+            "limit any process but itself"
+        )
     if protection.uid is not None:
         enforced.append(f"it runs as the unprivileged user {protection.uid}")
+    if protection.capabilities is not None:
+        enforced.append("it holds no capabilities")
+    if protection.scratch_quota_mb is not None:
+        enforced.append(f"its scratch folder holds at most {protection.scratch_quota_mb} MiB")
     rows.append(("sandbox enforces", "; ".join(enforced) or "nothing beyond two processes"))
     rows.extend(("sandbox note", note) for note in protection.notes)
     return rows
