@@ -16,9 +16,10 @@ single-threaded child, it applies, in this order,
 3. a uid drop to `nobody` when running as root (containers, CI), when `nobody` can
    read the Python installation;
 4. **no capabilities**: when root (whether or not the uid drop happened) or holding
-   any, the bounding, ambient, effective, permitted and inheritable sets are all
-   emptied and checked empty in /proc/self/status. A root that keeps uid 0 keeps
-   only what file ownership gives it, and the Landlock rules below decide the rest;
+   any, the bounding (before the uid drop, which takes the right to), ambient,
+   effective, permitted and inheritable sets are all emptied and checked empty in
+   /proc/self/status. A root that keeps uid 0 keeps only what file ownership gives
+   it, and the Landlock rules below decide the rest;
 5. `PR_SET_NO_NEW_PRIVS`, then **Landlock** (Linux >= 5.13): the subject may read
    the Python installation precisely (standard library, lib-dynload, its executable
    and libpython), site-packages (entry by entry, never the `workbook` package,
@@ -113,7 +114,8 @@ class Confinement:
     a backstop, seccomp is what stops new processes."""
     scratch_mb: int = 256
     """The size of the tmpfs mounted over the scratch folder: all the subject may
-    write, together (each file also stays under `file_mb`). 0: no quota."""
+    write, together (each file also stays under `file_mb`; at most 64 files or
+    folders per MiB, as inodes cost kernel memory beyond the size). 0: no quota."""
 
 
 @dataclass
@@ -298,8 +300,8 @@ _DENY = {
     },
 }
 # Allowed only when aimed at the subject itself: the first argument is a pid (or a
-# thread group id), and 0 means "myself" where listed in _SELF_OR_ZERO. Checked on
-# the low 32 bits, which is what the kernel reads (pid_t is an int).
+# thread group id) that must be the subject's, or 0 ("myself") except for the
+# signals. Checked on the low 32 bits, which is what the kernel reads (an int).
 _OWN_PID = {
     "x86_64": {
         "kill": 62,
@@ -984,8 +986,11 @@ def _drop_bounding_set() -> bool:
     libc = _libc()
     for cap in range(last + 1):
         if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            if ctypes.get_errno() == errno.EINVAL:
+            err = ctypes.get_errno()
+            if err == errno.EINVAL:
                 break  # past the last capability this kernel knows
+            if err == errno.EPERM and cap == 0:
+                return False  # shown but not granted (an LSM-restricted user namespace)
             raise SandboxError(f"prctl(PR_CAPBSET_DROP, {cap}) failed: {_errno_text()}")
     return True
 
