@@ -601,7 +601,7 @@ def test_root_holds_no_capabilities(dirs) -> None:
 @needs_linux
 @needs_root
 @pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="needs a Python that nobody can read")
-def test_uid_drop_needs_only_search_on_scratch_parent(tmp_path_factory) -> None:
+def test_uid_drop_needs_only_search_on_scratch_parent() -> None:
     """The attempt folder around scratch is 0711 (pass through, not list): enough
     for the uid drop, which then leaves no capability behind, bounding set included."""
     outer = Path(tempfile.mkdtemp(prefix="sbx-attempt-"))
@@ -633,7 +633,7 @@ def test_nothing_aimed_at_another_process(dirs) -> None:
     process only. Run against the parent (read-only calls) and a sleeping target."""
     import resource
 
-    target = subprocess.Popen(["sleep", "60"])
+    target = subprocess.Popen(["sleep", "60"], start_new_session=True)  # its own group
     core_before = resource.prlimit(target.pid, resource.RLIMIT_CORE)
     try:
         out = run_confined(
@@ -653,10 +653,11 @@ def test_nothing_aimed_at_another_process(dirs) -> None:
             attempt("setrlimit_self", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
             attempt("kill_parent", lambda: os.kill(ppid, 0))
             attempt("kill_target", lambda: os.kill(T, 0))
-            attempt("tgkill_target", lambda: c_call(libc.tgkill, T, T, 0))
-            attempt("tgkill_self", lambda: c_call(libc.tgkill, os.getpid(), os.getpid(), 0))
+            if hasattr(libc, "tgkill"):  # glibc >= 2.30
+                attempt("tgkill_target", lambda: c_call(libc.tgkill, T, T, 0))
+                attempt("tgkill_self", lambda: c_call(libc.tgkill, os.getpid(), os.getpid(), 0))
             attempt("setpriority_target", lambda: os.setpriority(os.PRIO_PROCESS, T, 5))
-            attempt("setpriority_group", lambda: os.setpriority(os.PRIO_PGRP, 0, 5))
+            attempt("setpriority_group", lambda: os.setpriority(os.PRIO_PGRP, T, 5))
             attempt("setpriority_self", lambda: os.setpriority(os.PRIO_PROCESS, 0, 1))
             aff = sorted(os.sched_getaffinity(0))
             attempt("affinity_target", lambda: os.sched_setaffinity(T, aff))
@@ -685,7 +686,8 @@ def test_nothing_aimed_at_another_process(dirs) -> None:
         "pidfd_open",
         "pidfd_self",
     ):
-        assert refused(out[name], errno.EPERM), (name, out[name])
+        if name in out or not name.startswith("tgkill"):
+            assert refused(out[name], errno.EPERM), (name, out[name])
     for name in (
         "prlimit_self",
         "setrlimit_self",
@@ -693,7 +695,8 @@ def test_nothing_aimed_at_another_process(dirs) -> None:
         "setpriority_self",
         "affinity_self",
     ):
-        assert out[name]["ok"], (name, out[name])
+        if name in out or not name.startswith("tgkill"):
+            assert out[name]["ok"], (name, out[name])
 
 
 # Syscall numbers from the kernel's tables (arch/x86/entry/syscalls/syscall_64.tbl,
