@@ -25,7 +25,14 @@ def repo_workspace() -> Workspace:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
+    """A learner's workspace, as `workbook init` makes it: no checks, no references."""
     return init_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def course_workspace(tmp_path: Path) -> Workspace:
+    """A course author's copy of the whole course: its checks and references in it."""
+    return init_workspace(tmp_path / "ws", with_answers=True)
 
 
 @pytest.fixture

@@ -43,6 +43,15 @@ from workbook.manifest import (
 from workbook.progress import ProgressStore
 from workbook.workspace import Workspace, bundled_root
 
+
+@pytest.fixture
+def workspace(course_workspace):
+    """The whole course, checks and references included, in the workspace: the
+    hardest case (an instructor's course, a course author's checkout). A learner's
+    own workspace holds no answers at all (tests/test_learner_workspace.py)."""
+    return course_workspace
+
+
 REPO = bundled_root()
 SITE = Path(sysconfig.get_paths()["purelib"])
 FAST = 2.0  # CPU seconds per learner call: every hostile file here is quick or endless

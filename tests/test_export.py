@@ -24,6 +24,15 @@ from workbook.export import (
     to_json,
 )
 
+
+@pytest.fixture
+def workspace(course_workspace):
+    """The whole course, checks and references included, in the workspace: the
+    hardest case (an instructor's course, a course author's checkout). A learner's
+    own workspace holds no answers at all (tests/test_learner_workspace.py)."""
+    return course_workspace
+
+
 LESSON = "01-activations"
 
 

@@ -16,6 +16,15 @@ from workbook.cli import cli
 from workbook.errors import WorkbookError
 from workbook.workspace import init_workspace
 
+
+@pytest.fixture
+def workspace(course_workspace):
+    """The whole course, checks and references included, in the workspace: the
+    hardest case (an instructor's course, a course author's checkout). A learner's
+    own workspace holds no answers at all (tests/test_learner_workspace.py)."""
+    return course_workspace
+
+
 LESSON = "01-activations"
 TANH = "    return np.tanh(x)\n"
 LENIENT_CHECK = "def test_anything_goes(learner):\n    pass\n"
@@ -53,8 +62,8 @@ def submissions(tmp_path, repo_workspace) -> Path:
     # carol: exercises only, nothing handed in.
     (root / "carol" / "exercises").mkdir(parents=True)
 
-    # dave: a full workspace whose check was made lenient, with a wrong solution.
-    dave = init_workspace(root / "dave")
+    # dave: a whole course copy whose check was made lenient, with a wrong solution.
+    dave = init_workspace(root / "dave", with_answers=True)
     dave.path(lesson.exercise).write_text(wrong, encoding="utf-8")
     dave.path(lesson.check).write_text(LENIENT_CHECK, encoding="utf-8")
 

@@ -368,7 +368,7 @@ def grade_all(
 def _declared_checks(workspace: Workspace, lesson: Lesson) -> int:
     """How many checks the lesson has, for rows where none ran (an error, a timeout)."""
     try:
-        text = workspace.path(lesson.check).read_text(encoding="utf-8")
+        text = workspace.answer_path(lesson.check).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return 0
     return len(re.findall(r"^def test_", text, flags=re.MULTILINE))

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbook import __version__
-from workbook.manifest import tampered_files
+from workbook.manifest import workspace_tampered
 from workbook.progress import ProgressStore
 from workbook.workspace import Workspace
 
@@ -183,7 +183,7 @@ def collect(workspace: Workspace) -> LearnerReport:
             _record(lesson, by_lesson.get(lesson.id, []), hints.get(lesson.id, (0, 0)))
             for lesson in course.lessons
         ],
-        tampered=tampered_files(workspace.root),
+        tampered=workspace_tampered(workspace),
     )
 
 

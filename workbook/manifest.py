@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from workbook.catalog import Course, Lesson
+    from workbook.workspace import Workspace
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 MANIFEST_FORMAT = 1
@@ -89,24 +90,39 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict | None:
     return data if data.get("format") == MANIFEST_FORMAT else None
 
 
-def tampered_files(root: Path, manifest: dict | None = None) -> list[str]:
+ANSWER_DIRS = ("checks/", "course/solutions/")  # a learner's workspace holds none
+
+
+def tampered_files(
+    root: Path, manifest: dict | None = None, *, answers: Path | None = None
+) -> list[str]:
     """Paths under `root` whose content differs from the manifest: modified, missing
     or extra. Empty when they all match, when no manifest ships with the package, or
-    for another course (none of the shipped check files is present)."""
+    for another course (none of the shipped check files is present). `answers`: where
+    the checks and references are when `root` (a learner's workspace) holds none."""
     manifest = manifest if manifest is not None else load_manifest()
     if manifest is None:
         return []
     expected: dict[str, str] = manifest["files"]
-    present = set(tracked_files(root))
+    present = {rel: root / rel for rel in tracked_files(root)}
+    if answers is not None and not any(rel.startswith(ANSWER_DIRS) for rel in present):
+        present.update(
+            (rel, answers / rel) for rel in tracked_files(answers) if rel.startswith(ANSWER_DIRS)
+        )
     if not any(rel.startswith("checks/") and rel in present for rel in expected):
         return []  # another course on the same engine: the manifest is not about it
     changed = [
         rel
         for rel, digest in expected.items()
-        if rel not in present or file_hash(root / rel) != digest
+        if rel not in present or file_hash(present[rel]) != digest
     ]
     changed.extend(rel for rel in present if rel not in expected)
     return sorted(changed)
+
+
+def workspace_tampered(workspace: Workspace) -> list[str]:
+    """`tampered_files` of a workspace, its answers wherever they live."""
+    return tampered_files(workspace.root, answers=workspace.answers_root)
 
 
 def _lesson_files(lesson: Lesson) -> set[str]:

@@ -7,6 +7,7 @@ are only different ways of showing the same answers.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -300,6 +301,8 @@ class Session:
                 f"the reference solution of lesson {lesson.number} opens once you have passed "
                 f"it{where}: `workbook check {lesson.number}`"
             )
+        with contextlib.suppress(OSError):  # a read-only workspace still shows it
+            self.workspace.reveal_solution(lesson)
         return self.workspace.solution_for(lesson)
 
     def reset(self, lesson: Lesson) -> Path | None:

@@ -1,8 +1,15 @@
-"""The learner's workspace: where exercises, checks, course data and progress live.
+"""The learner's workspace: where exercises, course data and progress live.
 
-The repository checkout is a ready workspace; `init_workspace` makes a fresh one
-anywhere from the course shipped with the package. A workspace is recognised by its
-`course/course.toml`, found by walking up from the current directory.
+`init_workspace` makes a fresh one anywhere from the course shipped with the package:
+the exercises, the lesson texts, the catalog and glossary, and (once used) the
+progress store. It holds no answers: the hidden checks and the reference solutions
+stay inside the installed package (out of the learner's code's reach while it is
+graded), and a lesson's reference is written to the workspace's `solutions/` only
+once that lesson has passed there, as rustlings does. A course author's checkout, or
+an instructor's own course, is a workspace too, one that holds its checks
+(`checks/`) and references (`course/solutions/`) itself: `answers_root` says where a
+workspace's answers are. A workspace is recognised by its `course/course.toml`,
+found by walking up from the current directory.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from workbook.stubgen import clean_solution, make_stub, same_code
 
 COURSE_DIR = "course"
 STATE_DIR = ".workbook"
+CHECKS_DIR = "checks"
+REVEALED_DIR = "solutions"  # references of the lessons passed here, written on request
 
 
 def bundled_root() -> Path:
@@ -66,11 +75,35 @@ class Workspace:
     def path(self, relative: str) -> Path:
         return self.root / relative
 
+    @cached_property
+    def answers_root(self) -> Path:
+        """Where this workspace's checks and reference solutions live: the workspace
+        itself for a course author's checkout or an instructor's course (it has a
+        `checks/` folder), else the installed course (a learner's workspace)."""
+        if (self.root / CHECKS_DIR).is_dir():
+            return self.root
+        return bundled_root()
+
+    def answer_path(self, relative: str) -> Path:
+        """A check or a reference solution (`lesson.check`, `lesson.solution`)."""
+        return self.answers_root / relative
+
     def stub_for(self, lesson: Lesson) -> str:
-        return make_stub(self.path(lesson.solution).read_text(encoding="utf-8"))
+        return make_stub(self.answer_path(lesson.solution).read_text(encoding="utf-8"))
 
     def solution_for(self, lesson: Lesson) -> str:
-        return clean_solution(self.path(lesson.solution).read_text(encoding="utf-8"))
+        return clean_solution(self.answer_path(lesson.solution).read_text(encoding="utf-8"))
+
+    def reveal_solution(self, lesson: Lesson) -> Path:
+        """Write the lesson's reference to `solutions/` in the workspace (call it once
+        the lesson has passed); an earlier copy the learner edited is left alone."""
+        target = self.root / REVEALED_DIR / Path(lesson.exercise).name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".py.tmp")
+            tmp.write_text(self.solution_for(lesson), encoding="utf-8")
+            tmp.replace(target)
+        return target
 
     def exercise_bytes(self, lesson: Lesson) -> bytes:
         """The learner's file exactly as saved: copies and backups use these bytes."""
@@ -122,19 +155,24 @@ class Workspace:
         return backup
 
 
-def init_workspace(dest: Path) -> Workspace:
-    """Create a workspace at `dest` from the shipped course, never overwriting files."""
+def init_workspace(dest: Path, *, with_answers: bool = False) -> Workspace:
+    """Create a learner's workspace at `dest` from the shipped course, never
+    overwriting files. It holds no checks and no reference solutions, unless
+    `with_answers` (a course author's or instructor's copy of the whole course)."""
     source = bundled_root()
     dest = dest.resolve()
     if (dest / COURSE_DIR / "course.toml").exists():
         raise WorkbookError(f"{dest} is already a workspace; nothing was changed")
-    for name in (COURSE_DIR, "checks", "exercises"):
+    for name in (COURSE_DIR, CHECKS_DIR, "exercises"):
         if (dest / name).exists() and any((dest / name).iterdir()):
             raise WorkbookError(f"{dest / name} exists and is not empty; nothing was changed")
     dest.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    if not with_answers:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "solutions")
     shutil.copytree(source / COURSE_DIR, dest / COURSE_DIR, ignore=ignore, dirs_exist_ok=True)
-    shutil.copytree(source / "checks", dest / "checks", ignore=ignore, dirs_exist_ok=True)
+    if with_answers:
+        shutil.copytree(source / CHECKS_DIR, dest / CHECKS_DIR, ignore=ignore, dirs_exist_ok=True)
     workspace = Workspace(dest)
     for lesson in workspace.course.lessons:
         workspace.reset(lesson)

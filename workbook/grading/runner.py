@@ -29,7 +29,7 @@ from workbook.grading import spare
 from workbook.grading.output import OUTPUT_FILE, printed
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
-from workbook.manifest import relevant_to, tampered_files
+from workbook.manifest import relevant_to, workspace_tampered
 from workbook.workspace import Workspace, bundled_root
 
 PLOT_KEYS = ("title", "x_label", "y_label", "log_y", "series")
@@ -362,7 +362,7 @@ def grade(
         job = {
             "report": str(report),
             "exercise": str(exercise.resolve()),
-            "check": str(workspace.path(lesson.check).resolve()),
+            "check": str(workspace.answer_path(lesson.check).resolve()),
             "shown_as": lesson.exercise,
             "memory_mb": lesson.memory_mb,
             "requires": list(lesson.requires),
@@ -390,7 +390,7 @@ def grade(
         stderr_tail=outcome.stderr_tail,
         timeout_s=wall_net(limits),
     )
-    result.tampered = relevant_to(tampered_files(workspace.root), lesson, workspace.course)
+    result.tampered = relevant_to(workspace_tampered(workspace), lesson, workspace.course)
     return result
 
 

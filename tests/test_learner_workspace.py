@@ -1,0 +1,80 @@
+"""A learner's workspace holds no answers: the checks and references stay installed.
+
+`workbook init` once copied `course/solutions/` and `checks/` into the workspace, so
+`cp course/solutions/08-lstm-step.py exercises/` passed lesson 8 and the hidden
+checks were one `cat` away. Now the workspace holds the exercises, the lesson texts
+and the store; a lesson's reference appears in `solutions/` once it has passed there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import run_cli, write_solution
+from workbook.grading.results import Verdict
+from workbook.workspace import bundled_root
+
+
+def _answer_lines() -> set[str]:
+    """Lines of the references and checks that no stub or lesson text carries: a
+    workspace file holding one of them holds (part of) an answer."""
+    root = bundled_root()
+    answers = [*root.glob("course/solutions/*.py"), *root.glob("checks/*.py")]
+    given = [*root.glob("exercises/*.py"), *root.glob("course/lessons/*.md")]
+    shown = {line.strip() for path in given for line in path.read_text().splitlines()}
+    return {
+        line.strip()
+        for path in answers
+        for line in path.read_text().splitlines()
+        if len(line.strip()) >= 20 and line.strip() not in shown
+    }
+
+
+def test_a_fresh_workspace_holds_no_reference_and_no_check(workspace):
+    assert not (workspace.root / "checks").exists()
+    assert not (workspace.root / "course" / "solutions").exists()
+    assert not (workspace.root / "solutions").exists()
+    answers = _answer_lines()
+    assert len(answers) > 500  # the control: there are answers to find
+    for path in workspace.root.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            leaked = [line for line in text.splitlines() if line.strip() in answers]
+            assert not leaked, f"{path.relative_to(workspace.root)} carries {leaked[:3]}"
+
+
+def test_grading_uses_the_installed_checks(workspace):
+    lesson = workspace.course.lesson("08-lstm-step")
+    assert workspace.answers_root == bundled_root()
+    write_solution(workspace, lesson)
+    session_result = run_cli(workspace, "check", "8", "--json")
+    assert '"verdict": "passed"' in session_result.output, session_result.output
+
+
+def test_the_reference_appears_in_solutions_once_passed(workspace):
+    lesson = workspace.course.lesson("02-concat")
+    refused = run_cli(workspace, "solution", "2")
+    assert refused.exit_code != 0 and "once you have passed" in refused.output
+    assert not (workspace.root / "solutions").exists()
+    write_solution(workspace, lesson)
+    assert run_cli(workspace, "check", "2").exit_code == 0
+    shown = run_cli(workspace, "solution", "2")
+    assert shown.exit_code == 0, shown.output
+    revealed = workspace.root / "solutions" / Path(lesson.exercise).name
+    assert revealed.read_text(encoding="utf-8") == workspace.solution_for(lesson)
+    assert workspace.solution_for(lesson) in shown.output
+    assert sorted(p.name for p in (workspace.root / "solutions").iterdir()) == [revealed.name]
+
+
+def test_a_learner_edit_of_the_catalog_is_reported(workspace):
+    """The catalog stays in the workspace (lesson texts, limits): edits to it are
+    still flagged, with the installed checks and references counted as present."""
+    lesson = workspace.course.lesson("01-activations")
+    write_solution(workspace, lesson)
+    from workbook.grading.runner import grade
+
+    clean = grade(workspace, lesson)
+    assert clean.verdict is Verdict.PASSED and clean.tampered == []
+    toml = workspace.root / "course" / "course.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert grade(workspace, lesson).tampered == ["course/course.toml"]
