@@ -78,3 +78,10 @@ def test_a_learner_edit_of_the_catalog_is_reported(workspace):
     toml = workspace.root / "course" / "course.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert grade(workspace, lesson).tampered == ["course/course.toml"]
+
+
+def test_dev_commands_say_a_learner_workspace_is_not_a_course_source(workspace):
+    result = run_cli(workspace, "dev", "stubs")
+    assert result.exit_code == 2
+    assert "learner's workspace" in result.output
+    assert not (workspace.root / "checks").exists()

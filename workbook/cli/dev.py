@@ -5,11 +5,25 @@ from __future__ import annotations
 import click
 
 from workbook.cli import EXIT_NOT_PASSED, _session, cli
+from workbook.errors import WorkbookError
 
 
 @cli.group()
 def dev() -> None:
     """Tools for course authors."""
+
+
+def _authoring(ctx: click.Context):
+    """The workspace, if it holds its course's checks and references: a learner's
+    workspace holds neither, so there is nothing to lint, scaffold or regenerate."""
+    ws = _session(ctx).workspace
+    if ws.answers_root != ws.root:
+        raise WorkbookError(
+            f"{ws.root} is a learner's workspace (no checks/ or course/solutions/ in it): "
+            "the `dev` commands work on a course's source, e.g. a clone of the workbook "
+            "repository"
+        )
+    return ws
 
 
 @dev.command("check")
@@ -20,8 +34,7 @@ def dev_check(ctx: click.Context, no_grade: bool, jobs: int | None) -> None:
     """Lint the whole course; exit 1 on any problem."""
     from workbook.devtools import lint_course
 
-    session = _session(ctx)
-    ws = session.workspace
+    ws = _authoring(ctx)
     total = len(ws.course.lessons)
     done: list[str] = []
 
@@ -48,7 +61,7 @@ def dev_new(ctx: click.Context, lesson_id: str, title: str, topic: str) -> None:
     """Scaffold lesson LESSON_ID (e.g. 23-peephole-gates) with every file it needs."""
     from workbook.devtools import scaffold_lesson
 
-    ws = _session(ctx).workspace
+    ws = _authoring(ctx)
     for path in scaffold_lesson(ws, lesson_id, title, topic):
         click.echo(f"wrote {path.relative_to(ws.root)}")
     click.echo("Next: edit those files, then run `workbook dev check`.")
@@ -60,7 +73,7 @@ def dev_stubs(ctx: click.Context) -> None:
     """Regenerate every exercise stub from its annotated solution."""
     from workbook.devtools import write_stubs
 
-    changed = write_stubs(_session(ctx).workspace)
+    changed = write_stubs(_authoring(ctx))
     for rel in changed:
         click.echo(f"regenerated {rel}")
     click.echo(f"{len(changed)} stub(s) changed.")
