@@ -7,13 +7,16 @@ A message is a JSON header plus raw buffers, framed by lengths on a socket:
 
 Values cross as JSON where JSON can hold them exactly; everything else is tagged:
 an array is {"__nd__": buffer index, "dtype", "shape"} over its raw bytes (exact,
-like `np.save` with `allow_pickle=False`), a tuple is {"__tuple__": [...]}, a dict
+like `np.save` with `allow_pickle=False`; a 0-d array keeps its shape ()), a NumPy
+scalar is the same under "__np__" and arrives as a NumPy scalar (so a list of them
+is still a list of scalars, and `np.asarray` of it is 1-d), a tuple is {"__tuple__": [...]}, a dict
 is {"__dict__": [[key, value], ...]} (so no learner dict can pose as a tag), a float
 JSON cannot spell is {"__float__": "nan"}, a Keras model is {"__keras__": its plain
 form}. Any other object becomes {"__opaque__": its type name}: the judge reports
 it and never sees the object. Nothing is ever unpickled, and the reading side
 checks every tag, dtype, shape and size, so a subject that writes garbage gets a
-`WireError`, not a foothold.
+`WireError`, not a foothold. A value over the limits (nesting, item count, bytes) is
+a `TooLarge` whose text says what was too large.
 """
 
 from __future__ import annotations
@@ -66,18 +69,27 @@ class _Encoder:
     def array(self, value: np.ndarray, tag: str) -> dict:
         if value.dtype.kind not in _NUMERIC_KINDS or value.dtype.hasobject:
             return {"__opaque__": f"numpy array of dtype {value.dtype}"}
-        data = np.ascontiguousarray(value)
-        self.buffers.append(data.tobytes())
+        # tobytes() writes C order whatever the layout; the shape is the value's own,
+        # 0-d included (np.ascontiguousarray would have made a 0-d value shape (1,)).
+        self.buffers.append(value.tobytes(order="C"))
         return {
             tag: len(self.buffers) - 1,
-            "dtype": data.dtype.str,
-            "shape": list(data.shape),
+            "dtype": value.dtype.str,
+            "shape": list(value.shape),
         }
 
     def value(self, value: Any, depth: int = 0) -> Any:
         self.items += 1
-        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
-            raise WireError("the value is nested too deeply or holds too many items")
+        if depth > MAX_DEPTH:
+            raise TooLarge(
+                f"it nests lists, tuples or dicts more than {MAX_DEPTH} deep, the most the "
+                "grader reads"
+            )
+        if self.items > MAX_ITEMS:
+            raise TooLarge(
+                f"it holds more than {MAX_ITEMS:,} items (numbers, strings, lists…), the most "
+                "the grader reads in one value: return NumPy arrays rather than long lists"
+            )
         kind = type(value)
         if value is None or kind is bool:
             return value
@@ -215,7 +227,7 @@ class _Decoder:
 
     def value(self, value: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH + 2:
-            raise WireError("value nested too deeply")
+            raise TooLarge(f"a value nests lists, tuples or dicts more than {MAX_DEPTH} deep")
         if value is None or type(value) in (bool, int, float, str):
             return value
         if type(value) is list:
