@@ -169,6 +169,24 @@ def autograder() -> None:
     """Build a course platform's autograder that grades each submission afresh."""
 
 
+def _jobs_option(value: str) -> int | None:
+    if value == "auto":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter("a number of lessons at once (1 or more), or auto")
+    return int(value)
+
+
+_WEIGHT_HELP = (
+    "Points for every lesson (W) or one lesson (LESSON=W, a number or an id); "
+    "repeatable. Default: the [grading] table of course/course.toml (1 point each)."
+)
+_PARTIAL_HELP = (
+    "A lesson that does not pass earns checks passed / checks total of its points "
+    "(--no-partial-credit: all or nothing). Default: course.toml's partial_credit."
+)
+
+
 @autograder.command("gradescope")
 @click.option(
     "--output",
@@ -180,19 +198,56 @@ def autograder() -> None:
 )
 @click.option(
     "--visibility",
-    type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
-    default="visible",
-    show_default=True,
-    help="When learners see their results.",
+    multiple=True,
+    metavar="[LESSON=]V",
+    help="When learners see results: hidden, after_due_date, after_published or visible; "
+    "for everything (V) or one lesson (LESSON=V); repeatable. Default: course.toml's "
+    "[grading] table (visible).",
 )
-def autograder_gradescope(output: Path, visibility: str) -> None:
+@click.option("--weight", multiple=True, metavar="[LESSON=]W", help=_WEIGHT_HELP)
+@click.option("--partial-credit/--no-partial-credit", default=None, help=_PARTIAL_HELP)
+@click.option(
+    "--output-format",
+    type=click.Choice(["md", "text"]),
+    default="md",
+    show_default=True,
+    help="How the results' outputs are written: Markdown or plain text.",
+)
+@click.option(
+    "--jobs",
+    default="auto",
+    show_default=True,
+    metavar="N|auto",
+    callback=lambda ctx, param, value: _jobs_option(value),
+    help="Lessons graded at once in Gradescope's container. auto: as many as its CPU "
+    "quota allows and its memory holds; N: at most N (memory still caps it).",
+)
+def autograder_gradescope(
+    output: Path,
+    visibility: tuple[str, ...],
+    weight: tuple[str, ...],
+    partial_credit: bool | None,
+    output_format: str,
+    jobs: int | None,
+) -> None:
     """A Gradescope autograder zip: setup.sh installs this exact workbook (shipped in
     the zip as a wheel), run_autograder grades /autograder/submission with the
-    shipped checks and writes /autograder/results/results.json."""
-    from workbook.autograder import gradescope_bundle
+    shipped checks and writes /autograder/results/results.json, one test per lesson
+    worth its weight. The zip's README.md says the total to set and the CPU and
+    memory to give the autograder."""
+    from workbook.autograder import gradescope_bundle, resource_lines
 
-    gradescope_bundle(output, visibility=visibility)
+    gradescope_bundle(
+        output,
+        visibility=visibility,
+        weight=weight,
+        partial_credit=partial_credit,
+        output_format=output_format,
+        jobs=jobs,
+    )
     click.echo(f"wrote {output}: upload it as the assignment's autograder (Ubuntu 22.04+ image)")
+    for line in resource_lines():
+        click.echo(f"  {line}")
 
 
 @autograder.command("prairielearn")
@@ -201,23 +256,59 @@ def autograder_gradescope(output: Path, visibility: str) -> None:
     "-o",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="The folder to write the grader image's files into.",
+    help="The folder to write the grader image's build context and the questions into.",
+)
+@click.option(
+    "--image",
+    default="YOUR-DOCKERHUB-USER/lstm-workbook-grader",
+    show_default=True,
+    metavar="REPOSITORY",
+    help="The image's repository, without a tag: the tag is always this workbook's version.",
+)
+@click.option(
+    "--lessons",
+    default="",
+    metavar="LIST",
+    help="Comma-separated lesson numbers or ids to make questions for (default: all).",
 )
 @click.option(
     "--timeout",
-    type=click.IntRange(min=10),
-    default=600,
-    show_default=True,
-    help="Seconds, for the example question-info.json.",
+    type=click.IntRange(min=10, max=600),
+    default=None,
+    help="Seconds PrairieLearn waits for a question's grading (default: each lesson's "
+    "worst case under the grader's own limits).",
 )
-def autograder_prairielearn(output: Path, timeout: int) -> None:
-    """A PrairieLearn external grader: a Dockerfile installing this exact workbook and
-    an entry point that grades /grade/student into /grade/results/results.json."""
-    from workbook.autograder import prairielearn_bundle
+@click.option("--weight", multiple=True, metavar="[LESSON=]W", help=_WEIGHT_HELP)
+@click.option("--partial-credit/--no-partial-credit", default=None, help=_PARTIAL_HELP)
+def autograder_prairielearn(
+    output: Path,
+    image: str,
+    lessons: str,
+    timeout: int | None,
+    weight: tuple[str, ...],
+    partial_credit: bool | None,
+) -> None:
+    """A PrairieLearn external grader: grader/ (a Dockerfile installing this exact
+    workbook, and the entry point that grades /grade/student into
+    /grade/results/results.json), and questions/lstm-workbook/, one question per
+    lesson (info.json, question.html with a file editor holding the stub, server.py)
+    to copy into the course's questions/."""
+    from workbook.autograder import image_name, prairielearn_bundle
 
-    for path in prairielearn_bundle(output, timeout_s=timeout):
-        click.echo(f"wrote {path}")
+    chosen = [part for part in lessons.split(",") if part.strip()]
+    written = prairielearn_bundle(
+        output,
+        image=image,
+        lessons=chosen,
+        timeout_s=timeout,
+        weight=weight,
+        partial_credit=partial_credit,
+    )
+    questions = sum(path.name == "info.json" for path in written)
+    click.echo(f"wrote {output}: grader/, {questions} questions, build-image.sh, README.md")
+    tagged = image_name(image)
     click.echo(
-        f"next: docker build -t YOUR-REGISTRY/lstm-workbook-grader {output}, push it, "
-        "and merge question-info.json into each question's info.json"
+        f"next: docker build --platform linux/amd64 -t {tagged} {output / 'grader'}\n"
+        f"      docker push {tagged}\n"
+        f"      then copy {output / 'questions' / 'lstm-workbook'} into your course's questions/"
     )
