@@ -37,11 +37,13 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
@@ -49,6 +51,9 @@ from workbook.grading.results import ErrorInfo, GradeResult, Verdict
 from workbook.manifest import relevant_to, tampered_files
 from workbook.stubgen import same_code
 from workbook.workspace import COURSE_DIR, Workspace, init_workspace
+
+if TYPE_CHECKING:
+    from workbook.grading.warm import WarmGrader
 
 TOTAL_ROW = "TOTAL"
 CLASS_CSV_FIELDS = (
@@ -304,11 +309,15 @@ def _untouched(workspace: Workspace, lesson: Lesson) -> bool:
     return same_code(text, workspace.stub_for(lesson))
 
 
-def grade_prepared(prepared: Prepared, lesson: Lesson) -> GradeResult:
-    """Grade one lesson of a prepared submission. Never raises: anything unforeseen
-    becomes an `error` result, so one file cannot stop a class."""
-    from workbook.grading.runner import grade
+def grade_prepared(
+    prepared: Prepared, lesson: Lesson, warm: WarmGrader | None = None
+) -> GradeResult:
+    """Grade one lesson of a prepared submission (forked from `warm`'s server if
+    given). Never raises: anything unforeseen becomes an `error` result, so one file
+    cannot stop a class."""
+    from workbook.grading.runner import grade as grade_cold
 
+    grade = warm.grade if warm is not None else grade_cold
     problem = prepared.problems.get(lesson.id)
     if problem is not None:
         return GradeResult(lesson.id, Verdict.ERROR, 0.0, error=problem)
@@ -349,20 +358,69 @@ def grade_all(
         if only is None or only(lesson)
     ]
 
+    pool_of = _WarmPool(keras=any(lesson.uses_tensorflow for _, lesson in work))
+
     def run(item: tuple[Prepared, Lesson]) -> GradeResult:
         one, lesson = item
-        graded = grade_prepared(one, lesson)
+        graded = grade_prepared(one, lesson, pool_of.grader())
         if progress is not None:
             progress(one.sub.learner, lesson, graded)
         return graded
 
     workers = max(1, jobs or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(run, work))
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(run, work))
+    finally:
+        pool_of.close()
     graded: dict[str, list[tuple[Lesson, GradeResult]]] = {}
     for (one, lesson), result in zip(work, results, strict=True):
         graded.setdefault(one.sub.learner, []).append((lesson, result))
     return graded
+
+
+class _WarmPool:
+    """One warm grading server per worker thread, for a whole class: each attempt
+    forks a judge from it and a subject from its zygote, so numpy, pytest and (when a
+    Keras lesson is graded) TensorFlow are imported once per worker, not once per
+    attempt. Every attempt is still born clean and isolated (see `grading.zygote`).
+    `WORKBOOK_WARM=0` grades every attempt cold."""
+
+    READY_S = 180.0  # importing TensorFlow at a fifth of a core
+
+    def __init__(self, *, keras: bool) -> None:
+        self.keras = keras
+        self.enabled = os.environ.get("WORKBOOK_WARM", "1") != "0"
+        self._local = threading.local()
+        self._graders: list[WarmGrader] = []
+        self._lock = threading.Lock()
+        self._folder = Path(tempfile.mkdtemp(prefix="workbook-pool-"))
+
+    def grader(self) -> WarmGrader | None:
+        """This thread's warm grader, started and ready (None: grade cold)."""
+        if not self.enabled:
+            return None
+        grader = getattr(self._local, "grader", None)
+        if grader is None:
+            from workbook.grading.warm import WarmGrader
+
+            grader = WarmGrader(self._folder)
+            if self.keras:
+                grader.preload_tensorflow()
+            else:
+                grader.start()
+            grader.wait_until_ready(self.READY_S)  # not ready: its attempts run cold
+            self._local.grader = grader
+            with self._lock:
+                self._graders.append(grader)
+        return grader
+
+    def close(self) -> None:
+        with self._lock:
+            graders, self._graders = self._graders, []
+        for grader in graders:
+            grader.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _declared_checks(workspace: Workspace, lesson: Lesson) -> int:
