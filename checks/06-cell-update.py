@@ -23,9 +23,37 @@ def _cell(f, i, c_tilde, c_prev):
     return f * c_prev + i * c_tilde
 
 
+def _inner(a, b):
+    """aᵀ·b for each column: what `a.T @ b` gives for one column, a single number that
+    then broadcasts over every cell when the other term is added."""
+    return np.sum(a * b, axis=0, keepdims=True)
+
+
+def _product(left, right):
+    return (
+        f"`{left}.T @ {right}` (or np.dot) is a matrix product: a row times a column sums "
+        f"{left} ⊙ {right} over the cells into one number, which then spreads to every "
+        f"cell when the other term is added; ⊙ is the element-wise `{left} * {right}`"
+    )
+
+
+def _matrix_products(f, i, c_tilde, c_prev):
+    """A matrix product where ⊙ belongs, in either term or both (one column: a number)."""
+    return [
+        (_inner(f, c_prev) + i * c_tilde, _product("f_t", "C_prev")),
+        (f * c_prev + _inner(i, c_tilde), _product("i_t", "C_tilde")),
+        (
+            _inner(f, c_prev) + _inner(i, c_tilde),
+            "both products are matrix products (`f_t.T @ C_prev`, `i_t.T @ C_tilde`): each "
+            "sums over the cells into one number; ⊙ is the element-wise `*`, cell by cell",
+        ),
+    ]
+
+
 def _mistakes(f, i, c_tilde, c_prev):
     """Results of the usual wrong updates, each with what went wrong."""
     return [
+        *_matrix_products(f, i, c_tilde, c_prev),
         (
             f * c_tilde + i * c_prev,
             "f_t and i_t look swapped: the forget gate f_t scales the old memory C_{t-1}, "
@@ -117,6 +145,7 @@ def test_gates_at_their_extremes(learner):
         mistakes=[
             (C_TILDE, "the candidate was written although i_t = 0: i_t must scale C̃_t"),
             (np.zeros_like(F), "the old memory was lost although f_t = 1: f_t must scale C_{t-1}"),
+            *_matrix_products(ones, zeros, C_TILDE, C_PREV),
         ],
     )
     write = _update(learner, zeros, ones, C_TILDE, C_PREV, "cell_update")
@@ -127,6 +156,7 @@ def test_gates_at_their_extremes(learner):
         mistakes=[
             (C_PREV, "the old memory survived although f_t = 0: f_t must scale C_{t-1}"),
             (C_PREV + C_TILDE, "the old memory C_{t-1} is added unscaled: multiply it by f_t"),
+            *_matrix_products(zeros, ones, C_TILDE, C_PREV),
         ],
     )
 

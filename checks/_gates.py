@@ -22,7 +22,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbook.expect import ATOL, RTOL, call, expect_array, fail, function
+from workbook.expect import (
+    ATOL,
+    RTOL,
+    approximation,
+    call,
+    expect_array,
+    fail,
+    function,
+    helper_message,
+    learner_activation,
+    outside_terms,
+    size_in_code,
+)
 
 HIDDEN = 2
 INPUT = 3
@@ -162,6 +174,19 @@ def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
                 "this is 2σ(a) − 1, which is tanh(a/2); tanh(a) = 2σ(2a) − 1, or np.tanh(a)",
             )
         )
+    answers += _bias_reduced(gate, c, act, product)
+    hidden_part, input_part = c.W[:, :hidden] @ c.h, c.W[:, hidden:] @ c.x
+    answers += outside_terms(
+        act,
+        pre,
+        {
+            f"the h_{{t-1}} term {gate.weight}[:, :hidden]·h_{{t-1}}": hidden_part,
+            f"the x_t term {gate.weight}[:, hidden:]·x_t": input_part,
+        },
+        {"h_{t-1}": c.h},
+        gate.sym,
+        gate.inside,
+    )
     merged: list[tuple[np.ndarray, str]] = []
     for value, message in answers:
         for i, (seen, text) in enumerate(merged):
@@ -171,6 +196,50 @@ def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
         else:
             merged.append((value, message))
     return merged
+
+
+def _bias_reduced(gate: Gate, c: Case, act, product) -> list[tuple[np.ndarray, str]]:
+    """The bias turned into one number shared by every unit (np.mean, np.sum, b[0])."""
+    if np.ptp(c.b) == 0:  # a bias with one value throughout looks the same either way
+        return []
+    column = f"{gate.bias} is a column with one bias per unit: add it as it is"
+    return [
+        (act(product + c.b.mean()), f"np.mean({gate.bias}) turns the bias into one number "
+         f"shared by all units; {column}"),
+        (act(product + c.b.sum()), f"np.sum({gate.bias}) turns the bias into one number "
+         f"shared by all units; {column}"),
+        (act(product + c.b[0, 0]), f"only the first entry of {gate.bias} ({gate.bias}[0]) is "
+         f"added, to every unit; {column}"),
+    ]  # fmt: skip
+
+
+def _activation_mistakes(
+    learner: object, gate: Gate, c: Case, got: object
+) -> list[tuple[np.ndarray, str]]:
+    """A result that is the right pre-activation through the wrong squashing function:
+    the file's own helper (`sigmoid`, `tanh`) changed, or an approximation written in.
+    Called only once `got` is known to differ from the expected values."""
+    pre = c.W @ _concat(c.h, c.x) + c.b
+    if not isinstance(got, np.ndarray) or got.shape != pre.shape:
+        return []
+    found: list[tuple[np.ndarray, str]] = []
+    helper = learner_activation(learner, gate.activation, gate.activation)
+    if helper is not None:
+        message = helper_message(learner, gate.activation, gate.activation)
+        found.append((helper(pre), message))
+    message = approximation(got, pre, gate.activation, gate.inside)
+    if message:
+        found.append((got, message))
+    return found
+
+
+def _mistakes(learner: object, gate: Gate, c: Case, got: object) -> list:
+    """Every known wrong answer for `c`, the activation's last (they need `got`)."""
+    want = expected(gate, c)
+    close = isinstance(got, np.ndarray) and got.shape == want.shape
+    if close and np.allclose(np.asarray(got, dtype=float), want, rtol=RTOL, atol=ATOL):
+        return []
+    return [*wrong_answers(gate, c), *_activation_mistakes(learner, gate, c, got)]
 
 
 def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
@@ -278,6 +347,16 @@ def _call(learner: object, gate: Gate, c: Case) -> object:
         code = trace.get("code") or ""
         where = f" at {location} (`{code}`)" if location else ""
         z = _concat(c.h, c.x)
+        fixed = size_in_code(code, str(exc)) if not _FIXED_SLICE.search(code) else None
+        if fixed:
+            hidden, inputs, batch = c.h.shape[0], c.x.shape[0], c.h.shape[1]
+            fail(
+                f"`{fixed}` writes a size into your code{where}, but here hidden = {hidden}, "
+                f"input = {inputs} and the batch has {batch} column{'s' if batch > 1 else ''}:"
+                f" take sizes from the arrays (h_prev.shape), or leave the shape alone, "
+                f"{gate.weight} @ z + {gate.bias} already is (hidden, B) = {(c.W @ z).shape} "
+                f"(NumPy said: {exc})"
+            )
         fail(
             f"your code raised ValueError{where}: {exc}. The shapes: {gate.weight} is "
             f"{c.W.shape} and [h_{{t-1}}; x_t] is {z.shape}, so the matrix product "
@@ -291,7 +370,7 @@ def check(learner: object, gate: Gate, c: Case, what: str) -> None:
     got = _call(learner, gate, c)
     what = f"{what} {c.note}".strip()
     _diagnose_shape(gate, c, got, what)
-    expect_array(got, expected(gate, c), what=what, mistakes=wrong_answers(gate, c))
+    expect_array(got, expected(gate, c), what=what, mistakes=_mistakes(learner, gate, c, got))
 
 
 def cases(seed: int) -> dict[str, Case]:
@@ -341,9 +420,9 @@ def _call_checked(learner: object, gate: Gate, case: Case, what: str) -> np.ndar
     return got.astype(float)
 
 
-def _explain(gate: Gate, case: Case, got: np.ndarray, should: str) -> None:
+def _explain(learner: object, gate: Gate, case: Case, got: np.ndarray, should: str) -> None:
     """Fail with `should` plus the diagnosis of a known mistake, if `got` matches one."""
-    for value, message in wrong_answers(gate, case):
+    for value, message in _mistakes(learner, gate, case, got):
         if np.allclose(got, value, rtol=RTOL, atol=ATOL):
             fail(f"{should}: {message}", expected=expected(gate, case), got=got)
 
@@ -364,7 +443,7 @@ def check_saturation(learner: object, gate: Gate, c: Case, *, meaning: str) -> N
             f"with {gate.bias} = {bias:+g} (and h_{{t-1}} = x_t = 0), {gate.out} should be "
             f"close to {top:g} ({meaning})"
         )
-        _explain(gate, case, got, should)
+        _explain(learner, gate, case, got, should)
         fail(should, expected=expected(gate, case), got=got)
 
 
@@ -382,7 +461,7 @@ def check_range(learner: object, gate: Gate, c: Case, *, meaning: str) -> None:
         f"on large inputs {gate.out} should stay strictly between {low:g} and 1 "
         f"({meaning}), but it ranges from {got.min():.4g} to {got.max():.4g}"
     )
-    _explain(gate, case, got, should)
+    _explain(learner, gate, case, got, should)
     fail(f"{should}: is {gate.sym} applied last?", expected=expected(gate, case), got=got)
 
 

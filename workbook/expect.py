@@ -153,6 +153,92 @@ def _is_column_vs_flat(got: np.ndarray, expected: np.ndarray) -> bool:
     return expected.ndim == 2 and expected.shape[1] == 1 and got.shape == (expected.shape[0],)
 
 
+# Results computed in float32 are compared at float32's precision: about 7 significant
+# digits per operation, fewer after a few steps of a recurrence (a float32 GRU differs
+# from a float64 one by ~1e-6 relative after 5 steps). Every known mistake changes
+# values far more than this, so widening the tolerance names the same mistakes.
+F32_RTOL, F32_ATOL = 1e-4, 1e-6
+SINGLE_PRECISION = ("float32", "float16")
+NUMBER_KINDS = (
+    "a float (a NumPy scalar such as np.float64 or np.float32, or a 0-d array, also does)"
+)
+
+
+def tolerance(got: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> tuple:
+    """(rtol, atol) for comparing `got`: as given, or float32's precision when the
+    learner's result is float32 (float16 too: it is refused later, if it misses)."""
+    dtype = getattr(got, "dtype", None)
+    if dtype is None or dtype.name not in SINGLE_PRECISION:
+        return rtol, atol
+    scale = float(np.max(np.abs(expected), initial=1.0))
+    return max(rtol, F32_RTOL), max(atol, F32_ATOL * scale)
+
+
+def _matching(
+    got: np.ndarray, mistakes: Sequence[tuple[Any, str]], rtol: float, atol: float
+) -> str | None:
+    """The message of the first known mistake whose value `got` matches (same shape)."""
+    for candidate, message in mistakes:
+        candidate = np.asarray(candidate, dtype=float)
+        if candidate.shape == got.shape and _all_close(got, candidate, rtol, atol):
+            return message
+    return None
+
+
+def _proportion(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> float | None:
+    """c when every entry of `got` is c times the expected one (c ≠ 1, c ≠ 0), else None.
+
+    Needs at least three clearly non-zero expected entries, so that a coincidence of one
+    or two numbers is not read as a pattern."""
+    flat_e, flat_g = expected.reshape(-1), got.reshape(-1)
+    big = np.abs(flat_e) > max(10 * atol, 1e-12)
+    if big.sum() < 3:
+        return None
+    ratio = float(np.median(flat_g[big] / flat_e[big]))
+    if abs(ratio) < 1e-9 or abs(ratio - 1.0) <= 10 * rtol:
+        return None
+    return ratio if _all_close(got, ratio * expected, rtol, atol) else None
+
+
+def _ratio_text(ratio: float) -> str:
+    """What a constant factor between the result and the expected values usually means."""
+    if abs(ratio + 1.0) < 1e-6:
+        return "every entry has the opposite sign: a sign is flipped somewhere"
+    shown = f"{ratio:.6g}"
+    for n in range(2, 65):
+        if abs(ratio - 1.0 / n) < 1e-6 * abs(ratio):
+            return (
+                f"every entry is 1/{n} of the expected one: something is divided by {n}, "
+                f"e.g. a mean over {n} items where their sum belongs"
+            )
+        if abs(ratio - n) < 1e-6 * n:
+            return (
+                f"every entry is {n} times the expected one: a factor {n} too many, e.g. a "
+                f"sum over {n} items where their mean belongs, or something counted {n} times"
+            )
+        if abs(ratio + 1.0 / n) < 1e-6 * abs(ratio) or abs(ratio + n) < 1e-6 * n:
+            return f"every entry is {shown} times the expected one: a sign and a factor are off"
+    return f"every entry is {shown} times the expected one: a constant factor is off"
+
+
+def _precision_note(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
+    """A float64 result that agrees only to float32's precision, or a float16 result."""
+    worst = float(np.max(np.abs(got - expected) / (np.abs(expected) + 1e-300)))
+    f32_rtol, f32_atol = tolerance(np.zeros(0, np.float32), expected, rtol, atol)
+    if not _all_close(got, expected, f32_rtol, f32_atol):
+        return ""
+    return (
+        f" only to about float32's precision (largest relative difference {worst:.1g}): "
+        "part of the computation seems to run in float32 (np.float32, astype(np.float32) "
+        "or a float32 array). Compute in float64, NumPy's default (or return the float32 "
+        "result itself: float32 results are compared at float32 precision)"
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
 def expect_array(
     got: Any,
     expected: Any,
@@ -165,17 +251,36 @@ def expect_array(
     """Compare `got` with `expected`, failing with the most specific message we can give.
 
     `mistakes` are (value, message) pairs: the results of known wrong answers. When
-    `got` matches one within tolerance, its message is the diagnosis.
+    `got` matches one within tolerance, its message is the diagnosis, whether or not
+    its shape is the expected one (a mistake can change the shape). A result computed
+    in float32 is compared at float32's precision (see `tolerance`). An expected value
+    of shape () is a single number: a float, a NumPy scalar or a 0-d array all match it.
     """
     expected = np.asarray(expected, dtype=float)
+    mistakes = list(mistakes)
     if got is None:
         fail(f"{what} is None: did you forget a `return`?", expected=expected)
+    if expected.ndim == 0 and not _is_number(got) and not isinstance(got, np.ndarray):
+        fail(f"{what} should be a single number, {NUMBER_KINDS}; not {show(got)[:60]}")
     if isinstance(got, tuple | list) and not isinstance(got, np.ndarray):
         fail(f"{what} should be a NumPy array, not a {type(got).__name__}", expected=expected)
     got = np.asarray(got)
     if not np.issubdtype(got.dtype, np.number) or np.issubdtype(got.dtype, np.complexfloating):
         fail(f"{what} should hold real numbers, but its dtype is {got.dtype}")
+    rtol, atol = tolerance(got, expected, rtol, atol)
     if got.shape != expected.shape:
+        if _isfinite(got.astype(float)).all():
+            message = _matching(got.astype(float), mistakes, rtol, atol)
+            if message:
+                fail(f"{what}: {message}", expected=expected, got=got)
+        if expected.ndim == 0:
+            fail(
+                f"{what} should be a single number, {NUMBER_KINDS}; it is an array of "
+                f"shape {got.shape}"
+                + (": `float(…)` of it gives the number" if got.size == 1 else ""),
+                expected=expected,
+                got=got,
+            )
         if _is_column_vs_flat(got, expected):
             fail(
                 f"{what} has shape {got.shape} but expected {expected.shape}: keep column "
@@ -194,15 +299,29 @@ def expect_array(
             expected=expected,
             got=got,
         )
+    low_precision = got.dtype.name in SINGLE_PRECISION
+    dtype = got.dtype.name
     got = got.astype(float)
     if not _isfinite(got).all():
         fail(f"{what} contains NaN or infinity", expected=expected, got=got)
     if _all_close(got, expected, rtol, atol):
         return got
-    for candidate, message in mistakes:
-        candidate = np.asarray(candidate, dtype=float)
-        if candidate.shape == got.shape and _all_close(got, candidate, rtol, atol):
-            fail(f"{what}: {message}", expected=expected, got=got)
+    message = _matching(got, mistakes, rtol, atol)
+    if message:
+        fail(f"{what}: {message}", expected=expected, got=got)
+    ratio = _proportion(got, expected, rtol, atol)
+    if ratio is not None:
+        fail(f"{what}: {_ratio_text(ratio)}", expected=expected, got=got)
+    note = "" if low_precision else _precision_note(got, expected, rtol, atol)
+    if note:
+        fail(f"{what} agrees with the expected values{note}", expected=expected, got=got)
+    if dtype == "float16":
+        fail(
+            f"{what} is float16, which keeps only about 3 significant digits: compute in "
+            "float64, NumPy's default, or at least float32",
+            expected=expected,
+            got=got,
+        )
     diff = np.abs(got - expected)
     if got.ndim >= 2:
         _fail_on_grid(got, expected, diff, what, rtol, atol)
@@ -210,13 +329,32 @@ def expect_array(
     where = np.unravel_index(worst, diff.shape)
     at = tuple(int(i) for i in where)
     first_off = int(np.argmax(~_close(got, expected, rtol, atol).reshape(-1)))
+    place = f" at index {at}" if at else ""
     fail(
         f"{what} differs from the expected values: the largest difference is "
-        f"{diff[where]:.3g} at index {at} (expected {expected[where]:.8g}, got "
+        f"{diff[where]:.3g}{place} (expected {expected[where]:.8g}, got "
         f"{got[where]:.8g}; tolerance rtol={rtol:g}, atol={atol:g})",
         expected=show(expected, start=first_off - 1),
         got=show(got, start=first_off - 1),
     )
+
+
+def expect_scalar(
+    got: Any,
+    expected: float,
+    *,
+    what: str,
+    mistakes: Iterable[tuple[float, str]] = (),
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> float:
+    """A single number computed by learner code (a loss, a norm): a Python float or int,
+    a NumPy scalar (np.float64, np.float32, …) or a 0-d array all pass when the value is
+    right; an array of another shape is told to become one number."""
+    value = expect_array(
+        got, np.asarray(expected, dtype=float), what=what, mistakes=mistakes, rtol=rtol, atol=atol
+    )
+    return float(value)
 
 
 def _position(index: tuple[int, ...]) -> str:
@@ -309,7 +447,20 @@ def call_elementwise(
                 f"{what}: NumPy refused a matrix product{of}. ⊙ is the element-wise "
                 "product, `*` in NumPy; `@` and `np.dot` are matrix products"
             )
+        code = (getattr(exc, "trace", None) or {}).get("code") or ""
+        product = _MATRIX_PRODUCT.search(code)
+        if "broadcast" in text and product:
+            fail(
+                f"{what}: NumPy could not add the terms ({text.strip()}) because `{product[0]}` "
+                "is a matrix product: a product of a row (`.T`) and a column sums over the "
+                "cells, and with a batch it is (B, B) or (n, n), neither (n, B). ⊙ is the "
+                "element-wise product, `*` in NumPy, and keeps the shape of its factors"
+            )
         raise
+
+
+# A matrix product in a line of learner code: `a.T @ b`, `a @ b`, np.dot, np.matmul.
+_MATRIX_PRODUCT = re.compile(r"[\w.\]\)]+\s*@\s*[\w.(\[]+|np\.(?:dot|matmul|inner|outer)\([^)]*\)")
 
 
 def expect_choice(answer: Any, name: str, correct: str, wrong: dict[str, str]) -> None:
@@ -338,14 +489,20 @@ def expect_number(
     rtol: float = 1e-6,
     atol: float = 0.0,
 ) -> None:
-    """A numeric answer computed in the learner's file, with known wrong results named."""
+    """A numeric answer computed in the learner's file, with known wrong results named.
+
+    Any single number passes: an int or float, a NumPy scalar (np.float64, np.float32,
+    np.int64, …) or an array holding one number; a float32 one at float32's precision."""
     if answer is None:
         fail(f"`{name}` is still a TODO: compute it in your file and assign the number")
-    if isinstance(answer, bool) or not isinstance(answer, int | float | np.number):
-        if isinstance(answer, np.ndarray) and answer.size == 1:
+    dtype = getattr(answer, "dtype", None)
+    if dtype is not None and dtype.name in SINGLE_PRECISION:
+        rtol = max(rtol, 1e-5 if dtype.name == "float32" else 1e-3)
+    if isinstance(answer, bool | np.bool_) or not isinstance(answer, int | float | np.number):
+        if isinstance(answer, np.ndarray) and answer.size == 1 and _is_number(answer.item()):
             answer = answer.item()
         else:
-            fail(f"`{name}` should be a single number, not {show(answer)[:60]}")
+            fail(f"`{name}` should be a single number, {NUMBER_KINDS}; not {show(answer)[:60]}")
     value = float(answer)
     if not _isfinite(value):
         fail(f"`{name}` is {value}: it should be a finite number")
@@ -360,3 +517,277 @@ def expect_number(
             "than typing in a rounded number"
         )
     fail(f"{name} = {value:.6g} is not right; recompute it step by step in your file")
+
+
+# -- Signatures of whole classes of mistakes ----------------------------------------------
+#
+# The checks list the known wrong answers of their lesson; the helpers below produce or
+# recognise the ones that recur across lessons: a reduction of the wrong kind or over the
+# wrong axis, a mean where a sum belongs, an approximation where σ or tanh belongs, a
+# term added outside the nonlinearity, a size written into the code.
+
+
+def averaged(expected: Any, counts: dict[str, int], why: str = "") -> list[tuple[Any, str]]:
+    """The results of dividing by a count where a sum belongs: `counts` names what is
+    counted, e.g. {"batch columns": 2, "time steps": 4} (and both together)."""
+    expected = np.asarray(expected, dtype=float)
+    named = [(name, n) for name, n in counts.items() if n > 1]
+    if len(named) == 2:
+        (a, n), (b, m) = named
+        named.append((f"{a} and {b}", n * m))
+    return [
+        (
+            expected / n,
+            f"this is 1/{n} of the right value: a mean over the {name} ({n}) where their sum "
+            f"belongs{why}",
+        )
+        for name, n in named
+    ]
+
+
+_REDUCTIONS = {
+    "sum": np.sum,
+    "mean": np.mean,
+    "prod": np.prod,
+    "cumsum": np.cumsum,
+    "cumprod": np.cumprod,
+}
+_KINDS = {"sum": "mean", "mean": "sum", "prod": "sum", "cumprod": "cumsum", "cumsum": "cumprod"}
+
+
+def reduction_mistakes(
+    array: Any, op: str, axis: int, *, axes: Sequence[str], keepdims: bool = False
+) -> list[tuple[Any, str]]:
+    """The results of `np.<op>(array, axis=axis)` done wrong, each with its message:
+    over another axis, over the flattened array (no `axis`), without keepdims, or of the
+    wrong kind (a mean for a sum, a cumulative sum for a cumulative product).
+
+    `axes` names the array's axes ("time", "hidden units", "batch columns"). A
+    cumulative result flattened and reshaped back is recognised too."""
+    array = np.asarray(array, dtype=float)
+    func, cumulative = _REDUCTIONS[op], op.startswith("cum")
+    right = f"np.{op}(…, axis={axis}{', keepdims=True' if keepdims else ''})"
+
+    def reduce(f: Callable, **kw: Any) -> Any:
+        if cumulative or "axis" not in kw:
+            return f(array, **kw)
+        return f(array, keepdims=keepdims, **kw)
+
+    out: list[tuple[Any, str]] = []
+    for k in range(array.ndim):
+        if k != axis and array.shape[k] > 1:
+            out.append(
+                (
+                    reduce(func, axis=k),
+                    f"np.{op} runs over axis {k} ({axes[k]}); it belongs over axis {axis} "
+                    f"({axes[axis]}): {right}",
+                )
+            )
+    everything = ", ".join(axes)
+    flat = func(array)
+    no_axis = (
+        f"np.{op} without `axis` runs over the flattened array, across all axes "
+        f"({everything}); {right} runs over the {axes[axis]} only"
+    )
+    out.append((flat, no_axis))
+    if cumulative:
+        out.append((flat.reshape(array.shape), no_axis))
+    elif keepdims:
+        out.append(
+            (
+                func(array, axis=axis),
+                f"np.{op} over axis {axis} drops that axis; keepdims=True keeps it, so the "
+                "result keeps its column shape: " + right,
+            )
+        )
+    other = _KINDS.get(op)
+    if other:
+        out.append(
+            (reduce(_REDUCTIONS[other], axis=axis), f"this is np.{other} where np.{op} belongs")
+        )
+    return out
+
+
+def _sigmoid(a: Any) -> Any:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(a, dtype=float)))
+
+
+EXACT = {
+    "sigmoid": (_sigmoid, "σ", "σ(a) = 1 / (1 + e^(−a))"),
+    "tanh": (np.tanh, "tanh", "np.tanh(a)"),
+}
+# Stand-ins that learners write for σ and tanh: cheap, close near 0, wrong further out.
+APPROXIMATIONS: dict[str, list[tuple[Callable, str]]] = {
+    "sigmoid": [
+        (lambda a: np.clip(0.5 + a / 4, 0.0, 1.0), "a hard sigmoid, clip(0.5 + a/4, 0, 1)"),
+        (lambda a: 0.5 + a / 4, "the tangent line of σ at 0, 0.5 + a/4"),
+        (lambda a: np.clip(0.2 * a + 0.5, 0.0, 1.0), "a hard sigmoid, clip(0.2·a + 0.5, 0, 1)"),
+        (lambda a: np.clip(a / 6 + 0.5, 0.0, 1.0), "a hard sigmoid, clip(a/6 + 0.5, 0, 1)"),
+        (lambda a: 0.5 + 0.5 * a / (1 + np.abs(a)), "a softsign, 0.5 + 0.5·a/(1 + |a|)"),
+        (lambda a: (a > 0).astype(float), "a step function (1 where a > 0, else 0)"),
+        (lambda a: 0.5 + a / 4 - a**3 / 48, "a Taylor series, 0.5 + a/4 − a³/48"),
+    ],
+    "tanh": [
+        (lambda a: np.clip(a, -1.0, 1.0), "a hard tanh, clip(a, −1, 1)"),
+        (lambda a: a / (1 + np.abs(a)), "a softsign, a/(1 + |a|)"),
+        (lambda a: a - a**3 / 3, "a Taylor series, a − a³/3"),
+        (lambda a: np.sign(a), "the sign of a"),
+    ],
+}
+
+
+def approximation(
+    got: Any, pre: Any, activation: str, inside: str = "a", *, rtol: float = RTOL
+) -> str | None:
+    """Why `got` is not `activation(pre)` when it is an approximation of it.
+
+    A known stand-in (a hard sigmoid, a tangent line, a softsign, …) is named. Otherwise,
+    when there are at least six values, `got` rising with `pre` like the activation, near
+    it for small |a| and away from it further out, is named as an approximation too."""
+    got, pre = np.asarray(got, dtype=float), np.asarray(pre, dtype=float)
+    if got.shape != pre.shape or not _isfinite(got).all():
+        return None
+    exact, sym, formula = EXACT[activation]
+    right = exact(pre)
+    if _all_close(got, right, rtol, ATOL):
+        return None
+    off = np.abs(got - right).reshape(-1)
+    worst = int(np.argmax(off))
+    a, want, have = pre.reshape(-1)[worst], right.reshape(-1)[worst], got.reshape(-1)[worst]
+    at = f"at a = {a:.3g}, {sym}(a) = {want:.4g} but this gives {have:.4g}"
+    for stand_in, name in APPROXIMATIONS[activation]:
+        with np.errstate(all="ignore"):
+            if _all_close(got, stand_in(pre), rtol, ATOL):
+                return (
+                    f"these are {name}, of a = {inside}: an approximation of {sym}, which must "
+                    f"be exact, {formula} ({at})"
+                )
+    order = np.argsort(pre, axis=None, kind="stable")
+    flat_pre, flat_got = pre.reshape(-1)[order], got.reshape(-1)[order]
+    distinct = np.unique(np.round(flat_pre, 9)).size
+    rising = bool(np.all(np.diff(flat_got) >= -1e-12))
+    small = np.abs(flat_pre) < 0.5
+    near = bool(np.all(np.abs(flat_got - exact(flat_pre))[small] < 0.02)) if small.any() else True
+    if (
+        distinct >= 6
+        and rising
+        and near
+        and off[np.abs(pre.reshape(-1)) >= 1.0].max(initial=0) > 0.01
+    ):
+        return (
+            f"these values rise with a = {inside} as {sym}(a) does, but they are not {sym}(a) "
+            f"({at}): {sym} seems replaced by an approximation or a changed formula; it must "
+            f"be exact, {formula}"
+        )
+    return None
+
+
+def learner_activation(learner: Any, name: str, activation: str) -> Callable | None:
+    """The learner's own helper `name` (e.g. the file's `sigmoid`) when it exists and is
+    not `activation`; None when it is right or missing. A check then compares the
+    learner's result with its reference built on this helper: a match means the helper
+    is what is wrong, and `helper_message` says how."""
+    found = getattr(learner, name, None)
+    if found is None or not callable(found):
+        return None
+    probe = np.array([[-6.0], [-2.0], [-0.5], [0.0], [0.5], [2.0], [6.0]])
+    try:
+        values = np.asarray(found(probe.copy()), dtype=float)
+    except Exception:  # a broken helper shows in the check's own call
+        return None
+    if values.shape == probe.shape and _all_close(values, EXACT[activation][0](probe), RTOL, ATOL):
+        return None
+
+    def helper(a: Any) -> np.ndarray:
+        return np.asarray(found(np.array(a, dtype=float)), dtype=float)
+
+    return helper
+
+
+def helper_message(learner: Any, name: str, activation: str) -> str:
+    """What is wrong with the learner's helper `name` (see `learner_activation`)."""
+    exact, sym, formula = EXACT[activation]
+    probe = np.array([[-6.0], [-2.0], [-0.5], [0.0], [0.5], [2.0], [6.0]])
+    values = np.asarray(getattr(learner, name)(probe.copy()), dtype=float)
+    what = approximation(values, probe, activation) if values.shape == probe.shape else None
+    if what is None:
+        worst = int(np.argmax(np.abs(values - exact(probe)).reshape(-1)))
+        a = probe.reshape(-1)[worst]
+        what = f"{name}({a:g}) gives {values.reshape(-1)[worst]:.4g}, but {sym}({a:g}) = "
+        what += f"{exact(a):.4g}; it should be {formula}"
+    return f"your file's `{name}` is not {sym}: {what}. Everything that calls it inherits this"
+
+
+def outside_terms(
+    activation: Callable,
+    pre: Any,
+    moved: dict[str, Any],
+    added: dict[str, Any],
+    sym: str,
+    inside: str,
+) -> list[tuple[Any, str]]:
+    """Results of a term put after the nonlinearity instead of inside it: each term T
+    of the pre-activation in `moved` taken out, act(pre − T) + T, and each array A in
+    `added` (e.g. h_{t-1} itself) added to the result, act(pre) + A."""
+    out: list[tuple[Any, str]] = []
+    pre = np.asarray(pre, dtype=float)
+    for name, term in moved.items():
+        term = np.asarray(term, dtype=float)
+        if np.any(term) and term.shape == pre.shape:
+            out.append(
+                (
+                    activation(pre - term) + term,
+                    f"{name} is added outside {sym}; it belongs inside: {sym}({inside})",
+                )
+            )
+    for name, term in added.items():
+        term = np.asarray(term, dtype=float)
+        if np.any(term) and term.shape == pre.shape:
+            out.append(
+                (
+                    activation(pre) + term,
+                    f"{name} is added to {sym}(…) as an extra term; it enters only through "
+                    f"the weights, inside {sym}({inside})",
+                )
+            )
+    return out
+
+
+# A size written into learner code as a number: reshape(2, 1), np.zeros((2, 1)),
+# np.eye(4), range(4), a slice bound [:2] / [2:].
+_RESHAPE = re.compile(r"\breshape\(\s*(?:[\w.]+\s*,\s*)?\(?\s*-?\d+\s*(?:,\s*-?\d+\s*)*\)?\s*\)")
+_SIZE_IN_CODE = [
+    # np.zeros((2, 1)), np.eye(4), np.ones((h.shape[0], 3)): an element that is a number
+    re.compile(
+        r"\bnp\.(?:zeros|ones|empty|full|eye|identity)\(\s*"
+        r"(?:\((?:[^()]|\([^()]*\))*?(?:\(|,)\s*\d+\s*(?:,|\))(?:[^()]|\([^()]*\))*\)|\d+\b)"
+    ),
+    re.compile(r"\brange\(\s*\d+\s*\)"),
+    re.compile(r"\[[^\]]*:\s*-?\d+\s*[\],]|\[[^\]]*\d+\s*:"),
+]
+_SHAPE_ERROR = re.compile(r"shape|broadcast|aligned|matmul|out of bounds|size|dimension")
+
+
+def size_in_code(code: str, error: str = "") -> str | None:
+    """The piece of `code` (the line of learner code that raised `error`) that writes a
+    size as a number, when the error is one a wrong size causes; None otherwise.
+
+    NumPy's "cannot reshape array of size N into shape (a,b)" names the reshape even
+    when the line does not show it."""
+    code = code or ""
+    reshape = _RESHAPE.search(code)
+    if "cannot reshape" in error:
+        if reshape:
+            return reshape[0].strip()
+        into = re.search(r"into shape (\([\d, ]*\))", error)
+        return f"reshape to {_shape(into[1])}" if into else "reshape"
+    if not _SHAPE_ERROR.search(error):
+        return None
+    if reshape and any(int(n) > 1 for n in re.findall(r"-?\d+", reshape[0])):
+        return reshape[0].strip()
+    for pattern in _SIZE_IN_CODE:
+        found = pattern.search(code)
+        if found:
+            piece = found[0].strip()
+            return piece + ")" * (piece.count("(") - piece.count(")"))
+    return None
