@@ -3,11 +3,20 @@ the forget-gate product along an LSTM's cell state, all against finite differenc
 
 import numpy as np
 
-from workbook.expect import CheckFailure, call, expect_array, fail, function, plot
+from workbook.expect import (
+    CheckFailure,
+    call,
+    expect_array,
+    fail,
+    function,
+    plot,
+    reduction_mistakes,
+)
 from workbook.recurrent import lstm_forward, numerical_jacobian, sigmoid
 
 HIDDEN, INPUTS, T = 4, 3, 8
 NOT_A_LIST = "return a NumPy array of T norms (one per step), e.g. `np.array(norms)`"
+AXES = ("time", "hidden units", "batch columns")  # the axes of f_values, (T, hidden, 1)
 
 
 # The second size set (hidden ≠ 4, another T), so that no size can be hard-coded.
@@ -306,7 +315,9 @@ def _expect_cell_path(got, f_values, expected, what):
              "the forget gates are added; along the path they multiply"),
             (np.cumprod(1 - f_values, axis=0),
              "this multiplies 1 − f_t; the cell keeps f_t ⊙ C_{t-1}"),
-            (f_values, "each entry is a single f_t; ∂C_t/∂C_0 multiplies f_1 ⊙ … ⊙ f_t"),
+            (f_values, "each entry is a single f_t, not a running product (as np.cumprod "
+             "along the last axis, of size 1, would leave them); ∂C_t/∂C_0 multiplies "
+             "f_1 ⊙ … ⊙ f_t, along axis 0"),
             (np.cumprod(f_values, axis=1), "the running product runs over hidden units (axis 1); "
              "it should run over time (axis 0)"),
             (np.cumprod(f_values[::-1], axis=0), "the product runs backwards from f_T; "
@@ -317,5 +328,6 @@ def _expect_cell_path(got, f_values, expected, what):
             (f_values[:1] ** np.arange(1, len(f_values) + 1)[:, None, None],
              "this is f_1 to the power t, which holds only for a constant gate; multiply the "
              "actual gates f_1 ⊙ … ⊙ f_t (np.cumprod over axis 0)"),
+            *reduction_mistakes(f_values, "cumprod", 0, axes=AXES),
         ],
     )  # fmt: skip

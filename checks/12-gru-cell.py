@@ -173,4 +173,4 @@ def test_matches_keras_gru(learner):
         for t, x in enumerate(X):
             got = _step(learner, x, h, p, size, first == 0)
             what = _sizes.label(f"h_{t + 1} compared with Keras's GRU", **_named(size))
-            h = expect_array(got, expected[t], what=what, rtol=1e-6)
+            h = expect_array(got, expected[t], what=what)

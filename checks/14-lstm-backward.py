@@ -11,7 +11,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import expect_array, fail, function
+from workbook.expect import (
+    averaged,
+    expect_array,
+    fail,
+    function,
+    gradient_tolerance,
+    reduction_mistakes,
+)
 from workbook.recurrent import (
     LSTM_GATES,
     LSTM_KEYS,
@@ -132,7 +139,23 @@ def _case(seed: int, size=SIZES[0], with_dh: bool = True, with_dC: bool = True):
     wrong.append((split, SWAPPED))
     # Any gradient that is exactly the negative of the right one (relative error 1).
     wrong.append(({name: -value for name, value in numeric.items()}, "the sign is flipped"))
+    wrong += _averaged(numeric, batch)
     return x, h, C, p, dh, dC, numeric, wrong
+
+
+def _averaged(numeric: dict, batch: int) -> list[tuple[dict, str]]:
+    """Weight and bias gradients divided by B: a mean over the batch where the sum
+    belongs (a relative error of exactly (1 − 1/B) / (1 + 1/B), 0.33 for B = 2)."""
+    why = (
+        ": the loss adds up the columns' losses, so the weights' and biases' gradients add "
+        "up the columns' gradients (`d_pre @ concat.T`, `d_pre.sum(axis=1, keepdims=True)`), "
+        "with no division by B"
+    )
+    found: dict[str, dict] = {}
+    for name in (f"d{k}" for k in LSTM_KEYS):
+        for value, message in averaged(numeric[name], {"batch columns": batch}, why):
+            found.setdefault(message, {})[name] = value
+    return [(values, message) for message, values in found.items()]
 
 
 def _learner_grads(learner, case, first=True):
@@ -165,7 +188,7 @@ def _named(case) -> dict[str, int]:
 
 
 def _shape_diagnosis(name, got, case):
-    """Name the two shape mistakes that expect_array can only report as 'wrong shape'."""
+    """Name the shape mistakes that expect_array can only report as 'wrong shape'."""
     hidden, inputs, batch = _named(case).values()
     shape = np.shape(got)
     if name.startswith("db_") and shape == (hidden, batch) and batch > 1:
@@ -174,6 +197,13 @@ def _shape_diagnosis(name, got, case):
             "by all columns, so sum its gradient over them "
             "(`.sum(axis=1, keepdims=True)`), shape (hidden, 1)"
         )
+    if name.startswith("db_") and shape != (hidden, 1):
+        x, h, C, p, dh, dC, *_ = case
+        pre = _pre_activations(dh, dC, x, h, C, p)[name[-1]]
+        axes = ("hidden units", "batch columns")
+        for value, message in reduction_mistakes(pre, "sum", 1, axes=axes, keepdims=True):
+            if np.shape(value) == shape and np.allclose(got, value, rtol=1e-5, atol=1e-8):
+                fail(f"{name} has shape {shape} but expected {(hidden, 1)}: {message}")
     if name in ("dx", "dh_prev") and shape == ({"dx": hidden, "dh_prev": inputs}[name], batch):
         fail(f"{name} has shape {shape}: {SWAPPED}")
     rows = {"dx": inputs, "dh_prev": hidden}
@@ -200,6 +230,7 @@ def _expect(learner, seed, names, context="", **upstream):
                 name=name,
                 context=_sizes.label(context, **_named(case)),
                 mistakes=[(w[name], message) for w, message in wrong if name in w],
+                tolerance=gradient_tolerance(got),
             )
 
 

@@ -12,7 +12,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import expect_array, expect_pair, fail, function, plot
+from workbook.expect import (
+    averaged,
+    expect_array,
+    expect_pair,
+    expect_scalar,
+    fail,
+    function,
+    gradient_tolerance,
+    plot,
+)
 from workbook.recurrent import (
     LSTM_KEYS,
     expect_gradient,
@@ -86,7 +95,27 @@ def _case(size=SIZES[0]):
 
     numeric = {name: numerical_gradient(loss, array) for name, array in wrt.items()}
     wrong = [(_bptt(X, h0, C0, p, Y, **sw), message) for sw, message in MISTAKES]
+    wrong.append((
+        {name: 2.0 * value for name, value in numeric.items()},
+        "this is twice the right gradient: ∂L/∂h_t = h_t − y_t, since the ½ of the "
+        "loss cancels the 2 of the square (2·(h_t − y_t) is the gradient without the ½)",
+    ))  # fmt: skip
+    wrong += _averaged(numeric, batch, steps)
     return X, h0, C0, p, Y, loss(), numeric, wrong
+
+
+def _averaged(numeric: dict, batch: int, steps: int) -> list[tuple[dict, str]]:
+    """Every gradient divided by B, by T or by both: a mean where the loss sums."""
+    why = (
+        ": the loss ½ Σ ‖h_t − y_t‖² sums over all steps and batch columns, so "
+        "∂L/∂h_t = h_t − y_t with no division"
+    )
+    found: dict[str, dict] = {}
+    for name, array in numeric.items():
+        counts = {"batch columns": batch, "time steps": steps}
+        for value, message in averaged(array, counts, why):
+            found.setdefault(message, {})[name] = value
+    return [(values, message) for message, values in found.items()]
 
 
 def _named(size) -> dict[str, int]:
@@ -116,6 +145,7 @@ def _expect(learner, names):
                 numeric[name],
                 name=_sizes.label(name, **_named(size)),
                 mistakes=[(w[name], message) for w, message in wrong],
+                tolerance=gradient_tolerance(grads[name]),
             )
 
 
@@ -129,16 +159,27 @@ def _expect_loss(learner, size):
     X, h0, C0, p, Y, loss, *_ = _case(size)
     got, _ = _run(learner, size)
     H = lstm_forward(X, h0, C0, p)[0]
-    expect_array(
+    steps, _, batch = H.shape
+    norms = np.sqrt(np.sum((H - Y) ** 2, axis=1))  # ‖h_t − y_t‖ per step and column
+    expect_scalar(
         got,
-        np.array(loss),
+        loss,
         what=_sizes.label("the loss", **_named(size)),
         mistakes=[
             (2 * loss, "the ½ is missing: L = ½ Σ ‖h_t − y_t‖²"),
             (0.5 * np.sum((H[-1] - Y[-1]) ** 2), "only the last step counts; sum over all steps"),
-            (loss / H.size, "this is a mean; the loss is the sum ½ Σ ‖h_t − y_t‖²"),
+            (loss / H.size, "this is a mean over every entry; the loss is the sum "
+             "½ Σ ‖h_t − y_t‖²"),
+            *averaged(loss, {"batch columns": batch, "time steps": steps},
+                      ": the loss is the sum ½ Σ ‖h_t − y_t‖²"),
+            (0.5 * np.sum(norms), "the norms are not squared: ½ Σ ‖h_t − y_t‖², the sum of "
+             "the squared differences (np.sum(diff**2))"),
+            (0.5 * np.sum(np.abs(H - Y)), "this sums |h_t − y_t|; the loss squares the "
+             "differences: ½ Σ (h_t − y_t)²"),
+            (0.5 * np.sum(H - Y) ** 2, "the square is taken of the sum; the loss sums the "
+             "squares: ½ Σ (h_t − y_t)², np.sum(diff**2)"),
         ],
-    )
+    )  # fmt: skip
 
 
 def test_shapes(learner):

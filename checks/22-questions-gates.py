@@ -66,6 +66,21 @@ def _factor_mistakes(f):
             math.exp(-STEPS * (1 - f)),
             f"close, but that is the approximation e^(−{STEPS}·(1 − f)); compute the exact factor",
         ),
+        (
+            1 - STEPS * (1 - f),
+            f"that is 1 − {STEPS} × {1 - f:g}, a linear decay: as if the same amount {1 - f:g} "
+            f"were taken away at every step. The factor compounds: each step multiplies what "
+            f"is left by {f} again, {f} × {f} × … ({STEPS} times)",
+        ),
+        (
+            f / STEPS,
+            f"that is {f} / {STEPS}; the factor is applied once per step, so it compounds: "
+            f"{f} multiplied by itself {STEPS} times",
+        ),
+        (
+            f ** (1 / STEPS),
+            f"that is the {STEPS}th root of {f}; the factor compounds: {f} to the power {STEPS}",
+        ),
     ]
 
 

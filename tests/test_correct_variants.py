@@ -9,6 +9,9 @@ from tests.conftest import write_solution
 from workbook.grading.results import Verdict
 from workbook.grading.runner import grade
 
+LOSS = "loss = 0.5 * float(np.sum(diff**2))"
+ANSWER_5 = "ANSWER_5 = 4 * (UNITS * (UNITS + FEATURES) + UNITS)"
+
 # (lesson, text of the reference, what a learner wrote instead)
 VARIANTS = [
     pytest.param(
@@ -30,6 +33,67 @@ VARIANTS = [
         id="18-z-score",
     ),
     pytest.param(22, 'ANSWER_1 = "C"', 'ANSWER_1 = " c "', id="22-lower-case-letter"),
+    # Issue (diagnoses, NumPy part): a number may be a float, a NumPy scalar (np.float64,
+    # np.float32, np.int64) or a 0-d array, in every lesson that asks for one.
+    *(
+        pytest.param(15, LOSS, f"loss = {value}", id=f"15-loss-{name}")
+        for name, value in (
+            ("np.float64", "0.5 * np.sum(diff**2)"),
+            ("np.float32", "np.float32(0.5 * np.sum(diff**2))"),
+            ("0-d-array", "np.array(0.5 * np.sum(diff**2))"),
+            ("0-d-float32-array", "np.asarray(0.5 * np.sum(diff**2), dtype=np.float32)"),
+            (
+                "python-sum-over-steps",
+                "0.5 * sum(np.sum((h - y) ** 2) for h, y in zip(reversed(H), reversed(Y)))",
+            ),
+        )
+    ),
+    *(
+        pytest.param(22, "ANSWER_3 = 0.99**STEPS", f"ANSWER_3 = {value}", id=f"22-{name}")
+        for name, value in (
+            ("np.float64", "np.float64(0.99) ** STEPS"),
+            ("np.float32", "np.float32(0.99) ** STEPS"),
+            ("0-d-array", "np.array(0.99**STEPS)"),
+            ("np.prod", "np.prod(np.full(STEPS, 0.99))"),
+        )
+    ),
+    pytest.param(
+        22, "ANSWER_4 = 0.5**STEPS", "ANSWER_4 = np.float32(0.5) ** STEPS", id="22-np.float32-tiny"
+    ),
+    *(
+        pytest.param(23, ANSWER_5, f"import numpy as np\n\nANSWER_5 = {value}", id=f"23-{name}")
+        for name, value in (
+            ("np.int64", "np.int64(4 * (UNITS * (UNITS + FEATURES) + UNITS))"),
+            ("np.float64", "np.float64(4 * (UNITS * (UNITS + FEATURES) + UNITS))"),
+            ("np.float32", "np.float32(4 * (UNITS * (UNITS + FEATURES) + UNITS))"),
+            ("0-d-array", "np.array(4 * (UNITS * (UNITS + FEATURES) + UNITS))"),
+        )
+    ),
+    # Computed in float32 (as Keras does): compared at float32's precision.
+    pytest.param(
+        12,
+        "concat = np.vstack((h_prev, x_t))  # [h_{t-1}; x_t], h first",
+        "params = {k: v.astype(np.float32) for k, v in params.items()}\n"
+        "    h_prev, x_t = h_prev.astype(np.float32), x_t.astype(np.float32)\n"
+        "    concat = np.vstack((h_prev, x_t))",
+        id="12-float32",
+    ),
+    pytest.param(
+        12,
+        "concat = np.vstack((h_prev, x_t))  # [h_{t-1}; x_t], h first",
+        "params = {k: v.astype(np.float32) for k, v in params.items()}\n"
+        "    concat = np.vstack((h_prev, x_t))",
+        id="12-float32-weights",
+    ),
+    pytest.param(
+        9,
+        "h_t, C_t = h0, C0  # start from the given states, not from zeros",
+        "h_t, C_t = h0.astype(np.float32), C0.astype(np.float32)\n"
+        "    params = {k: v.astype(np.float32) for k, v in params.items()}\n"
+        "    X = X.astype(np.float32)\n"
+        "    H = H.astype(np.float32)",
+        id="09-float32",
+    ),
 ]
 
 

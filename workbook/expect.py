@@ -174,6 +174,15 @@ def tolerance(got: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -
     return max(rtol, F32_RTOL), max(atol, F32_ATOL * scale)
 
 
+def gradient_tolerance(got: Any, tolerance: float = 1e-6) -> float:
+    """The relative error a gradient check allows `got`: as given, or float32's (1e-4)
+    when the learner's gradient is float32; every known mistake is off by far more."""
+    dtype = getattr(got, "dtype", None)
+    if dtype is not None and dtype.name in SINGLE_PRECISION:
+        return max(tolerance, 1e-4)
+    return tolerance
+
+
 def _matching(
     got: np.ndarray, mistakes: Sequence[tuple[Any, str]], rtol: float, atol: float
 ) -> str | None:
@@ -587,7 +596,7 @@ def reduction_mistakes(
     flat = func(array)
     no_axis = (
         f"np.{op} without `axis` runs over the flattened array, across all axes "
-        f"({everything}); {right} runs over the {axes[axis]} only"
+        f"({everything}); {right} runs along axis {axis} ({axes[axis]}) only"
     )
     out.append((flat, no_axis))
     if cumulative:
