@@ -15,6 +15,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Colour codes would make output assertions brittle; the snapshot tests need colour on.
 os.environ.pop("NO_COLOR", None)
+# Tests grade cold unless they ask for warm grading (tests/test_service.py,
+# test_tui_warm.py, test_clean_room.py): a grading service per test workspace would
+# outlive its test. Services a test does start exit soon after their last use.
+os.environ.setdefault("WORKBOOK_WARM", "0")
+os.environ.setdefault("WORKBOOK_SERVICE_IDLE", "30")
 
 
 @pytest.fixture(scope="session")

@@ -327,3 +327,30 @@ def test_an_unforeseen_failure_is_one_error_row(submissions, monkeypatch, repo_w
     assert "disk on fire" in _rows(result, "alice")[LESSON]["message"]
     assert _rows(result, "bob")[LESSON]["verdict"] == "failed"
     assert len(result.totals()) == 6
+
+
+def test_a_class_is_graded_on_warm_servers_with_the_same_verdicts(submissions, monkeypatch):
+    """One warm server per worker (TensorFlow once per worker, not per attempt);
+    every verdict as the cold path gives it."""
+    from workbook import classroom
+    from workbook.grading.warm import WarmGrader
+
+    cold = grade_class(submissions, jobs=2)
+    monkeypatch.delenv("WORKBOOK_WARM")
+    used: list[WarmGrader] = []
+    real = classroom._WarmPool.grader
+
+    def counting(self):
+        grader = real(self)
+        assert grader is not None
+        if grader not in used:
+            used.append(grader)
+        return grader
+
+    monkeypatch.setattr(classroom._WarmPool, "grader", counting)
+    warm = grade_class(submissions, jobs=2)
+    assert 1 <= len(used) <= 2
+    assert sum(g.fallbacks for g in used) == 0
+    assert [(r["learner"], r["lesson_id"], r["verdict"]) for r in warm.rows] == [
+        (r["learner"], r["lesson_id"], r["verdict"]) for r in cold.rows
+    ]

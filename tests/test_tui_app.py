@@ -14,6 +14,7 @@ from textual.widgets import Input, TabbedContent
 from tests.conftest import write_solution
 from tests.tui_support import LESSON, failing_version, screen_text, wait_for_results
 from workbook.cli import cli
+from workbook.grading import service
 from workbook.session import Session
 from workbook.tui.app import WorkbookApp
 from workbook.tui.lesson_text import LessonText
@@ -433,9 +434,12 @@ async def test_warm_grading_in_the_app(session, workspace, monkeypatch):
         await wait_for_results(app, pilot, 1)
         assert app.results_shown[-1][1] == "passed"
         assert app.warm.fallbacks == 0
-        server = app.warm._server.proc
-    assert server.poll() is not None  # quitting stops the server
+        status = service.request(workspace.root, {"op": "status"})
+        assert status["attempts"] >= 1  # graded by the workspace's shared service
     assert session.grader is None
+    # The service outlives the app (the CLI and `watch` use it too) until it is idle.
+    assert service.running(workspace.root)
+    assert service.stop(workspace.root)
 
 
 async def test_edit_without_an_editor_shows_the_path(session, workspace, monkeypatch):
@@ -621,12 +625,12 @@ def _add_keras_lesson(workspace) -> str:
 async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(workspace, monkeypatch):
     """Opening a Keras lesson asks the warm grader (a separate process) for tensorflow;
     the app itself never imports it (see test_tui_imports.py)."""
-    from workbook.grading import warm
-
     monkeypatch.delenv("WORKBOOK_WARM")
     lesson_id = _add_keras_lesson(workspace)
     asked: list[bool] = []
-    monkeypatch.setattr(warm.WarmGrader, "preload_tensorflow", lambda self: asked.append(True))
+    monkeypatch.setattr(
+        service.ServiceGrader, "preload_tensorflow", lambda self: asked.append(True)
+    )
     session = Session(Workspace(workspace.root))
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -26,6 +26,31 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
+def _service_runs(argv: list[str]) -> bool:
+    """Whether the workspace named in argv (or around the current folder) has a
+    grading service running: then it grades, and a spare child would only compete
+    with it for the CPU. A wrong guess costs speed, never a verdict."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("WORKBOOK_WARM", "1") == "0":
+        return False
+    root = None
+    args = iter(argv)
+    for arg in args:
+        if arg in OPTIONS_WITH_VALUE:
+            root = Path(next(args, "."))
+        elif arg.startswith("--workspace="):
+            root = Path(arg.partition("=")[2])
+    here = (root or Path.cwd()).resolve()
+    for folder in (here, *here.parents) if root is None else (here,):
+        if (folder / "course" / "course.toml").is_file():
+            from workbook.grading import service
+
+            return service.running(folder)
+    return False
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -38,7 +63,7 @@ def main() -> None:
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), _exit_on_signal)
-    if command in GRADING_COMMANDS:
+    if command in GRADING_COMMANDS and not _service_runs(sys.argv[1:]):
         from workbook.grading import spare
 
         spare.prestart()

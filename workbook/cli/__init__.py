@@ -20,7 +20,7 @@ from workbook.errors import WorkbookError
 
 if TYPE_CHECKING:  # the faces import the core lazily: start-up stays light
     from workbook.catalog import Lesson
-    from workbook.grading.warm import WarmGrader
+    from workbook.grading.service import ServiceGrader
     from workbook.session import Session
 
 EXIT_OK, EXIT_NOT_PASSED, EXIT_USAGE = 0, 1, 2
@@ -294,8 +294,33 @@ def check(
         if as_json:
             _emit_json({"results": [r.to_json() for r in results]})
         ctx.exit(EXIT_OK if all(r.passed for r in results) else EXIT_NOT_PASSED)
+    warm = _use_service(session)
     passed = _check_one(session, session.lesson(lesson), as_json, plot)
+    if not warm and service_enabled():
+        from workbook.grading import service
+
+        service.start(session.workspace.root)  # after the verdict: not competing with it
     ctx.exit(EXIT_OK if passed else EXIT_NOT_PASSED)
+
+
+def service_enabled() -> bool:
+    import os
+
+    return os.environ.get("WORKBOOK_WARM", "1") != "0"
+
+
+def _use_service(session: Session) -> bool:
+    """Grade on the workspace's grading service when it runs (warm: no numpy, pytest
+    or TensorFlow import for this command); otherwise the attempt runs cold, on the
+    spare child `launch` started. Whether the service grades it."""
+    if not service_enabled():
+        return False
+    from workbook.grading import service
+
+    if not service.running(session.workspace.root):
+        return False
+    session.grader = service.ServiceGrader(session.workspace.root).grade
+    return True
 
 
 @cli.command()
@@ -503,16 +528,15 @@ def watch(ctx: click.Context, poll: bool) -> None:
             warm.close()
 
 
-def _warm_grader(session: Session, lesson: Lesson) -> WarmGrader | None:
-    """A warm grading process for `watch`, as in the TUI: each save then costs a fork,
-    not an interpreter (and, for a Keras lesson, not a TensorFlow import)."""
-    import os
+def _warm_grader(session: Session, lesson: Lesson) -> ServiceGrader | None:
+    """This workspace's grading service (started if none runs), shared with the TUI
+    and other commands: each attempt then costs a fork, not an interpreter (and, for
+    a Keras lesson, not a TensorFlow import). None with WORKBOOK_WARM=0 (cold)."""
+    from workbook.grading import service
 
-    if os.environ.get("WORKBOOK_WARM") == "0":
+    if not service.enabled():
         return None
-    from workbook.grading.warm import WarmGrader
-
-    warm = WarmGrader(session.workspace.root)
+    warm = service.ServiceGrader(session.workspace.root)
     if lesson.uses_tensorflow:
         warm.preload_tensorflow()
     else:
@@ -569,6 +593,46 @@ def doctor(ctx: click.Context) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"{name:<{width}}  {value}")
+
+
+@cli.group("service")
+def service_group() -> None:
+    """The workspace's grading service (shared by check, watch and the TUI)."""
+
+
+@service_group.command("status")
+@json_option
+@click.pass_context
+def service_status(ctx: click.Context, as_json: bool) -> None:
+    """Say whether this workspace's grading service runs, and what it holds."""
+    from workbook.grading import service
+
+    root = _session(ctx).workspace.root
+    try:
+        status = service.request(root, {"op": "status"}, timeout=5.0)
+    except service.ServiceUnavailable:
+        status = None
+    if as_json:
+        _emit_json({"running": status is not None, **(status or {})})
+    elif status is None:
+        click.echo("No grading service runs for this workspace; the next check starts one.")
+    else:
+        click.echo(
+            f"Grading service {status['pid']} for {status['workspace']}: up "
+            f"{status['uptime_s']:.0f} s, {status['attempts']} attempt(s), preloaded "
+            f"{', '.join(status['preloaded'])}; exits after {status['idle_exit_s']:.0f} s idle."
+        )
+    ctx.exit(EXIT_OK if status is not None else EXIT_NOT_PASSED)
+
+
+@service_group.command("stop")
+@click.pass_context
+def service_stop(ctx: click.Context) -> None:
+    """Stop this workspace's grading service (the next check starts a new one)."""
+    from workbook.grading import service
+
+    stopped = service.stop(_session(ctx).workspace.root)
+    click.echo("Stopped the grading service." if stopped else "No grading service was running.")
 
 
 def main() -> None:

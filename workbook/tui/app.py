@@ -48,7 +48,7 @@ from workbook.tui.widgets import (
 from workbook.watching import should_poll
 
 if TYPE_CHECKING:
-    from workbook.grading.warm import WarmGrader
+    from workbook.grading.service import ServiceGrader
 
 
 def pick_theme() -> str:
@@ -107,7 +107,7 @@ class WorkbookApp(App[None]):
         self._graded_stamp: dict[str, tuple[int, int] | None] = {}
         self._stop_watch = threading.Event()
         self._cancel_grading = threading.Event()
-        self.warm: WarmGrader | None = None
+        self.warm: ServiceGrader | None = None
         # When results reached the screen (perf_counter): tests and the benchmark wait on it.
         self.results_shown: list[tuple[str, str, float]] = []
         # When lessons reached the screen (perf_counter), for the switch benchmark.
@@ -166,13 +166,15 @@ class WorkbookApp(App[None]):
             self.warm.preload_tensorflow()
 
     def _start_warm_grader(self) -> None:
-        """Keep a grading process warm (numpy and pytest imported): an attempt then
-        costs a fork instead of a new interpreter. WORKBOOK_WARM=0 grades cold."""
+        """Grade on this workspace's grading service (started if none runs), shared
+        with `workbook check` and `watch`: an attempt then costs a fork instead of a
+        new interpreter, and a TensorFlow import is paid once for every face.
+        WORKBOOK_WARM=0 grades cold."""
         if os.environ.get("WORKBOOK_WARM") == "0" or self.session.grader is not None:
             return
-        from workbook.grading.warm import WarmGrader
+        from workbook.grading.service import ServiceGrader
 
-        self.warm = WarmGrader(self.session.workspace.root)
+        self.warm = ServiceGrader(self.session.workspace.root)
         self.warm.start()
         self.session.grader = self.warm.grade
 

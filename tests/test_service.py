@@ -1,0 +1,187 @@
+"""The grading service: one warm grader per user and workspace, shared by every face.
+
+Started on demand, reused by the CLI, `watch` and the TUI, refused to other users
+and other installations, gone when idle, replaced (and the attempt graded cold)
+when killed, and right for two faces grading at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import run_cli, write_solution
+from workbook.grading import service
+from workbook.grading.results import Verdict
+
+LESSON = "01-activations"
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture
+def served(workspace, monkeypatch):
+    """The workspace, with grading through its service enabled; the service is
+    stopped afterwards."""
+    monkeypatch.delenv("WORKBOOK_WARM", raising=False)
+    monkeypatch.setenv("WORKBOOK_SERVICE_IDLE", "60")
+    yield workspace
+    service.stop(workspace.root)
+
+
+def _status(workspace) -> dict:
+    return service.request(workspace.root, {"op": "status"}, timeout=10.0)
+
+
+def _ready(workspace) -> dict:
+    grader = service.ServiceGrader(workspace.root)
+    assert grader.wait_until_ready(60), "the service did not start"
+    return _status(workspace)
+
+
+def test_the_first_check_starts_the_service_and_the_next_one_uses_it(served):
+    lesson = served.course.lesson(LESSON)
+    write_solution(served, lesson)
+    assert not service.running(served.root)
+    first = run_cli(served, "check", "1")
+    assert first.exit_code == 0, first.output
+    before = _ready(served)
+    assert before["attempts"] == 0  # the first check ran cold, then started it
+    second = run_cli(served, "check", "1", "--json")
+    assert second.exit_code == 0 and '"verdict": "passed"' in second.output
+    after = _status(served)
+    assert after["pid"] == before["pid"] and after["attempts"] == 1
+
+
+def test_every_face_shares_one_service(served):
+    """CLI, `watch` and the TUI all grade through the same ServiceGrader socket."""
+    lesson = served.course.lesson(LESSON)
+    write_solution(served, lesson)
+    pid = _ready(served)["pid"]
+    faces = [service.ServiceGrader(served.root) for _ in range(3)]
+    for face in faces:
+        assert face.grade(served, lesson).verdict is Verdict.PASSED
+        assert face.fallbacks == 0
+    status = _status(served)
+    assert status["pid"] == pid and status["attempts"] == 3
+    status_cli = run_cli(served, "service", "status", "--json")
+    assert status_cli.exit_code == 0 and f'"pid": {pid}' in status_cli.output
+
+
+def test_two_faces_grading_at_once_both_get_their_own_verdict(served):
+    lesson = served.course.lesson(LESSON)
+    _ready(served)
+    reference = served.solution_for(lesson)
+    wrong = reference.replace("return np.tanh(x)", "return np.tanh(x) * 2")
+    good_file = served.root / "good.py"
+    bad_file = served.root / "bad.py"
+    good_file.write_text(reference, encoding="utf-8")
+    bad_file.write_text(wrong, encoding="utf-8")
+    from workbook.grading.runner import grade
+
+    results = {}
+
+    def attempt(name, path):
+        grader = service.ServiceGrader(served.root)
+
+        def execute(*args):
+            return service._run_on_service(served.root, *args, ())
+
+        results[name] = grade(
+            served, lesson, exercise=path, detect_untouched=False, execute=execute
+        )
+        assert grader.fallbacks == 0
+
+    threads = [threading.Thread(target=attempt, args=item) for item in
+               (("good", good_file), ("bad", bad_file))]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert results["good"].verdict is Verdict.PASSED
+    assert results["bad"].verdict is Verdict.FAILED
+    assert _status(served)["attempts"] == 2
+
+
+def test_another_installation_is_refused(served):
+    _ready(served)
+    path = service.socket_path(served.root)
+    with pytest.raises(service.ServiceUnavailable, match="another installation"):
+        service._connect(path, "a-different-install")
+    # Another installation looks elsewhere, so it never meets this service.
+    assert service.socket_path(served.root, "a-different-install") != path
+
+
+@pytest.mark.skipif(not ROOT, reason="needs root to become another user")
+def test_another_user_is_refused(served):
+    _ready(served)
+    path = service.socket_path(served.root)
+    code = (
+        "import os, socket, sys\n"
+        "os.setgid(65534); os.setuid(65534)\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n"
+        f"    s.connect({str(path)!r}); s.sendall(b'{{}}\\n'); print('GOT', s.recv(100))\n"
+        "except OSError as exc:\n"
+        "    print('REFUSED', exc.errno)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.stdout.startswith("REFUSED") or "GOT b''" in out.stdout, out
+    folder = path.parent
+    assert (folder.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_foreign_uid_on_the_socket_is_closed_unheard():
+    """The peer-credential check itself: a connection from another uid is closed."""
+    left, right = socket.socketpair()
+    try:
+        assert service._peer_uid(left) == os.getuid()
+    finally:
+        left.close()
+        right.close()
+
+
+def test_an_idle_service_exits_and_removes_its_socket(served, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_SERVICE_IDLE", "1")
+    _ready(served)
+    path = service.socket_path(served.root)
+    deadline = time.monotonic() + 30
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not path.exists()
+    assert not service.running(served.root)
+
+
+def test_a_service_killed_mid_attempt_is_replaced_and_the_attempt_graded_cold(served):
+    lesson = served.course.lesson(LESSON)
+    reference = served.solution_for(lesson)
+    write_solution(
+        served, lesson, reference.replace("return np.tanh(x)", "while True:\n        pass")
+    )
+    pid = _ready(served)["pid"]
+    grader = service.ServiceGrader(served.root)
+    killer = threading.Timer(1.0, lambda: os.kill(pid, 9))
+    killer.start()
+    result = grader.grade(served, lesson, timeout_s=2.0)
+    killer.join()
+    assert result.verdict is Verdict.TIMEOUT, result.error
+    assert grader.fallbacks == 1
+    # A stale socket is cleaned and a new service started for the next attempt.
+    assert grader.wait_until_ready(60)
+    assert _status(served)["pid"] != pid
+    write_solution(served, lesson)
+    assert grader.grade(served, lesson).verdict is Verdict.PASSED
+
+
+def test_warm_off_grades_cold_and_starts_nothing(workspace, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_WARM", "0")
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson)
+    assert run_cli(workspace, "check", "1").exit_code == 0
+    time.sleep(0.5)
+    assert not service.running(workspace.root)

@@ -1,0 +1,580 @@
+"""The grading service: one warm grader per user and workspace, shared by every face.
+
+`workbook check`, `workbook watch` and the TUI each used to pay for their own warm-up:
+a CLI check of a Keras lesson was a TensorFlow import. The service keeps what the
+warm server keeps (the judge's modules imported once, a subject zygote with NumPy,
+and one with TensorFlow once a Keras lesson was graded or is near) and serves every
+face of one workspace through a Unix socket. Each attempt is still a fork of a judge
+and a fork of a clean subject (see `warm` and `zygote`), so no attempt can change a
+later one, whichever face asked.
+
+Lifecycle, after dmypy and the Gradle daemon:
+
+* **Found, or started on demand.** The socket lives in a folder only its user can
+  use (`$XDG_RUNTIME_DIR/lstm-workbook` or `/tmp/lstm-workbook-UID`, mode 0700,
+  checked), named after the workspace and the installation. A face that finds no
+  service starts one in the background and grades this attempt cold.
+* **Only its user.** Every connection's peer credentials are checked (SO_PEERCRED):
+  another uid is refused.
+* **Only its installation.** Each connection begins with a handshake of
+  `INSTALL_ID` (version, package folder, interpreter and the grading code's files):
+  an upgraded or edited workbook never talks to an old service; it stops it.
+* **Idle exit** after `WORKBOOK_SERVICE_IDLE` seconds (default 600) without a
+  connection. `workbook service status|stop`; `WORKBOOK_WARM=0` grades cold.
+* **Killed or wedged**: a connection that fails, or a service that does not start
+  an attempt in time, makes that attempt run cold; the dead socket is removed and
+  the next attempt starts a new service.
+* **Concurrent faces**: attempts run side by side, each in its own forked judge.
+
+Protocol: JSON lines over the socket. Client → `{"hello": INSTALL_ID}`, service →
+`{"hello": INSTALL_ID, "pid": N}`; then one request per connection: `{"op": "grade",
+"job", "stderr", "cwd", "preload"}` → `{"started": pid}`, later `{"exited": pid,
+"returncode": rc}` (closing the connection before that cancels the attempt), or
+`{"op": "preload", "preload": [...]}` → `{"ok": true}`, `{"op": "status"}` → a dict,
+`{"op": "stop"}` → `{"ok": true}` and the service exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from workbook import __version__
+
+IDLE_S = float(os.environ.get("WORKBOOK_SERVICE_IDLE", "600"))
+CONNECT_TIMEOUT_S = 2.0
+START_TIMEOUT_S = 10.0  # a fork server answers "started" in milliseconds
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def install_id() -> str:
+    """This installation: version, package folder, interpreter and the grading code
+    as it is on disk (a changed file means a new service)."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{PACKAGE}\0{os.path.realpath(sys.executable)}".encode())
+    for path in sorted([*PACKAGE.rglob("*.py"), PACKAGE / "manifest.json"]):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            digest.update(f"\0{path}\0{info.st_mtime_ns}\0{info.st_size}".encode())
+    return digest.hexdigest()[:24]
+
+
+def socket_dir() -> Path | None:
+    """The user's private folder for service sockets, made 0700 if absent; None if
+    it exists but is not private (another owner, or readable by others)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) / "lstm-workbook" if runtime and os.path.isdir(runtime) else None
+    folder = base or Path("/tmp") / f"lstm-workbook-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    try:
+        info = folder.lstat()
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+    return folder if private and info.st_uid == os.getuid() else None
+
+
+def socket_path(workspace_root: Path, ident: str | None = None) -> Path | None:
+    folder = socket_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(f"{workspace_root.resolve()}\0{ident or install_id()}".encode())
+    return folder / f"{key.hexdigest()[:20]}.sock"
+
+
+def enabled() -> bool:
+    return os.environ.get("WORKBOOK_WARM", "1") != "0"
+
+
+# -- the service --------------------------------------------------------------------------
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return None
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
+
+
+class _Conn:
+    """One client connection: a line reader and writer."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+        self.greeted = False
+        self.attempt: int | None = None
+
+    def lines(self) -> list[dict] | None:
+        """Complete requests read now; None once the client has gone."""
+        try:
+            chunk = self.sock.recv(65536)
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        self.buffer += chunk
+        found = []
+        while b"\n" in self.buffer:
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            try:
+                item = json.loads(line)
+            except ValueError:
+                return None
+            if isinstance(item, dict):
+                found.append(item)
+        return found
+
+    def send(self, data: dict) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.sendall((json.dumps(data) + "\n").encode())
+
+
+class Service:
+    """The service process's state: its socket, zygotes and running attempts."""
+
+    def __init__(self, path: Path, workspace: str) -> None:
+        from workbook.grading import child, zygote
+
+        self.path = path
+        self.workspace = workspace
+        self.ident = install_id()
+        self.started_at = time.time()
+        self.attempts = 0
+        self.last_active = time.monotonic()
+        child.preload_judge()
+        self.zygotes: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {
+            (): zygote.start_zygote(())
+        }
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o077)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            self.listener.bind(str(path))
+        finally:
+            os.umask(old)
+        self.listener.listen(16)
+        self.conns: dict[socket.socket, _Conn] = {}
+        self.running: dict[int, _Conn] = {}  # attempt pid -> its client
+
+    def zygote_for(self, preload: tuple[str, ...]) -> socket.socket:
+        if preload not in self.zygotes:
+            from workbook.grading import zygote
+
+            self.zygotes[preload] = zygote.start_zygote(preload)
+        proc, _sock = self.zygotes[preload]
+        if proc.poll() is not None:  # died: a new one
+            from workbook.grading import zygote
+
+            self.zygotes[preload] = zygote.start_zygote(preload)
+        return self.zygotes[preload][1]
+
+    def serve(self) -> None:
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        while True:
+            watched = [self.listener, *self.conns]
+            ready, _, _ = select.select(watched, [], [], 0.05)
+            for sock in ready:
+                if sock is self.listener:
+                    self._accept()
+                else:
+                    self._read(self.conns[sock])
+            self._reap()
+            if self.conns or self.running:
+                self.last_active = time.monotonic()
+            elif time.monotonic() - self.last_active > IDLE_S:
+                self.shutdown()
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        if _peer_uid(conn) != os.getuid():
+            conn.close()
+            return
+        self.conns[conn] = _Conn(conn)
+
+    def _drop(self, client: _Conn) -> None:
+        self.conns.pop(client.sock, None)
+        if client.attempt is not None:  # cancelled: the client went away
+            _kill_group(client.attempt)
+        client.sock.close()
+
+    def _read(self, client: _Conn) -> None:
+        requests = client.lines()
+        if requests is None:
+            self._drop(client)
+            return
+        for request in requests:
+            if not client.greeted:
+                if request.get("hello") != self.ident:
+                    client.send({"hello": self.ident, "refused": "another installation"})
+                    self._drop(client)
+                    return
+                client.greeted = True
+                client.send({"hello": self.ident, "pid": os.getpid()})
+                continue
+            self._handle(client, request)
+
+    def _handle(self, client: _Conn, request: dict) -> None:
+        op = request.get("op")
+        if op == "grade" and client.attempt is None:
+            preload = tuple(str(p) for p in request.get("preload", []))
+            try:
+                zygote_sock = self.zygote_for(preload)
+            except OSError as exc:
+                client.send({"failed": f"no subject zygote: {exc}"})
+                return
+            pid = os.fork()
+            if pid == 0:
+                self._attempt(request, zygote_sock)
+            self.attempts += 1
+            client.attempt = pid
+            self.running[pid] = client
+            client.send({"started": pid})
+        elif op == "preload":
+            try:
+                self.zygote_for(tuple(str(p) for p in request.get("preload", [])))
+                client.send({"ok": True})
+            except OSError as exc:
+                client.send({"failed": str(exc)})
+        elif op == "status":
+            client.send(self.status())
+        elif op == "stop":
+            client.send({"ok": True})
+            self.shutdown()
+        else:
+            client.send({"failed": f"unknown request {op!r}"})
+
+    def _attempt(self, request: dict, zygote_sock: socket.socket) -> None:
+        """In the forked judge: nothing of the service's sockets but the zygote's."""
+        real_exit = os._exit
+        code = 1
+        try:
+            os.setsid()
+            self.listener.close()
+            for sock in self.conns:
+                sock.close()
+            for _proc, other in self.zygotes.values():
+                if other is not zygote_sock:
+                    other.close()
+            from workbook.grading import child
+
+            child.ZYGOTE = zygote_sock
+            child.enter(request)
+            child.run(request["job"])
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
+        finally:
+            with contextlib.suppress(Exception):
+                sys.__stderr__.flush()
+            real_exit(code)
+
+    def _reap(self) -> None:
+        while self.running:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            client = self.running.pop(pid, None)
+            if client is None:
+                continue  # a zygote
+            _kill_group(pid)  # whatever the attempt left in its session
+            client.attempt = None
+            client.send({"exited": pid, "returncode": os.waitstatus_to_exitcode(status)})
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "version": __version__,
+            "install": self.ident,
+            "workspace": self.workspace,
+            "socket": str(self.path),
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "attempts": self.attempts,
+            "running": len(self.running),
+            "preloaded": sorted("+".join(p) or "numpy" for p in self.zygotes),
+            "idle_exit_s": IDLE_S,
+        }
+
+    def shutdown(self) -> None:
+        for pid in list(self.running):
+            _kill_group(pid)
+        with contextlib.suppress(OSError):
+            if self.path.exists() and self.path.is_socket():
+                self.path.unlink()
+        for proc, _sock in self.zygotes.values():
+            with contextlib.suppress(OSError):
+                proc.kill()
+        os._exit(0)
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+
+
+def main(argv: list[str]) -> None:
+    """`python -m workbook.grading.service SOCKET WORKSPACE`: run until idle."""
+    path, workspace = Path(argv[0]), argv[1]
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    Service(path, workspace).serve()
+
+
+# -- the faces' side ----------------------------------------------------------------------
+
+
+class ServiceUnavailable(Exception):
+    """No service to talk to now: grade cold (and start one for next time)."""
+
+
+def _connect(
+    path: Path, ident: str, timeout: float = CONNECT_TIMEOUT_S
+) -> tuple[socket.socket, dict]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+        sock.sendall((json.dumps({"hello": ident}) + "\n").encode())
+        reply = _read_line(sock)
+    except (OSError, ValueError) as exc:
+        sock.close()
+        raise ServiceUnavailable(str(exc)) from exc
+    if reply.get("hello") != ident or "refused" in reply:
+        sock.close()
+        raise ServiceUnavailable("the service belongs to another installation")
+    return sock, reply
+
+
+def _read_line(sock: socket.socket, buffer: bytearray | None = None) -> dict:
+    data = buffer if buffer is not None else bytearray()
+    while b"\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ServiceUnavailable("the service closed the connection")
+        data += chunk
+    line, _, rest = bytes(data).partition(b"\n")
+    data[:] = rest
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("not a JSON object")
+    return item
+
+
+def request(workspace_root: Path, payload: dict, timeout: float = 120.0) -> dict:
+    """One request to this workspace's service (none running: ServiceUnavailable)."""
+    path = socket_path(workspace_root)
+    if path is None or not path.exists():
+        raise ServiceUnavailable("no service")
+    sock, _ = _connect(path, install_id())
+    try:
+        sock.settimeout(timeout)
+        sock.sendall((json.dumps(payload) + "\n").encode())
+        return _read_line(sock)
+    except (OSError, ValueError) as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    finally:
+        sock.close()
+
+
+def running(workspace_root: Path) -> bool:
+    """Whether this workspace's service has a socket (cheap: no connection made)."""
+    path = socket_path(workspace_root)
+    return path is not None and path.exists()
+
+
+def start(workspace_root: Path) -> bool:
+    """Start this workspace's service in the background unless one answers; whether
+    one is (or is being) started. Never waits for it."""
+    path = socket_path(workspace_root)
+    if path is None:
+        return False
+    ident = install_id()
+    if path.exists():
+        try:
+            sock, _ = _connect(path, ident, timeout=0.5)
+            sock.close()
+            return True
+        except ServiceUnavailable:
+            with contextlib.suppress(OSError):
+                path.unlink()  # stale: its service is dead or wedged
+    from workbook.grading.spare import child_env
+
+    env = child_env()
+    env.pop("WORKBOOK_GRADER_PARENT", None)
+    subprocess.Popen(
+        [sys.executable, "-m", "workbook.grading.service", str(path), str(workspace_root)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd="/",
+        start_new_session=True,  # outlives the face that started it, until idle
+    )
+    return True
+
+
+def stop(workspace_root: Path) -> bool:
+    """Stop this workspace's service; whether one was running."""
+    try:
+        request(workspace_root, {"op": "stop"}, timeout=5.0)
+    except ServiceUnavailable:
+        return False
+    return True
+
+
+class ServiceGrader:
+    """`Session.grader` for any face: grades on this workspace's service, or cold
+    (starting the service for next time) when there is none or it fails."""
+
+    def __init__(self, workspace_root: Path) -> None:
+        self.root = workspace_root
+        self._preload: tuple[str, ...] = ()
+        self.fallbacks = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        start(self.root)
+
+    def preload_tensorflow(self) -> None:
+        """Have the service import TensorFlow into a zygote now (a Keras lesson is
+        near), in the background: the face never waits for it."""
+        self._preload = ("tensorflow",)
+
+        def ask() -> None:
+            with contextlib.suppress(ServiceUnavailable):
+                request(self.root, {"op": "preload", "preload": list(self._preload)}, 180)
+
+        start(self.root)
+        threading.Thread(target=ask, daemon=True).start()
+
+    def wait_until_ready(self, timeout: float = 30.0) -> bool:
+        """Block until the service answers with what is wanted preloaded (tests, benchmarks)."""
+        end = time.monotonic() + timeout
+        self.start()
+        while time.monotonic() < end:
+            with contextlib.suppress(ServiceUnavailable):
+                status = request(
+                    self.root, {"op": "status"}, timeout=max(0.1, end - time.monotonic())
+                )
+                want = "+".join(self._preload) or "numpy"
+                if want in status.get("preloaded", []):
+                    return True
+                if self._preload:
+                    request(self.root, {"op": "preload", "preload": list(self._preload)}, 180)
+                    continue
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        """Nothing to close: the service outlives the face, until it is idle."""
+
+    def grade(self, workspace, lesson, **options):
+        from workbook.grading.runner import grade, run_cold
+
+        served: list[bool] = []
+
+        def execute(job, tmp, cwd, cancel, deadline):
+            preload = ("tensorflow",) if lesson.uses_tensorflow else ()
+            try:
+                outcome = _run_on_service(self.root, job, tmp, cwd, cancel, deadline, preload)
+                served.append(True)
+                return outcome
+            except ServiceUnavailable:
+                self.fallbacks += 1
+                start(self.root)
+                Path(job["report"]).unlink(missing_ok=True)
+                return run_cold(job, tmp, cwd, cancel, deadline)
+
+        result = grade(workspace, lesson, execute=execute, **options)
+        if result.grader_fault and served:
+            with contextlib.suppress(ServiceUnavailable):
+                request(self.root, {"op": "stop"}, timeout=5.0)  # the next attempt starts anew
+            self.fallbacks += 1
+            first = result.error.message if result.error else "unknown"
+            result = grade(workspace, lesson, execute=run_cold, **options)
+            result.notes.append(
+                f"the grading service failed ({first}); it was replaced and this attempt "
+                "was graded again from scratch"
+            )
+        return result
+
+
+def _run_on_service(root, job, tmp, cwd, cancel, deadline, preload):
+    """One attempt on the service: the executor side of `runner.grade`."""
+    from workbook.grading.runner import GradingCancelled, RunOutcome, stderr_tail
+
+    path = socket_path(root)
+    if path is None or not path.exists():
+        raise ServiceUnavailable("no service")
+    sock, _ = _connect(path, install_id())
+    buffer = bytearray()
+    stderr_path = tmp / "stderr"
+    payload = {"op": "grade", "job": job, "stderr": str(stderr_path), "cwd": str(cwd),
+               "preload": list(preload)}  # fmt: skip
+    try:
+        # Importing TensorFlow into a new zygote is part of starting.
+        sock.settimeout(START_TIMEOUT_S + (180.0 if preload else 0.0))
+        sock.sendall((json.dumps(payload) + "\n").encode())
+        started = _read_line(sock, buffer)
+    except (OSError, ValueError) as exc:
+        sock.close()
+        raise ServiceUnavailable(str(exc)) from exc
+    if "started" not in started:
+        sock.close()
+        raise ServiceUnavailable(str(started.get("failed", started)))
+    timed_out = False
+    try:
+        while b"\n" not in buffer:
+            now = time.perf_counter()
+            if cancel is not None and cancel.is_set():
+                raise GradingCancelled  # closing the connection kills the attempt
+            if now >= deadline:
+                timed_out = True
+                break
+            wait = min(0.01 if cancel is not None else 0.5, deadline - now)
+            ready, _, _ = select.select([sock], [], [], wait)
+            if ready:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ServiceUnavailable("the service died during the attempt")
+                buffer += chunk
+        exited = None if timed_out else _read_line(sock, buffer)
+    except (OSError, ValueError) as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    finally:
+        sock.close()
+    returncode = None if exited is None else exited.get("returncode")
+    return RunOutcome(timed_out, returncode if type(returncode) is int else None,
+                      stderr_tail(stderr_path))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
