@@ -622,16 +622,16 @@ def _add_keras_lesson(workspace) -> str:
     return lesson_id
 
 
-async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(workspace, monkeypatch):
+async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(course_workspace, monkeypatch):
     """Opening a Keras lesson asks the warm grader (a separate process) for tensorflow;
     the app itself never imports it (see test_tui_imports.py)."""
     monkeypatch.delenv("WORKBOOK_WARM")
-    lesson_id = _add_keras_lesson(workspace)
+    lesson_id = _add_keras_lesson(course_workspace)
     asked: list[bool] = []
     monkeypatch.setattr(
         service.ServiceGrader, "preload_tensorflow", lambda self: asked.append(True)
     )
-    session = Session(Workspace(workspace.root))
+    session = Session(Workspace(course_workspace.root))
     app = WorkbookApp(session, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

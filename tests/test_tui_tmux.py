@@ -71,7 +71,7 @@ def fresh(tmp_path):
 @pytest.fixture
 def terminal(fresh, tmp_path):
     name = f"workbook-test-{os.getpid()}-{time.monotonic_ns()}"
-    solution = fresh / "course" / "solutions" / "01-activations.py"
+    solution = REPO / "course" / "solutions" / "01-activations.py"
     passing = tmp_path / "passing.py"
     passing.write_text(
         "".join(line for line in solution.read_text().splitlines(True) if "SOLUTION" not in line)
@@ -139,7 +139,7 @@ def test_a_plot_appears_after_saving_lesson_11(terminal, fresh):
     terminal.wait_for("Check the lesson")
     terminal.keys(*"lesson 11", "Enter")
     terminal.wait_for("Lesson 11 ·")
-    solution = fresh / "course" / "solutions" / "11-vanishing-gradient.py"
+    solution = REPO / "course" / "solutions" / "11-vanishing-gradient.py"
     reference = "".join(
         line for line in solution.read_text().splitlines(True) if "SOLUTION" not in line
     )
