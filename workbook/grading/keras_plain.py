@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 FORMAT = "workbook.keras-model"
-VERSION = 1
+VERSION = 2
 WRAPPED_ROLES = ("forward_layer", "backward_layer", "layer")
 MAX_DEPTH = 4  # wrappers inside wrappers: deeper than this is not a model we built
 
@@ -75,6 +76,47 @@ def _weight_path(variable: Any) -> str:
     return str(getattr(variable, "path", None) or getattr(variable, "name", ""))
 
 
+# Methods whose defining module tells Keras's own class from a learner's subclass (or a
+# method patched onto a Keras class), and the callables a layer's config names.
+METHODS = ("__init__", "build", "call", "get_config", "compute_output_shape")
+CALLABLES = ("activation", "recurrent_activation")
+
+
+def _origin(value: Any) -> dict[str, str | None]:
+    """Where a function, class or object comes from: module and qualified name, as data
+    the judge weighs (it decides what is Keras's own, never this process). An object
+    that is neither a function nor a class is described by its class."""
+    plain_function = isinstance(value, types.FunctionType | types.BuiltinFunctionType)
+    kind = value if plain_function or isinstance(value, type) else type(value)
+    return {
+        "module": _text(getattr(kind, "__module__", None)),
+        "qualname": _text(getattr(kind, "__qualname__", None)),
+        "name": _text(getattr(kind, "__name__", None)),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return value[:300] if isinstance(value, str) else None
+
+
+def _methods(layer: Any) -> dict[str, str | None]:
+    kind = type(layer)
+    return {name: _text(getattr(getattr(kind, name, None), "__module__", None)) for name in METHODS}
+
+
+def _callables(layer: Any) -> dict[str, Any]:
+    """The activation functions a layer holds (an RNN layer's live in its cell)."""
+    found = {}
+    holders = (layer, getattr(layer, "cell", None))
+    for attribute in CALLABLES:
+        for holder in holders:
+            value = _attempt(lambda h=holder, a=attribute: getattr(h, a, None))
+            if callable(value):
+                found[attribute] = _origin(value)
+                break
+    return found
+
+
 def _layer_to_plain(layer: Any, depth: int = 0) -> dict[str, Any]:
     children = _children(layer) if depth < MAX_DEPTH else {}
     wrapped = {role: _layer_to_plain(child, depth + 1) for role, child in children.items()}
@@ -96,6 +138,9 @@ def _layer_to_plain(layer: Any, depth: int = 0) -> dict[str, Any]:
         "output_shapes": _attempt(lambda: _shapes(layer.output)),
         "weights": weights,
         "wrapped": wrapped,
+        "origin": _origin(type(layer)),
+        "methods": _methods(layer),
+        "callables": _callables(layer),
     }
 
 
@@ -117,7 +162,36 @@ def _optimizer(model: Any) -> dict[str, Any] | None:
     if optimizer is None:
         return None
     rate = _attempt(lambda: float(np.asarray(optimizer.learning_rate)))
-    return {"class_name": type(optimizer).__name__, "learning_rate": rate}
+    return {
+        "class_name": type(optimizer).__name__,
+        "learning_rate": rate,
+        "origin": _origin(type(optimizer)),
+    }
+
+
+def _losses(model: Any) -> list[dict[str, Any]] | None:
+    """Each loss the model was compiled with (one per output when there are several):
+    a name Keras looks up ({"name": "mse"}) or where the function or object comes from."""
+    if not getattr(model, "compiled", False):
+        return None
+    found: list[dict[str, Any]] = []
+
+    def walk(value: Any, depth: int = 0) -> None:
+        if len(found) >= 100 or depth > MAX_DEPTH or value is None:
+            return
+        if isinstance(value, str):
+            found.append({"name": value[:300]})
+        elif isinstance(value, dict):
+            for item in list(value.values()):
+                walk(item, depth + 1)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, depth + 1)
+        else:
+            found.append({"origin": _origin(value)})
+
+    walk(_attempt(lambda: model.loss))
+    return found
 
 
 def to_plain(model: Any) -> dict[str, Any]:
@@ -138,6 +212,7 @@ def to_plain(model: Any) -> dict[str, Any]:
         "compiled": bool(getattr(model, "compiled", False)),
         "compile_config_json": _to_json(compile_config) if compile_config else None,
         "optimizer": _optimizer(model),
+        "losses": _losses(model),
         "input_shapes": _attempt(lambda: _shapes(model.inputs)),
         "output_shapes": _attempt(lambda: _shapes(model.outputs)),
         "layers": [_layer_to_plain(layer) for layer in model.layers],
