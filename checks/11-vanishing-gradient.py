@@ -250,20 +250,25 @@ PLOT_T = 50  # steps in the plot, as in the lesson's table
 
 
 def _plot_gradient_norms(learner) -> None:
-    """Your norms against t on a log axis: the RNN at two weight scales, the LSTM cell
-    path at three forget gates. From your functions' own results; a plot never fails a
-    check (anything wrong here is the checks' business, not the plot's)."""
+    """Your norms against t on a log axis, for the very case the lesson's table prints
+    (the exercise's demo: seed 0, hidden = 4, input = 3, h0 = b_h = 0): the RNN at two
+    weight scales, the LSTM cell path at four forget gates. From your functions' own
+    results; a plot never fails a check (anything wrong here is the checks' business)."""
     t = np.arange(1, PLOT_T + 1)
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((PLOT_T, INPUTS, 1))
+    h0, b_h = np.zeros((HIDDEN, 1)), np.zeros((HIDDEN, 1))
+    scales = (0.5, 1.0)  # drawn in the demo's order, whatever the learner's code does
+    weights = [scale * rng.standard_normal((HIDDEN, HIDDEN + INPUTS)) for scale in scales]
     series = []
     try:
         norms = function(learner, "rnn_gradient_norms")
-        for scale in (0.5, 1.0):  # the lesson table's two scales
-            W_h, b_h, xs, h0 = _rnn_case(2, scale, steps=PLOT_T)
+        for scale, W_h in zip(scales, weights, strict=True):
             got = np.asarray(norms(W_h, b_h, xs, h0), dtype=float).ravel()
             series.append((f"RNN, W_h ~ {scale}·N(0, 1)", t[: got.size], got[:PLOT_T]))
         cell_gradient = function(learner, "lstm_cell_gradient")
-        for f in (0.5, 0.9, 0.99):
-            got = np.asarray(cell_gradient(np.full((PLOT_T, 1, 1), f)), dtype=float)
+        for f in (0.5, 0.9, 0.99, 0.999):
+            got = np.asarray(cell_gradient(np.full((PLOT_T, HIDDEN, 1), f)), dtype=float)
             series.append((f"LSTM cell, f = {f}", t, np.abs(got).reshape(PLOT_T, -1)[:, 0]))
     except Exception:
         if not series:

@@ -1,11 +1,18 @@
-"""One figure of `GradeResult.plots` as a Textual widget; imported only when a result
-with plots is shown, so the workbook starts without plotext (tests/test_tui_imports.py)."""
+"""One figure of `GradeResult.plots` as Textual widgets, the plot and its legend below
+it; imported only when a result with plots is shown, so the workbook starts without
+plotext (tests/test_tui_imports.py)."""
 
 from __future__ import annotations
 
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.events import Resize
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
-from workbook.tui.plotting import draw, no_colour
+from workbook.tui.plotting import LEGEND_GAP, draw, legend, legend_lines, no_colour
 
 
 class Figure(PlotextPlot):
@@ -21,4 +28,49 @@ class Figure(PlotextPlot):
         # frame and ticks in the terminal's default colour instead.
         if self.app.theme.startswith("ansi"):
             self.theme = "clear"
-        draw(self.plt, self.figure, colour=not no_colour())
+
+    def render(self) -> RenderResult:
+        """Every render (a resize, a theme change) draws the figure afresh: plotext's
+        build takes the log of a log-scaled plot's data *in place*, so a second build of
+        the same figure took log10 of negative numbers and ended the app."""
+        self._plot = Plot()
+        draw(self._plot, self.figure, colour=not no_colour())
+        return super().render()
+
+
+class Legend(Static):
+    """The series' names, each after a mark in its line's colour, packed into lines as
+    wide as the pane (an entry is never split across lines)."""
+
+    def __init__(self, figure: dict) -> None:
+        super().__init__(classes="legend")
+        self.entries = [
+            Content.from_markup(
+                f"[{'ansi_' + colour if colour else ''}]$mark[/] $name", mark=mark, name=name
+            )
+            for mark, colour, name in legend(figure, colour=not no_colour())
+        ]
+        self._width = 0
+        self.update(self._packed(10_000))
+
+    def _packed(self, width: int) -> Content:
+        lines = legend_lines([entry.cell_length for entry in self.entries], width)
+        gap = Content(" " * LEGEND_GAP)
+        return Content("\n").join(gap.join(self.entries[i] for i in line) for line in lines)
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._width:
+            self._width = event.size.width
+            self.update(self._packed(self._width))
+
+
+class PlotBlock(Vertical):
+    """A plot and its legend."""
+
+    def __init__(self, figure: dict) -> None:
+        super().__init__(classes="plot-block")
+        self.figure = figure
+
+    def compose(self) -> ComposeResult:
+        yield Figure(self.figure)
+        yield Legend(self.figure)

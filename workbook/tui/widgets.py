@@ -560,9 +560,9 @@ class PlotPane(VerticalScroll):
         if plots == getattr(self, "_plots", None):
             return
         self._plots = plots
-        self.query(".plot").remove()
+        self.query(".plot-block").remove()
         self.query_one("#plot-empty").display = not plots
         if plots:
-            from workbook.tui.figure import Figure  # plotext only once there is a plot
+            from workbook.tui.figure import PlotBlock  # plotext only once there is a plot
 
-            self.mount_all(Figure(figure) for figure in plots)
+            self.mount_all(PlotBlock(figure) for figure in plots)
