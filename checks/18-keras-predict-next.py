@@ -1,12 +1,23 @@
 """Hidden checks for lesson 18: scaling makes the seed's model predict 30 after [27, 28, 29].
 
-The learner's `train_and_predict` runs once in the subject (fixed seed, the exercise's
-own 100-step `train` helper), which records what reaches `train`: the trained model
-and the X and y it saw. The judge owns the verdict: the returned number must be
-30 ± 1 *and* agree with the judge's own NumPy prediction from that trained model on
-the test sequence, scaled and unscaled the way the training data was. Any scaling
-that does this passes (min-max as taught, z-score, dividing by a constant). When the
-answer is wrong, the training data and the trained model tell which step was missed.
+The judge supplies the data: the windows of 0 … 29 and the test sequence go to the
+learner's `train_and_predict`, which runs once in the subject (fixed seed, the
+exercise's own 100-step `train` helper) and scales, builds and trains there; the
+subject records what reaches `train`: the trained model and the X and y it saw. The
+judge also has `build_model` called with the same seed, for the model as it is before
+training. The judge owns the verdict:
+
+* X and y reaching `train` are the judge's windows rescaled (a linear map read off
+  the data: min-max as taught, z-score, dividing by a constant all qualify) into a
+  small range;
+* the trained model is `build_model`'s LSTM network (an LSTM on the path from input
+  to output), training moved its weights, and the loss the judge measures on its own
+  windows, scaled the learner's way, fell at least tenfold from a fresh model's — a
+  fresh model that must not already predict the series (weights set by hand);
+* the returned number is real, 30 ± 1, *and* the judge's own NumPy prediction from
+  that trained model for [27, 28, 29], scaled and unscaled the way the training data
+  was. When it is wrong, the training data and the trained model tell which step was
+  missed.
 """
 
 import functools
@@ -15,7 +26,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbook.expect import CheckFailure, call, expect_array, fail, function, plot
-from workbook.kerascheck import Training, as_number, predict, run_with_spy, windows
+from workbook.kerascheck import (
+    Evaluation,
+    Training,
+    as_number,
+    fresh_model,
+    predict,
+    run_with_spy,
+    training_problem,
+    windows,
+)
 
 DATA = np.arange(30.0)
 TEST = np.array([27.0, 28.0, 29.0]).reshape(1, 3, 1)
@@ -26,6 +46,8 @@ TOLERANCE = 1.0
 SCALED_LIMIT = 5.0
 # Returned prediction vs the judge's own (Keras float32 vs NumPy float64, unscaled).
 AGREE = 0.02
+SEED = 0  # the training run's and the fresh model's: the same initial weights
+ARCHITECTURE = "LSTM(10) → Dense(8) → Dense(1), lesson 17's model, as `build_model` gives it"
 
 
 def test_scale(learner):
@@ -66,7 +88,20 @@ def test_unscale(learner):
 @functools.cache
 def _run(learner):
     X, y = windows(DATA, 3)
-    return run_with_spy(learner, "train_and_predict", X, y, TEST.copy(), seed=0)
+    return run_with_spy(learner, "train_and_predict", X, y, TEST.copy(), seed=SEED)
+
+
+@functools.cache
+def _fresh(learner):
+    """`build_model`'s model before training, built with the training run's seed."""
+    return fresh_model(learner, "build_model", 3, seed=SEED)
+
+
+def _trained(learner) -> Training:
+    _, training = _run(learner)
+    if training is None:
+        fail("`train_and_predict` never called `train(model, X, y)`: train the model with it")
+    return training
 
 
 def _scaled(values):
@@ -114,15 +149,17 @@ def _training_data_problem(training: Training):
 def _linear_map(raw, seen):
     """(a, b) with seen = a · raw + b, the learner's scaling read off the data `train`
     saw (min-max, z-score and division by a constant are all of this form); None when
-    the data is not such a rescaling of the windows."""
+    the data is not such a rescaling of the windows. Windows in another order (shuffled
+    before training) are the same data: their sorted values are compared then."""
     raw, seen = np.ravel(raw), np.ravel(seen)
     if raw.shape != seen.shape or not np.isfinite(seen).all():
         return None
-    a, b = np.polyfit(raw, seen, 1)
     tolerance = 1e-4 * max(1.0, float(np.max(np.abs(seen))))
-    if abs(a) < 1e-9 or not np.allclose(a * raw + b, seen, atol=tolerance):
-        return None
-    return float(a), float(b)
+    for r, s in ((raw, seen), (np.sort(raw), np.sort(seen))):
+        a, b = np.polyfit(r, s, 1)
+        if abs(a) >= 1e-9 and np.allclose(a * r + b, s, atol=tolerance):
+            return float(a), float(b)
+    return None
 
 
 @dataclass(frozen=True)
@@ -135,6 +172,7 @@ class Judged:
     on_raw_unscaled: float  # the raw sequence fed to the model, answer unscaled
     unscaled_like_x: float  # the answer unscaled the way X was scaled, not y
     same_scaling: bool  # X and y were scaled alike
+    test_own_scaling: float  # the test sequence min-max scaled with its own lo and hi
 
 
 def _judge(training: Training) -> Judged | None:
@@ -147,7 +185,26 @@ def _judge(training: Training) -> Judged | None:
     scaled = float(np.ravel(predict(training.model, a * TEST + b))[0])
     on_raw = float(np.ravel(predict(training.model, TEST))[0])
     alike = bool(np.isclose(a, c, rtol=1e-4) and np.isclose(b, d, rtol=1e-4, atol=1e-6))
-    return Judged((scaled - d) / c, scaled, on_raw, (on_raw - d) / c, (scaled - b) / a, alike)
+    lo, hi = float(TEST.min()), float(TEST.max())
+    own = float(np.ravel(predict(training.model, (TEST - lo) / (hi - lo)))[0])
+    return Judged(
+        (scaled - d) / c, scaled, on_raw, (on_raw - d) / c, (scaled - b) / a, alike, (own - d) / c
+    )
+
+
+def _test_scaled_alone(got: float, judged: Judged) -> CheckFailure | None:
+    """The test sequence scaled with its own min and max (27 and 29), not the training
+    data's: the model then reads [0, 0.5, 1], a window it was never trained on."""
+    if abs(got - judged.test_own_scaling) <= AGREE and abs(got - judged.expected) > AGREE:
+        return CheckFailure(
+            f"`train_and_predict` returned {got:.4g}: the test sequence [27, 28, 29] was "
+            "scaled with its own lo and hi (27 and 29), so the model read [0, 0.5, 1]; scale "
+            "it with the lo and hi of the training data, as X was (the model then predicts "
+            f"{judged.expected:.4g})",
+            expected=judged.expected,
+            got=got,
+        )
+    return None
 
 
 def _wrong(message: str, got: float) -> CheckFailure:
@@ -162,6 +219,9 @@ def _right_answer_failure(got: float, judged: Judged | None) -> CheckFailure | N
             "given to `train_and_predict` rescaled, so the grader cannot confirm that the "
             "trained model gives this answer: scale X and y with `scale` and train on them"
         )
+    alone = _test_scaled_alone(got, judged)
+    if alone is not None:
+        return alone
     differs = abs(got - judged.expected) > AGREE
     if differs and not judged.same_scaling and abs(got - judged.unscaled_like_x) <= AGREE:
         return CheckFailure(
@@ -189,6 +249,9 @@ def _wrong_answer_failure(got: float, training: Training, judged: Judged | None)
     if problem:
         return _wrong(f"predicted {got:.4g} for [27, 28, 29]; {problem}", got)
     if judged is not None:
+        alone = _test_scaled_alone(got, judged)
+        if alone is not None:
+            return alone
         if np.isclose(got, judged.in_scaled_units, atol=1e-3):
             return _wrong(
                 f"predicted {got:.4g}: that is the model's answer in scaled units (near 1); "
@@ -226,14 +289,48 @@ def _prediction_failure(learner) -> CheckFailure | None:
 
 
 def test_trains_on_scaled_data(learner):
-    """the model trains on scaled X and y"""
-    _, training = _run(learner)
-    if training is None:
-        fail("`train_and_predict` never called `train(model, X, y)`: train the model with it")
+    """the model trains on scaled X and y: the windows rescaled into a small range"""
+    training = _trained(learner)
     problem = _training_data_problem(training)
-    # Behaviour decides: a scaling this check would not call scaled still passes when
-    # the trained model predicts 30 ± 1 (the verdict below).
-    if problem and _prediction_failure(learner) is not None:
+    if problem:
+        fail(problem)
+    X_raw, y_raw = windows(DATA, 3)
+    for name, raw, seen in (("X", X_raw, training.X), ("y", y_raw, training.y)):
+        if _linear_map(raw, seen) is None:
+            fail(
+                f"the {name} that reached `train` is not the {name} given to "
+                "`train_and_predict` rescaled (every value mapped by the same "
+                f"(v − lo) / (hi − lo)): scale the given {name} with `scale` and train on it"
+            )
+
+
+def _evaluation(training: Training) -> Evaluation:
+    """The judge's windows as the learner's model reads them (scaled the learner's way),
+    targets in the series' units; the data `train` saw when no scaling can be read off."""
+    X_raw, y_raw = windows(DATA, 3)
+    x_map, y_map = _linear_map(X_raw, training.X), _linear_map(y_raw, training.y)
+    if x_map is None or y_map is None:
+        return Evaluation(training.X, np.ravel(training.y))
+    (a, b), (c, d) = x_map, y_map
+    return Evaluation(a * X_raw + b, y_raw, lambda out: (out - d) / c)
+
+
+def test_trains_the_lstm(learner):
+    """`train` fits build_model's LSTM: its weights move and the loss falls tenfold
+
+    The judge measures the loss on its own windows (scaled the learner's way), for the
+    trained model and for a fresh one from `build_model`, which must not predict the
+    series before training."""
+    training = _trained(learner)
+    problem = training_problem(
+        training.model,
+        _fresh(learner),
+        _evaluation(training),
+        builder="build_model",
+        wanted=ARCHITECTURE,
+        train_call="train(model, X, y)",
+    )
+    if problem:
         fail(problem)
 
 

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from workbook.expect import call, fail, function
-from workbook.grading.keras_wire import ModelDataError, SavedModel, UnsupportedModel
+from workbook.grading.keras_wire import ModelDataError, SavedLayer, SavedModel, UnsupportedModel
 
 
 def windows(data: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,11 +99,7 @@ class Training:
 
 
 def _numbers(value: Any, what: str) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        fail(f"{what} should be a NumPy array of numbers, not a {type(value).__name__}")
-    return array
+    return _real(value, what, "a NumPy array of real numbers")
 
 
 def _training(arguments: Any) -> Training:
@@ -131,14 +127,37 @@ def run_with_spy(learner: Any, name: str, *args: Any, seed: int = 0) -> tuple[An
     return result, (_training(calls[-1]) if calls else None)
 
 
-def as_number(value: Any, what: str) -> float:
-    """A single prediction as a float, whatever array wrapping the learner returned."""
+def _real(value: Any, what: str, kind: str) -> np.ndarray:
+    """`value` as a float array, or a failure when it is not made of real numbers: a
+    complex number would lose its imaginary part, a string or a bool would pass for a
+    number if NumPy were left to convert them."""
     if value is None:
         fail(f"{what} is None: did you forget a `return`?")
+    if isinstance(value, str | bytes | bool | np.bool_):
+        fail(f"{what} should be {kind}, not a {type(value).__name__}")
     try:
-        array = np.asarray(value, dtype=float)
+        array = np.asarray(value)
     except (TypeError, ValueError):
-        fail(f"{what} should be a number, not a {type(value).__name__}")
+        fail(f"{what} should be {kind}, not a {type(value).__name__}")
+    if array.dtype.kind == "c":
+        fail(
+            f"{what} is a complex number ({type(value).__name__}); it should be {kind}: "
+            "a real value has no imaginary part to drop"
+        )
+    if array.dtype.kind not in "iuf":
+        fail(f"{what} should be {kind}, not {type(value).__name__} of {array.dtype}")
+    return array.astype(float)
+
+
+def real_array(value: Any, what: str) -> np.ndarray:
+    """An array of real numbers, whatever list or array the learner returned."""
+    return _real(value, what, "an array of real numbers")
+
+
+def as_number(value: Any, what: str) -> float:
+    """A single prediction as a float, whatever array wrapping the learner returned;
+    only real numbers (no complex, bool or string that NumPy would convert)."""
+    array = _real(value, what, "a real number (a float)")
     if array.size != 1:
         fail(f"{what} should be one number, but it has shape {array.shape}")
     number = float(array.reshape(-1)[0])
@@ -150,9 +169,225 @@ def as_number(value: Any, what: str) -> float:
 def predict(model: SavedModel, X: np.ndarray) -> np.ndarray:
     """The model's output for X, computed in the judge with NumPy (Keras's semantics).
 
-    A layer the NumPy forward pass does not know becomes a failure that names it:
-    the course's models use LSTM, GRU, SimpleRNN, Dense, Dropout and Bidirectional."""
+    What the NumPy forward pass cannot run (or what is not Keras's own) becomes a
+    failure that names it; so does a model with several outputs, which no check of
+    these lessons asks for."""
     try:
-        return model.predict(X)
+        out = model.predict(X)
     except (UnsupportedModel, ModelDataError) as exc:
         fail(f"the grader could not run your model: {exc}")
+    if not isinstance(out, np.ndarray):
+        fail(
+            f"the model has {len(out)} outputs; these lessons predict one value per window, "
+            f"so the model has one output (your model: {describe(model)})"
+        )
+    return out
+
+
+# Every name Keras accepts for mean squared error, lower-cased without underscores:
+# "mse", "MSE", "mean_squared_error", a MeanSquaredError() object, the function.
+MSE_NAMES = frozenset({"mse", "meansquarederror"})
+
+
+def is_mse(loss: str | None) -> bool:
+    """Whether a model's loss (`SavedModel.loss`) is Keras's mean squared error."""
+    return loss is not None and loss.lower().replace("_", "") in MSE_NAMES
+
+
+# ------------------------------------------------------------------ the graph
+
+
+def describe(model: SavedModel) -> str:
+    """The model in one line (`LSTM(10) → Dense(8) → Dense(1)`), never an exception."""
+    try:
+        return model.describe()
+    except Exception:  # a model whose graph cannot be read still has its layer list
+        return " → ".join(layer.describe() for layer in model.layers) or "no layers"
+
+
+def chain(model: SavedModel) -> list[SavedLayer] | None:
+    """The layers from input to output when the model is one stack, each layer reading
+    the one before (inference-identity layers such as Dropout included), else None
+    (branches, several inputs or outputs, ops between layers, a subclassed model)."""
+    try:
+        nodes = model.chain()
+    except (UnsupportedModel, ModelDataError):
+        return None
+    if nodes is None or any(node.layer is None for node in nodes):
+        return None
+    return [node.layer for node in nodes]
+
+
+def path_layers(model: SavedModel) -> list[SavedLayer]:
+    """The layers on a path from the model's input to its output: the ones whose
+    weights shape the prediction. Failing to read the graph is a failure naming why."""
+    try:
+        return model.path_layers()
+    except (UnsupportedModel, ModelDataError) as exc:
+        fail(f"the grader could not read how your model's layers connect: {exc}")
+
+
+def recurrent_lstms(layer: SavedLayer) -> list[tuple[str, SavedLayer]]:
+    """The LSTMs a layer runs, each with a name for messages: an LSTM itself, or both
+    directions of a Bidirectional(LSTM) (an explicit `backward_layer` included)."""
+    if layer.class_name == "LSTM":
+        return [("", layer)]
+    found = []
+    for role, child in (("forward", layer.forward_layer), ("backward", layer.backward_layer)):
+        if child is not None and child.class_name == "LSTM":
+            found.append((role, child))
+    return found
+
+
+def lstm_problem(model: SavedModel, owner: str, wanted: str) -> str | None:
+    """None when an LSTM lies on the path from the model's input to its output; else
+    what is wrong, in words. `owner` names where the model comes from ("the model
+    `train` received"), `wanted` the lesson's architecture ("LSTM(10) → Dense(8) →
+    Dense(1)")."""
+    on_path = path_layers(model)
+    if any(recurrent_lstms(layer) for layer in on_path):
+        return None
+    if any(recurrent_lstms(layer) for layer in model.layers):
+        return (
+            f"{owner} has an LSTM, but its output never reaches the model's output "
+            f"({describe(model)}): the prediction does not depend on it. The LSTM reads "
+            f"the window and the layers after it read the LSTM: {wanted}"
+        )
+    return (
+        f"{owner} has no LSTM layer ({describe(model)}); this lesson's model reads the "
+        f"window with an LSTM: {wanted}"
+    )
+
+
+def architecture(model: SavedModel) -> list[tuple]:
+    """What makes two models the same network: each layer's kind, units and weight
+    shapes, in order (names and weight values left out)."""
+
+    def layer_signature(layer: SavedLayer) -> tuple:
+        shapes = tuple(w.shape for _, _, w in layer.weight_list)
+        inner = tuple(layer_signature(child) for _, child in sorted(layer.wrapped.items()))
+        return (layer.kind, layer.units, shapes, inner)
+
+    return [layer_signature(layer) for layer in model.layers]
+
+
+def all_weights(model: SavedModel) -> list[np.ndarray]:
+    """Every weight array of the model, wrapped layers' included, in a fixed order."""
+
+    def of(layer: SavedLayer) -> list[np.ndarray]:
+        own = [w for _, _, w in layer.weight_list]
+        return own + [w for _, child in sorted(layer.wrapped.items()) for w in of(child)]
+
+    return [w for layer in model.layers for w in of(layer)]
+
+
+# ---------------------------------------------------------------- was it trained
+
+
+def fresh_model(learner: Any, name: str, *args: Any, seed: int = 0) -> SavedModel:
+    """The learner's builder called with the random seed the training run used: the
+    model as it is before any training (its initial weights are the ones `train`
+    started from, when the learner's pipeline builds it first)."""
+    function(learner, name)
+    try:
+        model, _ = learner.call_with_spy(name, "train", *args, seed=seed)
+    except ValueError as exc:
+        if not _malformed(exc):
+            raise
+        _unreadable(f"the model from `{name}`", exc)
+    if not isinstance(model, SavedModel):
+        fail(f"`{name}` should return a Keras model, not a {type(model).__name__}")
+    return model
+
+
+# A weight that `train`'s Adam steps (learning rate 0.01) leave closer than this to
+# where it started was barely trained: one Adam step moves a weight by about the rate.
+MOVED = 0.05
+# A fresh model (random initial weights) predicts the training targets no better than
+# their mean; one that already explains half their variance was set by hand.
+FRESH_FITS = 0.5
+# Training must lower the judge's loss at least this many times.
+LOWERED = 10.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The judge's own data for measuring a model: inputs as the model reads them
+    (scaled the learner's way) and targets in the units `to_units` maps predictions to."""
+
+    X: np.ndarray
+    y: np.ndarray
+    to_units: Any = None  # predictions → the targets' units (None: as they are)
+
+    def loss(self, model: SavedModel) -> float:
+        """Mean squared error of the model's predictions for X, in y's units."""
+        with np.errstate(all="ignore"):
+            out = np.ravel(predict(model, self.X))
+            if self.to_units is not None:
+                out = self.to_units(out)
+            if out.shape != self.y.shape:
+                fail(
+                    f"the model gives {out.size} numbers for {len(self.y)} windows; it "
+                    "should predict one value per window (output shape (None, 1))"
+                )
+            return float(np.mean((out - self.y) ** 2))
+
+
+def training_problem(
+    trained: SavedModel,
+    fresh: SavedModel,
+    data: Evaluation,
+    *,
+    builder: str,
+    wanted: str,
+    train_call: str,
+) -> str | None:
+    """None when `trained` is an LSTM network of `builder`'s architecture whose weights
+    training moved and whose loss on the judge's data training lowered tenfold, from a
+    fresh model that could not predict the data; else what is wrong, in words."""
+    problem = lstm_problem(fresh, f"the model `{builder}` builds", wanted)
+    if problem is None:
+        problem = lstm_problem(trained, "the model `train` received", wanted)
+    if problem:
+        return problem
+    if architecture(trained) != architecture(fresh):
+        return (
+            f"`train` received {describe(trained)}, but `{builder}` builds "
+            f"{describe(fresh)}: train the model that `{builder}` returns"
+        )
+    fresh_loss, trained_loss = data.loss(fresh), data.loss(trained)
+    spread = float(np.var(data.y))
+    if not np.isfinite(trained_loss):
+        return (
+            "the trained model predicts NaN or infinity: training diverged (are X and y "
+            "scaled into a small range?)"
+        )
+    if fresh_loss < FRESH_FITS * spread:
+        return (
+            f"a model fresh from `{builder}`, before any training, already predicts the "
+            f"training targets (mean squared error {fresh_loss:.3g}, where always predicting "
+            f"their mean gives {spread:.3g}): its weights are set by hand, not learned. "
+            "Keep Keras's random initial weights and let `train` fit them"
+        )
+    moved = max(
+        (
+            float(np.max(np.abs(a - b)))
+            for a, b in zip(all_weights(trained), all_weights(fresh), strict=True)
+            if a.size
+        ),
+        default=0.0,
+    )
+    if moved < MOVED:
+        return (
+            f"training barely changed the weights (no weight moved by more than {moved:.2g} "
+            f"from a fresh `{builder}()`): call `{train_call}` with its default number of "
+            "steps, on the scaled training data"
+        )
+    if trained_loss * LOWERED > fresh_loss:
+        return (
+            f"training lowered the mean squared error on the training windows only from "
+            f"{fresh_loss:.3g} (a fresh model) to {trained_loss:.3g}; a trained model does "
+            f"at least {LOWERED:g} times better: call `{train_call}` with its default number "
+            "of steps, on the scaled training data"
+        )
+    return None
