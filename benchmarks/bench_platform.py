@@ -142,9 +142,11 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
     jobs = next((line for line in finished.stdout.splitlines() if "at once" in line), "")
     tests = data.get("tests", [])
     if platform == "gradescope":
-        failed = [t["name"] for t in tests if t["status"] != "passed"]
+        failed = [f"{t['name']}: {t['output'][:200]}" for t in tests if t["status"] != "passed"]
     else:
-        failed = [t["name"] for t in tests if t["points"] < t["max_points"]]
+        failed = [
+            f"{t['name']}: {t['output'][:200]}" for t in tests if t["points"] < t["max_points"]
+        ]
     return {
         "platform": platform,
         "cpus": cpus,

@@ -5,7 +5,9 @@ subprocess), in a temporary root (`AUTOGRADER_ROOT`, `GRADE_ROOT`), on a correct
 wrong and two hostile submissions. A hostile one must earn exactly what its honest
 files deserve: its attack is wrapped so that, failed or not, the honest part is graded
 as it stands. Only lessons 1-3 carry code (the rest are stubs, graded without a
-process), to keep this quick.
+process), to keep this quick. Results are checked against the platforms' schemas
+(tests/data/platforms); the bundles' points, visibility and partial credit against
+the course's [grading] table and the commands' flags.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.platform_support import validate
 from workbook import __version__
-from workbook.autograder import GRADESCOPE_VISIBILITY, WHEEL_NAME
+from workbook.autograder import PRAIRIELEARN_QUESTIONS, WHEEL_NAME
 from workbook.cli import cli
 from workbook.grading.results import Verdict
 
@@ -128,16 +131,31 @@ SUBMISSIONS = {
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory) -> dict[str, Path]:
-    """Both bundles, built by the CLI as an instructor would; the entry scripts kept."""
+    """Both bundles, built by the CLI as an instructor would; the Gradescope zip
+    unzipped as Gradescope does (into source/, modes kept)."""
     root = tmp_path_factory.mktemp("bundles")
     runner = CliRunner()
     done = runner.invoke(cli, ["autograder", "gradescope", "-o", str(root / "ag.zip")], obj={})
     assert done.exit_code == 0, done.output
     done = runner.invoke(cli, ["autograder", "prairielearn", "-o", str(root / "pl")], obj={})
     assert done.exit_code == 0, done.output
-    with zipfile.ZipFile(root / "ag.zip") as archive:
-        (root / "run_autograder").write_bytes(archive.read("run_autograder"))
-    return {"zip": root / "ag.zip", "gs_run": root / "run_autograder", "pl": root / "pl"}
+    unzip(root / "ag.zip", root / "source")
+    return {
+        "zip": root / "ag.zip",
+        "gs_run": root / "source" / "run_autograder",
+        "pl": root / "pl",
+        "pl_grade": root / "pl" / "grader" / "grade",
+    }
+
+
+def unzip(archive_path: Path, folder: Path) -> None:
+    """Extract a zip keeping each entry's mode (as `unzip` does; zipfile drops it)."""
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            target = Path(archive.extract(info, folder))
+            mode = info.external_attr >> 16 & 0o777
+            if mode:
+                target.chmod(mode)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -172,31 +190,29 @@ def run_gradescope(bundles, root: Path, submission: Path | None = None) -> dict:
 
 def run_prairielearn(bundles, root: Path, submission: Path | None = None) -> dict:
     """The grader's entry point, with /grade moved to root."""
-    return _run([str(bundles["pl"] / "grade")], root, "student", "GRADE_ROOT", submission)
+    return _run([str(bundles["pl_grade"])], root, "student", "GRADE_ROOT", submission)
 
 
 def assert_gradescope_format(data: dict, lessons: int) -> None:
-    """Gradescope's documented results.json fields, with the types it accepts."""
-    assert isinstance(data["score"], float)
+    """Gradescope's documented results.json (the schema), and this bundle's defaults:
+    one test per lesson, 1 point each, all or nothing, Markdown."""
+    validate(data, "gradescope-results")
     assert isinstance(data["execution_time"], (int, float)) and data["execution_time"] > 0
-    assert isinstance(data["output"], str) and data["output"]
-    assert data["visibility"] in GRADESCOPE_VISIBILITY
-    assert data["stdout_visibility"] in GRADESCOPE_VISIBILITY
+    assert data["output"] and data["output_format"] == "md"
     assert len(data["tests"]) == lessons
     for number, test in enumerate(data["tests"], start=1):
         assert set(test) >= {"name", "number", "score", "max_score", "status", "output"}
         assert test["number"] == str(number) and test["name"].startswith(f"{number}. ")
         assert test["max_score"] == 1.0 and test["score"] in (0.0, 1.0)
         assert test["status"] == ("passed" if test["score"] else "failed")
-        assert test["visibility"] in GRADESCOPE_VISIBILITY
-        assert isinstance(test["output"], str) and test["output"]
+        assert test["output"] and test["output_format"] == "md"
     assert data["score"] == sum(test["score"] for test in data["tests"])
 
 
 def assert_prairielearn_format(data: dict, lessons: int) -> None:
-    """PrairieLearn's documented external-grader results.json fields."""
+    """PrairieLearn's documented external-grader results.json (the schema)."""
+    validate(data, "prairielearn-grader-results")
     assert isinstance(data["gradable"], bool)
-    assert 0.0 <= data["score"] <= 1.0
     assert isinstance(data["message"], str) and isinstance(data["output"], str)
     assert len(data["tests"]) == lessons
     for test in data["tests"]:
@@ -204,6 +220,7 @@ def assert_prairielearn_format(data: dict, lessons: int) -> None:
         assert test["max_points"] == 1 and test["points"] in (0, 1)
     earned = sum(test["points"] for test in data["tests"])
     assert data["score"] == pytest.approx(earned / lessons)
+    assert ("format_errors" in data) == (not data["gradable"])
 
 
 @pytest.mark.parametrize("name", list(SUBMISSIONS))
@@ -237,13 +254,17 @@ def test_a_wrong_lesson_says_what_is_wrong(bundles, repo_workspace, tmp_path):
     data = run_gradescope(bundles, tmp_path / "autograder", submission)
     first = data["tests"][0]
     assert first["status"] == "failed" and "tanh" in first["output"]
-    assert data["output"].endswith(f"0 of {len(data['tests'])} lessons passed.")
+    total = len(data["tests"])
+    assert data["output"].endswith(f"0 of {total} lessons passed, 0 of {total} points.")
+    assert "```" in first["output"]  # the diagnosis in a code block
 
 
 def test_an_empty_or_linked_submission_is_reported_not_followed(bundles, tmp_path):
     empty = run_prairielearn(bundles, tmp_path / "empty")
     assert empty["gradable"] is False and "No exercise file" in empty["message"]
     assert_prairielearn_format(empty, len(empty["tests"]))
+    assert len(empty["format_errors"]) == len(empty["tests"])
+    assert "01-activations.py: not submitted" in empty["format_errors"][0]
 
     secret = tmp_path / "secret.py"
     secret.write_text("def sigmoid(x):\n    return x\n", encoding="utf-8")
@@ -261,7 +282,7 @@ def test_an_empty_or_linked_submission_is_reported_not_followed(bundles, tmp_pat
 def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
     with zipfile.ZipFile(bundles["zip"]) as archive:
         names = set(archive.namelist())
-        assert names == {"setup.sh", "run_autograder", WHEEL_NAME}
+        assert names == {"setup.sh", "run_autograder", "README.md", WHEEL_NAME}
         for script in ("setup.sh", "run_autograder"):
             mode = archive.getinfo(script).external_attr >> 16
             assert mode & stat.S_IXUSR, script
@@ -271,6 +292,11 @@ def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
     assert f"!= '{__version__}'" in setup
     assert "python3.11" in setup  # Gradescope's Ubuntu 22.04 image has Python 3.10
     assert "-m workbook.autograder gradescope-run" in run
+    # The memory it needs is written where the instructor looks: setup.sh and the README.
+    readme = zipfile.ZipFile(bundles["zip"]).read("README.md").decode()
+    for text in (setup, readme):
+        assert "768 MB" in text and "Autograder Settings" in text
+        assert "500 MiB" in text  # a TensorFlow lesson's budget
     for script in (setup, run):  # both parse as bash
         subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
@@ -296,23 +322,52 @@ def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
     assert f"Version: {__version__}" in text and "Requires-Dist: numpy" in text
 
 
-def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles):
+def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles, repo_workspace):
     folder = bundles["pl"]
-    dockerfile = (folder / "Dockerfile").read_text(encoding="utf-8")
+    dockerfile = (folder / "grader" / "Dockerfile").read_text(encoding="utf-8")
     assert "FROM python:3.11" in dockerfile and f"pip install --no-cache-dir /tmp/{WHEEL_NAME}" in (
         dockerfile
     )
-    assert (folder / WHEEL_NAME).is_file()
-    assert os.access(folder / "grade", os.X_OK)
-    info = json.loads((folder / "question-info.json").read_text(encoding="utf-8"))
-    assert info["externalGradingOptions"]["entrypoint"] == "/opt/workbook/grade"
-    # only keys PrairieLearn's info.json schema knows (it refuses others, e.g. params)
-    assert info["gradingMethod"] == "External"
-    assert set(info) == {"gradingMethod", "externalGradingOptions"}
-    assert set(info["externalGradingOptions"]) == {"image", "entrypoint", "timeout"}
-    server = (folder / "question-server.py").read_text(encoding="utf-8")
-    compile(server, "server.py", "exec")
-    assert 'data["params"]["lessons"]' in server
+    assert (folder / "grader" / WHEEL_NAME).is_file()
+    assert os.access(folder / "grader" / "grade", os.X_OK)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "build-image.sh",
+        "grader",
+        "questions",
+    ]
+    questions = folder / "questions" / PRAIRIELEARN_QUESTIONS
+    lessons = repo_workspace.course.lessons
+    assert sorted(p.name for p in questions.iterdir()) == [lesson.id for lesson in lessons]
+    image = f"YOUR-DOCKERHUB-USER/lstm-workbook-grader:{__version__}"
+    for lesson in lessons:
+        info = json.loads((questions / lesson.id / "info.json").read_text(encoding="utf-8"))
+        validate(info, "prairielearn-info-question")
+        assert info["type"] == "v3" and info["gradingMethod"] == "External"
+        options = info["externalGradingOptions"]
+        assert options["image"] == image and options["entrypoint"] == "/opt/workbook/grade"
+        assert options["enabled"] is True and 60 <= options["timeout"] <= 600
+    # Every place that names the image names it with the version, built for amd64.
+    build = f"docker build --platform linux/amd64 -t {image}"
+    assert build in (folder / "build-image.sh").read_text(encoding="utf-8")
+    assert build in (folder / "README.md").read_text(encoding="utf-8")
+    assert f"-t IMAGE:{__version__}" in dockerfile
+
+
+def test_question_ids_stay_put_and_timeouts_cover_the_graders_limits(repo_workspace):
+    """A question's uuid depends on its lesson only (PrairieLearn keys its history on
+    it); its timeout covers the lesson's worst case under the grader's CPU limits."""
+    from workbook.autograder import question_timeout, question_uuid
+    from workbook.grading.runner import limits_for
+
+    lessons = repo_workspace.course.lessons
+    ids = [question_uuid(lesson) for lesson in lessons]
+    assert len(set(ids)) == len(ids) and ids == [question_uuid(lesson) for lesson in lessons]
+    for lesson in lessons:
+        limits = limits_for(lesson)
+        worst = (limits["startup_s"] + limits["total_s"]) / 0.9
+        assert worst < question_timeout([lesson]) <= 600, lesson.id
+    assert question_timeout(lessons) == 600  # the whole course: PrairieLearn's maximum
 
 
 def _commands(script: str) -> list[tuple[str, list[str]]]:
@@ -377,9 +432,12 @@ def test_gradescope_setup_deletes_the_wheel_once_installed(bundles):
 def test_prairielearn_image_keeps_no_wheel(bundles):
     """The Dockerfile installs the wheel from /tmp and deletes it in that same RUN (one
     layer); the only file of the build folder the container keeps is `grade`."""
-    instructions = _dockerfile((bundles["pl"] / "Dockerfile").read_text(encoding="utf-8"))
+    dockerfile = bundles["pl"] / "grader" / "Dockerfile"
+    instructions = _dockerfile(dockerfile.read_text(encoding="utf-8"))
     assert instructions[0] == ("FROM", "python:3.11-slim")
     assert not [i for i in instructions if i[0] in ("ADD", "VOLUME")]
+    labels = " ".join(" ".join(args.split()) for kind, args in instructions if kind == "LABEL")
+    assert f'org.opencontainers.image.version="{__version__}"' in labels
     kept: dict[str, str] = {}  # path in the image: the build folder's file
     wheel_runs = []
     for keyword, arguments in instructions:
@@ -406,12 +464,14 @@ def test_prairielearn_image_keeps_no_wheel(bundles):
 
 def _secret_lines(repo_workspace) -> set[str]:
     """Lines that give a reference solution or a check away: those of 20 characters or
-    more in course/solutions and checks/ that no stub (what learners get) holds."""
+    more in course/solutions and checks/ that nothing learners get holds (a stub, a
+    lesson's text)."""
     root = repo_workspace.root
     given = {
         line.strip()
         for lesson in repo_workspace.course.lessons
-        for line in repo_workspace.stub_for(lesson).splitlines()
+        for text in (repo_workspace.stub_for(lesson), lesson.text)
+        for line in text.splitlines()
     }
     files = [*(root / "course" / "solutions").glob("*.py"), *(root / "checks").glob("*.py")]
     assert len(files) > 40
@@ -432,10 +492,13 @@ def test_only_the_wheel_carries_solutions_or_checks(bundles, repo_workspace):
     with zipfile.ZipFile(bundles["zip"]) as archive:
         for name in archive.namelist():
             files[f"gradescope:{name}"] = archive.read(name)
-    for path in sorted(bundles["pl"].iterdir()):
-        files[f"prairielearn:{path.name}"] = path.read_bytes()
-    folder = {name.split(":")[1] for name in files if name.startswith("prairielearn:")}
-    assert folder == {WHEEL_NAME, "Dockerfile", "grade", "question-info.json", "question-server.py"}
+    for path in sorted(bundles["pl"].rglob("*")):
+        if path.is_file():
+            files[f"prairielearn:{path.relative_to(bundles['pl']).as_posix()}"] = path.read_bytes()
+    wheels = [name for name in files if name.endswith(WHEEL_NAME)]
+    assert wheels == ["gradescope:" + WHEEL_NAME, f"prairielearn:grader/{WHEEL_NAME}"]
+    questions = [name for name in files if name.endswith("/question.html")]
+    assert len(questions) == len(repo_workspace.course.lessons)
 
     for name, data in files.items():
         if name.endswith(WHEEL_NAME):
