@@ -88,11 +88,25 @@ def _origin(value: Any) -> dict[str, str | None]:
     that is neither a function nor a class is described by its class."""
     plain_function = isinstance(value, types.FunctionType | types.BuiltinFunctionType)
     kind = value if plain_function or isinstance(value, type) else type(value)
+    module = getattr(kind, "__module__", None)
+    qualname = getattr(kind, "__qualname__", None)
     return {
-        "module": _text(getattr(kind, "__module__", None)),
-        "qualname": _text(getattr(kind, "__qualname__", None)),
+        "module": _text(module),
+        "qualname": _text(qualname),
         "name": _text(getattr(kind, "__name__", None)),
+        # Whether that module really holds this very object under that name: a class
+        # or function that only claims a Keras module and name does not.
+        "resolves": _attempt(lambda: _found_at(module, qualname) is kind) is True,
     }
+
+
+def _found_at(module: Any, qualname: Any) -> Any:
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return None
+    found = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found
 
 
 def _text(value: Any) -> str | None:

@@ -72,11 +72,15 @@ ops and inputs), `is_op`, `is_input`, `sources` (names of the nodes it reads),
 
 * `model.output_nodes` — the nodes whose outputs are the model's outputs (the
   `Sigmoid` op, not the Dense before it, when the model ends in `keras.ops.sigmoid`).
-* `model.path_nodes()` / `model.path_layers()` — the nodes / layers on a path from
-  an input to an output, in graph order: exactly what `predict` runs.
+* `model.path_nodes(output=None)` / `model.path_layers(output=None)` — the nodes /
+  layers on a path from an input to an output (or to output `output`: an index in
+  `output_nodes`, or a key of a dict of outputs), in graph order: what `predict` runs.
   "Is there an LSTM between input and output" is
   `any(l.kind == "LSTM" for l in model.path_layers())`.
-* `model.unused_layers()` — layers that feed no output (their weights change nothing).
+* `model.unused_layers(output=None)` — layers that feed no output (or not that one):
+  their weights change nothing there. A functional model whose second output is the
+  BiLSTM, while the first reads an LSTM on the raw input, has the BiLSTM unused for
+  output 0.
 * `model.feeds(a, b)` — whether a's output reaches b (layers, nodes or names).
 * `model.chain()` — the nodes after the input when the model is one chain from its
   single input to its single output (each reading the one before), else None: the
@@ -106,7 +110,8 @@ Plain format, version 2 (`FORMAT`, `VERSION`)::
              "origin": ORIGIN,           # the layer's class
              "methods": {method: module | None},   # where call, build… are defined
              "callables": {"activation" | "recurrent_activation": ORIGIN}}
-    ORIGIN = {"module": str | None, "qualname": str | None, "name": str | None}
+    ORIGIN = {"module": str | None, "qualname": str | None, "name": str | None,
+              "resolves": bool}      # that module holds this very object by that name
 """
 
 from __future__ import annotations
@@ -316,13 +321,14 @@ OPS_AS_ACTIVATIONS = frozenset(
 )
 
 
-def _origin_field(data: Any, where: str) -> dict[str, str | None]:
+def _origin_field(data: Any, where: str) -> dict[str, Any]:
     _need(isinstance(data, dict), f"{where} should be a dict")
     found = {}
     for key in ("module", "qualname", "name"):
         value = data.get(key)
         _need(value is None or isinstance(value, str), f"{where}[{key!r}] should be str or None")
         found[key] = value
+    found["resolves"] = _field(data, "resolves", bool, where)
     return found
 
 
@@ -330,15 +336,24 @@ def _from_keras(module: Any, prefix: str) -> bool:
     return isinstance(module, str) and module.startswith(prefix)
 
 
-def _top_level(origin: dict[str, str | None]) -> bool:
-    """A module-level function or class: not nested in a function or class."""
+def _top_level(origin: dict[str, Any]) -> bool:
+    """A module-level function or class (not nested in a function or class) that its
+    module really holds under that name."""
     qualname = origin.get("qualname")
-    return isinstance(qualname, str) and qualname == origin.get("name") and "<" not in qualname
+    return (
+        isinstance(qualname, str)
+        and qualname == origin.get("name")
+        and "<" not in qualname
+        and origin.get("resolves") is True
+    )
 
 
-def _where_from(origin: dict[str, str | None]) -> str:
+def _where_from(origin: dict[str, Any]) -> str:
     name = origin.get("qualname") or origin.get("name") or "?"
-    return f"{name} from {origin.get('module') or 'an unknown module'}"
+    module = origin.get("module") or "an unknown module"
+    if origin.get("resolves") is not True and _from_keras(module, "keras."):
+        return f"{name}, which claims {module} but is not found there"
+    return f"{name} from {module}"
 
 
 def _class_custom(layer: SavedLayer) -> str | None:
@@ -359,7 +374,7 @@ def _class_custom(layer: SavedLayer) -> str | None:
         if module is not None and not _from_keras(module, "keras.")
     )
     if not own or foreign:
-        written = f"; its {', '.join(foreign)} defined outside Keras" if own else ""
+        written = f"; its {', '.join(foreign)} defined outside Keras" if foreign else ""
         return (
             f"layer {layer.name!r} is a custom layer (class {_where_from(origin)}{written}), "
             f"which cannot be graded here: use {suggestion}"
@@ -400,7 +415,7 @@ def _layer_custom(layer: SavedLayer) -> str | None:
     return None
 
 
-def _builtin_activation(function: dict[str, str | None], named: str | None) -> bool:
+def _builtin_activation(function: dict[str, Any], named: str | None) -> bool:
     name = function.get("name")
     if not _top_level(function) or name != named or name not in ACTIVATIONS:
         return False
@@ -429,7 +444,7 @@ def _loss_custom(entries: Any) -> str | None:
     return None
 
 
-def _optimizer_custom(class_name: str, origin: dict[str, str | None]) -> str | None:
+def _optimizer_custom(class_name: str, origin: dict[str, Any]) -> str | None:
     own = (
         _from_keras(origin.get("module"), "keras.src.optimizers.")
         and origin.get("qualname") == class_name
@@ -480,7 +495,7 @@ class SavedLayer:
         _need(set(methods) <= set(METHODS), f"{where} names unknown methods {set(methods)}")
         for module in methods.values():
             _need(module is None or isinstance(module, str), f"{where}'s methods: str or None")
-        self.methods: dict[str, str | None] = methods
+        self.methods: dict[str, Any] = methods
         callables = _field(data, "callables", dict, where)
         _need(set(callables) <= set(CALLABLES), f"{where} names unknown callables")
         self.callables = {
@@ -1126,22 +1141,38 @@ class SavedModel:
         """The nodes whose outputs are the model's outputs, in Keras's order."""
         return [self.graph.by_name[ref.node] for ref in self.graph.output_refs()]
 
-    def path_nodes(self) -> list[Node]:
+    def path_nodes(self, output: int | str | None = None) -> list[Node]:
         """Nodes (layers and ops, inputs left out) on a path from an input to an output,
-        each after what it reads: what `predict` runs."""
+        each after what it reads: what `predict` runs. `output` narrows it to one of
+        several outputs (its index in `output_nodes`, or its key for a dict of outputs)."""
         graph = self.graph
-        feeding = graph.ancestors(ref.node for ref in graph.output_refs())
+        feeding = graph.ancestors(ref.node for ref in self._output_refs(output))
         fed = graph.descendants(ref.node for ref in graph.inputs)
         return [n for n in graph.order if n.name in feeding and n.name in fed and not n.is_input]
 
-    def path_layers(self) -> list[SavedLayer]:
-        """The layers on a path from an input to an output (ops left out)."""
-        return [n.layer for n in self.path_nodes() if n.layer is not None]
+    def _output_refs(self, output: int | str | None) -> list[Ref]:
+        graph = self.graph
+        if output is None:
+            return graph.output_refs()
+        if isinstance(output, str):
+            if not isinstance(graph.outputs, dict) or output not in graph.outputs:
+                raise KeyError(f"the model has no output named {output!r}")
+            return list(_refs_in(graph.outputs[output]))
+        refs = graph.output_refs()
+        if not -len(refs) <= output < len(refs):
+            raise IndexError(f"the model has {len(refs)} outputs, not {output + 1}")
+        return [refs[output]]
 
-    def unused_layers(self) -> list[SavedLayer]:
-        """Layers whose output reaches no output of the model: their weights change
-        nothing it predicts."""
-        on_path = {id(layer) for layer in self.path_layers()}
+    def path_layers(self, output: int | str | None = None) -> list[SavedLayer]:
+        """The layers on a path from an input to an output (ops left out); `output` as
+        in `path_nodes`."""
+        return [n.layer for n in self.path_nodes(output) if n.layer is not None]
+
+    def unused_layers(self, output: int | str | None = None) -> list[SavedLayer]:
+        """Layers whose output reaches no output of the model (or not the one named by
+        `output`): their weights change nothing it predicts there. (Keras itself drops
+        from a functional model the layers that feed none of its outputs.)"""
+        on_path = {id(layer) for layer in self.path_layers(output)}
         return [layer for layer in self.layers if id(layer) not in on_path]
 
     def feeds(self, source: SavedLayer | Node | str, target: SavedLayer | Node | str) -> bool:
