@@ -2,7 +2,16 @@
 
 import numpy as np
 
-from workbook.expect import CheckFailure, call, expect_array, fail, function, plot
+from workbook.expect import (
+    CheckFailure,
+    approximation,
+    approximation_mistakes,
+    call,
+    expect_array,
+    fail,
+    function,
+    plot,
+)
 
 X = np.array([[-3.0], [-0.5], [0.0], [0.7], [2.5]])
 
@@ -59,40 +68,75 @@ def _run(func, x, name, *, strict=False):
         fail(f"{name} of large |x| triggered a NumPy warning{line}: {_overflow(name, code)}")
 
 
+def _sigmoid_mistakes(x, got):
+    """The usual wrong sigmoids at `x`, each with what went wrong; `got` (the learner's
+    values) for a stand-in that no formula here names (see approximation)."""
+    with np.errstate(all="ignore"):
+        return [
+            (np.tanh(x), "values match tanh where sigmoid belongs"),
+            (1 / (1 + np.exp(x)), "this is σ(−x): the exponent should be e^(−x), not e^(x)"),
+            (1 / (1 - np.exp(-x)), "the denominator should be 1 + e^(−x), not 1 − e^(−x)"),
+            (1 / 1 + np.exp(-x), "1 / 1 + e^(−x) is 1 + e^(−x): put the denominator in "
+             "parentheses, 1 / (1 + np.exp(-x))"),
+            (np.exp(-x) / (1 + np.exp(-x)), "e^(−x) / (1 + e^(−x)) is σ(−x) = 1 − σ(x): the "
+             "numerator is 1 (or e^(x) in the form e^(x) / (1 + e^(x)))"),
+            (_sigmoid(np.abs(x)), "for negative x this gives σ(|x|): the x < 0 branch should "
+             "be e^(x) / (1 + e^(x)), i.e. z / (1 + z) with z = e^(−|x|)"),
+            (_sigmoid(2 * x), "this is σ(2x): through tanh, σ(x) = 0.5·(1 + tanh(x/2)), "
+             "with x/2 inside"),
+            (_sigmoid(x / 2), "this is σ(x/2): the exponent is e^(−x), not e^(−x/2)"),
+            *approximation_mistakes("sigmoid", lambda act: act(x)),
+            *_approximated(got, x, "sigmoid"),
+        ]  # fmt: skip
+
+
+def _tanh_mistakes(x, got):
+    """The usual wrong tanh at `x` (see _sigmoid_mistakes)."""
+    with np.errstate(all="ignore"):
+        return [
+            (_sigmoid(x), "values match sigmoid where tanh belongs"),
+            (2 * _sigmoid(x) - 1, "2σ(x) − 1 is tanh(x/2); tanh(x) = 2σ(2x) − 1"),
+            (_sigmoid(2 * x), "σ(2x) is only part of it: tanh(x) = 2σ(2x) − 1"),
+            (np.tanh(2 * x), "this is tanh(2x): tanh(x) = 2σ(2x) − 1, or np.tanh(x)"),
+            (np.sinh(x), "this is sinh(x) alone; tanh(x) = sinh(x) / cosh(x)"),
+            *approximation_mistakes("tanh", lambda act: act(x)),
+            *_approximated(got, x, "tanh"),
+        ]
+
+
+def _approximated(got, x, activation):
+    """A stand-in for the activation that no known mistake names (see approximation)."""
+    message = approximation(got, x, activation, "x", min_points=5) if got is not None else None
+    return [(got, message)] if message else []
+
+
+def _expect(func, x, name, what, *, strict=False, atol=1e-8):
+    """The learner's `name` at `x` against the true one, naming known mistakes."""
+    got = _run(func, x, name, strict=strict)
+    true, mistakes = (
+        (_sigmoid, _sigmoid_mistakes) if name == "sigmoid" else (np.tanh, _tanh_mistakes)
+    )
+    expect_array(got, true(x), what=what, mistakes=mistakes(x, got), atol=atol)
+    return got
+
+
 def test_sigmoid_values(learner):
     """sigmoid(x) equals 1 / (1 + e^(−x)) element-wise"""
-    sigmoid = function(learner, "sigmoid")
-    expect_array(
-        _run(sigmoid, X, "sigmoid"),
-        _sigmoid(X),
-        what="sigmoid(x)",
-        mistakes=[
-            (np.tanh(X), "values match tanh where sigmoid belongs"),
-            (1 / (1 + np.exp(X)), "this is σ(−x): the exponent should be e^(−x), not e^(x)"),
-            (1 / (1 - np.exp(-X)), "the denominator should be 1 + e^(−x), not 1 − e^(−x)"),
-            (1 / 1 + np.exp(-X), "1 / 1 + e^(−x) is 1 + e^(−x): put the denominator in "
-             "parentheses, 1 / (1 + np.exp(-x))"),
-            (np.exp(-X) / (1 + np.exp(-X)), "e^(−x) / (1 + e^(−x)) is σ(−x) = 1 − σ(x): the "
-             "numerator is 1 (or e^(x) in the form e^(x) / (1 + e^(x)))"),
-            (_sigmoid(np.abs(X)), "for negative x this gives σ(|x|): the x < 0 branch should "
-             "be e^(x) / (1 + e^(x)), i.e. z / (1 + z) with z = e^(−|x|)"),
-        ],
-    )  # fmt: skip
+    _expect(function(learner, "sigmoid"), X, "sigmoid", "sigmoid(x)")
 
 
 def test_sigmoid_keeps_shape(learner):
     """sigmoid keeps the shape of its input (matrices too)"""
-    sigmoid = function(learner, "sigmoid")
     grid = np.linspace(-4, 4, 6).reshape(2, 3)
-    expect_array(_run(sigmoid, grid, "sigmoid"), _sigmoid(grid), what="sigmoid of a 2×3 matrix")
+    _expect(function(learner, "sigmoid"), grid, "sigmoid", "sigmoid of a 2×3 matrix")
 
 
 def test_sigmoid_extreme_inputs(learner):
     """sigmoid stays finite and warning-free for |x| up to 1000"""
     sigmoid = function(learner, "sigmoid")
     x = np.array([[-1000.0], [-745.0], [-50.0], [50.0], [745.0], [1000.0]])
-    got = _run(sigmoid, x, "sigmoid", strict=True)
-    expect_array(got, _sigmoid(x), what="sigmoid at ±50, ±745, ±1000", atol=1e-12)
+    what = "sigmoid at ±50, ±745, ±1000"
+    _expect(sigmoid, x, "sigmoid", what, strict=True, atol=1e-12)
 
 
 def test_sigmoid_range(learner):
@@ -101,9 +145,12 @@ def test_sigmoid_range(learner):
     got = np.asarray(_run(sigmoid, np.array([[0.0]]), "sigmoid"), dtype=float)
     if got.shape != (1, 1) or not np.isclose(got[0, 0], 0.5):
         fail("sigmoid(0) should be 0.5", expected=np.array([[0.5]]), got=got)
-    wide = np.asarray(_run(sigmoid, np.linspace(-30, 30, 61), "sigmoid"), dtype=float)
+    x = np.linspace(-30, 30, 61)
+    wide = np.asarray(_run(sigmoid, x, "sigmoid"), dtype=float)
     if np.any(wide < 0) or np.any(wide > 1):
-        fail("sigmoid must stay between 0 and 1")
+        named = [m for v, m in _sigmoid_mistakes(x, wide) if np.shape(v) == wide.shape
+                 and np.allclose(wide, v, rtol=1e-5, atol=1e-8)]  # fmt: skip
+        fail("sigmoid must stay between 0 and 1" + (f": {named[0]}" if named else ""))
 
 
 PLOT_X = np.linspace(-10.0, 10.0, 201)
@@ -128,23 +175,12 @@ def _plot_activations(learner) -> None:
 def test_tanh_values(learner):
     """tanh(x) matches the hyperbolic tangent, in (−1, 1)"""
     _plot_activations(learner)
-    tanh = function(learner, "tanh")
-    expect_array(
-        _run(tanh, X, "tanh"),
-        np.tanh(X),
-        what="tanh(x)",
-        mistakes=[
-            (_sigmoid(X), "values match sigmoid where tanh belongs"),
-            (2 * _sigmoid(X) - 1, "2σ(x) − 1 is tanh(x/2); tanh(x) = 2σ(2x) − 1"),
-            (_sigmoid(2 * X), "σ(2x) is only part of it: tanh(x) = 2σ(2x) − 1"),
-        ],
-    )
+    _expect(function(learner, "tanh"), X, "tanh", "tanh(x)")
 
 
 def test_tanh_extreme_inputs(learner):
     """tanh stays finite and warning-free for |x| up to 1000 (and on a matrix)"""
     tanh = function(learner, "tanh")
-    got = _run(tanh, EXTREMES, "tanh", strict=True)
-    expect_array(got, np.tanh(EXTREMES), what="tanh at 0, ±50, ±710, ±1000", atol=1e-12)
-    grid = np.linspace(-4, 4, 6).reshape(3, 2)
-    expect_array(_run(tanh, grid, "tanh"), np.tanh(grid), what="tanh of a 3×2 matrix")
+    what = "tanh at 0, ±50, ±710, ±1000"
+    _expect(tanh, EXTREMES, "tanh", what, strict=True, atol=1e-12)
+    _expect(tanh, np.linspace(-4, 4, 6).reshape(3, 2), "tanh", "tanh of a 3×2 matrix")

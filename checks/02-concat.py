@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, function
+from workbook.expect import call, expect_array, fail, fail_on_size_in_code, function
 
 # The seed's worked example (hidden = input = 2) and a case with hidden != input, so
 # that a swapped order or a side-by-side stack cannot pass by accident.
@@ -34,6 +34,7 @@ def _run(learner, h, x):
     try:
         return call(concat, h.copy(), x.copy())
     except ValueError as exc:
+        fail_on_size_in_code(exc, hidden=h.shape[0], input=x.shape[0], batch=h.shape[1])
         code = (getattr(exc, "trace", None) or {}).get("code") or ""
         text = str(exc)
         if "same shape" in text or "inhomogeneous" in text or "dstack" in code:

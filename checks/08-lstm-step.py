@@ -4,7 +4,17 @@ from itertools import permutations
 
 import numpy as np
 
-from workbook.expect import call, expect_array, expect_pair, fail, function
+from workbook.expect import (
+    approximation_mistakes,
+    call,
+    expect_array,
+    expect_pair,
+    fail,
+    fail_on_size_in_code,
+    function,
+    helper_message,
+    learner_activation,
+)
 
 GATES = {"f": "forget gate", "i": "input gate", "c": "candidate", "o": "output gate"}
 # The seed printed these (8 significant digits), so they are compared at that precision.
@@ -31,8 +41,9 @@ def _seed_params():
 
 
 def _step(
-    x, h, c, p, *, source=None, order="hx", squash=True, cand="tanh", gate_order=None, reveal=None
-):
+    x, h, c, p, *, source=None, order="hx", squash=True, cand="tanh", gate_order=None, reveal=None,
+    sig=_sig, tanh=np.tanh,
+):  # fmt: skip
     """Private reference; the keywords build the usual wrong variants.
 
     source maps a gate letter to the (W, b) letters it reads, e.g. {"f": ("i", "f")}
@@ -47,11 +58,11 @@ def _step(
         first, second = (h, x) if order == "hx" and g != gate_order else (x, h)
         return p[f"W_{w}"] @ np.vstack((first, second)) + p[f"b_{b}"]
 
-    f, i, o = _sig(pre("f")), _sig(pre("i")), _sig(pre("o"))
-    c_tilde = np.tanh(pre("c")) if cand == "tanh" else _sig(pre("c"))
+    f, i, o = sig(pre("f")), sig(pre("i")), sig(pre("o"))
+    c_tilde = tanh(pre("c")) if cand == "tanh" else sig(pre("c"))
     c_new = f * c + i * c_tilde
     shown = {None: c_new, "C_prev": c, "C_tilde": c_tilde}[reveal]
-    return o * (np.tanh(shown) if squash else shown), c_new
+    return o * (tanh(shown) if squash else shown), c_new
 
 
 def _mixups():
@@ -133,6 +144,23 @@ def _variants(x, h, c, p):
     return found
 
 
+def _activation_variants(learner, x, h, c, p):
+    """σ or tanh replaced: the file's own helper changed, or an approximation written in."""
+    sig = learner_activation(learner, "sigmoid", "sigmoid")
+    tanh = learner_activation(learner, "tanh", "tanh")
+    found = []
+    if sig is not None or tanh is not None:
+        helpers = {"sig": sig or _sig, "tanh": tanh or np.tanh}
+        message = " ".join(
+            helper_message(learner, name, name) for name, h_ in (("sigmoid", sig), ("tanh", tanh))
+            if h_ is not None
+        )  # fmt: skip
+        found.append((_step(x, h, c, p, **helpers), message))
+    found += approximation_mistakes("sigmoid", lambda act: _step(x, h, c, p, sig=act))
+    found += approximation_mistakes("tanh", lambda act: _step(x, h, c, p, tanh=act))
+    return found
+
+
 def _close(a, b, rtol, atol):
     if not isinstance(a, np.ndarray) or a.shape != b.shape:
         return False
@@ -143,14 +171,19 @@ def _expect_step(learner, x, h, c, p, *, what, expected=None, rtol=1e-5, atol=1e
     """Run the learner's lstm_step and diagnose the whole (h_t, C_t) pair."""
     lstm_step = function(learner, "lstm_step")
     params = {key: value.copy() for key, value in p.items()}
-    result = call(lstm_step, x.copy(), h.copy(), c.copy(), params)
+    try:
+        result = call(lstm_step, x.copy(), h.copy(), c.copy(), params)
+    except (ValueError, IndexError) as exc:
+        fail_on_size_in_code(exc, hidden=h.shape[0], input=x.shape[0], batch=x.shape[1])
+        raise
     got_h, got_c = expect_pair(result, "lstm_step", ("h_t", "C_t"))
     want_h, want_c = expected if expected is not None else _step(x, h, c, p)
     ok = _close(got_h, want_h, rtol, atol) and _close(got_c, want_c, rtol, atol)
     if not ok and _close(got_h, want_c, rtol, atol) and _close(got_c, want_h, rtol, atol):
         fail(f"{what}: lstm_step returned (C_t, h_t); the seed returns (h_t, C_t), h first")
     if not ok:
-        for (var_h, var_c), message in _variants(x, h, c, p):
+        variants = _variants(x, h, c, p) + _activation_variants(learner, x, h, c, p)
+        for (var_h, var_c), message in variants:
             if _close(got_h, var_h, rtol, atol) and _close(got_c, var_c, rtol, atol):
                 fail(f"{what}: {message}", expected=want_h, got=got_h)
     expect_array(got_h, want_h, what=f"h_t ({what})", rtol=rtol, atol=atol)

@@ -4,7 +4,15 @@ import re
 
 import numpy as np
 
-from workbook.expect import call, expect_array, expect_pair, fail, function, plot
+from workbook.expect import (
+    call,
+    expect_array,
+    expect_pair,
+    fail,
+    fail_on_size_in_code,
+    function,
+    plot,
+)
 from workbook.recurrent import lstm_forward, lstm_step, random_params
 
 HIDDEN, INPUTS, T, B = 3, 2, 5, 2
@@ -44,8 +52,11 @@ def _run(learner, case):
         result = call(
             forward, X.copy(), h0.copy(), C0.copy(), {k: v.copy() for k, v in params.items()}
         )
-    except ValueError as exc:
-        _explain_value_error(exc, case)
+    except (ValueError, IndexError) as exc:
+        steps, inputs, batch = X.shape
+        fail_on_size_in_code(exc, T=steps, hidden=h0.shape[0], input=inputs, batch=batch)
+        if isinstance(exc, ValueError):
+            _explain_value_error(exc, case)
         raise
     return expect_pair(result, "lstm_forward", ("H", "C_T"))
 
@@ -121,6 +132,12 @@ def _expect_H(got, case, what: str = "H (all hidden states)"):
              f"runs over all T = {len(X)} steps, range(T)"),
             (late, "the loop starts at step 1: H[0] is still zeros and X[0] is never read; "
              "run range(T), from t = 0"),
+            (H.reshape(-1, H.shape[2]), "np.concatenate (or np.vstack) joins the states "
+             "along their rows, one tall matrix; np.stack(states) puts them on a new time "
+             f"axis, shape {H.shape} (or fill a preallocated H[t])"),
+            (np.concatenate(list(H), axis=1), "np.hstack (or concatenate along axis 1) puts "
+             "the states side by side; np.stack(states) puts them on a new time axis, shape "
+             f"{H.shape} (or fill a preallocated H[t])"),
         ],
     )  # fmt: skip
 

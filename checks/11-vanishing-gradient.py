@@ -1,6 +1,8 @@
 """Hidden checks for lesson 11: step Jacobian, gradient norms through T RNN steps, and
 the forget-gate product along an LSTM's cell state, all against finite differences."""
 
+import re
+
 import numpy as np
 
 from workbook.expect import (
@@ -8,6 +10,7 @@ from workbook.expect import (
     call,
     expect_array,
     fail,
+    fail_on_size_in_code,
     function,
     plot,
     reduction_mistakes,
@@ -37,8 +40,20 @@ def _call(func, *args):
     try:
         return call(func, *(a.copy() for a in args))
     except ValueError as exc:
+        hidden = next((a.shape[0] for a in args if a.ndim == 2 and a.shape[1] == 1), None)
+        steps = next((len(a) for a in args if a.ndim == 3), None)
+        named = {"hidden": hidden, "T": steps}
+        fail_on_size_in_code(exc, **{k: v for k, v in named.items() if v is not None})
         trace = getattr(exc, "trace", None) or {}
         where = f" at {trace['location']} (`{trace.get('code')}`)" if trace.get("location") else ""
+        if func.__name__ == "rnn_step_jacobian" and re.search(
+            r"@|dot\(|matmul", trace.get("code") or ""
+        ):
+            fail(
+                f"`rnn_step_jacobian` raised ValueError{where}: {exc}. (1 − h_t²) is a column "
+                "that scales the rows of W_hh, element-wise: (1 - h_t**2) * W_hh, or as a "
+                "matrix product with the diagonal matrix, np.diag((1 - h_t**2).ravel()) @ W_hh"
+            )
         sizes = ", ".join(f"{a.shape}" for a in args)
         fail(
             f"`{func.__name__}` raised ValueError{where}: {exc}. Its arguments here have "
@@ -60,16 +75,17 @@ def _jacobian_fd(xs, W_h, b_h, h0):
 
 
 def _step_products(
-    W_h, b_h, xs, h0, *, newest_left=True, derivative=True, before=False, chained=True
-):
+    W_h, b_h, xs, h0, *, newest_left=True, derivative=True, before=False, chained=True,
+    carried=True,
+):  # fmt: skip
     """Our own J_t products, optionally built the wrong way round, without tanh', with
     each step's Jacobian taken at the state before the step, or (chained=False) each
     step's own Jacobian instead of the product so far."""
     hidden = h0.shape[0]
     J, h, out = np.eye(hidden), h0, []
     for x in xs:
-        h_prev = h
-        h = np.tanh(W_h @ np.vstack((h, x)) + b_h)
+        h_prev = h if carried else h0
+        h = np.tanh(W_h @ np.vstack((h_prev, x)) + b_h)
         at = h_prev if before else h
         step = ((1 - at**2) if derivative else 1.0) * W_h[:, :hidden]
         J = (step @ J if newest_left else J @ step) if chained else step
@@ -189,6 +205,18 @@ def _expect_norms(learner, seed: int, scale: float, **sizes):
              "of all step Jacobians so far (J = rnn_step_jacobian(h_t, W_h) @ J)"),
             (np.concatenate([[1.0], expected[:-1]]),
              "off by one: the first norm should be after step 1, not ‖∂h_0/∂h_0‖ = 1"),
+            ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, carried=False)],
+             "the hidden state is not carried: every step starts again from h0 (h = "
+             "rnn_step(x_t, h0, …)); each step needs the h_t of the step before"),
+            ([np.linalg.norm(J, 1) for J in products],
+             "this is the 1-norm (largest column sum); use the 2-norm, np.linalg.norm(J, 2)"),
+            ([np.linalg.norm(J, np.inf) for J in products],
+             "this is the ∞-norm (largest row sum); use the 2-norm, np.linalg.norm(J, 2)"),
+            ([np.abs(J).max() for J in products],
+             "this is the largest entry of J; use the 2-norm, np.linalg.norm(J, 2)"),
+            ([np.max(np.abs(np.linalg.eigvals(J))) for J in products],
+             "this is the spectral radius (largest |eigenvalue|); the 2-norm is the largest "
+             "singular value, np.linalg.norm(J, 2)"),
         ],
     )  # fmt: skip
 
@@ -318,6 +346,9 @@ def _expect_cell_path(got, f_values, expected, what):
         mistakes=[
             (np.cumsum(f_values, axis=0),
              "the forget gates are added; along the path they multiply"),
+            (np.cumsum(np.log(f_values), axis=0),
+             "these are the logs of the products: exponentiate them (np.exp), or multiply "
+             "the gates directly with np.cumprod(…, axis=0)"),
             (np.cumprod(1 - f_values, axis=0),
              "this multiplies 1 − f_t; the cell keeps f_t ⊙ C_{t-1}"),
             (f_values, "each entry is a single f_t, not a running product (as np.cumprod "

@@ -13,7 +13,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import expect_array, function
+from workbook.expect import (
+    approximation_mistakes,
+    expect_array,
+    function,
+    helper_message,
+    learner_activation,
+)
 from workbook.grading.keras_wire import keras_gru
 from workbook.recurrent import random_params, sigmoid
 
@@ -36,15 +42,15 @@ AFTER_PRODUCT = (
 
 
 def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z", "r"),
-         x_first=False):  # fmt: skip
+         x_first=False, sig=sigmoid):  # fmt: skip
     """Our GRU step, with switches that reproduce typical wrong answers."""
     if x_first:  # [x_t; h_{t-1}] in both concatenations: the same as W's columns swapped
         inputs = x.shape[0]
         p = {k: np.hstack((v[:, inputs:], v[:, :inputs])) if k[0] == "W" else v
              for k, v in p.items()}  # fmt: skip
     concat = np.vstack((h, x))
-    z = sigmoid(p[f"W_{gates[0]}"] @ concat + p[f"b_{gates[0]}"])
-    r = sigmoid(p[f"W_{gates[1]}"] @ concat + p[f"b_{gates[1]}"])
+    z = sig(p[f"W_{gates[0]}"] @ concat + p[f"b_{gates[0]}"])
+    r = sig(p[f"W_{gates[1]}"] @ concat + p[f"b_{gates[1]}"])
     hidden = h.shape[0]
     W_hh, W_hx = p["W_h"][:, :hidden], p["W_h"][:, hidden:]
     if reset == "before":
@@ -81,6 +87,17 @@ def _mistakes(x, h, p):
     ]  # fmt: skip
 
 
+def _activation_mistakes(learner, x, h, p):
+    """σ or tanh replaced: the file's own `sigmoid` changed, or an approximation."""
+    found = []
+    sig = learner_activation(learner, "sigmoid", "sigmoid")
+    if sig is not None:
+        found.append((_gru(x, h, p, sig=sig), helper_message(learner, "sigmoid", "sigmoid")))
+    found += approximation_mistakes("sigmoid", lambda act: _gru(x, h, p, sig=act))
+    found += approximation_mistakes("tanh", lambda act: _gru(x, h, p, candidate=act))
+    return found
+
+
 def _case(seed: int, size=SIZES[0], **biases: float):
     hidden, inputs, batch = size
     rng = np.random.default_rng(seed)
@@ -105,11 +122,17 @@ def _step(learner, x, h, p, size, first):
 def _check_sizes(learner, seed, what, extra=lambda case: (), **biases):
     for size in SIZES:
         x, h, p = case = _case(seed, size, **biases)
+        got, right = _step(learner, x, h, p, size, size == SIZES[0]), _gru(x, h, p)
+        close = np.shape(got) == right.shape and np.allclose(got, right, rtol=1e-4, atol=1e-6)
         expect_array(
-            _step(learner, x, h, p, size, size == SIZES[0]),
-            _gru(x, h, p),
+            got,
+            right,
             what=_sizes.label(what, **_named(size)),
-            mistakes=[*extra(case), *_mistakes(x, h, p)],
+            mistakes=[
+                *extra(case),
+                *_mistakes(x, h, p),
+                *([] if close else _activation_mistakes(learner, x, h, p)),
+            ],
         )
 
 
@@ -173,4 +196,9 @@ def test_matches_keras_gru(learner):
         for t, x in enumerate(X):
             got = _step(learner, x, h, p, size, first == 0)
             what = _sizes.label(f"h_{t + 1} compared with Keras's GRU", **_named(size))
-            h = expect_array(got, expected[t], what=what)
+            right = expected[t]
+            close = np.shape(got) == right.shape and np.allclose(got, right, rtol=1e-4, atol=1e-6)
+            mistakes = (
+                [] if close else [*_mistakes(x, h, p), *_activation_mistakes(learner, x, h, p)]
+            )
+            h = expect_array(got, right, what=what, mistakes=mistakes)

@@ -9,7 +9,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import expect_array, expect_pair, function
+from workbook.expect import (
+    approximation_mistakes,
+    expect_array,
+    expect_pair,
+    function,
+    helper_message,
+    learner_activation,
+)
 from workbook.recurrent import random_params, sigmoid
 
 # Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),
@@ -21,7 +28,7 @@ SIZES = ((3, 2, 3), (2, 4, 1))
 OTHER = {"f": "i", "i": "f", "o": "f"}
 
 
-def _gate(p, gate, z, C, style):
+def _gate(p, gate, z, C, style, sig=sigmoid):
     """σ(W·z + p ⊙ C + b) as written right ("diag") or as a typical wrong answer: a
     matrix product, no peephole, another gate's p, or the term added outside σ."""
     a = p[f"W_{gate}"] @ z + p[f"b_{gate}"]
@@ -30,17 +37,31 @@ def _gate(p, gate, z, C, style):
         peep = p[f"p_{gate}"].T @ C
     elif style == "other":
         peep = p[f"p_{OTHER[gate]}"] * C
-    value = sigmoid(a + peep)
+    value = sig(a + peep)
     return value + p[f"p_{gate}"] * C if style == "outside" else value
 
 
-def _step(x, h, C, p, *, f="diag", i="diag", o="diag", o_reads="new", squash=True):
+def _step(x, h, C, p, *, f="diag", i="diag", o="diag", o_reads="new", squash=True,
+          sig=sigmoid, tanh=np.tanh, out=None):  # fmt: skip
     """Our peephole step, with switches (one per gate) that reproduce typical wrong answers."""
     z = np.vstack((h, x))
-    c = np.tanh(p["W_c"] @ z + p["b_c"])
-    C_new = _gate(p, "f", z, C, f) * C + _gate(p, "i", z, C, i) * c
-    o_t = _gate(p, "o", z, C_new if o_reads == "new" else C, o)
-    return o_t * (np.tanh(C_new) if squash else C_new), C_new
+    c = tanh(p["W_c"] @ z + p["b_c"])
+    C_new = _gate(p, "f", z, C, f, sig) * C + _gate(p, "i", z, C, i, sig) * c
+    o_t = _gate(p, "o", z, C_new if o_reads == "new" else C, o, sig)
+    return o_t * ((out or tanh)(C_new) if squash else C_new), C_new
+
+
+def _activation_mistakes(learner, x, h, C, p, index):
+    """σ or tanh replaced: the file's own `sigmoid` changed, or an approximation."""
+    found = []
+    sig = learner_activation(learner, "sigmoid", "sigmoid")
+    if sig is not None:
+        message = helper_message(learner, "sigmoid", "sigmoid")
+        found.append((_step(x, h, C, p, sig=sig)[index], message))
+    found += approximation_mistakes("sigmoid", lambda act: _step(x, h, C, p, sig=act)[index])
+    found += approximation_mistakes("tanh", lambda act: _step(x, h, C, p, tanh=act)[index])
+    found += approximation_mistakes("tanh", lambda act: _step(x, h, C, p, out=act)[index])
+    return found
 
 
 def _each(style: str, message: str) -> list[tuple[dict, str]]:
@@ -105,11 +126,15 @@ def _check(learner, seed, where, on=("f", "i", "o")):
             ("C_t", C_got, C_ok, 1, CELL_MISTAKES),
             ("h_t", h_got, h_ok, 0, MISTAKES),
         ):
+            close = np.shape(got) == ok.shape and np.allclose(got, ok, rtol=1e-4, atol=1e-6)
             expect_array(
                 got,
                 ok,
                 what=_sizes.label(f"{what} {where}", **named),
-                mistakes=[(_step(x, h, C, p, **sw)[index], _told(sw, m, on)) for sw, m in mistakes],
+                mistakes=[
+                    *((_step(x, h, C, p, **sw)[index], _told(sw, m, on)) for sw, m in mistakes),
+                    *([] if close else _activation_mistakes(learner, x, h, C, p, index)),
+                ],
             )
 
 

@@ -27,6 +27,7 @@ from workbook.recurrent import (
     lstm_step_backward,
     numerical_gradient,
     random_params,
+    sigmoid,
 )
 
 # Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),
@@ -105,7 +106,21 @@ def _chain_mistakes(dh, dC, x, h, C, p) -> list[tuple[dict, str]]:
         "only the last gate's term W_oᵀ · da_o is left: `=` where `+=` belongs; the "
         "gradient of [h_{t-1}; x_t] sums W.T @ da over all four gates",
     ))  # fmt: skip
-    _, C_new, _ = lstm_step(x, h, C, p)
+    _, C_new, g = lstm_step(x, h, C, p)
+    # σ' and tanh' of the activations' values where their inputs belong: σ(g)(1 − σ(g))
+    # for g(1 − g), 1 − tanh²(C̃) for 1 − C̃².
+    again = {k: pre[k] * sigmoid(g[k]) * (1 - sigmoid(g[k])) / (g[k] * (1 - g[k])) for k in "fio"}
+    again["c"] = pre["c"] * (1 - np.tanh(g["c"]) ** 2) / (1 - g["c"] ** 2)
+    wrong.append((
+        _with_pre(right, p, z, {k: (pre[k], again[k]) for k in "fio"}),
+        "σ' is taken of the gate's value: f_t, i_t and o_t already are σ(a), so "
+        "σ'(a) = g ⊙ (1 − g) with the gate g itself, not σ(g) ⊙ (1 − σ(g))",
+    ))  # fmt: skip
+    wrong.append((
+        _with_pre(right, p, z, {"c": (pre["c"], again["c"])}),
+        "tanh' is taken of the candidate's value: C̃_t already is tanh(a), so "
+        "tanh'(a) = 1 − C̃_t², not 1 − tanh(C̃_t)²",
+    ))  # fmt: skip
     raw = {"o": (pre["o"], pre["o"] * C_new / np.tanh(C_new))}
     wrong.append((
         _with_pre(right, p, z, raw),

@@ -52,11 +52,16 @@ MISTAKES = [
     (dict(sign=-1.0), "the gradients have the wrong sign: ∂L/∂h_t = h_t − y_t, not y_t − h_t"),
     (dict(only=SIZES[0][2]), f"the loop goes back over a fixed {SIZES[0][2]} steps; this "
      "sequence has more: loop over all of them, `reversed(range(X.shape[0]))`"),
+    (dict(swap=True), "the gradients carried back are swapped: dh_prev of step t + 1 joins "
+     "dh at step t, and dC_prev joins dC (dh_next, dC_next = step[\"dh_prev\"], "
+     "step[\"dC_prev\"])"),
+    (dict(dX_at=lambda t, T: T - 1 - t), "dX[t] is stored at the mirrored step T − 1 − t; "
+     "the backward loop visits t = T − 1 … 0, and step t's dx belongs in dX[t]"),
 ]  # fmt: skip
 
 
 def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backwards=True,
-          all_steps=True, sign=1.0, only=None):  # fmt: skip
+          all_steps=True, sign=1.0, only=None, swap=False, dX_at=None):  # fmt: skip
     """Our BPTT, with switches that reproduce typical wrong answers."""
     H, _ = lstm_forward(X, h0, C0, p)
     states = [(h0, C0)]
@@ -73,9 +78,11 @@ def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backw
         step = lstm_step_backward(diff[t] + dh_next, dC_next, X[t], *states[t], p)
         for name in PARAM_GRADS:
             grads[name] = grads[name] + step[name] if accumulate else step[name]
-        dX[t] = step["dx"]
+        dX[dX_at(t, len(X)) if dX_at else t] = step["dx"]
         dh_next = step["dh_prev"] if carry_h else 0.0 * h0
         dC_next = step["dC_prev"] if carry_C else 0.0 * C0
+        if swap:
+            dh_next, dC_next = dC_next, dh_next
     return {**grads, "dX": dX, "dh0": dh_next, "dC0": dC_next}
 
 

@@ -122,5 +122,25 @@ def test_question_5(learner):
                 "that is a Keras GRU's count (three blocks, two biases each); an LSTM has "
                 "four blocks, one bias each",
             ),
+            (
+                4 * h * (h + x) + h,
+                "that counts one bias column for the whole layer; each of the four blocks has "
+                "its own b of shape (hidden, 1)",
+            ),
+            (
+                4 * (h * (h + x) + 1),
+                "that counts one bias number per block; each block's b is a column with one "
+                "entry per unit, shape (hidden, 1)",
+            ),
+            (
+                4 * (h * h + x + h),
+                "the input weights are counted once per block, not once per unit: W has "
+                "hidden rows and hidden + input columns, hidden · (hidden + input) numbers",
+            ),
+            (
+                4 * (h * h + h),
+                "the input weights are missing: each W multiplies [h_{t-1}, x_t], so it has "
+                "hidden + input columns",
+            ),
         ],
     )

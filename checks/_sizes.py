@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from workbook.expect import call, fail
+from workbook.expect import call, fail, fail_on_size_in_code
 
 
 def copied(value: Any) -> Any:
@@ -38,6 +38,8 @@ def at_size(func: Callable, args: tuple, first: bool, **sizes: int) -> Any:
     try:
         return call(func, *args)
     except (ValueError, IndexError, TypeError) as exc:
+        if not isinstance(exc, TypeError):
+            fail_on_size_in_code(exc, **sizes)
         if first or not hasattr(exc, "trace"):
             raise
         trace = exc.trace or {}

@@ -478,3 +478,99 @@ def test_unreadable_model_becomes_a_learner_facing_failure():
 
     with pytest.raises(CheckFailure, match=r"could not be read by the grader: .*kernel"):
         learner_model(Learner(), "build_model", 3)
+
+
+# ------------------------------------------------- the wire: shapes and sizes
+
+
+def _round_trip(value: Any) -> Any:
+    from workbook.grading import wire
+
+    head, buffers = wire.encode({}, value=value)
+    return wire.decode(json.loads(head)["value"], buffers)
+
+
+SCALARS = {
+    "Python float": 1.5,
+    "Python int": 3,
+    "NumPy float64 (what np.sum returns)": np.float64(1.5),
+    "NumPy float32": np.float32(1.5),
+    "NumPy int64": np.int64(3),
+    "NumPy bool": np.bool_(True),
+    "0-d array": np.array(1.5),
+    "0-d float32 array": np.array(1.5, dtype="float32"),
+}
+
+
+@pytest.mark.parametrize("name", SCALARS)
+def test_scalars_stay_scalars(name):
+    value = SCALARS[name]
+    got = _round_trip(value)
+    assert type(got) is type(value) and np.shape(got) == ()
+    assert got == value and np.asarray(got).dtype == np.asarray(value).dtype
+
+
+def test_lists_of_numpy_scalars_stay_lists_of_scalars():
+    values = [np.float64(0.5), np.float32(1.5), np.int64(2)]
+    got = _round_trip(values)
+    assert [type(v) for v in got] == [type(v) for v in values] and got == values
+    assert np.asarray(got).shape == (3,)
+    assert np.asarray(_round_trip((np.float64(1.0), np.float64(2.0)))).shape == (2,)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(6.0).reshape(2, 3),
+        np.arange(6.0).reshape(2, 3).T,  # not C-contiguous
+        np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        np.arange(10)[::3],
+        np.zeros((0, 3)),
+        np.zeros((2, 1, 1)),
+        np.arange(4, dtype=">f8"),  # big-endian
+        np.array([[1 + 2j]]),
+    ],
+    ids=repr,
+)
+def test_arrays_keep_their_shape_dtype_and_values(array):
+    got = _round_trip(array)
+    assert isinstance(got, np.ndarray)
+    assert (got.shape, got.dtype) == (array.shape, array.dtype)
+    np.testing.assert_array_equal(got, array)
+
+
+def test_values_over_the_limits_say_what_was_too_large():
+    from workbook.grading import wire
+
+    deep: Any = 0.5
+    for _ in range(wire.MAX_DEPTH + 2):
+        deep = [deep]
+    with pytest.raises(wire.TooLarge, match="nests lists, tuples or dicts more than 32 deep"):
+        wire.encode({}, value=deep)
+    with pytest.raises(wire.TooLarge, match=r"more than 1,000,000 items"):
+        wire.encode({}, value=[0.5] * (wire.MAX_ITEMS + 1))
+
+
+LESSON_15_LOSS = "    loss = 0.5 * float(np.sum(diff**2))\n"
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "    loss = 0.5 * np.sum(diff**2)  # np.float64\n",
+        "    loss = np.array(0.5 * np.sum(diff**2))  # 0-d array\n",
+        "    loss = np.float32(0.5 * np.sum(diff**2))\n",
+    ],
+    ids=["np.float64", "0-d array", "np.float32"],
+)
+def test_lesson_15_takes_any_scalar_loss(workspace, loss):
+    from tests.conftest import write_solution
+    from workbook.grading.results import Verdict
+    from workbook.grading.runner import grade
+
+    lesson = workspace.course.lesson(15)
+    reference = workspace.solution_for(lesson)
+    assert LESSON_15_LOSS in reference, "the variant no longer applies to the solution"
+    write_solution(workspace, lesson, reference.replace(LESSON_15_LOSS, loss))
+    result = grade(workspace, lesson)
+    assert result.verdict is Verdict.PASSED, [(c.name, c.message) for c in result.failing]

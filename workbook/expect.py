@@ -186,12 +186,18 @@ def gradient_tolerance(got: Any, tolerance: float = 1e-6) -> float:
 def _matching(
     got: np.ndarray, mistakes: Sequence[tuple[Any, str]], rtol: float, atol: float
 ) -> str | None:
-    """The message of the first known mistake whose value `got` matches (same shape)."""
+    """The message of the first known mistake whose value `got` matches (same shape);
+    when a second, different mistake gives the same values here, both ("…; or …"), so
+    that no diagnosis claims more than the values show."""
+    found: list[str] = []
     for candidate, message in mistakes:
         candidate = np.asarray(candidate, dtype=float)
         if candidate.shape == got.shape and _all_close(got, candidate, rtol, atol):
-            return message
-    return None
+            if message not in found:
+                found.append(message)
+            if len(found) == 2:
+                break
+    return "; or ".join(found) if found else None
 
 
 def _proportion(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> float | None:
@@ -517,9 +523,9 @@ def expect_number(
         fail(f"`{name}` is {value}: it should be a finite number")
     if _all_close(value, expected, rtol, atol):
         return
-    for candidate, message in mistakes:
-        if _all_close(value, candidate, rtol, atol):
-            fail(f"{name} = {value:.6g}: {message}")
+    found = [message for candidate, message in mistakes if _all_close(value, candidate, rtol, atol)]
+    if found:  # two mistakes with the same result here: both, joined with "or"
+        fail(f"{name} = {value:.6g}: " + "; or ".join(dict.fromkeys(found[:2])))
     if _all_close(value, expected, 1e-2, atol):
         fail(
             f"{name} = {value:.6g} is close but not exact: compute it in your file rather "
@@ -646,13 +652,20 @@ APPROXIMATIONS: dict[str, list[tuple[Callable, str]]] = {
 
 
 def approximation(
-    got: Any, pre: Any, activation: str, inside: str = "a", *, rtol: float = RTOL
+    got: Any,
+    pre: Any,
+    activation: str,
+    inside: str = "a",
+    *,
+    rtol: float = RTOL,
+    min_points: int = 6,
 ) -> str | None:
     """Why `got` is not `activation(pre)` when it is an approximation of it.
 
     A known stand-in (a hard sigmoid, a tangent line, a softsign, …) is named. Otherwise,
-    when there are at least six values, `got` rising with `pre` like the activation, near
-    it for small |a| and away from it further out, is named as an approximation too."""
+    when there are at least `min_points` values, `got` rising with `pre` like the
+    activation, near it for small |a| and away from it further out, is named as an
+    approximation too."""
     got, pre = np.asarray(got, dtype=float), np.asarray(pre, dtype=float)
     if got.shape != pre.shape or not _isfinite(got).all():
         return None
@@ -678,7 +691,7 @@ def approximation(
     small = np.abs(flat_pre) < 0.5
     near = bool(np.all(np.abs(flat_got - exact(flat_pre))[small] < 0.02)) if small.any() else True
     if (
-        distinct >= 6
+        distinct >= min_points
         and rising
         and near
         and off[np.abs(pre.reshape(-1)) >= 1.0].max(initial=0) > 0.01
@@ -689,6 +702,24 @@ def approximation(
             f"be exact, {formula}"
         )
     return None
+
+
+def approximation_mistakes(activation: str, build: Callable[[Callable], Any]) -> list:
+    """`build(act)` (a result computed with the activation `act`) with σ or tanh replaced
+    by each known approximation, each with its message: for results where the
+    activation sits inside a longer formula (o_t ⊙ tanh(C_t), a whole LSTM step)."""
+    _, sym, formula = EXACT[activation]
+    found = []
+    for stand_in, name in APPROXIMATIONS[activation]:
+        with np.errstate(all="ignore"):
+            found.append(
+                (
+                    build(stand_in),
+                    f"{sym} seems replaced by {name}, an approximation; {sym} must be exact, "
+                    f"{formula}",
+                )
+            )
+    return found
 
 
 def learner_activation(learner: Any, name: str, activation: str) -> Callable | None:
@@ -718,13 +749,19 @@ def helper_message(learner: Any, name: str, activation: str) -> str:
     exact, sym, formula = EXACT[activation]
     probe = np.array([[-6.0], [-2.0], [-0.5], [0.0], [0.5], [2.0], [6.0]])
     values = np.asarray(getattr(learner, name)(probe.copy()), dtype=float)
-    what = approximation(values, probe, activation) if values.shape == probe.shape else None
-    if what is None:
+    what = "a changed formula"
+    if values.shape == probe.shape:
+        for stand_in, described in APPROXIMATIONS[activation]:
+            with np.errstate(all="ignore"):
+                if _all_close(values, stand_in(probe), RTOL, ATOL):
+                    what = f"{described}, an approximation"
         worst = int(np.argmax(np.abs(values - exact(probe)).reshape(-1)))
-        a = probe.reshape(-1)[worst]
-        what = f"{name}({a:g}) gives {values.reshape(-1)[worst]:.4g}, but {sym}({a:g}) = "
-        what += f"{exact(a):.4g}; it should be {formula}"
-    return f"your file's `{name}` is not {sym}: {what}. Everything that calls it inherits this"
+        x, have = probe.reshape(-1)[worst], values.reshape(-1)[worst]
+        what += f": `{name}({x:g})` gives {have:.4g} where {sym}({x:g}) = {float(exact(x)):.4g}"
+    return (
+        f"your file's `{name}` is not {sym}: it computes {what}. It must be exact, {formula}; "
+        "everything that calls it inherits this"
+    )
 
 
 def outside_terms(
@@ -800,3 +837,30 @@ def size_in_code(code: str, error: str = "") -> str | None:
             piece = found[0].strip()
             return piece + ")" * (piece.count("(") - piece.count(")"))
     return None
+
+
+def fail_on_size_in_code(exc: BaseException, **sizes: int) -> None:
+    """When `exc` (a shape or index error raised in learner code) comes from a line that
+    writes a size as a number, fail saying so with this case's `sizes`; else return, and
+    the caller explains the error its own way."""
+    trace = getattr(exc, "trace", None) or {}
+    code = trace.get("code") or ""
+    fixed = size_in_code(code, str(exc))
+    where = f" at {trace['location']}" if trace.get("location") else ""
+    shown = ", ".join(f"{name} = {value}" for name, value in sizes.items())
+    past = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", str(exc))
+    if past and not fixed:
+        index, size = int(past[1]), int(past[3])
+        fail(
+            f"an index runs past the end of an array{where} (`{code}`): index {index} on an "
+            f"axis of size {size} (valid: 0 … {size - 1}); here {shown}. Is a size written "
+            "into the code (e.g. `range(4)`), or is a loop off by one (`t + 1`, "
+            "`range(T + 1)`)? Take every size from the arrays, e.g. `range(X.shape[0])`"
+        )
+    if not fixed:
+        return
+    fail(
+        f"a size seems written into the code: `{fixed}`{where} (`{code}`), but here {shown}; "
+        "take every size from the arrays you are given (e.g. `h_prev.shape[0]`, "
+        f"`X.shape[0]`) (NumPy said: {exc})"
+    )
