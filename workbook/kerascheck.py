@@ -231,11 +231,13 @@ def path_layers(model: SavedModel) -> list[SavedLayer]:
 def recurrent_lstms(layer: SavedLayer) -> list[tuple[str, SavedLayer]]:
     """The LSTMs a layer runs, each with a name for messages: an LSTM itself, or both
     directions of a Bidirectional(LSTM) (an explicit `backward_layer` included)."""
-    if layer.class_name == "LSTM":
+    if layer.kind == "LSTM":
         return [("", layer)]
+    if not layer.kind.startswith("Bidirectional("):
+        return []
     found = []
     for role, child in (("forward", layer.forward_layer), ("backward", layer.backward_layer)):
-        if child is not None and child.class_name == "LSTM":
+        if child is not None and child.kind == "LSTM":
             found.append((role, child))
     return found
 
@@ -245,6 +247,9 @@ def lstm_problem(model: SavedModel, owner: str, wanted: str) -> str | None:
     what is wrong, in words. `owner` names where the model comes from ("the model
     `train` received"), `wanted` the lesson's architecture ("LSTM(10) → Dense(8) →
     Dense(1)")."""
+    custom = model.custom
+    if custom:
+        return f"{owner} cannot be graded here: {custom[0]}"
     on_path = path_layers(model)
     if any(recurrent_lstms(layer) for layer in on_path):
         return None
