@@ -106,6 +106,19 @@ def _mistakes(f, i, c_tilde, c_prev):
             "f_t ⊙ C_{t-1} + i_t ⊙ C̃_t (check the parentheses)",
         ),
         (
+            (1 - f) * c_prev + i * c_tilde,
+            "C_{t-1} is scaled by 1 − f_t: the forget gate's value is what is KEPT, "
+            "f_t ⊙ C_{t-1} (f_t = 1 keeps everything, f_t = 0 forgets)",
+        ),
+        (
+            f * c_prev + i + c_tilde,
+            "i_t and C̃_t are added; the input gate scales the candidate: i_t ⊙ C̃_t",
+        ),
+        (
+            f * c_tilde + i * c_tilde,
+            "f_t scales the candidate C̃_t; it scales the old memory: f_t ⊙ C_{t-1}",
+        ),
+        (
             np.tanh(f * c_prev + i * c_tilde),
             "C_t is not squashed: there is no tanh in the cell update (tanh(C_t) comes "
             "later, in the hidden state)",

@@ -60,8 +60,8 @@ def _step(
 
     f, i, o = sig(pre("f")), sig(pre("i")), sig(pre("o"))
     c_tilde = tanh(pre("c")) if cand == "tanh" else sig(pre("c"))
-    c_new = f * c + i * c_tilde
-    shown = {None: c_new, "C_prev": c, "C_tilde": c_tilde}[reveal]
+    c_new = f * c + i * c_tilde if reveal != "args" else f * c_tilde + i * c
+    shown = {None: c_new, "args": c_new, "C_prev": c, "C_tilde": c_tilde}[reveal]
     return o * (tanh(shown) if squash else shown), c_new
 
 
@@ -129,6 +129,11 @@ def _variants(x, h, c, p):
             "h_t reveals the old cell state C_prev; it is o_t ⊙ tanh(C_t) with the new C_t",
         ),
         (
+            _step(x, h, c, p, reveal="args"),
+            "cell_update gets C_prev and C_tilde in the wrong order: its arguments are "
+            "(f_t, i_t, C_tilde, C_prev), so f_t scaled the candidate and i_t the old memory",
+        ),
+        (
             _step(x, h, c, p, reveal="C_tilde"),
             "h_t reveals the candidate C̃_t; it is o_t ⊙ tanh(C_t) with the new C_t",
         ),
@@ -183,9 +188,13 @@ def _expect_step(learner, x, h, c, p, *, what, expected=None, rtol=1e-5, atol=1e
         fail(f"{what}: lstm_step returned (C_t, h_t); the seed returns (h_t, C_t), h first")
     if not ok:
         variants = _variants(x, h, c, p) + _activation_variants(learner, x, h, c, p)
-        for (var_h, var_c), message in variants:
-            if _close(got_h, var_h, rtol, atol) and _close(got_c, var_c, rtol, atol):
-                fail(f"{what}: {message}", expected=want_h, got=got_h)
+        named = [
+            message
+            for (var_h, var_c), message in variants
+            if _close(got_h, var_h, rtol, atol) and _close(got_c, var_c, rtol, atol)
+        ]
+        if named:  # mistakes with the same numbers here: all (up to 3), joined with "or"
+            fail(f"{what}: " + "; or ".join(dict.fromkeys(named[:3])), expected=want_h, got=got_h)
     expect_array(got_h, want_h, what=f"h_t ({what})", rtol=rtol, atol=atol)
     expect_array(got_c, want_c, what=f"C_t ({what})", rtol=rtol, atol=atol)
     return got_h, got_c

@@ -182,13 +182,17 @@ def test_returns_all_hidden_states(learner):
 def test_last_cell_state(learner):
     """C_T is the cell state after the last step, carried from C0"""
     case = _case()
-    X, h0, C0, p = case
     _, C_T = _run(learner, case)
+    _expect_C(C_T, case, "C_T")
+
+
+def _expect_C(C_T, case, what):
+    X, h0, C0, p = case
     zeros = np.zeros_like(h0)
     expect_array(
         C_T,
         lstm_forward(X, h0, C0, p)[1],
-        what="C_T",
+        what=what,
         mistakes=[
             (C0, "C_T equals C0: return the cell state of the last step"),
             (lstm_forward(X, zeros, zeros, p)[1], FROM_ZEROS),
@@ -198,6 +202,8 @@ def test_last_cell_state(learner):
              "step t reads X[t-1]: the input of step t is X[t]"),
             (lstm_forward(X[1:], h0, C0, p)[1],
              "X[0] is never read: the loop starts at step 1; run range(T), from t = 0"),
+            (lstm_forward(X, h0, C0, p)[0][-1], "this is h_T, the last hidden state; the "
+             "second value is C_T, the cell state after the last step"),
         ],
     )  # fmt: skip
 
@@ -215,8 +221,7 @@ def test_other_sizes(learner):
     case = _case(batch=2, steps=3, seed=13, hidden=4, inputs=1)
     H, C_T = _run(learner, case)
     _expect_H(H, case, what="H for hidden = 4, input = 1, T = 3, B = 2")
-    X, h0, C0, p = case
-    expect_array(C_T, lstm_forward(X, h0, C0, p)[1], what="C_T for hidden = 4, input = 1")
+    _expect_C(C_T, case, "C_T for hidden = 4, input = 1")
 
 
 def test_batch_columns_are_independent(learner):

@@ -205,6 +205,8 @@ def _expect_norms(learner, seed: int, scale: float, **sizes):
              "of all step Jacobians so far (J = rnn_step_jacobian(h_t, W_h) @ J)"),
             (np.concatenate([[1.0], expected[:-1]]),
              "off by one: the first norm should be after step 1, not ‖∂h_0/∂h_0‖ = 1"),
+            (np.zeros_like(expected), "every norm is 0: the product seems to start from "
+             "zeros; it starts from ∂h_0/∂h_0, the identity np.eye(hidden)"),
             ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, carried=False)],
              "the hidden state is not carried: every step starts again from h0 (h = "
              "rnn_step(x_t, h0, …)); each step needs the h_t of the step before"),

@@ -42,13 +42,14 @@ def _gate(p, gate, z, C, style, sig=sigmoid):
 
 
 def _step(x, h, C, p, *, f="diag", i="diag", o="diag", o_reads="new", squash=True,
-          sig=sigmoid, tanh=np.tanh, out=None):  # fmt: skip
+          sig=sigmoid, tanh=np.tanh, out=None, h_reads="new"):  # fmt: skip
     """Our peephole step, with switches (one per gate) that reproduce typical wrong answers."""
     z = np.vstack((h, x))
     c = tanh(p["W_c"] @ z + p["b_c"])
     C_new = _gate(p, "f", z, C, f, sig) * C + _gate(p, "i", z, C, i, sig) * c
     o_t = _gate(p, "o", z, C_new if o_reads == "new" else C, o, sig)
-    return o_t * ((out or tanh)(C_new) if squash else C_new), C_new
+    shown = C_new if h_reads == "new" else C
+    return o_t * ((out or tanh)(shown) if squash else shown), C_new
 
 
 def _activation_mistakes(learner, x, h, C, p, index):
@@ -86,6 +87,8 @@ MISTAKES = [
     *_each("outside", "{gate}'s peephole is added outside σ; it goes inside with the rest: "
            "σ(W · [h_{{t-1}}, x_t] + p_{g} ⊙ {C} + b)"),
     (dict(squash=False), "h_t = o_t ⊙ tanh(C_t): the tanh of the cell state is missing"),
+    (dict(h_reads="old"), "h_t uses the old cell state: h_t = o_t ⊙ tanh(C_t), with the C_t "
+     "just computed"),
     (dict(f="dot", i="dot", o="dot"), "the peepholes look like matrix products; they are "
      "element-wise, p ⊙ C with `*` (one weight per cell unit)"),
     (dict(f="dot", i="dot"), "the peepholes of f_t and i_t look like matrix products; they "
@@ -98,7 +101,9 @@ MISTAKES = [
      "p_f ⊙ C_{t-1} goes in f_t, p_i ⊙ C_{t-1} in i_t"),
 ]  # fmt: skip
 # C_t never sees the output gate, so only the f/i mistakes can explain a wrong C_t.
-CELL_MISTAKES = [(sw, m) for sw, m in MISTAKES if not {"o", "o_reads", "squash"} & set(sw)]
+CELL_MISTAKES = [
+    (sw, m) for sw, m in MISTAKES if not {"o", "o_reads", "squash", "h_reads"} & set(sw)
+]
 
 
 def _case(seed: int, size, *, on=("f", "i", "o")):

@@ -57,11 +57,14 @@ MISTAKES = [
      "step[\"dC_prev\"])"),
     (dict(dX_at=lambda t, T: T - 1 - t), "dX[t] is stored at the mirrored step T − 1 − t; "
      "the backward loop visits t = T − 1 … 0, and step t's dx belongs in dX[t]"),
+    (dict(cache_at=lambda t, T: T - 1), "every step goes back through the last step's cache; "
+     "step t needs its own, caches[t]"),
 ]  # fmt: skip
 
 
 def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backwards=True,
-          all_steps=True, sign=1.0, only=None, swap=False, dX_at=None):  # fmt: skip
+          all_steps=True, sign=1.0, only=None, swap=False, dX_at=None,
+          cache_at=None):  # fmt: skip
     """Our BPTT, with switches that reproduce typical wrong answers."""
     H, _ = lstm_forward(X, h0, C0, p)
     states = [(h0, C0)]
@@ -75,7 +78,8 @@ def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backw
     dX, dh_next, dC_next = np.zeros_like(X), np.zeros_like(h0), np.zeros_like(C0)
     steps = range(min(len(X), only or len(X)))
     for t in reversed(steps) if backwards else steps:
-        step = lstm_step_backward(diff[t] + dh_next, dC_next, X[t], *states[t], p)
+        at = cache_at(t, len(X)) if cache_at else t
+        step = lstm_step_backward(diff[t] + dh_next, dC_next, X[at], *states[at], p)
         for name in PARAM_GRADS:
             grads[name] = grads[name] + step[name] if accumulate else step[name]
         dX[dX_at(t, len(X)) if dX_at else t] = step["dx"]

@@ -78,6 +78,16 @@ def _factor_mistakes(f):
             f"{f} multiplied by itself {STEPS} times",
         ),
         (
+            100 * kept,
+            f"that is a percentage; the question asks for the factor itself, {f}^{STEPS} "
+            "(a number between 0 and 1)",
+        ),
+        (
+            STEPS**f,
+            f"base and exponent are swapped: that is {STEPS}^{f}; the factor {f} is multiplied "
+            f"{STEPS} times, {f} ** {STEPS}",
+        ),
+        (
             f ** (1 / STEPS),
             f"that is the {STEPS}th root of {f}; the factor compounds: {f} to the power {STEPS}",
         ),

@@ -175,6 +175,17 @@ def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
             )
         )
     answers += _bias_reduced(gate, c, act, product)
+    if np.any(c.h) and np.any(c.x):  # each term squashed on its own, then added
+        w_h, w_x = c.W[:, :hidden] @ c.h, c.W[:, hidden:] @ c.x
+        separately = (
+            f"{gate.sym} is applied to each term separately and the results added; it "
+            f"squashes the whole sum once: {gate.sym}({gate.inside})"
+        )
+        answers += [
+            (act(w_h) + act(w_x + c.b), separately),
+            (act(w_h + c.b) + act(w_x), separately),
+            (act(w_h) + act(w_x) + act(c.b), separately),
+        ]
     hidden_part, input_part = c.W[:, :hidden] @ c.h, c.W[:, hidden:] @ c.x
     answers += outside_terms(
         act,
@@ -258,6 +269,24 @@ def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
             expected=want,
             got=got,
         )
+    batch = want.shape[1]
+    if got.shape == (want.shape[0], 1) and batch > 1:
+        act, product = ACTIVATIONS[gate.activation], c.W @ _concat(c.h, c.x)
+        columns = {
+            "only the first column of the batch is computed ([:, :1], [:, 0] or a fixed "
+            "reshape): every column is a sample of its own; keep them all": want[:, :1],
+            "the batch columns are summed into one (a sum over axis 1): every column is a "
+            "sample of its own; keep them apart": act(product.sum(axis=1, keepdims=True) + c.b),
+            "the batch columns are averaged into one (a mean over axis 1): every column is a "
+            "sample of its own; keep them apart": act(product.mean(axis=1, keepdims=True) + c.b),
+        }
+        for cause, value in columns.items():
+            if np.allclose(got, value, rtol=RTOL, atol=ATOL):
+                fail(
+                    f"{what} has shape {got.shape} but expected {want.shape}: {cause}",
+                    expected=want,
+                    got=got,
+                )
     if got.shape == c.W.shape:
         fail(
             f"{what} has shape {got.shape}, the shape of {gate.weight}: looks like an "
@@ -324,6 +353,15 @@ def _value_error_cause(gate: Gate, c: Case, exc: ValueError, code: str) -> str:
             f"the factors are in the wrong order: {gate.weight} comes first, "
             f"np.dot({gate.weight}, z) or {gate.weight} @ z (a matrix product is not "
             "commutative)"
+        )
+    aligned = re.search(r"shapes \((\d+), ?(\d+)\) and \((\d+), ?(\d+)\) not aligned", text)
+    z_rows = hidden + inputs
+    if aligned and tuple(map(int, aligned.groups()[:2])) == c.W.shape:
+        rows = int(aligned[3])
+        return (
+            f"{gate.weight} is the first factor, as it should be, but the second has {rows} "
+            f"rows where [h_{{t-1}}; x_t] has {z_rows} (hidden {hidden} + input {inputs}): "
+            "check what is stacked into z (h_prev, then x_t, each once)"
         )
     if re.search(rf"{gate.weight}\s*\.\s*T\b|transpose\(\s*{gate.weight}", code):
         return f"{gate.weight}.T does not fit: {gate.weight} itself is (hidden, hidden + input)"
