@@ -13,12 +13,10 @@ import pytest
 
 from workbook.expect import CheckFailure, fail
 from workbook.grading.keras_wire import SavedModel
-from workbook.kerascheck import learner_model, lstm_params
+from workbook.kerascheck import chain, describe, is_mse, learner_model, lstm_params, path_layers
 
 SEQUENCE_LENGTH = 3
-# Every name Keras accepts for mean squared error, lower-cased without underscores:
-# "mse", "MSE", "mean_squared_error", a MeanSquaredError() object, the function.
-MSE_NAMES = {"mse", "meansquarederror"}
+STACK = "LSTM(10) → Dense(…) → Dense(1)"
 
 
 @functools.cache
@@ -46,10 +44,22 @@ def _model(learner, *, optimizer_check: bool = False) -> SavedModel:
 
 
 def _lstm(model):
-    found = [layer for layer in model.layers if layer.kind == "LSTM"]
+    found = [layer for layer in path_layers(model) if layer.kind == "LSTM"]
     if not found:
-        fail(f"the model has no LSTM layer (its layers: {model.describe()})")
+        fail(f"the model has no LSTM layer between its input and output ({describe(model)})")
     return found[0]
+
+
+def _stack(model):
+    """The layers from input to output, each reading the one before (a failure when
+    the model is not one such stack: branches, several outputs, a subclassed model)."""
+    layers = chain(model)
+    if layers is None:
+        fail(
+            f"the layers do not form one stack ({describe(model)}): each layer reads the "
+            f"output of the one before, {STACK}"
+        )
+    return layers
 
 
 def test_model_is_compiled_with_input_shape(learner):
@@ -87,20 +97,20 @@ def test_lstm_has_ten_units(learner):
 def test_extra_dense_layer(learner):
     """TODO 2: another Dense layer between the LSTM and the output"""
     model = _model(learner)
-    stack = model.layers
+    stack = _stack(model)
     dense = [layer for layer in stack if layer.kind == "Dense"]
     if len(dense) < 2:
         fail(
             "there is only one Dense layer: TODO 2 asks for another one before the final "
-            f"Dense(1) (your layers: {model.describe()})"
+            f"Dense(1) (your layers: {describe(model)})"
         )
     if stack[0].kind != "LSTM":
-        fail(f"the LSTM should come first (your layers: {model.describe()})")
+        fail(f"the LSTM should come first (your layers: {describe(model)})")
     last = stack[-1]
     if last.kind != "Dense" or last.units != 1:
         fail(
             "the new Dense layer goes between the LSTM and the final Dense(1), which stays "
-            f"the last layer (your layers: {model.describe()})"
+            f"the last layer (your layers: {describe(model)})"
         )
     hidden = dense[0]
     wanted = 10 * hidden.units + hidden.units
@@ -114,12 +124,12 @@ def test_extra_dense_layer(learner):
 def test_output_is_dense_one(learner):
     """the last layer is Dense(1) with no activation: one predicted number"""
     model = _model(learner)
-    last = model.layers[-1]
+    last = _stack(model)[-1]
     if last.kind != "Dense" or last.units != 1:
         what = last.kind if last.kind != "Dense" else f"Dense({last.units})"
         fail(
             f"the final layer is {what}; it must be Dense(1): one number, the next value "
-            f"(your layers: {model.describe()})"
+            f"(your layers: {describe(model)})"
         )
     activation = last.activation or "custom"
     if activation != "linear":
@@ -128,6 +138,17 @@ def test_output_is_dense_one(learner):
             "prediction; leave the output layer linear (no activation)"
         )
     if model.output_shape != (None, 1):
+        sequences = [layer for layer in _stack(model) if layer.return_sequences]
+        if sequences:
+            fail(
+                f"the model outputs shape {model.output_shape}, one number per time step: "
+                f"{sequences[0].describe()} has `return_sequences=True`, so it passes on all "
+                f"{SEQUENCE_LENGTH} hidden states and the Dense layers read each of them. An "
+                "LSTM that feeds Dense layers returns only its last state: remove "
+                "`return_sequences=True`",
+                expected=(None, 1),
+                got=model.output_shape,
+            )
         fail(f"the model outputs shape {model.output_shape}; expected (None, 1)")
 
 
@@ -157,5 +178,5 @@ def test_loss_is_mse(learner):
     """the loss is still mean squared error ('mse')"""
     model = _model(learner)
     loss = model.loss
-    if loss is None or loss.lower().replace("_", "") not in MSE_NAMES:
+    if not is_mse(loss):
         fail(f"the loss should be mean squared error ('mse'), got {loss!r}")
