@@ -316,6 +316,7 @@ def ops_zoo(keras):
             ops.relu(h[:, 0]) + ops.relu6(h[:, 1] * 10) + ops.softplus(h[:, 2]),
             ops.hard_sigmoid(h[:, 0]) + ops.softsign(h[:, 1]) + ops.log_softmax(h[:, 2]),
             h[:, -1] + np.array([1.0, 2.0, 3.0, 4.0], dtype="float32"),
+            h[:, 0] * ops.convert_to_tensor([1.0, -1.0, 0.5, 2.0]),
         ]
         return L.Dense(1)(ops.concatenate(parts, axis=-1))
 
@@ -500,6 +501,17 @@ def subclassed_model(keras):
     return model
 
 
+def custom_operation(keras):
+    class Twice(keras.Operation):
+        def call(self, x):
+            return x * 2.0
+
+        def compute_output_spec(self, x):
+            return keras.KerasTensor(x.shape, x.dtype)
+
+    return _fn(keras, (5, 2), lambda L, ops, x: L.Dense(1)(Twice()(L.LSTM(3)(x))))
+
+
 def unsupported_op(keras):
     return _fn(keras, (5, 2), lambda L, ops, x: L.Dense(1)(ops.cumsum(L.LSTM(3)(x), axis=-1)))
 
@@ -571,6 +583,7 @@ CATALOGUE: dict[str, tuple[Callable, str | None]] = {
     "a model used as a layer": (nested_model, r"is a model used as a layer"),
     "a subclassed model": (subclassed_model, r"subclassed model"),
     "an op the judge does not run": (unsupported_op, r"cannot run keras\.ops cumsum"),
+    "a custom Operation": (custom_operation, r"is a custom operation \(Twice from tests\."),
 }
 
 
@@ -686,6 +699,18 @@ def test_the_graph_for_the_checks(keras):
     lstm = saved.path_layers()[0]
     assert saved.feeds(lstm, saved.output_nodes[0])
     assert saved.feeds(saved.input_nodes[0].name, lstm)
+
+
+def test_a_dict_of_inputs(keras):
+    L = keras.layers
+    series, extra = keras.Input((5, 2), name="window"), keras.Input((3,), name="calendar")
+    merged = L.Concatenate()([L.LSTM(4)(series), extra])
+    model = keras.Model({"window": series, "calendar": extra}, L.Dense(1)(merged))
+    randomize(model)
+    rng = np.random.default_rng(3)
+    X = {"window": rng.normal(size=(2, 5, 2)), "calendar": rng.normal(size=(2, 3))}
+    X = {key: value.astype("float32") for key, value in X.items()}
+    assert_same(through_the_wire(model).predict(X), keras_output(model, X))
 
 
 def test_weights_of_a_layer_that_feeds_no_output_do_not_matter(keras):

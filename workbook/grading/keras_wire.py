@@ -396,7 +396,7 @@ def _layer_custom(layer: SavedLayer) -> str | None:
     for attribute in CALLABLES:
         if attribute not in layer.config:
             continue
-        named = _name_of(layer.config.get(attribute))
+        named = _name_of(layer.config.get(attribute)) or "linear"  # None: Keras's linear
         function = layer.callables.get(attribute)
         if function is None:
             return (
@@ -557,9 +557,9 @@ class SavedLayer:
         return self._callable_name("recurrent_activation")
 
     def _callable_name(self, attribute: str) -> str | None:
-        named = _name_of(self.config.get(attribute))
         if attribute not in self.config:
-            return named
+            return None
+        named = _name_of(self.config.get(attribute)) or "linear"  # None: Keras's linear
         function = self.callables.get(attribute)
         if function is None or not _builtin_activation(function, named):
             return f"custom {named or (function or {}).get('name') or 'function'}"
@@ -677,7 +677,7 @@ def _argument(value: Any, where: str, depth: int = 0) -> Any:
         return _Constant("a slice by tensors")
     if tag == "__ellipsis__":
         return Ellipsis
-    if tag == "__numpy__" and isinstance(config, dict):
+    if tag in ("__numpy__", "__tensor__") and isinstance(config, dict):
         try:
             array = np.array(config.get("value"), dtype=np.dtype(config.get("dtype")))
         except (TypeError, ValueError):
@@ -790,6 +790,7 @@ class Graph:
     def __init__(self, nodes: list[Node], inputs: list[Ref], outputs: Any) -> None:
         self.by_name = {node.name: node for node in nodes}
         self.inputs = inputs
+        self.input_keys: list[str] | None = None  # the keys of a dict of inputs
         self.outputs = outputs
         for node in nodes:
             for call in node.calls:
@@ -913,12 +914,8 @@ def _functional_graph(config: Any, layers: list[SavedLayer]) -> Graph:
                 layer.class_name == class_name,
                 f"{where} is a {class_name} in the config but a {layer.class_name} in the layers",
             )
-        else:
+        else:  # an op (Keras's, or an Operation subclass: custom), or an input
             _need(is_input or calls, f"{where} is called nowhere")
-            _need(
-                is_input or not isinstance(module, str) or module.startswith("keras.src.ops."),
-                f"{where} ({class_name}) is in the config but not among the layers",
-            )
         op_config = entry.get("config")
         _need(isinstance(op_config, dict), f"{where}'s config should be a dict")
         nodes.append(
@@ -935,7 +932,9 @@ def _functional_graph(config: Any, layers: list[SavedLayer]) -> Graph:
         )
     missing = set(plain) - seen
     _need(not missing, f"layers {sorted(missing)} are not in the model's config")
-    inputs = _structure(_field(inner, "input_layers", list, "the model config"), "input_layers")
+    inputs = _structure(
+        _field(inner, "input_layers", (list, dict), "the model config"), "input_layers"
+    )
     outputs = _structure(
         _field(inner, "output_layers", (list, dict), "the model config"), "output_layers"
     )
@@ -946,6 +945,8 @@ def _functional_graph(config: Any, layers: list[SavedLayer]) -> Graph:
             f"the model's input {ref.node!r} is not an input layer",
         )
     graph = Graph(nodes, input_refs, outputs)
+    if isinstance(inputs, dict):
+        graph.input_keys = list(inputs)
     for ref in input_refs:
         _need(graph.by_name[ref.node].is_input, f"the model's input {ref.node!r} is a layer")
     return graph
@@ -1259,10 +1260,11 @@ class SavedModel:
         if len(names) == 1 and not isinstance(X, dict):
             given = [X]
         elif isinstance(X, dict):
-            missing = set(names) - set(X)
+            keys = graph.input_keys or names
+            missing = set(keys) - set(X)
             if missing:
                 raise ValueError(f"predict is missing the inputs {sorted(missing)}")
-            given = [X[name] for name in names]
+            given = [X[key] for key in keys]
         elif isinstance(X, list | tuple) and len(X) == len(names):
             given = list(X)
         else:
