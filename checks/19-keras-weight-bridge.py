@@ -11,11 +11,16 @@ import numpy as np
 
 from workbook.expect import call, expect_array, fail, function
 from workbook.grading.keras_wire import keras_lstm
+from workbook.kerascheck import real_array
 
 INPUT, HIDDEN, STEPS = 3, 2, 5
-# The blocks and the Keras comparison also run at a second size (input < hidden, another
-# sequence length), so a size written into the code cannot pass.
+# The blocks and the Keras comparison also run at other sizes (input < hidden, other
+# sequence lengths), so a size written into the code cannot pass, nor a hidden size
+# computed from input_dim by a formula that happens to fit two of them (8 − 2 · input
+# gives 2 for input 3 and 4 for input 2, but not 3 for input 4).
 OTHER = (2, 4, 7)  # input, hidden, steps
+MORE = ((4, 3, 6), (1, 5, 4))
+SIZES = ((INPUT, HIDDEN, STEPS), OTHER, *MORE)
 SEED_ORDER = ("f", "i", "c", "o")
 KERAS_ORDER = ("i", "f", "c", "o")
 
@@ -33,7 +38,7 @@ def _convert(params, order=KERAS_ORDER, h_first=True, transpose=True, reshape=Fa
     """Reference conversion; the keywords also produce the known wrong answers (`split`:
     W cut at that column, a hidden size written into the code)."""
     inputs = params["W_f"].shape[1] - params["W_f"].shape[0]
-    hidden = split or params["W_f"].shape[0]
+    hidden = params["W_f"].shape[0] if split is None else split
     h_part = slice(0, hidden) if h_first else slice(inputs, inputs + hidden)
     x_part = slice(hidden, hidden + inputs) if h_first else slice(0, inputs)
 
@@ -81,7 +86,10 @@ def _weights(learner, params):
             "`to_keras_weights` should return a list of three arrays: "
             "[kernel, recurrent_kernel, bias]"
         )
-    return [np.asarray(w) for w in weights]
+    return [
+        real_array(w, name)
+        for w, name in zip(weights, ("kernel", "recurrent_kernel", "bias"), strict=True)
+    ]
 
 
 def test_shapes(learner):
@@ -132,15 +140,24 @@ def test_shapes(learner):
         )
 
 
+def _cut_at(params, index, split):
+    hidden = params["W_f"].shape[0]
+    return (
+        _convert(params, split=split)[index],
+        f"W is cut at column {split}, but with {hidden} units its first {hidden} columns "
+        "are the h part: take hidden from the weights (`W.shape[0]`), not a number or a "
+        "formula in input_dim",
+    )
+
+
 def _order_mistakes(which, params):
     index = {"kernel": 0, "recurrent_kernel": 1, "bias": 2}[which]
-    hidden = params["W_f"].shape[0]
+    hidden, width = params["W_f"].shape
+    # W cut at any other column: a hidden size written into the code, or computed from
+    # input_dim; after the specific mistakes, which may produce the same arrays.
+    others = [_cut_at(params, index, cut) for cut in range(width + 1) if cut not in (hidden,)]
     return [
-        (
-            _convert(params, split=HIDDEN)[index],
-            f"W is cut at column {HIDDEN}, but with {hidden} units its first {hidden} columns "
-            "are the h part: take hidden from the weights (`W.shape[0]`), not a number",
-        ),
+        _cut_at(params, index, HIDDEN),
         (
             _convert(params, order=SEED_ORDER)[index],
             "the gates are in the seed's order f, i, c, o; Keras stacks them as i, f, c, o",
@@ -163,18 +180,24 @@ def _order_mistakes(which, params):
             "each gate's block is reshaped, not transposed: `reshape` keeps NumPy's row "
             "order, so the shape is right but the weights are scrambled; use `.T`",
         ),
+        *others,
     ]
 
 
 def test_gate_blocks(learner):
     """each gate's block sits where Keras expects it, in the order i, f, c, o
 
-    Input 3 with 2 units, and input 2 with 4 units."""
-    for params in (_params(), _params(91, *OTHER[:2])):
-        got = _weights(learner, params)
-        inputs, hidden = params["W_f"].shape[1] - params["W_f"].shape[0], params["W_f"].shape[0]
-        for name, array, expected in zip(
-            ("kernel", "recurrent_kernel", "bias"), got, _convert(params), strict=True
+    Input 3 with 2 units, input 2 with 4, input 4 with 3 and input 1 with 5: a size
+    that fits two of these by a formula in input_dim does not fit the others."""
+    for seed, (inputs, hidden, _) in zip((19, 91, 190, 919), SIZES, strict=True):
+        params = _params(seed, inputs, hidden)
+        kernel, recurrent, bias = _weights(learner, params)
+        want_kernel, want_recurrent, want_bias = _convert(params)
+        # recurrent_kernel first: where W is cut (the units) shows there most plainly.
+        for name, array, expected in (
+            ("recurrent_kernel", recurrent, want_recurrent),
+            ("kernel", kernel, want_kernel),
+            ("bias", bias, want_bias),
         ):
             expect_array(
                 array,
@@ -185,9 +208,9 @@ def test_gate_blocks(learner):
 
 
 def test_keras_matches_numpy(learner):
-    """a Keras LSTM with these weights matches the NumPy LSTM to 1e-5 (5 and 7 steps)"""
-    _keras_matches(learner, _params(seed=1919), STEPS)
-    _keras_matches(learner, _params(1991, *OTHER[:2]), OTHER[2])
+    """a Keras LSTM with these weights matches the NumPy LSTM to 1e-5 (4 sizes, 4 to 7 steps)"""
+    for seed, (inputs, hidden, steps) in zip((1919, 1991, 9119, 9191), SIZES, strict=True):
+        _keras_matches(learner, _params(seed, inputs, hidden), steps)
 
 
 def _keras_matches(learner, params, steps):

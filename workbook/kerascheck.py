@@ -138,12 +138,19 @@ def _real(value: Any, what: str, kind: str) -> np.ndarray:
         fail(f"{what} should be {kind}, not a {type(value).__name__}")
     try:
         array = np.asarray(value)
-    except (TypeError, ValueError):
-        fail(f"{what} should be {kind}, not a {type(value).__name__}")
-    if array.dtype.kind == "c":
+    except (TypeError, ValueError):  # e.g. a list of arrays of different lengths
         fail(
-            f"{what} is a complex number ({type(value).__name__}); it should be {kind}: "
-            "a real value has no imaginary part to drop"
+            f"{what} should be {kind}; NumPy cannot make an array of this "
+            f"{type(value).__name__} (items of different lengths?)"
+        )
+    if array.dtype.kind == "c":
+        what_it_is = (
+            f"holds complex numbers ({array.dtype})"
+            if array.ndim
+            else f"is a complex number ({type(value).__name__})"
+        )
+        fail(
+            f"{what} {what_it_is}; it should be {kind}: a real value has no imaginary part to drop"
         )
     if array.dtype.kind not in "iuf":
         fail(f"{what} should be {kind}, not {type(value).__name__} of {array.dtype}")
