@@ -163,6 +163,18 @@ def bidirectional_no_merge(keras):
     return _fn(keras, (5, 2), body)
 
 
+def bidirectional_states(keras):
+    def body(L, ops, x):
+        seq, *states = L.Bidirectional(L.LSTM(3, return_sequences=True, return_state=True))(x)
+        out, h_forward, h_backward = L.Bidirectional(L.GRU(3, return_state=True), merge_mode="sum")(
+            seq
+        )
+        again = L.Bidirectional(L.LSTM(3))(seq, initial_state=states)
+        return L.Dense(1)(L.Concatenate()([out, h_forward - h_backward, again]))
+
+    return _fn(keras, (5, 2), body)
+
+
 def time_distributed(keras):
     L = keras.layers
     return _seq(
@@ -333,6 +345,19 @@ def normalisation_layers(keras):
         L.LayerNormalization(),
         L.GlobalAveragePooling1D(),
         L.Dense(2),
+    )
+
+
+def normalisation_axes(keras):
+    L = keras.layers
+    return _seq(
+        keras,
+        (5, 3),
+        L.BatchNormalization(axis=1),
+        L.LayerNormalization(axis=[1, 2], center=False),
+        L.LSTM(4),
+        L.LayerNormalization(scale=False, epsilon=0.1),
+        L.Dense(1),
     )
 
 
@@ -523,6 +548,10 @@ CATALOGUE: dict[str, tuple[Callable, str | None]] = {
     "SimpleRNN: relu, go_backwards": (simple_rnn_options, None),
     "Bidirectional: sum, ave, mul, concat": (bidirectional_modes, None),
     "Bidirectional: merge_mode None, two outputs": (bidirectional_no_merge, None),
+    "Bidirectional: return_state, initial_state": (
+        bidirectional_states,
+        None,
+    ),
     "TimeDistributed Dense": (time_distributed, None),
     "stacked LSTMs with dropout": (stacked_with_dropout, None),
     "sigmoid op after Dense (lesson 17)": (sigmoid_after_dense, None),
@@ -541,6 +570,7 @@ CATALOGUE: dict[str, tuple[Callable, str | None]] = {
     "a layer called twice": (shared_layer, None),
     "keras.ops zoo": (ops_zoo, None),
     "BatchNormalization, LayerNormalization, pooling": (normalisation_layers, None),
+    "normalisation along other axes": (normalisation_axes, None),
     "Permute, Reshape, RepeatVector": (reshaping_layers, None),
     "activation layers": (activation_layers, None),
     "keras.ops.sigmoid as an activation": (activation_as_ops_function, None),

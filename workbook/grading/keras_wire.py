@@ -1623,24 +1623,34 @@ def _wrapped(layer: SavedLayer, role: str) -> SavedLayer:
     return child
 
 
-def _run_bidirectional(layer: SavedLayer, x: Any) -> Any:
+def _run_bidirectional(layer: SavedLayer, x: Any, initial_state: Any = None) -> Any:
+    """Keras's Bidirectional: the backward layer's sequence flipped back into time order,
+    merged; with return_state the forward then the backward states follow. An
+    initial_state list is split in half, forward first."""
     forward, backward = _wrapped(layer, "forward_layer"), _wrapped(layer, "backward_layer")
-    if forward.config.get("return_state") or backward.config.get("return_state"):
-        raise _refuse(layer, "returns states")
-    y, y_rev = run_layer(forward, x), run_layer(backward, x)
+    states = list(initial_state or [])
+    half = len(states) // 2
+    y = run_layer(forward, x, initial_state=states[:half] or None)
+    y_rev = run_layer(backward, x, initial_state=states[half:] or None)
+    returns_state = bool(forward.config.get("return_state"))
+    final: list[np.ndarray] = []
+    if returns_state:
+        final = [*y[1:], *y_rev[1:]]
+        y, y_rev = y[0], y_rev[0]
     if forward.return_sequences:
         y_rev = y_rev[:, ::-1]  # Keras re-aligns the backward outputs with time
     mode = layer.merge_mode
     merged = {
-        "concat": lambda: np.concatenate([y, y_rev], axis=-1),
-        "sum": lambda: y + y_rev,
-        "ave": lambda: (y + y_rev) / 2.0,
-        "mul": lambda: y * y_rev,
+        "concat": lambda: [np.concatenate([y, y_rev], axis=-1)],
+        "sum": lambda: [y + y_rev],
+        "ave": lambda: [(y + y_rev) / 2.0],
+        "mul": lambda: [y * y_rev],
         None: lambda: [y, y_rev],
     }
     if mode not in merged:
         raise _refuse(layer, f"has merge_mode={mode!r}")
-    return merged[mode]()
+    outputs = merged[mode]() + final
+    return outputs[0] if len(outputs) == 1 else outputs
 
 
 def _run_time_distributed(layer: SavedLayer, x: Any) -> np.ndarray:
@@ -1875,7 +1885,7 @@ def _run_node(node: Node, args: list, kwargs: dict) -> tuple[np.ndarray, ...]:
             if key == "mask" and value is not None:
                 raise _refuse(layer, "is called with a mask")
             if key == "initial_state" and value is not None:
-                if layer.class_name not in _GATES:
+                if layer.class_name not in (*_GATES, "Bidirectional"):
                     raise _refuse(layer, "is called with an initial_state")
                 call["initial_state"] = value if isinstance(value, list) else [value]
             elif key not in ("training", "mask"):
