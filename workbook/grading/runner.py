@@ -311,6 +311,18 @@ def _sandbox_plan(hidden: tuple[str, ...]) -> dict | None:
     return sandbox.static_plan(hidden)
 
 
+def clear_attempt(tmp: Path) -> None:
+    """Empty an attempt's folder for a second run of the same attempt (a warm grader
+    died mid-way and its judge was killed): no report, output or judge files of the
+    first run, an empty scratch folder."""
+    for entry in tmp.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    (tmp / "scratch").mkdir(mode=0o700)
+
+
 def _attempt_folder() -> Path:
     """The attempt's private folder (report, judge's copies of the checks) with the
     subject's scratch folder inside; when root, the subject runs as another user and

@@ -155,6 +155,7 @@ class Service:
         self.path = path
         self.workspace = workspace
         self.ident = install_id()
+        self.pid = os.getpid()
         self.started_at = time.time()
         self.attempts = 0
         self.last_active = time.monotonic()
@@ -173,18 +174,53 @@ class Service:
         self.listener.listen(16)
         self.conns: dict[socket.socket, _Conn] = {}
         self.running: dict[int, _Conn] = {}  # attempt pid -> its client
+        self.lock = threading.Lock()  # `starting` and `started`, shared with starters
+        self.starting: dict[tuple[str, ...], threading.Thread] = {}
+        self.started: dict[tuple[str, ...], Any] = {}  # (process, socket) or OSError
+        self.waiting: dict[tuple[str, ...], list[tuple[_Conn, dict]]] = {}
 
-    def zygote_for(self, preload: tuple[str, ...]) -> socket.socket:
-        if preload not in self.zygotes:
-            from workbook.grading import zygote
+    def zygote_for(self, preload: tuple[str, ...]) -> socket.socket | None:
+        """The zygote with `preload` imported, or None while it is still starting
+        (importing TensorFlow takes seconds: it starts in a thread, and the service
+        keeps answering everyone else meanwhile)."""
+        found = self.zygotes.get(preload)
+        if found is not None and found[0].poll() is None:
+            return found[1]
+        self.zygotes.pop(preload, None)
+        with self.lock:
+            if preload not in self.starting:
+                self.starting[preload] = threading.Thread(
+                    target=self._start_zygote, args=(preload,), daemon=True
+                )
+                self.starting[preload].start()
+        return None
 
-            self.zygotes[preload] = zygote.start_zygote(preload)
-        proc, _sock = self.zygotes[preload]
-        if proc.poll() is not None:  # died: a new one
-            from workbook.grading import zygote
+    def _start_zygote(self, preload: tuple[str, ...]) -> None:
+        from workbook.grading import zygote
 
-            self.zygotes[preload] = zygote.start_zygote(preload)
-        return self.zygotes[preload][1]
+        try:
+            started = zygote.start_zygote(preload)
+        except OSError as exc:
+            started = exc
+        with self.lock:
+            self.started[preload] = started
+
+    def _take_started(self) -> None:
+        """Zygotes that finished starting: serve the requests that waited for them."""
+        with self.lock:
+            done, self.started = self.started, {}
+            for preload in done:
+                self.starting.pop(preload, None)
+        for preload, started in done.items():
+            waiting = self.waiting.pop(preload, [])
+            if isinstance(started, OSError):
+                for client, _request in waiting:
+                    client.send({"failed": f"no subject zygote: {started}"})
+                continue
+            self.zygotes[preload] = started
+            for client, request in waiting:
+                if client.sock in self.conns:
+                    self._fork_attempt(client, request, started[1])
 
     def serve(self) -> None:
         import gc
@@ -197,10 +233,11 @@ class Service:
             for sock in ready:
                 if sock is self.listener:
                     self._accept()
-                else:
+                elif sock in self.conns:
                     self._read(self.conns[sock])
+            self._take_started()
             self._reap()
-            if self.conns or self.running:
+            if self.conns or self.running or self.starting:
                 self.last_active = time.monotonic()
             elif time.monotonic() - self.last_active > IDLE_S:
                 self.shutdown()
@@ -217,6 +254,8 @@ class Service:
 
     def _drop(self, client: _Conn) -> None:
         self.conns.pop(client.sock, None)
+        for waiting in self.waiting.values():
+            waiting[:] = [(c, r) for c, r in waiting if c is not client]
         if client.attempt is not None:  # cancelled: the client went away
             _kill_group(client.attempt)
         client.sock.close()
@@ -241,24 +280,14 @@ class Service:
         op = request.get("op")
         if op == "grade" and client.attempt is None:
             preload = tuple(str(p) for p in request.get("preload", []))
-            try:
-                zygote_sock = self.zygote_for(preload)
-            except OSError as exc:
-                client.send({"failed": f"no subject zygote: {exc}"})
+            zygote_sock = self.zygote_for(preload)
+            if zygote_sock is None:
+                self.waiting.setdefault(preload, []).append((client, request))
                 return
-            pid = os.fork()
-            if pid == 0:
-                self._attempt(request, zygote_sock)
-            self.attempts += 1
-            client.attempt = pid
-            self.running[pid] = client
-            client.send({"started": pid})
+            self._fork_attempt(client, request, zygote_sock)
         elif op == "preload":
-            try:
-                self.zygote_for(tuple(str(p) for p in request.get("preload", [])))
-                client.send({"ok": True})
-            except OSError as exc:
-                client.send({"failed": str(exc)})
+            self.zygote_for(tuple(str(p) for p in request.get("preload", [])))
+            client.send({"ok": True})  # started: `status` says once it is ready
         elif op == "status":
             client.send(self.status())
         elif op == "stop":
@@ -267,12 +296,24 @@ class Service:
         else:
             client.send({"failed": f"unknown request {op!r}"})
 
+    def _fork_attempt(self, client: _Conn, request: dict, zygote_sock: socket.socket) -> None:
+        pid = os.fork()
+        if pid == 0:
+            self._attempt(request, zygote_sock)
+        self.attempts += 1
+        client.attempt = pid
+        self.running[pid] = client
+        client.send({"started": pid})
+
     def _attempt(self, request: dict, zygote_sock: socket.socket) -> None:
         """In the forked judge: nothing of the service's sockets but the zygote's."""
         real_exit = os._exit
         code = 1
         try:
             os.setsid()
+            from workbook.grading.zygote import die_with_parent
+
+            die_with_parent(self.pid)  # a killed service takes its attempts along
             self.listener.close()
             for sock in self.conns:
                 sock.close()
@@ -341,9 +382,30 @@ def _kill_group(pid: int) -> None:
             kill(pid, signal.SIGKILL)
 
 
+def _lock_path(path: Path) -> Path:
+    return path.with_suffix(".lock")
+
+
+def _holds_lock(path: Path) -> int | None:
+    """An exclusive lock on the service's lock file (its descriptor), held for the
+    service's whole life from its first instant: two faces starting a service at
+    once start one. None: another process holds it."""
+    import fcntl
+
+    fd = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def main(argv: list[str]) -> None:
     """`python -m workbook.grading.service SOCKET WORKSPACE`: run until idle."""
     path, workspace = Path(argv[0]), argv[1]
+    if _holds_lock(path) is None:
+        return  # another service for this workspace and installation is starting or runs
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     Service(path, workspace).serve()
 
@@ -416,15 +478,23 @@ def start(workspace_root: Path) -> bool:
     path = socket_path(workspace_root)
     if path is None:
         return False
-    ident = install_id()
+    lock = _holds_lock(path)
+    if lock is None:
+        return True  # a service holds its lock: it runs, or is starting
+    os.close(lock)  # none does: the one started now takes it
     if path.exists():
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
         try:
-            sock, _ = _connect(path, ident, timeout=0.5)
-            sock.close()
-            return True
-        except ServiceUnavailable:
+            probe.connect(str(path))
+            return True  # it accepts connections: alive (perhaps busy)
+        except (ConnectionRefusedError, FileNotFoundError):
             with contextlib.suppress(OSError):
-                path.unlink()  # stale: its service is dead or wedged
+                path.unlink()  # stale: its service is dead
+        except OSError:
+            return True  # busy, not dead: leave it be
+        finally:
+            probe.close()
     from workbook.grading.spare import child_env
 
     env = child_env()
@@ -497,7 +567,7 @@ class ServiceGrader:
         """Nothing to close: the service outlives the face, until it is idle."""
 
     def grade(self, workspace, lesson, **options):
-        from workbook.grading.runner import grade, run_cold
+        from workbook.grading.runner import clear_attempt, grade, run_cold
 
         served: list[bool] = []
 
@@ -510,7 +580,7 @@ class ServiceGrader:
             except ServiceUnavailable:
                 self.fallbacks += 1
                 start(self.root)
-                Path(job["report"]).unlink(missing_ok=True)
+                clear_attempt(tmp)  # nothing of a half-run attempt remains
                 return run_cold(job, tmp, cwd, cancel, deadline)
 
         result = grade(workspace, lesson, execute=execute, **options)
@@ -564,6 +634,7 @@ def _run_on_service(root, job, tmp, cwd, cancel, deadline, preload):
             if ready:
                 chunk = sock.recv(65536)
                 if not chunk:
+                    _kill_group(started["started"])  # its judge must not write on
                     raise ServiceUnavailable("the service died during the attempt")
                 buffer += chunk
         exited = None if timed_out else _read_line(sock, buffer)

@@ -398,7 +398,7 @@ class WarmGrader:
         served: list[bool] | None = None,
     ):
         """Run one job on the warm server, or cold if there is none (or it fails)."""
-        from workbook.grading.runner import GradingCancelled, run_cold
+        from workbook.grading.runner import GradingCancelled, clear_attempt, run_cold
 
         with self._attempt:
             server = self._server
@@ -413,7 +413,7 @@ class WarmGrader:
                         raise GradingCancelled from None
                     self.fallbacks += 1
                     self._drop(server)
-                    Path(job["report"]).unlink(missing_ok=True)  # no half report
+                    clear_attempt(tmp)  # nothing of the half-run attempt remains
             elif server is not None:
                 self._drop(server)
         self.start()  # for the next attempt; this one runs cold
