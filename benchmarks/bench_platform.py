@@ -9,7 +9,9 @@ Writes every lesson's reference solution into a submission folder (or only those
 gradescope-run` (or `prairielearn-run`) in a fresh cgroup with that CPU quota and
 memory limit (cgroup v1 or v2; needs root), with `--jobs auto`, so the run sizes its
 pool from those limits as on the platform. Prints, per setting, the lessons graded at
-once, the wall time, the cgroup's peak memory (v1: `memory.max_usage_in_bytes`, v2:
+once, the wall time, the CPU time the cgroup used (v1: `cpuacct.usage`, v2: `cpu.stat`;
+unlike the wall time, it does not depend on what else the machine runs), the load
+average after it, the cgroup's peak memory (v1: `memory.max_usage_in_bytes`, v2:
 `memory.peak`), the largest sum of proportional set sizes (PSS) of the run's processes
 sampled every 0.2 s, and any lesson that did not pass. The figures go into
 `workbook.autograder.MEASURED_*` and the README; nothing asserts them. The page cache
@@ -56,11 +58,13 @@ class Cgroup:
             (self.dirs[0] / "cpu.max").write_text(f"{int(cpus * 100000)} 100000")
             (self.dirs[0] / "memory.max").write_text(str(memory_mb * 2**20))
         else:
-            self.dirs = [CGROUP / "cpu" / name, CGROUP / "memory" / name]
+            cpuacct = CGROUP / "cpuacct" if (CGROUP / "cpuacct").is_dir() else CGROUP / "cpu"
+            self.dirs = [CGROUP / "cpu" / name, cpuacct / name, CGROUP / "memory" / name]
+            self.dirs = list(dict.fromkeys(self.dirs))  # cpu,cpuacct mounted together
             for folder in self.dirs:
                 folder.mkdir()
             (self.dirs[0] / "cpu.cfs_quota_us").write_text(str(int(cpus * 100000)))
-            (self.dirs[1] / "memory.limit_in_bytes").write_text(str(memory_mb * 2**20))
+            (self.dirs[-1] / "memory.limit_in_bytes").write_text(str(memory_mb * 2**20))
 
     @property
     def memory(self) -> Path:
@@ -72,6 +76,12 @@ class Cgroup:
 
     def pids(self) -> list[int]:
         return [int(pid) for pid in (self.memory / "cgroup.procs").read_text().split()]
+
+    def cpu_s(self) -> float:
+        if self.v2:
+            stat = (self.dirs[0] / "cpu.stat").read_text().split()
+            return int(stat[stat.index("usage_usec") + 1]) / 1e6
+        return int((self.dirs[-2] / "cpuacct.usage").read_text()) / 1e9
 
     def peak_mib(self) -> int:
         name = "memory.peak" if self.v2 else "memory.max_usage_in_bytes"
@@ -111,8 +121,13 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
         for lesson in chosen:
             shutil.copyfile(REPO / lesson.solution, inbox / Path(lesson.exercise).name)
         variable = "AUTOGRADER_ROOT" if platform == "gradescope" else "GRADE_ROOT"
-        env = {**os.environ, variable: str(root), "TMPDIR": str(root / "tmp")}
-        env.pop("PYTHONPATH", None)
+        # This checkout's package, whatever the venv has installed.
+        env = {
+            **os.environ,
+            variable: str(root),
+            "TMPDIR": str(root / "tmp"),
+            "PYTHONPATH": str(REPO),
+        }
         refs = ",".join(lesson.id for lesson in chosen)
         command = [sys.executable, "-m", "workbook.autograder", f"{platform}-run"]
         command += ["--jobs", "auto", "--lessons", refs]
@@ -138,6 +153,7 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
         wall = time.perf_counter() - started
         data = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
         cgroup_peak = group.peak_mib()
+        cpu = group.cpu_s()
         group.remove()
     jobs = next((line for line in finished.stdout.splitlines() if "at once" in line), "")
     tests = data.get("tests", [])
@@ -153,6 +169,8 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
         "memory_mb": memory_mb,
         "lessons": len(chosen),
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "load": os.getloadavg()[0],
         "cgroup_peak_mib": cgroup_peak,
         "pss_peak_mib": peak["pss"],
         "jobs": jobs,
