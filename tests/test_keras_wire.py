@@ -294,7 +294,59 @@ MALFORMED = {
         lambda p: p["layers"][0].update(wrapped={"sidecar": p["layers"][1]}),
         "unknown roles",
     ),
+    "no origin": (lambda p: p["layers"][0].pop("origin"), "has no 'origin'"),
+    "origin resolves as a string": (
+        lambda p: p["layers"][0]["origin"].update(resolves="yes"),
+        r"\['resolves'\] should be bool",
+    ),
+    "losses not a list": (lambda p: p.update(losses="mse"), "losses should be a list"),
 }
+
+
+def _functional_config(plain: dict, edit) -> None:
+    config = json.loads(plain["config_json"])
+    edit(config["config"])
+    plain["config_json"] = json.dumps(config)
+
+
+def _read_from(name: str):
+    def edit(config):
+        node = config["layers"][1]["inbound_nodes"][0]["args"][0]
+        node["config"]["keras_history"][0] = name
+
+    return edit
+
+
+GRAPH_MALFORMED = {
+    "reads a node that is not there": (_read_from("nowhere"), "reads 'nowhere', which is not"),
+    "a cycle": (lambda c: _read_from(c["layers"][-1]["name"])(c), "the graph has a cycle"),
+    "history not a triple": (
+        lambda c: c["layers"][1]["inbound_nodes"][0]["args"][0]["config"].update(
+            keras_history="lstm"
+        ),
+        "should be \\[layer name, node index, tensor index\\]",
+    ),
+    "outputs not layers": (lambda c: c.update(output_layers=[]), "output_layers is empty"),
+    "a layer missing from the config": (
+        lambda c: c["layers"].pop(1),
+        r"layers \['lstm\w*'\] are not in the model's config",
+    ),
+    "a node of another class": (
+        lambda c: c["layers"][1].update(class_name="GRU"),
+        "is a GRU in the config but a LSTM in the layers",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", GRAPH_MALFORMED)
+def test_malformed_graphs_are_refused_with_a_sentence(keras, case):
+    inputs = keras.Input((3, 1))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.LSTM(2)(inputs)))
+    plain = to_plain(model)
+    edit, message = GRAPH_MALFORMED[case]
+    _functional_config(plain, edit)
+    with pytest.raises(ModelDataError, match=message):
+        SavedModel(plain)
 
 
 @pytest.mark.parametrize("case", MALFORMED)

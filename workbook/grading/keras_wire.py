@@ -24,13 +24,14 @@ The graph, not the layer list
 order; functional: every layer's inbound nodes) and runs what the outputs depend on,
 ops included: `keras.ops.sigmoid(x)`, `x + y`, `x[:, -1, :]` and the like become op
 nodes in a functional model's config (module `keras.src.ops.*`), which the judge runs
-too. A layer that feeds no output does not change the prediction, as in Keras. What
+too; a layer called twice runs twice. A layer that feeds no output does not change
+the prediction, as in Keras (which leaves such a layer out of the model). What
 the forward pass cannot run raises `UnsupportedModel` naming it; it never runs part
 of a graph instead.
 
 Runs: Dense, LSTM / GRU / SimpleRNN (return_sequences, return_state, go_backwards,
-initial_state, use_bias, any built-in activation), Bidirectional (every merge_mode),
-TimeDistributed, BatchNormalization, LayerNormalization, Normalization, Rescaling,
+initial_state, use_bias, any built-in activation), Bidirectional (every merge_mode,
+return_state, initial_state), TimeDistributed, BatchNormalization, LayerNormalization, Normalization, Rescaling,
 Flatten, Reshape, Permute, RepeatVector, Activation, Softmax, ReLU, LeakyReLU, ELU,
 GlobalAverage/MaxPooling1D, the merge layers (Add, Subtract, Multiply, Average,
 Maximum, Minimum, Concatenate), inference-identity layers (Dropout, GaussianNoise…,
