@@ -109,9 +109,15 @@ def _training(arguments: Any) -> Training:
     model, X, y = arguments[:3]
     if not isinstance(model, SavedModel):
         fail(f"`train`'s first argument should be the Keras model, not a {type(model).__name__}")
-    return Training(
+    training = Training(
         model, _numbers(X, "the X given to `train`"), _numbers(y, "the y given to `train`")
     )
+    if training.X.size == 0 or training.y.size == 0:
+        fail(
+            f"`train` received no windows (X of shape {training.X.shape}, y of shape "
+            f"{training.y.shape}): train on the windows of the series"
+        )
+    return training
 
 
 def run_with_spy(learner: Any, name: str, *args: Any, seed: int = 0) -> tuple[Any, Training | None]:
