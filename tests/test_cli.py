@@ -281,3 +281,51 @@ def test_the_progress_bar_ends_its_line_on_a_terminal():
     text = out.getvalue()
     assert "3 / 23 lessons passed (13%)" in text and "━" in text
     assert text.endswith("\n")
+
+
+def _rendered(result, width: int = 80) -> list[str]:
+    """`check`'s human output for `result`, as a `width`-column terminal shows it."""
+    import io
+
+    from rich.console import Console
+
+    from workbook.cli import render
+
+    out = Console(width=width, file=io.StringIO(), highlight=False, soft_wrap=False)
+    out.begin_capture()
+    render.grade_result(
+        out, result, "3. Forget gate f_t", "exercises/03-forget-gate.py", None, 3, [], 3
+    )
+    return out.end_capture().splitlines()
+
+
+def test_wrapped_diagnoses_keep_their_indent_at_80_columns():
+    """A diagnosis wrapped at 80 columns continued at the left edge, under the marks,
+    and an array broke wherever the line ended."""
+    from tests.tui_support import BATCH_GOT, failed_with_arrays
+
+    lines = _rendered(failed_with_arrays())
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines), lines
+    checks = [i for i, line in enumerate(lines) if line.startswith((" ✗ ", " ✓ "))]
+    assert len(checks) == 2
+    for index, line in enumerate(lines[1:], start=1):
+        if index in checks:
+            continue
+        assert line.startswith("     "), line  # details, wrapped lines too, under the name
+    got = [i for i, line in enumerate(lines) if line.startswith("     got      [ 0.8")]
+    (first,) = got
+    assert lines[first + 1].startswith(" " * 14) and not lines[first + 1][14].isspace()
+    shown = " ".join(line.strip() for line in lines[first : first + 3])
+    for number in re.findall(r"-?\d\.\d+", BATCH_GOT):  # each whole, on one line
+        assert re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", shown), number
+    assert "(shape (2, 4))" in shown
+
+
+def test_a_wrapped_check_name_stays_under_itself():
+    from workbook.grading.results import CheckResult, GradeResult, Verdict
+
+    name = "a large bias b_f keeps the memory (f_t ≈ 1); a very negative one forgets (f_t ≈ 0)"
+    result = GradeResult("03-forget-gate", Verdict.FAILED, 0.1, [CheckResult("t", name, "failed")])
+    lines = _rendered(result)
+    first = next(i for i, line in enumerate(lines) if line.startswith(" ✗ a large bias"))
+    assert lines[first + 1].startswith("   ") and lines[first + 1].strip().endswith("≈ 0)")

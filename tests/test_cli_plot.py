@@ -74,7 +74,7 @@ def test_check_json_carries_plots_with_documented_keys(workspace):
     (figure,) = json.loads(result.output)["plots"]
     _well_formed(figure)
     assert figure["log_y"] is True
-    assert len(figure["series"]) == 5  # RNN at two scales, LSTM at three forget gates
+    assert len(figure["series"]) == 6  # RNN at two scales, LSTM at four forget gates
 
 
 def test_lesson_9_plots_each_hidden_units_trace(workspace):

@@ -20,7 +20,7 @@ from workbook.tui.app import WorkbookApp
 from workbook.tui.lesson_text import LessonText
 from workbook.tui.screens import ConfirmScreen, GlossaryScreen, SolutionScreen
 from workbook.tui.widgets import LessonList, LessonPane, ResultPane, VerdictBar
-from workbook.workspace import Workspace, bundled_root
+from workbook.workspace import Workspace, bundled_root, init_workspace
 
 SIZE = (80, 24)
 pytestmark = pytest.mark.anyio
@@ -219,6 +219,7 @@ async def test_solution_is_closed_before_a_pass(session, monkeypatch):
     monkeypatch.setattr(app, "notify", lambda message, **_: said.append(message))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await pilot.pause()  # the footer follows the focus, one refresh later
         assert "s Solution" in screen_text(app)  # the key is there, and live
         await pilot.press("s")
         await pilot.pause()
@@ -622,10 +623,12 @@ def _add_keras_lesson(workspace) -> str:
     return lesson_id
 
 
-async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(course_workspace, monkeypatch):
+async def test_a_keras_lesson_preloads_tensorflow_in_the_grader(tmp_path, monkeypatch):
     """Opening a Keras lesson asks the warm grader (a separate process) for tensorflow;
     the app itself never imports it (see test_tui_imports.py)."""
     monkeypatch.delenv("WORKBOOK_WARM")
+    # A course author's copy beside the learner's workspace (the autouse fixture's).
+    course_workspace = init_workspace(tmp_path / "course", with_answers=True)
     lesson_id = _add_keras_lesson(course_workspace)
     asked: list[bool] = []
     monkeypatch.setattr(

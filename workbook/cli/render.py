@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
@@ -14,6 +15,7 @@ from rich.text import Text
 from workbook.glossary import Term
 from workbook.grading.results import GradeResult, Verdict
 from workbook.session import AttemptHint, LessonStatus
+from workbook.tui.fitting import fit_value
 
 STATUS_STYLE = {
     "passed": ("✓ passed", "green"),
@@ -99,15 +101,15 @@ def grade_result(
     repeats = result.repeated_from()
     for check in result.checks:
         mark, mstyle = OUTCOME_MARK.get(check.outcome, ("-", "dim"))
-        out.print(Text(f" {mark} ", style=mstyle) + Text(check.name))
+        indented(out, Text(check.name), 3, lead=Text(f" {mark} ", style=mstyle))
         if check.id in repeats:
-            out.print(Text(f"     the same error as “{repeats[check.id]}” above", style="dim"))
+            same = f"the same error as “{repeats[check.id]}” above"
+            indented(out, Text(same, style="dim"))
         elif check.outcome != "passed" and check.message:
-            out.print(Text(f"     {check.message}", style=mstyle))
-            if check.expected is not None:
-                out.print(Text(f"     expected {check.expected}", style="dim"))
-            if check.got is not None:
-                out.print(Text(f"     got      {check.got}", style="dim"))
+            indented(out, Text(check.message, style=mstyle))
+            for label, value in (("expected ", check.expected), ("got      ", check.got)):
+                if value is not None:
+                    indented(out, value_block(label, value, out.width - DETAIL - len(label)))
     if result.output.strip():
         out.print(output_panel(result.output, result.output_truncated))
     if hint is not None:
@@ -135,6 +137,29 @@ def grade_result(
             f"Well done. See the reference with `workbook solution {lesson_number}`; "
             "`workbook list` shows what comes next."
         )
+
+
+DETAIL = 5  # the indent of a check's diagnosis and values, under its name
+
+
+def indented(out: Console, text: Text, indent: int = DETAIL, lead: Text | None = None) -> None:
+    """Print `text` with every line, wrapped ones too, `indent` columns in (after
+    `lead`, if given, on the first): a diagnosis wrapped at 80 columns used to continue
+    at the left edge, under the check marks."""
+    width = max(20, out.width - indent)
+    for row, line in enumerate(text.wrap(out, width)):
+        line.rstrip()
+        first = lead if row == 0 and lead is not None else Text(" " * indent)
+        out.print(first + line)
+
+
+def value_block(label: str, value: str, width: int) -> Text:
+    """`expected [0.39, 0.73] (shape (2, 1))` broken only between entries and before
+    the shape, each line under the first: not in the middle of a number."""
+    lines = fit_value(value, width, cell_len) if width > 0 else [value]
+    pad = " " * len(label)
+    body = "\n".join(line if row == 0 else pad + line for row, line in enumerate(lines))
+    return Text(label + body, style="dim")
 
 
 OUTPUT_LINES = 20

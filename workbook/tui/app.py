@@ -224,12 +224,20 @@ class WorkbookApp(App[None]):
         return next(s for s in rows if s.lesson.id == lesson.id)
 
     def display_path(self, lesson: Lesson) -> str:
-        """The exercise as the learner would type it: relative to the cwd when inside it."""
-        path = self.session.workspace.path(lesson.exercise)
+        """The exercise as the learner would type it: relative to the cwd when inside
+        it, else "exercises/NN-name.py in ~/lstm-workbook". Two paths with a space
+        between, not one long one: at 80 columns the pane wraps there, never inside a
+        path (`workbook -w ~/lstm-workbook`, the quick start's command, split it)."""
+        root = self.session.workspace.root
         try:
-            return str(path.relative_to(Path.cwd()))
+            return str((root / lesson.exercise).relative_to(Path.cwd()))
         except ValueError:
-            return str(path)
+            pass
+        home = Path.home()
+        shown = str(root)
+        if root.is_relative_to(home):
+            shown = "~" if root == home else f"~/{root.relative_to(home)}"
+        return f"{lesson.exercise} in {shown}"
 
     def _update_progress(self, statuses: list[LessonStatus] | None = None) -> list[LessonStatus]:
         statuses = statuses if statuses is not None else self.session.statuses()

@@ -98,16 +98,9 @@ def legend(figure: dict, *, colour: bool = True) -> list[tuple[str, str | None, 
 def legend_lines(widths: list[int], width: int) -> list[list[int]]:
     """Entries (by their widths in cells) packed into lines at most `width` wide, in
     order, never splitting one: which entries go on each line."""
-    lines: list[list[int]] = []
-    used = 0
-    for index, entry in enumerate(widths):
-        if lines and used + LEGEND_GAP + entry <= width:
-            lines[-1].append(index)
-            used += LEGEND_GAP + entry
-        else:
-            lines.append([index])
-            used = entry
-    return lines
+    from workbook.tui.fitting import pack
+
+    return pack(widths, width, LEGEND_GAP)
 
 
 def whole_ticks(low: float, high: float, most: int = 6) -> list[int]:

@@ -49,7 +49,7 @@ class MainScreen(Screen):
         Binding("s", "app.solution", "Solution"),
         Binding("l", "app.show_tab('lesson')", "Lesson", show=False),
         Binding("v", "app.show_tab('result')", "Result", show=False),
-        Binding("o", "app.show_tab('plot')", "Plot", show=False),
+        Binding("o", "app.show_tab('plot')", "Plot"),
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),

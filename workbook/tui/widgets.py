@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
@@ -20,6 +23,7 @@ from workbook.catalog import Course, Lesson
 from workbook.glossary import Term
 from workbook.grading.results import CheckResult, GradeResult, Verdict
 from workbook.session import AttemptHint, LessonStatus
+from workbook.tui.fitting import fit_value
 from workbook.tui.lesson_text import LessonMarkdown, LessonText
 
 # How a lesson's status reads in the list: (mark, theme style, words).
@@ -106,6 +110,21 @@ def topic_prompt(title: str, passed: int, total: int) -> Content:
 
 class LessonList(OptionList):
     """Lessons grouped by topic; topic rows are disabled headers with their counts."""
+
+    _drawn_width = 0  # the width the option list's cached lines were drawn at
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Redraw the rows when the list's width changed since they were drawn. The
+        option list forgets its drawn rows on a Resize event, but a resize while the
+        app starts (a terminal window opening at 80 columns, then maximised) could
+        leave rows drawn at the first width: at 120×40 the list kept 28 columns,
+        titles cut, until a key redrew it."""
+        width = self.scrollable_content_region.width
+        if width != self._drawn_width:
+            self._drawn_width = width
+            self._option_render_cache.clear()
+            self._line_cache.clear()
+        return super().render_lines(crop)
 
     def populate(self, course: Course, statuses: list[LessonStatus]) -> None:
         options: list[Option | None] = []
@@ -268,11 +287,42 @@ class HintPane(VerticalScroll):
 
 
 class VerdictBar(Static):
-    """One line that is always visible: the last verdict of the selected lesson."""
+    """Always visible: the last verdict of the selected lesson, on at most two lines.
+    A verdict too long for them (an error's message at 80 columns) ends in "…" on the
+    second line rather than being cut mid-word on the first; the Result tab has it all."""
+
+    LINES = 2
+    _full: Content = Content("")
+
+    def _show(self, content: Content) -> None:
+        self._full = content
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.content_region.width
+        content = self._full
+        if width > 0:
+            lines = content.wrap(width)
+            if len(lines) > self.LINES:
+                last = lines[self.LINES - 1]
+                if last.cell_length > width - 1:
+                    last = last.truncate(width - 1)
+                kept = [*lines[: self.LINES - 1], last.rstrip() + Content("…")]
+                content = Content("\n").join(kept)
+        if content != self.visual:
+            self.update(content)
+
+    @property
+    def text(self) -> str:
+        """The whole verdict, as shown when there is room (for tests)."""
+        return self._full.plain
 
     def show_result(self, result: GradeResult) -> None:
         mark, style, _ = VERDICT[result.verdict]
-        self.update(
+        self._show(
             Content.from_markup(
                 f"[{style} b]$mark $headline[/]  [$text-muted]($took)[/]",
                 mark=mark,
@@ -284,7 +334,7 @@ class VerdictBar(Static):
     def show_attempt(self, attempt: dict) -> None:
         """The latest attempt as the progress store has it (made by another process)."""
         mark, style, word = VERDICT[Verdict(attempt["verdict"])]
-        self.update(
+        self._show(
             Content.from_markup(
                 f"[{style} b]$mark $word[/]  [$text-muted](latest attempt, $when)[/]",
                 mark=mark,
@@ -294,7 +344,7 @@ class VerdictBar(Static):
         )
 
     def show_text(self, text: str, style: str = "$text-muted") -> None:
-        self.update(Content.from_markup(f"[{style}]$text[/]", text=text))
+        self._show(Content.from_markup(f"[{style}]$text[/]", text=text))
 
 
 class ResultPane(VerticalScroll):
@@ -319,6 +369,7 @@ class ResultPane(VerticalScroll):
         self.scroll_home(animate=False)
 
     def show_idle(self, status: LessonStatus, path: str) -> None:
+        self._result = None
         if status.status == "passed":
             text = "You passed this lesson before. Press [b]c[/b] to check it again."
         elif status.status == "failed":
@@ -339,14 +390,27 @@ class ResultPane(VerticalScroll):
         *,
         changed: bool = False,
     ) -> None:
-        lines = render_result(result, lesson, hint, path)
+        self._result = (result, lesson, hint, path, changed)
+        self._fitted_to = self.scrollable_content_region.width
+        lines = render_result(result, lesson, hint, path, width=self._fitted_to)
         if changed:
             lines.insert(1, CHANGED_SINCE)
         self._set(lines)
 
+    _result: tuple | None = None  # what show_result shows, to fit again on a resize
+    _fitted_to = 0  # the text width (the scrollbar's room is kept) it was fitted to
+
+    def on_resize(self) -> None:
+        if self._result is not None and self.scrollable_content_region.width != self._fitted_to:
+            result, lesson, hint, path, changed = self._result
+            scroll = self.scroll_y
+            self.show_result(result, lesson, hint, path, changed=changed)
+            self.scroll_to(y=scroll, animate=False)
+
     def show_attempt(self, attempt: dict, lesson: Lesson, *, changed: bool) -> None:
         """An attempt made elsewhere (`workbook check`, `watch`, another window): the
         store keeps its verdict and diagnosis in words, not each check."""
+        self._result = None
         mark, style, word = VERDICT[Verdict(attempt["verdict"])]
         lines: list[Line] = [
             (
@@ -401,9 +465,16 @@ def when_text(at: str) -> str:
 
 
 def render_result(
-    result: GradeResult, lesson: Lesson, hint: AttemptHint | None, path: str
+    result: GradeResult,
+    lesson: Lesson,
+    hint: AttemptHint | None,
+    path: str,
+    *,
+    width: int = 0,
 ) -> list[Line]:
-    """The result pane's blocks; a function so that it can be tested without an app."""
+    """The result pane's blocks; a function so that it can be tested without an app.
+    `width`: the pane's text width, to which check names and expected/got values are
+    fitted (0: unknown, left to the pane)."""
     mark, style, word = VERDICT[result.verdict]
     lines: list[Line] = [
         (
@@ -429,7 +500,9 @@ def render_result(
         lines.extend(_error_lines(result))
     repeats = result.repeated_from()
     for index, check in enumerate(result.checks):
-        lines.extend(_check_lines(check, first=index == 0, same_as=repeats.get(check.id)))
+        lines.extend(
+            _check_lines(check, first=index == 0, same_as=repeats.get(check.id), width=width)
+        )
     if result.output.strip():
         lines.extend(_output_lines(result))
     if result.passed:
@@ -491,11 +564,16 @@ def _error_lines(result: GradeResult) -> list[Line]:
     return lines
 
 
-def _check_lines(check: CheckResult, *, first: bool, same_as: str | None = None) -> list[Line]:
+def _check_lines(
+    check: CheckResult, *, first: bool, same_as: str | None = None, width: int = 0
+) -> list[Line]:
     mark, style = OUTCOME.get(check.outcome, ("-", "$text-muted"))
+    name = Content(check.name)
+    if width > 2:  # wrapped lines under the name, not under the mark
+        name = Content("\n  ").join(line.rstrip() for line in name.wrap(width - 2))
     lines: list[Line] = [
         (
-            Content.from_markup(f"[{style}]$mark[/] $name", mark=mark, name=check.name),
+            Content.from_markup(f"[{style}]$mark[/] ", mark=mark) + name,
             "check gap" if first else "check",
         )
     ]
@@ -516,15 +594,27 @@ def _check_lines(check: CheckResult, *, first: bool, same_as: str | None = None)
             lines.append(
                 (Content.from_markup("[$text-muted]at $loc[/]", loc=check.location), "detail")
             )
-        if check.expected is not None:
-            lines.append(
-                (Content.from_markup("[$text-muted]expected[/] $v", v=check.expected), "detail")
-            )
-        if check.got is not None:
-            lines.append(
-                (Content.from_markup("[$text-muted]got     [/] $v", v=check.got), "detail")
-            )
+        for label, value in zip(VALUE_LABELS, (check.expected, check.got), strict=True):
+            if value is not None:
+                room = width - DETAIL_INDENT - len(label) if width else 0
+                lines.append((value_block(label, value, room), "detail values"))
     return lines
+
+
+DETAIL_INDENT = 4  # ResultPane .detail's padding-left
+VALUE_LABELS = ("expected ", "got      ")
+
+
+def value_block(label: str, value: str, width: int) -> Content:
+    """`expected [0.39, 0.73] (shape (2, 1))`, its lines broken only between entries
+    and before the shape, each under the first (at 80 columns a number or the shape
+    was split across two lines, and the next line started under the label)."""
+    lines = fit_value(value, width, cell_len) if width > 0 else [value]
+    indent = " " * len(label)
+    body = Content("\n").join(
+        Content(line if row == 0 else indent + line) for row, line in enumerate(lines)
+    )
+    return Content.from_markup("[$text-muted]$label[/]", label=label) + body
 
 
 def _output_lines(result: GradeResult) -> list[Line]:
