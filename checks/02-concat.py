@@ -95,6 +95,15 @@ def _diagnose_shape(got, h, x, what):
             expected=_concat(h, x),
             got=got,
         )
+    first = _concat(h, x)[:, :1]
+    if h.shape[1] > 1 and got.shape == first.shape and np.allclose(got, first):
+        fail(
+            f"{what} has shape {got.shape} but expected {_concat(h, x).shape}: only the "
+            "first column is kept ([:, :1], [:, 0] or a fixed reshape); every column is "
+            "a sample, keep them all",
+            expected=_concat(h, x),
+            got=got,
+        )
     if got.shape in (h.shape, x.shape):
         fail(
             f"{what} has shape {got.shape} but expected {_concat(h, x).shape}: the result "

@@ -42,15 +42,16 @@ AFTER_PRODUCT = (
 
 
 def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z", "r"),
-         x_first=False, sig=sigmoid):  # fmt: skip
+         x_first=False, sig=sigmoid, biases=None):  # fmt: skip
     """Our GRU step, with switches that reproduce typical wrong answers."""
     if x_first:  # [x_t; h_{t-1}] in both concatenations: the same as W's columns swapped
         inputs = x.shape[0]
         p = {k: np.hstack((v[:, inputs:], v[:, :inputs])) if k[0] == "W" else v
              for k, v in p.items()}  # fmt: skip
     concat = np.vstack((h, x))
-    z = sig(p[f"W_{gates[0]}"] @ concat + p[f"b_{gates[0]}"])
-    r = sig(p[f"W_{gates[1]}"] @ concat + p[f"b_{gates[1]}"])
+    biases = biases or gates
+    z = sig(p[f"W_{gates[0]}"] @ concat + p[f"b_{biases[0]}"])
+    r = sig(p[f"W_{gates[1]}"] @ concat + p[f"b_{biases[1]}"])
     hidden = h.shape[0]
     W_hh, W_hx = p["W_h"][:, :hidden], p["W_h"][:, hidden:]
     if reset == "before":
@@ -84,6 +85,12 @@ def _mistakes(x, h, p):
          "z_t and r_t are swapped: the update gate uses W_z, b_z and the reset gate W_r, b_r"),
         (_gru(x, h, p, swapped=True, reset="none"),
          "the update gate works the wrong way round and the reset gate is not applied"),
+        (_gru(x, h, p, biases=("r", "z")),
+         "z_t and r_t have swapped biases: the update gate adds b_z, the reset gate b_r"),
+        (_gru(x, h, p, biases=("r", "r")),
+         "the update gate adds b_r; each gate has its own bias: z_t uses b_z"),
+        (_gru(x, h, p, biases=("z", "z")),
+         "the reset gate adds b_z; each gate has its own bias: r_t uses b_r"),
     ]  # fmt: skip
 
 

@@ -342,6 +342,12 @@ def _value_error_cause(gate: Gate, c: Case, exc: ValueError, code: str) -> str:
             f"{gate.bias} seems flattened to shape ({hidden},): keep it the ({hidden}, 1) "
             "column it is given as, so that it adds to every column of the batch"
         )
+    if "broadcast" in text and f"(1,{hidden})" in text.replace(" ", ""):
+        return (
+            f"{gate.bias} seems turned into a row of shape (1, {hidden}) (reshape(1, -1) or "
+            f".T): keep it the ({hidden}, 1) column it is given as, so that it adds to every "
+            "column of the batch"
+        )
     if _FIXED_SLICE.search(code):
         return (
             f"the line slices with a fixed number, but here hidden = {hidden} and input = "
@@ -367,7 +373,12 @@ def _value_error_cause(gate: Gate, c: Case, exc: ValueError, code: str) -> str:
         return f"{gate.weight}.T does not fit: {gate.weight} itself is (hidden, hidden + input)"
     if re.search(r"(?<![*])\*(?![*=])", code) and "dot" not in code and "@" not in code:
         return f"an element-wise `*` does not fit: {gate.weight}·z is a matrix product"
-    return f"{gate.weight}.T or an element-wise `*` do not fit"
+    if "broadcast" in text:
+        return (
+            "NumPy could not add two terms of those shapes: each term of the sum should be "
+            f"(hidden, B) like {gate.weight} @ z, or the ({hidden}, 1) bias column"
+        )
+    return "check which factor of the product has which shape"
 
 
 def _call(learner: object, gate: Gate, c: Case) -> object:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from workbook.expect import call, fail, fail_on_size_in_code
+from workbook.expect import call, fail, fail_on_matrix_product, fail_on_size_in_code
 
 
 def copied(value: Any) -> Any:
@@ -40,6 +40,7 @@ def at_size(func: Callable, args: tuple, first: bool, **sizes: int) -> Any:
     except (ValueError, IndexError, TypeError) as exc:
         if not isinstance(exc, TypeError):
             fail_on_size_in_code(exc, **sizes)
+            fail_on_matrix_product(exc, f"{getattr(func, '__name__', 'your function')}")
         if first or not hasattr(exc, "trace"):
             raise
         trace = exc.trace or {}
