@@ -115,7 +115,10 @@ def _text(value: Any) -> str | None:
 
 def _methods(layer: Any) -> dict[str, str | None]:
     kind = type(layer)
-    return {name: _text(getattr(getattr(kind, name, None), "__module__", None)) for name in METHODS}
+    return {
+        name: _text(_attempt(lambda n=name: getattr(getattr(kind, n, None), "__module__", None)))
+        for name in METHODS
+    }
 
 
 def _callables(layer: Any) -> dict[str, Any]:
