@@ -250,7 +250,7 @@ def _why(report: dict) -> str:
     return json.dumps({"error": report["error"], "failing": failing, "output": report["output"]})
 
 
-@pytest.mark.parametrize("number", [NUMPY_LESSON, *KERAS_LESSONS])
+@pytest.mark.parametrize("number", [lesson.number for lesson in COURSE.lessons])
 def test_a_reference_solution_passes_when_installed_from_the_wheel(
     installed, workspace, outside, number
 ):
