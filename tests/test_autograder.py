@@ -537,3 +537,18 @@ def test_a_submission_zipped_inside_one_folder_is_found(repo_workspace, tmp_path
     graded = grade_submission(upload, lessons=["1"])
     verdicts = {lesson.number: result.verdict for lesson, result in graded.results}
     assert verdicts == {1: Verdict.PASSED}
+
+
+def test_a_stubbed_tensorflow_lesson_starts_no_tensorflow_pool(repo_workspace, tmp_path):
+    """Only lessons with code to run get TensorFlow's budget: a TensorFlow lesson left
+    as the stub (or missing) is graded without a process, in the NumPy pool."""
+    from workbook.autograder import grade_submission
+
+    files = {1: _file(repo_workspace, 1, CORRECT)}
+    upload = _submission(repo_workspace, tmp_path / "upload", files, under=False)
+    (upload / "18-keras-predict-next.py").unlink()
+    graded = grade_submission(upload, lessons=["1", "17", "18"])
+    verdicts = {lesson.number: result.verdict for lesson, result in graded.results}
+    assert verdicts[1] == Verdict.PASSED and verdicts[17] == Verdict.NOT_STARTED
+    assert graded.results[2][1].error.kind == "missing"
+    assert set(graded.jobs) == {"numpy"}

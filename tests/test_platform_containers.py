@@ -196,7 +196,8 @@ def test_gradescope_setup_and_run_as_gradescope_does(tmp_path, autograder_mountp
     assert data["output_format"] == "md" and data["stdout_visibility"] == "hidden"
     if group is not None:
         # Gradescope's default: one lesson at a time, whatever the host's cores.
-        assert data["extra_data"]["jobs"] == {"numpy": 1, "tensorflow": 1}, ran.stdout
+        # (The TensorFlow lessons are stubs here: no TensorFlow pool is started.)
+        assert data["extra_data"]["jobs"] == {"numpy": 1}, ran.stdout
         assert "0.5 CPU, 768 MiB" in data["extra_data"]["limits"]
     else:
         print(why_not)

@@ -215,3 +215,19 @@ def test_the_memory_a_setting_needs():
 def test_this_machine_reads_without_error():
     found = read_limits()
     assert found.cores >= 1 and found.jobs(TENSORFLOW_LESSON_MIB) >= 1
+
+
+def test_the_job_plan_takes_which_lessons_are_heavy(repo_workspace, tmp_path):
+    root = tmp_path / "cgroup"
+    proc = v2_tree(root, cpu="400000 100000", memory=str(1536 * MB))
+    found = limits(root, proc, cores=8)
+    lessons = list(repo_workspace.course.lessons)
+    light = job_plan(lessons, None, found, heavy=lambda lesson: False)
+    assert [(name, width, len(group)) for name, width, group in light] == [
+        ("numpy", 4, len(lessons))
+    ]
+    one = job_plan(lessons, None, found, heavy=lambda lesson: lesson.number == 18)
+    assert [(name, width, len(group)) for name, width, group in one] == [
+        ("numpy", 4, len(lessons) - 1),
+        ("tensorflow", 1, 1),
+    ]

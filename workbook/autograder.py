@@ -61,7 +61,6 @@ from workbook.platform_limits import (
     RESERVED_MIB,
     TENSORFLOW_LESSON_MIB,
     Limits,
-    lesson_mib,
     read_limits,
     required_memory_mib,
 )
@@ -337,17 +336,26 @@ def lesson_filter(course: Course, refs: Iterable[str]) -> Callable[[Lesson], boo
 
 
 def job_plan(
-    lessons: Sequence[Lesson], jobs: int | None = None, limits: Limits | None = None
+    lessons: Sequence[Lesson],
+    jobs: int | None = None,
+    limits: Limits | None = None,
+    *,
+    heavy: Callable[[Lesson], bool] | None = None,
 ) -> list[tuple[str, int, list[Lesson]]]:
     """The lessons in pools of one memory budget each: [(name, lessons at once, lessons)].
 
-    The NumPy lessons' pool comes first and may run wider than the TensorFlow lessons'.
-    `jobs` (a flag) caps both; memory caps both whatever `jobs` says, since a lesson
-    killed for memory would read as the learner's crash."""
+    The pool of lessons without TensorFlow ("numpy") comes first and may run wider than
+    the TensorFlow lessons' ("tensorflow"). `heavy` says which lessons need TensorFlow's
+    budget (default: those that import it; the grading leaves out those with no code to
+    run, so that a stub does not start TensorFlow). `jobs` (a flag) caps both pools;
+    memory caps both whatever `jobs` says, since a lesson killed for memory would read
+    as the learner's crash."""
     limits = read_limits() if limits is None else limits
+    heavy = (lambda lesson: lesson.uses_tensorflow) if heavy is None else heavy
     plan = []
     for name, budget in (("numpy", NUMPY_LESSON_MIB), ("tensorflow", TENSORFLOW_LESSON_MIB)):
-        group = [lesson for lesson in lessons if lesson_mib(lesson) == budget]
+        wanted = name == "tensorflow"
+        group = [lesson for lesson in lessons if bool(heavy(lesson)) == wanted]
         if not group:
             continue
         if jobs is None:
@@ -357,6 +365,19 @@ def job_plan(
             width = max(1, jobs if fits is None else min(jobs, fits))
         plan.append((name, min(width, len(group)), group))
     return plan
+
+
+def _runs_code(prepared: Any, lesson: Lesson) -> bool:
+    """Will grading this lesson run the learner's code? Not for a missing or refused
+    file, nor for the untouched stub (graded "not started" without a process)."""
+    from workbook import classroom
+
+    if lesson.id in prepared.problems:
+        return False
+    try:
+        return not classroom._untouched(prepared.workspace, lesson)
+    except Exception:  # the grading will say what is wrong with it
+        return True
 
 
 def grade_submission(
@@ -384,7 +405,10 @@ def grade_submission(
         chosen = [lesson for lesson in course.lessons if only is None or only(lesson)]
         graded: dict[str, tuple[Lesson, GradeResult]] = {}
         widths: dict[str, int] = {}
-        for name, width, group in job_plan(chosen, jobs, limits):
+        heavy = [lesson for lesson in chosen if lesson.uses_tensorflow]
+        tensorflow = {lesson.id for lesson in heavy if _runs_code(prepared, lesson)}
+        plan = job_plan(chosen, jobs, limits, heavy=lambda lesson: lesson.id in tensorflow)
+        for name, width, group in plan:
             done = grade_all([prepared], jobs=width, only=_only(group))
             graded.update({lesson.id: (lesson, r) for lesson, r in done.get("submission", [])})
             widths[name] = width
