@@ -305,7 +305,8 @@ def autograder_prairielearn(
         partial_credit=partial_credit,
     )
     questions = sum(path.name == "info.json" for path in written)
-    click.echo(f"wrote {output}: grader/, {questions} questions, build-image.sh, README.md")
+    noun = "question" if questions == 1 else "questions"
+    click.echo(f"wrote {output}: grader/, {questions} {noun}, build-image.sh, README.md")
     tagged = image_name(image)
     click.echo(
         f"next: docker build --platform linux/amd64 -t {tagged} {output / 'grader'}\n"
