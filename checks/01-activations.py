@@ -9,6 +9,7 @@ from workbook.expect import (
     call,
     expect_array,
     fail,
+    fail_on_size_in_code,
     function,
     plot,
 )
@@ -51,6 +52,9 @@ def _run(func, x, name, *, strict=False):
     """Call on a copy; name the `math` module on arrays, and (strict) an overflow."""
     try:
         return call(func, x.copy(), forbid_warnings=strict)
+    except ValueError as exc:
+        fail_on_size_in_code(exc, here=f"x has shape {x.shape}")
+        raise
     except TypeError as exc:
         code = (getattr(exc, "trace", None) or {}).get("code") or ""
         if "math." not in code:

@@ -214,6 +214,9 @@ def _expect_norms(learner, seed: int, scale: float, **sizes):
              "this is the 1-norm (largest column sum); use the 2-norm, np.linalg.norm(J, 2)"),
             ([np.linalg.norm(J, np.inf) for J in products],
              "this is the ∞-norm (largest row sum); use the 2-norm, np.linalg.norm(J, 2)"),
+            ([np.linalg.norm(J, axis=0) for J in products],
+             "np.linalg.norm(J, axis=0) gives one norm per column; the matrix's 2-norm is one "
+             "number per step, np.linalg.norm(J, 2)"),
             ([np.abs(J).max() for J in products],
              "this is the largest entry of J; use the 2-norm, np.linalg.norm(J, 2)"),
             ([np.max(np.abs(np.linalg.eigvals(J))) for J in products],

@@ -189,6 +189,9 @@ def _expect_loss(learner, size):
              "differences: ½ Σ (h_t − y_t)²"),
             (0.5 * np.sum(H - Y) ** 2, "the square is taken of the sum; the loss sums the "
              "squares: ½ Σ (h_t − y_t)², np.sum(diff**2)"),
+            *((0.5 * np.sum((H - Y) ** 2, axis=k), f"np.sum over axis {k} ({axis}) alone "
+               "leaves an array; the loss sums over every axis, np.sum(diff**2), one number")
+              for k, axis in enumerate(("time", "hidden units", "batch columns"))),
         ],
     )  # fmt: skip
 

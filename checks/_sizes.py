@@ -6,6 +6,7 @@ code (`W[:, :3]`, `range(4)`) cannot pass. When learner code works at the first 
 and raises at the second, the NumPy error says nothing about why; `at_size` says it.
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,19 @@ def copied(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: copied(v) for k, v in value.items()}
     return value.copy() if isinstance(value, np.ndarray) else value
+
+
+# A product written with `@` or np.dot whose factors are a parameter vector or a gate
+# (p_f, z_t, r_t, f, i, o, C, …): where these lessons use ⊙, never a matrix product.
+_ELEMENTWISE = re.compile(
+    r"\b(?:p_[fio]|[zrfio]_t|[zrfio]|C_prev|C_t|C|h_prev|tanh_C)\b[\"']?\]?(?:\.T)?\s*@"
+    r"|@\s*(?:p_[fio]|C_prev|C_t|h_prev)\b"
+)
+
+
+def code(exc: BaseException) -> str:
+    """The line of learner code that raised `exc` ("" if unknown)."""
+    return (getattr(exc, "trace", None) or {}).get("code") or ""
 
 
 def label(what: str, **sizes: int) -> str:
@@ -40,7 +54,9 @@ def at_size(func: Callable, args: tuple, first: bool, **sizes: int) -> Any:
     except (ValueError, IndexError, TypeError) as exc:
         if not isinstance(exc, TypeError):
             fail_on_size_in_code(exc, **sizes)
-            fail_on_matrix_product(exc, f"{getattr(func, '__name__', 'your function')}")
+            name = getattr(func, "__name__", "your function")
+            elementwise = bool(_ELEMENTWISE.search(code(exc)))
+            fail_on_matrix_product(exc, name, refused=first and elementwise)
         if first or not hasattr(exc, "trace"):
             raise
         trace = exc.trace or {}

@@ -479,28 +479,49 @@ def call_elementwise(
                 f"{what}: NumPy refused a matrix product{of}. ⊙ is the element-wise "
                 "product, `*` in NumPy; `@` and `np.dot` are matrix products"
             )
+        shapes = ", ".join(str(np.shape(a)) for a in args)
+        fail_on_size_in_code(exc, here=f"the arguments have shapes {shapes}")
         fail_on_matrix_product(exc, what)
         raise
 
 
-def fail_on_matrix_product(exc: BaseException, what: str) -> None:
+def fail_on_matrix_product(exc: BaseException, what: str, refused: bool = False) -> None:
     """When `exc` is NumPy failing to add or multiply terms element-wise and the line
     that raised it holds a matrix product (`a.T @ b`, np.dot), fail naming that product:
-    its shape is what cannot broadcast. Otherwise return."""
+    its shape is what cannot broadcast. With `refused`, also a matrix product that NumPy
+    refused (its factors do not fit), said as such, with ⊙ as the likely intent only
+    as a question. Otherwise return."""
     text = str(exc)
     code = (getattr(exc, "trace", None) or {}).get("code") or ""
-    product = _MATRIX_PRODUCT.search(code)
+    product = _product_in(code)
     if "broadcast" in text and product:
         fail(
             f"{what}: NumPy could not combine the terms ({text.strip()}) because "
-            f"`{product[0]}` is a matrix product: a product of a row (`.T`) and a column sums "
+            f"`{product}` is a matrix product: a product of a row (`.T`) and a column sums "
             "over the cells, and with a batch it is (B, B) or (n, n), neither (n, B). ⊙ is "
             "the element-wise product, `*` in NumPy, and keeps the shape of its factors"
+        )
+    if refused and product and ("matmul" in text or "not aligned" in text):
+        fail(
+            f"{what}: NumPy refused the matrix product `{product}` ({text.strip()}): the "
+            "first factor's columns must match the second factor's rows. Is an element-wise "
+            "product (⊙) meant there? That is `*` in NumPy, not `@` or np.dot"
         )
 
 
 # A matrix product in a line of learner code: `a.T @ b`, `a @ b`, np.dot, np.matmul.
-_MATRIX_PRODUCT = re.compile(r"[\w.\]\)]+\s*@\s*[\w.(\[]+|np\.(?:dot|matmul|inner|outer)\([^)]*\)")
+_MATRIX_PRODUCT = re.compile(
+    r"(?:[\w.]+(?:\[[^\]]*\])*(?:\.T)?|\))\s*@\s*[\w.]+(?:\[[^\]]*\])*(?:\.T)?"
+    r"|np\.(?:dot|matmul|inner|outer)\([^)]*\)"
+)
+
+
+def _product_in(code: str) -> str | None:
+    """The matrix product in a line of code most likely to be wrong: one whose left
+    factor is not a weight matrix (W…), else the first."""
+    found = [m[0].strip() for m in _MATRIX_PRODUCT.finditer(code)]
+    unlikely = [p for p in found if not re.match(r"(?:params\[[\"']|np\.\w+\()?W", p)]
+    return (unlikely or found or [None])[0]
 
 
 def expect_choice(answer: Any, name: str, correct: str, wrong: dict[str, str]) -> None:
@@ -864,15 +885,15 @@ def size_in_code(code: str, error: str = "") -> str | None:
     return None
 
 
-def fail_on_size_in_code(exc: BaseException, **sizes: int) -> None:
+def fail_on_size_in_code(exc: BaseException, here: str = "", **sizes: int) -> None:
     """When `exc` (a shape or index error raised in learner code) comes from a line that
-    writes a size as a number, fail saying so with this case's `sizes`; else return, and
-    the caller explains the error its own way."""
+    writes a size as a number, fail saying so with this case's `sizes` (or `here`, a
+    sentence describing them); else return, and the caller explains the error its own way."""
     trace = getattr(exc, "trace", None) or {}
     code = trace.get("code") or ""
     fixed = size_in_code(code, str(exc))
     where = f" at {trace['location']}" if trace.get("location") else ""
-    shown = ", ".join(f"{name} = {value}" for name, value in sizes.items())
+    shown = here or ", ".join(f"{name} = {value}" for name, value in sizes.items())
     past = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", str(exc))
     if past and not fixed:
         index, size = int(past[1]), int(past[3])
