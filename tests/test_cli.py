@@ -84,11 +84,87 @@ def test_usage_errors_exit_2(run, tmp_path):
     assert "not a workbook workspace" in elsewhere.output
 
 
-def test_deleted_exercise_is_a_clear_error(run, workspace):
-    workspace.path(workspace.course.lessons[0].exercise).unlink()
-    result = run("check", "1")
-    assert result.exit_code == 1
-    assert "does not exist" in result.output and "workbook reset 1" in result.output
+def _attempts(run) -> int:
+    return sum(row["attempts"] for row in json.loads(run("list", "--json").output)["lessons"])
+
+
+def test_deleted_exercise_is_said_and_not_recorded(run, workspace):
+    """`check 4` on a deleted file recorded a failed attempt; it says the file is
+    missing and how to restore it, records nothing, and exits 2 (a workspace error)."""
+    workspace.path(workspace.course.lesson(4).exercise).unlink()
+    result = run("check", "4")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "exercises/04-input-gate.py is missing" in said
+    assert "workbook reset 4" in said and "nothing was recorded" in said
+    assert all(line == line.rstrip() for line in result.output.splitlines())
+    assert _attempts(run) == 0
+    as_json = run("check", "4", "--json")
+    assert json.loads(as_json.output)["error"]["kind"] == "missing"
+    assert _attempts(run) == 0
+
+
+def test_a_missing_file_is_never_recorded_whoever_grades_it(session, workspace):
+    """The core rule behind every face (the TUI's c, check --all, review)."""
+    lesson = workspace.course.lesson(3)
+    workspace.path(lesson.exercise).unlink()
+    result = session.check(lesson)
+    assert result.error is not None and result.error.kind == "missing"
+    assert session.progress.attempts(lesson.id) == []
+    assert session.missing_exercises() == [lesson]
+
+
+def test_list_says_which_files_are_missing(run, workspace):
+    workspace.path(workspace.course.lesson(5).exercise).unlink()
+    result = run("list")
+    assert result.exit_code == 0
+    said = " ".join(result.output.split())
+    assert "file missing" in said
+    assert "Missing: exercises/05-candidate.py" in said and "workbook reset 5" in said
+
+
+def test_list_says_when_the_exercises_folder_is_gone(run, workspace):
+    import shutil
+
+    shutil.rmtree(workspace.path("exercises"))
+    result = run("list")
+    assert result.exit_code == 0
+    said = " ".join(result.output.split())
+    assert "exercises/ is missing" in said and "workbook reset --all" in said
+    folder_gone = run("check", "2")
+    assert folder_gone.exit_code == 2
+    assert "workbook reset --all" in " ".join(folder_gone.output.split())
+    assert run("reset", "--all", "-y").exit_code == 0
+    assert "missing" not in run("list").output.lower()
+
+
+def _pass(session, *numbers: int) -> None:
+    for number in numbers:
+        lesson = session.course.lesson(number)
+        session.progress.record_attempt(lesson.id, "passed", 0.1, [], "")
+
+
+def test_continue_at_a_passed_lesson_says_why_the_current_one_is_later(run, session):
+    _pass(session, 1, 2, 3, 20)
+    said = " ".join(run("continue-at", "20").output.split())
+    assert "Current lesson: 21." in said
+    assert "lesson 20 has passed" in said
+    assert "first unpassed one from 20 on" in said
+    said = " ".join(run("continue-at", "1").output.split())
+    assert "Current lesson: 4." in said and "lessons 1–3 have passed" in said
+
+
+def test_continue_at_explains_a_current_lesson_before_the_chosen_one(run, session):
+    _pass(session, *range(20, 24))
+    said = " ".join(run("continue-at", "22").output.split())
+    assert "Current lesson: 1." in said
+    assert "Every lesson from 22 on has passed" in said
+
+
+def test_continue_at_an_open_lesson_or_none(run, session):
+    said = " ".join(run("continue-at", "5").output.split())
+    assert said.startswith("Current lesson: 5. Candidate") and "passed" not in said
+    assert "the first one not passed yet" in " ".join(run("continue-at").output.split())
 
 
 def test_hints_reveal_one_at_a_time(run, workspace):

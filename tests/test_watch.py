@@ -25,9 +25,9 @@ def _wait_for(proc_output: list[str], text: str, timeout: float = 30.0) -> bool:
 
 
 @contextlib.contextmanager
-def watching(workspace):
+def watching(workspace, **environ: str):
     """A running `workbook watch` and the list its output lines are collected in."""
-    env = dict(os.environ, WORKBOOK_POLL="1")  # polling works on every file system
+    env = {**os.environ, "WORKBOOK_POLL": "1", **environ}  # polling works on every file system
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbook", "--workspace", str(workspace.root), "watch"],
         stdout=subprocess.PIPE,
@@ -61,7 +61,7 @@ def test_watch_regrades_on_save(workspace):
         assert "not started" in "".join(output)
         lesson = workspace.course.lessons[0]
         _save_until(workspace, lesson, output, "passed: all", workspace.solution_for(lesson))
-        assert _wait_for(output, f"now watching {workspace.course.lessons[1].exercise}")
+        assert _wait_for(output, f"Now watching {workspace.course.lessons[1].exercise}")
 
 
 def test_watch_follows_continue_at_and_notices_a_deleted_file(workspace):
@@ -77,6 +77,51 @@ def test_watch_follows_continue_at_and_notices_a_deleted_file(workspace):
         assert text.index("The current lesson is now 4.") < text.index("passed: all")
 
         following = workspace.course.lesson(5)
-        assert _wait_for(output, f"now watching {following.exercise}")
+        assert _wait_for(output, f"Now watching {following.exercise}")
         workspace.path(following.exercise).unlink()
         assert _wait_for(output, f"{following.exercise} was deleted"), "".join(output)
+
+
+def test_watch_survives_the_exercises_folder_being_deleted_and_restored(workspace):
+    """A watch on a deleted folder hears nothing more (with file events); after
+    `workbook reset --all` brings exercises/ back, a save is graded again."""
+    import shutil
+
+    first, second = workspace.course.lessons[:2]
+    with watching(workspace, WORKBOOK_POLL="0") as output:
+        _save_until(workspace, first, output, "passed: all", workspace.solution_for(first))
+        assert _wait_for(output, f"Now watching {second.exercise}"), "".join(output)
+        shutil.rmtree(workspace.path("exercises"))
+        assert _wait_for(output, f"{second.exercise} was deleted"), "".join(output)
+        restored = CliRunner().invoke(
+            cli, ["--workspace", str(workspace.root), "reset", "--all", "-y"], obj={}
+        )
+        assert restored.exit_code == 0, restored.output
+        before = "".join(output).count("passed: all")
+        for attempt in range(20):
+            write_solution(workspace, second, workspace.solution_for(second) + f"# {attempt}\n")
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline and "".join(output).count("passed: all") == before:
+                time.sleep(0.05)
+            if "".join(output).count("passed: all") > before:
+                break
+        assert "".join(output).count("passed: all") > before, "".join(output)
+
+
+def test_watch_never_splits_a_path_across_lines(workspace):
+    """At 80 columns (here 40) the terminal broke "now watching exercises/…" inside the
+    path; the lines are wrapped between words instead."""
+    import shutil
+
+    first, second = workspace.course.lessons[:2]
+    with watching(workspace, COLUMNS="40") as output:
+        _save_until(workspace, first, output, "passed: all", workspace.solution_for(first))
+        assert _wait_for(output, f"Now watching {second.exercise}"), "".join(output)
+        shutil.rmtree(workspace.path("exercises"))
+        assert _wait_for(output, "was deleted"), "".join(output)
+    lines = "".join(output).splitlines()
+    for line in lines:
+        for word in line.split():
+            if "exercises/" in word:  # every path on the screen is whole
+                assert word.strip("`.,:;()").endswith(".py"), line
+    assert any(f"{second.exercise} was deleted" in line for line in lines)

@@ -107,6 +107,11 @@ class AttemptHint:
         }
 
 
+def is_missing(result: GradeResult) -> bool:
+    """The grader found no file to grade: the exercise was deleted."""
+    return result.error is not None and result.error.kind == "missing"
+
+
 class Session:
     def __init__(self, workspace: Workspace, grader: Grader | None = None) -> None:
         self.workspace = workspace
@@ -169,6 +174,39 @@ class Session:
         """Make `lesson` the place to continue (None: back to the first unpassed lesson)."""
         self.progress.set_setting("continue_at", lesson.id if lesson else None)
 
+    def why_current(self, chosen: Lesson | None) -> str:
+        """After `continue_at(chosen)`: which lesson is current, and why it is not the
+        one asked for when it is not ("Current lesson: 21" after `continue-at 20` read
+        as a mistake when 20 had passed)."""
+        statuses = self.statuses()
+        current = next((s.lesson for s in statuses if s.current), None)
+        if current is None:
+            return "Every lesson has passed: the course is complete (no current lesson)."
+        where = f"{current.number}. {current.title}"
+        if chosen is None:
+            return f"Current lesson: {where} (the first one not passed yet)."
+        if current is chosen:
+            return f"Current lesson: {where}"
+        passed = {s.lesson.id for s in statuses if s.status == "passed"}
+        skipped = [
+            lesson
+            for lesson in self.course.lessons
+            if chosen.number <= lesson.number < current.number and lesson.id in passed
+        ]
+        if current.number > chosen.number:
+            if len(skipped) == 1:
+                done = f"lesson {chosen.number} has passed"
+            else:
+                done = f"lessons {chosen.number}–{skipped[-1].number} have passed"
+            return (
+                f"Current lesson: {where}. ({done}; the current lesson is the first "
+                f"unpassed one from {chosen.number} on.)"
+            )
+        return (
+            f"Current lesson: {where}. (Every lesson from {chosen.number} on has passed; "
+            f"the current lesson is the first unpassed one before it.)"
+        )
+
     def current_lesson(self) -> Lesson | None:
         """The first lesson not yet passed; None once the course is complete."""
         return next((s.lesson for s in self.statuses() if s.current), None)
@@ -204,8 +242,9 @@ class Session:
         return grader(self.workspace, lesson, cancel=cancel)
 
     def record(self, lesson: Lesson, result: GradeResult) -> None:
-        """Store an attempt's outcome; an untouched stub is not an attempt."""
-        if result.verdict is not Verdict.NOT_STARTED:
+        """Store an attempt's outcome; an untouched stub is not an attempt, and neither
+        is a check of a file that does not exist (nothing of the learner's was graded)."""
+        if result.verdict is not Verdict.NOT_STARTED and not is_missing(result):
             self.progress.record_attempt(
                 lesson.id,
                 str(result.verdict),
@@ -307,6 +346,13 @@ class Session:
 
     def reset(self, lesson: Lesson) -> Path | None:
         return self.workspace.reset(lesson)
+
+    def exercise_missing(self, lesson: Lesson) -> bool:
+        return not self.workspace.path(lesson.exercise).is_file()
+
+    def missing_exercises(self) -> list[Lesson]:
+        """The lessons whose exercise file is gone (deleted, or exercises/ itself)."""
+        return [lesson for lesson in self.course.lessons if self.exercise_missing(lesson)]
 
     def reset_all(self) -> list[Path]:
         """Restore every stub; returns the backups made (untouched files need none)."""

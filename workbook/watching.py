@@ -9,6 +9,7 @@ Windows drive, network shares) `poll=True` falls back to polling.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,13 +29,34 @@ def saved_exercises(
     folder: Path, *, poll: bool | None = None, stop_event=None
 ) -> Iterator[set[Path]]:
     """Yield the set of `.py` files under `folder` that changed (or were deleted: the
-    caller tells them apart by existence), batch by batch."""
+    caller tells them apart by existence), batch by batch.
+
+    A deleted `folder` is waited for, then watched afresh: a watch on a folder that was
+    removed hears nothing more, even once `workbook reset --all` has made it again."""
     from watchfiles import watch
 
     use_polling = should_poll() if poll is None else poll
-    for changes in watch(
-        folder, force_polling=use_polling, poll_delay_ms=300, stop_event=stop_event, debounce=150
-    ):
-        changed = {Path(path).resolve() for kind, path in changes if path.endswith(".py")}
-        if changed:
-            yield changed
+    while stop_event is None or not stop_event.is_set():
+        if not folder.is_dir():
+            time.sleep(FOLDER_POLL_S)
+            continue
+        try:
+            for changes in watch(
+                folder,
+                force_polling=use_polling,
+                poll_delay_ms=300,
+                stop_event=stop_event,
+                debounce=150,
+            ):
+                changed = {Path(path).resolve() for kind, path in changes if path.endswith(".py")}
+                if changed:
+                    yield changed
+                if not folder.is_dir():
+                    break  # watch the folder that takes its place
+            else:
+                return  # stopped
+        except FileNotFoundError:  # deleted as the watch began
+            continue
+
+
+FOLDER_POLL_S = 0.25  # how often a missing exercises/ folder is looked for

@@ -143,14 +143,19 @@ def list_lessons(ctx: click.Context, as_json: bool) -> None:
 
     out = render.console()
     statuses = session.statuses()
+    missing = session.missing_exercises()
+    gone = {lesson.id for lesson in missing}
     for topic in session.course.topics:
         rows = [s for s in statuses if s.lesson.topic == topic.id]
         if rows:
             out.print(f"[bold]{render.escape(topic.title)}[/bold]")
-            out.print(render.lessons_table(rows))
+            out.print(render.lessons_table(rows, gone))
             out.print()
     passed = sum(s.status == "passed" for s in statuses)
     out.print(render.progress_line(passed, len(statuses)))
+    if missing:
+        folder = session.workspace.path("exercises")
+        render.missing_note(out, missing, folder_gone=not folder.is_dir())
 
 
 @cli.command()
@@ -285,15 +290,30 @@ def check(
     if check_all and lesson is not None:
         raise click.UsageError("give a LESSON or --all, not both")
     if check_all:
+        from workbook.session import is_missing
+
         results = []
         for item, result in session.check_each(session.course.lessons):
             results.append(result)
             if not as_json:
                 mark = "✓" if result.passed else "✗"
-                click.echo(f"{mark} {item.number:>2}. {item.title}: {result.headline}")
+                said = result.headline
+                if is_missing(result):
+                    said = (
+                        f"{item.exercise} is missing, not checked (nothing recorded): "
+                        f"`workbook reset {item.number}` restores it"
+                    )
+                click.echo(f"{mark} {item.number:>2}. {item.title}: {said}")
         if as_json:
             _emit_json({"results": [r.to_json() for r in results]})
         ctx.exit(EXIT_OK if all(r.passed for r in results) else EXIT_NOT_PASSED)
+    item = session.lesson(lesson)
+    if session.exercise_missing(item) and not as_json:
+        from workbook.cli import render
+
+        # Nothing to grade, and nothing recorded: not a failed attempt.
+        render.missing_file(render.console(), item, session.workspace.path("exercises"))
+        ctx.exit(EXIT_USAGE)
     warm = _use_service(session)
     passed = _check_one(session, session.lesson(lesson), as_json, plot)
     if not warm and service_enabled():
@@ -478,51 +498,66 @@ def solution(ctx: click.Context, lesson: str | None, diff: bool) -> None:
 @click.pass_context
 def watch(ctx: click.Context, poll: bool) -> None:
     """Re-grade the current lesson each time you save its file (Ctrl-C to stop)."""
+    from rich.text import Text
+
+    from workbook.cli import render
     from workbook.watching import saved_exercises
+
+    out = render.console()
+
+    def say(text: str, *, gap: bool = False) -> None:
+        """A line wrapped between words: a path is never split across two lines."""
+        if gap:
+            out.print()
+        render.indented(out, Text(text), 0)
 
     session = _session(ctx)
     lesson = session.current_lesson()
     if lesson is None:
-        click.echo("Every lesson has passed. Name one with `workbook check N` to revisit it.")
+        say("Every lesson has passed. Name one with `workbook check N` to revisit it.")
         return
     root = session.workspace.root
+    folder = root / "exercises"
     warm = _warm_grader(session, lesson)
-    _check_one(session, lesson, False)
-    click.echo(f"\nWatching {lesson.exercise} — save it to re-grade. Ctrl-C stops.")
+    if session.exercise_missing(lesson):
+        render.missing_file(out, lesson, folder)
+    else:
+        _check_one(session, lesson, False)
+    say(f"Watching {lesson.exercise}: save it to re-grade (Ctrl-C stops).", gap=True)
     try:
-        for changed in saved_exercises(root / "exercises", poll=poll or None):
+        for changed in saved_exercises(folder, poll=poll or None):
             current = session.current_lesson()
             if current is None:
-                click.echo("Every lesson has passed: the course is complete!")
+                say("Every lesson has passed: the course is complete!")
                 return
             if current.id != lesson.id:  # passed or `continue-at` in another terminal
                 lesson = current
                 if warm is not None and lesson.uses_tensorflow:
                     warm.preload_tensorflow()
-                click.echo(f"\nThe current lesson is now {lesson.number}. {lesson.title}.")
-                click.echo(f"Watching {lesson.exercise} — save it to re-grade.")
+                say(f"The current lesson is now {lesson.number}. {lesson.title}.", gap=True)
+                say(f"Now watching {lesson.exercise}: save it to re-grade.")
             target = (root / lesson.exercise).resolve()
             if target not in changed:
                 continue
             if not target.exists():
-                click.echo(
-                    f"\n{lesson.exercise} was deleted; `workbook reset {lesson.number}` "
-                    "restores the stub (your earlier versions are in .workbook/backups/)."
+                say(
+                    f"{lesson.exercise} was deleted: `workbook reset {lesson.number}` restores "
+                    f"its stub (your earlier versions are in {render.BACKUPS}).",
+                    gap=True,
                 )
                 continue
             click.clear() if sys.stdout.isatty() else click.echo()
             if _check_one(session, lesson, False):
                 lesson = session.current_lesson()
                 if lesson is None:
-                    click.echo("That was the last lesson: the course is complete!")
+                    say("That was the last lesson: the course is complete!")
                     return
-                click.echo(
-                    f"\nNext: {lesson.number}. {lesson.title} — now watching {lesson.exercise}"
-                )
+                say(f"Next: {lesson.number}. {lesson.title}.", gap=True)
+                say(f"Now watching {lesson.exercise}: save it to re-grade.")
                 if warm is not None and lesson.uses_tensorflow:
                     warm.preload_tensorflow()
     except KeyboardInterrupt:
-        click.echo("\nStopped watching.")
+        say("Stopped watching.", gap=True)
     finally:
         if warm is not None:
             warm.close()
@@ -550,12 +585,14 @@ def _warm_grader(session: Session, lesson: Lesson) -> ServiceGrader | None:
 @click.pass_context
 def continue_at(ctx: click.Context, lesson: str | None) -> None:
     """Continue at LESSON, skipping earlier ones (no LESSON: back to the first unpassed)."""
+    from rich.text import Text
+
+    from workbook.cli import render
+
     session = _session(ctx)
     item = session.course.lesson(lesson) if lesson else None
     session.continue_at(item)
-    current = session.current_lesson()
-    where = f"{current.number}. {current.title}" if current else "nowhere: all passed"
-    click.echo(f"Current lesson: {where}")
+    render.indented(render.console(), Text(session.why_current(item)), 0)
 
 
 @cli.command()

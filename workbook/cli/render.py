@@ -12,6 +12,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from workbook.catalog import Lesson
 from workbook.glossary import Term
 from workbook.grading.results import GradeResult, Verdict
 from workbook.session import AttemptHint, LessonStatus
@@ -48,8 +49,9 @@ def progress_line(passed: int, total: int) -> Table:
     return grid
 
 
-def lessons_table(statuses: list[LessonStatus]) -> Table:
-    """One topic's lessons (the topic is the heading above the table)."""
+def lessons_table(statuses: list[LessonStatus], missing: set[str] = frozenset()) -> Table:
+    """One topic's lessons (the topic is the heading above the table); `missing`: the
+    ids of lessons whose exercise file is gone, marked so."""
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("#", justify="right")
     table.add_column("lesson")
@@ -58,13 +60,58 @@ def lessons_table(statuses: list[LessonStatus]) -> Table:
     for s in statuses:
         label, style = STATUS_STYLE["imported" if s.imported and not s.broken else s.shown]
         title = f"{s.lesson.title}{'  ← current' if s.current else ''}"
+        status = Text(label, style=style)
+        if s.lesson.id in missing:
+            status.append(", file missing", style="bold yellow")
         table.add_row(
             str(s.lesson.number),
             Text(title, style="bold" if s.current else ""),
-            Text(label, style=style),
+            status,
             str(s.attempts),
         )
     return table
+
+
+BACKUPS = ".workbook/backups/"
+
+
+def missing_note(out: Console, missing: list[Lesson], *, folder_gone: bool) -> None:
+    """Under `list`: which exercise files are gone and how to get them back (it used
+    to list the lessons as if nothing were wrong)."""
+    if folder_gone:
+        text = (
+            "exercises/ is missing, with every exercise file in it. `workbook reset --all` "
+            f"restores the stubs; your earlier versions, if any, are in {BACKUPS}"
+        )
+    else:
+        files = ", ".join(lesson.exercise for lesson in missing)
+        numbers = " ".join(str(lesson.number) for lesson in missing)
+        how = (
+            f"`workbook reset {numbers}` restores its stub"
+            if len(missing) == 1
+            else f"`workbook reset N` restores each stub (N: {numbers})"
+        )
+        text = f"Missing: {files}. {how}; your earlier versions, if any, are in {BACKUPS}"
+    out.print()
+    indented(out, Text(text, style="bold yellow"), 0)
+
+
+def missing_file(out: Console, lesson: Lesson, folder: Path) -> None:
+    """`check N` when N's file is gone: said, not graded, not recorded."""
+    if folder.is_dir():
+        how = f"`workbook reset {lesson.number}` restores its stub"
+    else:
+        how = (
+            "the whole exercises/ folder is gone: `workbook reset --all` restores every "
+            f"stub (or `workbook reset {lesson.number}` this one)"
+        )
+    text = Text(
+        f"{lesson.exercise} is missing, so lesson {lesson.number} was not checked and "
+        f"nothing was recorded. {how[0].upper()}{how[1:]}; your earlier versions, if "
+        f"any, are in {BACKUPS}",
+        style="yellow",
+    )
+    indented(out, text, 0)
 
 
 def grade_result(

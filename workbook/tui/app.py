@@ -62,6 +62,9 @@ def pick_theme() -> str:
     return "ansi-light" if background in {"7", "15"} else "ansi-dark"
 
 
+FOLDER_POLL_S = 0.25  # how often a missing exercises/ folder is looked for
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -155,7 +158,9 @@ class WorkbookApp(App[None]):
         self._update_progress(statuses)
         lesson = self.lesson
         status = self._status(lesson, statuses)
-        self.main_screen.query_one(LessonPane).show_header(*self._lesson_header(lesson, status))
+        self.main_screen.query_one(LessonPane).show_header(
+            *self._lesson_header(lesson, status), missing=self.session.exercise_missing(lesson)
+        )
         self._show_hints(lesson)
         self._show_last_result(lesson, status)
 
@@ -252,7 +257,9 @@ class WorkbookApp(App[None]):
         self.lesson = self._drawn = lesson
         status = self._status(lesson)
         self.main_screen.query_one(LessonPane).show(
-            *self._lesson_header(lesson, status), self.session.lesson_terms(lesson)
+            *self._lesson_header(lesson, status),
+            self.session.lesson_terms(lesson),
+            missing=self.session.exercise_missing(lesson),
         )
         self._show_hints(lesson)
         self._show_last_result(lesson, status)
@@ -369,7 +376,10 @@ class WorkbookApp(App[None]):
                     *self._lesson_header(lesson, status), self.session.lesson_terms(lesson)
                 )
             else:
-                pane.show_header(*self._lesson_header(lesson, status))
+                pane.show_header(
+                    *self._lesson_header(lesson, status),
+                    missing=self.session.exercise_missing(lesson),
+                )
             self._show_last_result(lesson, status)
             if hint is not None:
                 self._show_hints(lesson)
@@ -413,35 +423,92 @@ class WorkbookApp(App[None]):
     @work(exclusive=True, group="watch")
     async def watch_exercises(self) -> None:
         """Grade on save. Watches the folder (editors that save by rename replace the
-        file), and grades whichever lesson's file was saved."""
+        file), and grades whichever lesson's file was saved.
+
+        A missing exercises/ folder is waited for and then watched afresh: a watch on a
+        deleted folder hears nothing more, so after `workbook reset --all` recreated it
+        a save went ungraded for as long as the app ran."""
         from watchfiles import Change, awatch
 
         folder = self.session.workspace.path("exercises")
-        try:
-            async for changes in awatch(
-                folder,
-                force_polling=should_poll(),
-                poll_delay_ms=250,
-                debounce=400,
-                step=5,  # ms of quiet after a change before it is reported
-                stop_event=self._stop_watch,
-            ):
-                by_path = {
-                    self.session.workspace.path(lesson.exercise).resolve(): lesson
-                    for lesson in self.session.course.lessons
-                }
-                saved = {
-                    by_path.get(Path(p).resolve()) for kind, p in changes if kind != Change.deleted
-                }
-                for lesson in sorted(saved - {None}, key=lambda item: item is not self.lesson):
-                    self.exercise_saved(lesson)
-        except Exception as exc:  # a broken watcher must not end the app
-            self.notify(
-                f"Cannot watch {folder} ({exc}). Press c to check after each save, or "
-                "start with WORKBOOK_POLL=1.",
-                severity="warning",
-                timeout=15,
-            )
+        gone = False
+        while not self._stop_watch.is_set():
+            if not folder.is_dir():
+                if not gone:
+                    gone = True
+                    self._exercises_folder_gone()
+                await asyncio.sleep(FOLDER_POLL_S)
+                continue
+            if gone:
+                gone = False
+                self._exercises_folder_back()
+            try:
+                async for changes in awatch(
+                    folder,
+                    force_polling=should_poll(),
+                    poll_delay_ms=250,
+                    debounce=400,
+                    step=5,  # ms of quiet after a change before it is reported
+                    stop_event=self._stop_watch,
+                ):
+                    by_path = {
+                        self.session.workspace.path(lesson.exercise).resolve(): lesson
+                        for lesson in self.session.course.lessons
+                    }
+                    touched = {(kind, by_path.get(Path(p).resolve())) for kind, p in changes}
+                    saved = {lesson for kind, lesson in touched if kind != Change.deleted}
+                    for lesson in sorted(saved - {None}, key=lambda item: item is not self.lesson):
+                        self.exercise_saved(lesson)
+                    if not folder.is_dir():
+                        break  # watch the folder that takes its place
+                    if (Change.deleted, self.lesson) in touched and self.session.exercise_missing(
+                        self.lesson
+                    ):
+                        self._exercise_deleted(self.lesson)
+                else:
+                    return  # the app is stopping
+            except FileNotFoundError:  # deleted as the watch began
+                continue
+            except Exception as exc:  # a broken watcher must not end the app
+                self.notify(
+                    f"Cannot watch {folder} ({exc}). Press c to check after each save, or "
+                    "start with WORKBOOK_POLL=1.",
+                    severity="warning",
+                    timeout=15,
+                )
+                return
+
+    def _exercises_folder_gone(self) -> None:
+        self.notify(
+            "The exercises/ folder is missing, so nothing can be graded. Press r to "
+            "restore this lesson's stub, or run `workbook reset --all` for every stub "
+            "(your earlier versions are in .workbook/backups/). Saves are graded again as "
+            "soon as the folder is back.",
+            title="exercises/ is missing",
+            severity="warning",
+            timeout=15,
+        )
+        self._redraw_header()
+
+    def _exercises_folder_back(self) -> None:
+        self.notify("The exercises/ folder is back: every save is graded again.", timeout=6)
+        self._redraw_header()
+        self._show_last_result(self.lesson, self._status(self.lesson))
+
+    def _exercise_deleted(self, lesson: Lesson) -> None:
+        self.notify(
+            f"{lesson.exercise} was deleted: press r to restore its stub (your earlier "
+            "versions are in .workbook/backups/).",
+            severity="warning",
+            timeout=10,
+        )
+        self._redraw_header()
+
+    def _redraw_header(self) -> None:
+        lesson = self.lesson
+        header = self._lesson_header(lesson, self._status(lesson))
+        missing = self.session.exercise_missing(lesson)
+        self.main_screen.query_one(LessonPane).show_header(*header, missing=missing)
 
     # -- actions (footer keys and command palette) ----------------------------------
 

@@ -194,9 +194,16 @@ class LessonPane(VerticalScroll):
         yield Static(id="lesson-terms")
 
     def show(
-        self, lesson: Lesson, status: LessonStatus, topic: str, path: str, terms: list[Term]
+        self,
+        lesson: Lesson,
+        status: LessonStatus,
+        topic: str,
+        path: str,
+        terms: list[Term],
+        *,
+        missing: bool = False,
     ) -> None:
-        self.show_header(lesson, status, topic, path)
+        self.show_header(lesson, status, topic, path, missing=missing)
         text = lesson.text
         if status.status == "passed" and lesson.explanation:
             text = f"{text}\n\n{lesson.explanation}\n"
@@ -214,12 +221,16 @@ class LessonPane(VerticalScroll):
         super().__init__(id=id)
         self._drawn: dict[str, LessonMarkdown] = {}
 
-    def show_header(self, lesson: Lesson, status: LessonStatus, topic: str, path: str) -> None:
-        """Only the header: after an attempt the status changes, the text does not."""
+    def show_header(
+        self, lesson: Lesson, status: LessonStatus, topic: str, path: str, *, missing: bool = False
+    ) -> None:
+        """Only the header: after an attempt the status changes, the text does not.
+        `missing`: the exercise file is gone, which the header says, with the way back."""
         _, style, words = STATUS[status.shown]
+        gone = " [$text-warning b]is missing:[/] [$text-warning]press [b]r[/b] to restore it[/]"
         header = Content.from_markup(
             f"[b]Lesson $number · $title[/b]\n[$text-muted]$topic:[/] [{style}]$words[/]"
-            "\n[$text-muted]File:[/] [b]$path[/b]",
+            "\n[$text-muted]File:[/] [b]$path[/b]" + (gone if missing else ""),
             number=str(lesson.number),
             title=lesson.title,
             topic=topic,
@@ -496,7 +507,18 @@ def render_result(
                 "gap",
             )
         )
-    if result.error is not None:
+    if result.error is not None and result.error.kind == "missing":
+        lines.append(
+            (
+                Content.from_markup(
+                    "Press [b]r[/b] to restore its stub (your earlier versions are in "
+                    "[b].workbook/backups/[/b]). Nothing was recorded: a missing file is "
+                    "not an attempt."
+                ),
+                "gap",
+            )
+        )
+    elif result.error is not None:
         lines.extend(_error_lines(result))
     repeats = result.repeated_from()
     for index, check in enumerate(result.checks):
