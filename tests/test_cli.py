@@ -405,3 +405,17 @@ def test_a_wrapped_check_name_stays_under_itself():
     lines = _rendered(result)
     first = next(i for i, line in enumerate(lines) if line.startswith(" ✗ a large bias"))
     assert lines[first + 1].startswith("   ") and lines[first + 1].strip().endswith("≈ 0)")
+
+
+def test_the_test_suite_reports_how_far_it_is():
+    """The README's test command runs many minutes on a busy machine: each line of dots
+    ends with [done/total]. Its options are otherwise what they were (every core)."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    options = pyproject["tool"]["pytest"]["ini_options"]
+    assert options["console_output_style"] == "count"
+    assert options["addopts"] == "-ra -n auto"
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "[tests done/total]" in readme
