@@ -5,6 +5,7 @@ put them in `grade(...).plots` for the reference solutions."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -134,3 +135,29 @@ def test_lesson_21_plots_the_validation_period(workspace):
         return float(name.split("MAE ")[1].rstrip(")"))
 
     assert mae(by_kind["your model"]["name"]) < mae(by_kind["naive: last value"]["name"])
+
+
+def test_the_text_plot_puts_its_legend_below_the_frame():
+    """plotext's own legend sat in the top left corner, over where lesson 11's curves
+    start; `check --plot` prints it under the plot, each entry whole, at 80 columns."""
+    from workbook.tui.plotting import as_text
+
+    names = [f"LSTM cell, f = {f}" for f in (0.5, 0.9, 0.99, 0.999)] + ["RNN, W_h ~ 1.0·N(0, 1)"]
+    figure = {
+        "title": "Gradient reaching step 0",
+        "x_label": "t",
+        "y_label": "norm",
+        "log_y": True,
+        "series": [
+            {"name": name, "x": [1.0, 2.0, 3.0], "y": [1.0, 0.1 / (i + 1), 0.01 / (i + 1)]}
+            for i, name in enumerate(names)
+        ],
+    }
+    text = re.sub(r"\x1b\[[0-9;]*m", "", as_text(figure, 80, 20, colour=False))
+    lines = text.splitlines()
+    bottom = max(i for i, line in enumerate(lines) if "└" in line)
+    inside, below = "\n".join(lines[: bottom + 1]), lines[bottom + 1 :]
+    assert all(name not in inside for name in names)
+    entries = [entry.strip() for line in below for entry in line.split("   ") if entry.strip()]
+    assert [entry.split(" ", 1)[1] for entry in entries if entry[:1] in "•+x*o#"] == names
+    assert all(len(line) <= 80 for line in lines)

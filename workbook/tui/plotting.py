@@ -148,7 +148,7 @@ def as_text(figure: dict, width: int, height: int, *, colour: bool = True) -> st
     rows = []
     for line in legend_lines([len(text) for text in texts], width):
         rows.append((" " * LEGEND_GAP).join(_ansi(texts[i], entries[i][1]) for i in line))
-    return plt.build() + "\n" + "\n".join(rows)
+    return plt.build().rstrip("\n") + "\n" + "\n".join(rows)
 
 
 # SGR codes of the bright colours, by rich's names for them.
