@@ -115,6 +115,11 @@ def _mistakes(f, i, c_tilde, c_prev):
             "i_t and C̃_t are added; the input gate scales the candidate: i_t ⊙ C̃_t",
         ),
         (
+            f * c_prev + i * np.tanh(c_tilde),
+            "C̃_t is squashed a second time: it already is tanh(…), so it goes in as it "
+            "is, i_t ⊙ C̃_t",
+        ),
+        (
             f * c_tilde + i * c_tilde,
             "f_t scales the candidate C̃_t; it scales the old memory: f_t ⊙ C_{t-1}",
         ),

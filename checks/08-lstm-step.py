@@ -129,6 +129,11 @@ def _variants(x, h, c, p):
             "h_t reveals the old cell state C_prev; it is o_t ⊙ tanh(C_t) with the new C_t",
         ),
         (
+            (_step(x, h, c, p)[0] + h, _step(x, h, c, p)[1]),
+            "h_{t-1} is added to h_t: h_t = o_t ⊙ tanh(C_t) alone (the old state reaches "
+            "h_t through the gates and the cell state)",
+        ),
+        (
             _step(x, h, c, p, reveal="args"),
             "cell_update gets C_prev and C_tilde in the wrong order: its arguments are "
             "(f_t, i_t, C_tilde, C_prev), so f_t scaled the candidate and i_t the old memory",

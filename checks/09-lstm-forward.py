@@ -121,6 +121,8 @@ def _expect_H(got, case, what: str = "H (all hidden states)"):
         mistakes=[
             (lstm_forward(X, zeros, zeros, p)[0], FROM_ZEROS),
             (lstm_forward(X, h0, zeros, p)[0], "looks like C starts from zeros; start from C0"),
+            (lstm_forward(X, C0, h0, p)[0], "h0 and C0 are swapped: h starts from h0 and C "
+             "from C0 (lstm_step takes x_t, h_prev, C_prev in that order)"),
             (lstm_forward(X, zeros, C0, p)[0], "looks like h starts from zeros; start from h0"),
             (_unroll_wrong(X, h0, C0, p, carry_C=False)[0], C_NOT_CARRIED),
             (_unroll_wrong(X, h0, C0, p, carry_h=False)[0], H_NOT_CARRIED),
@@ -195,6 +197,8 @@ def _expect_C(C_T, case, what):
         what=what,
         mistakes=[
             (C0, "C_T equals C0: return the cell state of the last step"),
+            (lstm_forward(X, C0, h0, p)[1], "h0 and C0 are swapped: h starts from h0 and C "
+             "from C0 (lstm_step takes x_t, h_prev, C_prev in that order)"),
             (lstm_forward(X, zeros, zeros, p)[1], FROM_ZEROS),
             (_unroll_wrong(X, h0, C0, p, carry_C=False)[1], C_NOT_CARRIED),
             (lstm_forward(X[:-1], h0, C0, p)[1], "this is the cell state one step before the end"),

@@ -210,6 +210,8 @@ def _expect_norms(learner, seed: int, scale: float, **sizes):
             ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, carried=False)],
              "the hidden state is not carried: every step starts again from h0 (h = "
              "rnn_step(x_t, h0, …)); each step needs the h_t of the step before"),
+            (expected**2, "these are the squared 2-norms; the norm itself is "
+             "np.linalg.norm(J, 2), without a square"),
             ([np.linalg.norm(J, 1) for J in products],
              "this is the 1-norm (largest column sum); use the 2-norm, np.linalg.norm(J, 2)"),
             ([np.linalg.norm(J, np.inf) for J in products],

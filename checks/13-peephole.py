@@ -31,7 +31,8 @@ OTHER = {"f": "i", "i": "f", "o": "f"}
 def _gate(p, gate, z, C, style, sig=sigmoid):
     """σ(W·z + p ⊙ C + b) as written right ("diag") or as a typical wrong answer: a
     matrix product, no peephole, another gate's p, or the term added outside σ."""
-    a = p[f"W_{gate}"] @ z + p[f"b_{gate}"]
+    a = p[f"W_{gate}"] @ z + (0.0 if style.endswith("nobias") else p[f"b_{gate}"])
+    style = style.removesuffix("+nobias")
     peep = {"none": 0.0, "diag": p[f"p_{gate}"] * C, "outside": 0.0}.get(style)
     if style == "dot":
         peep = p[f"p_{gate}"].T @ C
@@ -86,6 +87,8 @@ MISTAKES = [
            "p_{g} ⊙ {C}"),
     *_each("outside", "{gate}'s peephole is added outside σ; it goes inside with the rest: "
            "σ(W · [h_{{t-1}}, x_t] + p_{g} ⊙ {C} + b)"),
+    *_each("diag+nobias", "{gate} misses its bias b_{g}: σ(W · [h_{{t-1}}, x_t] + "
+           "p_{g} ⊙ {C} + b_{g})"),
     (dict(squash=False), "h_t = o_t ⊙ tanh(C_t): the tanh of the cell state is missing"),
     (dict(h_reads="old"), "h_t uses the old cell state: h_t = o_t ⊙ tanh(C_t), with the C_t "
      "just computed"),

@@ -121,6 +121,15 @@ def _chain_mistakes(dh, dC, x, h, C, p) -> list[tuple[dict, str]]:
         "tanh' is taken of the candidate's value: C̃_t already is tanh(a), so "
         "tanh'(a) = 1 − C̃_t², not 1 − tanh(C̃_t)²",
     ))  # fmt: skip
+    product_of = {"f": "C_{t-1}", "i": "C̃_t", "c": "i_t", "o": "tanh(C_t)"}
+    for k in LSTM_GATES:
+        wrong.append((
+            _with_pre(right, p, z, {k: (pre[k], pre[k] * g[k])}),
+            f"∂L/∂{ {'c': 'C̃_t'}.get(k, k + '_t')} has an extra factor "
+            f"{ {'c': 'C̃_t'}.get(k, k + '_t')}: the product it sits in is "
+            f"{ {'c': 'C̃_t'}.get(k, k + '_t')} ⊙ {product_of[k]}, so its derivative is "
+            f"{product_of[k]} times the incoming gradient, without the factor itself",
+        ))  # fmt: skip
     raw = {"o": (pre["o"], pre["o"] * C_new / np.tanh(C_new))}
     wrong.append((
         _with_pre(right, p, z, raw),
