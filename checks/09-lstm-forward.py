@@ -109,39 +109,40 @@ def _expect_H(got, case, what: str = "H (all hidden states)"):
             expected=H,
             got=np.asarray(got),
         )
+    expect_array(got, H, what=what, mistakes=lambda: _H_mistakes(case, H))
+
+
+def _H_mistakes(case, H):
+    """The usual wrong H, each with what went wrong (computed only for a wrong H)."""
+    X, h0, C0, p = case
     zeros = np.zeros_like(h0)
     short = np.concatenate([H[:-1], np.zeros_like(H[-1:])])
     late = np.zeros_like(H)  # a loop from t = 1: H[0] stays zeros, step t reads X[t]
     if len(X) > 1:
         late[1:] = lstm_forward(X[1:], h0, C0, p)[0]
-    expect_array(
-        got,
-        H,
-        what=what,
-        mistakes=[
-            (lstm_forward(X, zeros, zeros, p)[0], FROM_ZEROS),
-            (lstm_forward(X, h0, zeros, p)[0], "looks like C starts from zeros; start from C0"),
-            (lstm_forward(X, C0, h0, p)[0], "h0 and C0 are swapped: h starts from h0 and C "
-             "from C0 (lstm_step takes x_t, h_prev, C_prev in that order)"),
-            (lstm_forward(X, zeros, C0, p)[0], "looks like h starts from zeros; start from h0"),
-            (_unroll_wrong(X, h0, C0, p, carry_C=False)[0], C_NOT_CARRIED),
-            (_unroll_wrong(X, h0, C0, p, carry_h=False)[0], H_NOT_CARRIED),
-            (np.concatenate([h0[None], H[:-1]]),
-             "off by one: H[0] holds h0; H[t] should be the state produced at step t (H[0] = h_1)"),
-            (lstm_forward(np.roll(X, 1, axis=0), h0, C0, p)[0],
-             "step t reads X[t-1]: the input of step t is X[t]"),
-            (short, f"the last step is missing: H[{len(X) - 1}] is still zeros; the loop "
-             f"runs over all T = {len(X)} steps, range(T)"),
-            (late, "the loop starts at step 1: H[0] is still zeros and X[0] is never read; "
-             "run range(T), from t = 0"),
-            (H.reshape(-1, H.shape[2]), "np.concatenate (or np.vstack) joins the states "
-             "along their rows, one tall matrix; np.stack(states) puts them on a new time "
-             f"axis, shape {H.shape} (or fill a preallocated H[t])"),
-            (np.concatenate(list(H), axis=1), "np.hstack (or concatenate along axis 1) puts "
-             "the states side by side; np.stack(states) puts them on a new time axis, shape "
-             f"{H.shape} (or fill a preallocated H[t])"),
-        ],
-    )  # fmt: skip
+    return [
+        (lstm_forward(X, zeros, zeros, p)[0], FROM_ZEROS),
+        (lstm_forward(X, h0, zeros, p)[0], "looks like C starts from zeros; start from C0"),
+        (lstm_forward(X, C0, h0, p)[0], "h0 and C0 are swapped: h starts from h0 and C "
+         "from C0 (lstm_step takes x_t, h_prev, C_prev in that order)"),
+        (lstm_forward(X, zeros, C0, p)[0], "looks like h starts from zeros; start from h0"),
+        (_unroll_wrong(X, h0, C0, p, carry_C=False)[0], C_NOT_CARRIED),
+        (_unroll_wrong(X, h0, C0, p, carry_h=False)[0], H_NOT_CARRIED),
+        (np.concatenate([h0[None], H[:-1]]),
+         "off by one: H[0] holds h0; H[t] should be the state produced at step t (H[0] = h_1)"),
+        (lstm_forward(np.roll(X, 1, axis=0), h0, C0, p)[0],
+         "step t reads X[t-1]: the input of step t is X[t]"),
+        (short, f"the last step is missing: H[{len(X) - 1}] is still zeros; the loop "
+         f"runs over all T = {len(X)} steps, range(T)"),
+        (late, "the loop starts at step 1: H[0] is still zeros and X[0] is never read; "
+         "run range(T), from t = 0"),
+        (H.reshape(-1, H.shape[2]), "np.concatenate (or np.vstack) joins the states "
+         "along their rows, one tall matrix; np.stack(states) puts them on a new time "
+         f"axis, shape {H.shape} (or fill a preallocated H[t])"),
+        (np.concatenate(list(H), axis=1), "np.hstack (or concatenate along axis 1) puts "
+         "the states side by side; np.stack(states) puts them on a new time axis, shape "
+         f"{H.shape} (or fill a preallocated H[t])"),
+    ]  # fmt: skip
 
 
 def _plot_hidden_states(H, case) -> None:

@@ -189,7 +189,7 @@ def _expect_norms(learner, seed: int, scale: float, **sizes):
         got,
         expected,
         what=f"the gradient norms ‖∂h_t/∂h_0‖ (W_h ~ {scale}·N(0, 1), T = {steps})",
-        mistakes=[
+        mistakes=lambda: [
             ([np.linalg.norm(J) for J in products],
              "this is the Frobenius norm; use the 2-norm, np.linalg.norm(J, 2)"),
             ([np.linalg.norm(J, 2) for J in _step_products(W_h, b_h, xs, h0, newest_left=False)],

@@ -267,7 +267,7 @@ def expect_array(
     expected: Any,
     *,
     what: str,
-    mistakes: Iterable[tuple[Any, str]] = (),
+    mistakes: Iterable[tuple[Any, str]] | Callable[[], Iterable[tuple[Any, str]]] = (),
     rtol: float = RTOL,
     atol: float = ATOL,
 ) -> np.ndarray:
@@ -275,12 +275,15 @@ def expect_array(
 
     `mistakes` are (value, message) pairs: the results of known wrong answers. When
     `got` matches one within tolerance, its message is the diagnosis, whether or not
-    its shape is the expected one (a mistake can change the shape). A result computed
-    in float32 is compared at float32's precision (see `tolerance`). An expected value
-    of shape () is a single number: a float, a NumPy scalar or a 0-d array all match it.
+    its shape is the expected one (a mistake can change the shape). They may be given
+    as a function that returns them, called only when `got` is wrong (costly ones:
+    whole forward passes). A result computed in float32 is compared at float32's
+    precision (see `tolerance`). An expected value of shape () is a single number: a
+    float, a NumPy scalar or a 0-d array all match it.
     """
     expected = np.asarray(expected, dtype=float)
-    mistakes = list(mistakes)
+    if not callable(mistakes):
+        mistakes = list(mistakes)
     if got is None:
         fail(f"{what} is None: did you forget a `return`?", expected=expected)
     if expected.ndim == 0 and not _is_number(got) and not isinstance(got, np.ndarray):
@@ -293,6 +296,7 @@ def expect_array(
     rtol, atol = tolerance(got, expected, rtol, atol)
     if got.shape != expected.shape:
         if _isfinite(got.astype(float)).all():
+            mistakes = list(mistakes()) if callable(mistakes) else mistakes
             message = _matching(got.astype(float), mistakes, rtol, atol)
             if message:
                 fail(f"{what}: {message}", expected=expected, got=got)
@@ -329,6 +333,7 @@ def expect_array(
         fail(f"{what} contains NaN or infinity", expected=expected, got=got)
     if _all_close(got, expected, rtol, atol):
         return got
+    mistakes = list(mistakes()) if callable(mistakes) else mistakes
     message = _matching(got, mistakes, rtol, atol)
     if message:
         fail(f"{what}: {message}", expected=expected, got=got)
