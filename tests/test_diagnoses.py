@@ -83,7 +83,7 @@ def test_a_float64_result_with_float32_error_is_told_to_compute_in_float64():
     got = expected * (1 + 6e-6) + np.array([[0.0], [1e-7], [0.0]])
     message = _message(expect_array, got, expected, what="h_5", rtol=1e-6)
     assert "only to about float32's precision" in message
-    assert "Compute in float64" in message
+    assert "Then compute in float64" in message
 
 
 def test_float16_is_refused_with_the_reason():

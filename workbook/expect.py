@@ -245,16 +245,18 @@ def _ratio_text(ratio: float) -> str:
 
 
 def _precision_note(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
-    """A float64 result that agrees only to float32's precision, or a float16 result."""
+    """What to say of a float64 result that agrees only to float32's precision ("" when
+    it does not): a computation partly in float32, or else a tiny term off."""
     worst = float(np.max(np.abs(got - expected) / (np.abs(expected) + 1e-300)))
     f32_rtol, f32_atol = tolerance(np.zeros(0, np.float32), expected, rtol, atol)
     if not _all_close(got, expected, f32_rtol, f32_atol):
         return ""
     return (
-        f" only to about float32's precision (largest relative difference {worst:.1g}): "
-        "part of the computation seems to run in float32 (np.float32, astype(np.float32) "
-        "or a float32 array). Compute in float64, NumPy's default (or return the float32 "
-        "result itself: float32 results are compared at float32 precision)"
+        f" only to about float32's precision (largest relative difference {worst:.1g}): is "
+        "part of the computation in float32 (np.float32, astype(np.float32), a float32 "
+        "array)? Then compute in float64, NumPy's default, or return the float32 result "
+        "itself (float32 results are compared at float32 precision). If not, a tiny term "
+        "is off (an epsilon added somewhere?)"
     )
 
 
