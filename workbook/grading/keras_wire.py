@@ -31,7 +31,8 @@ of a graph instead.
 
 Runs: Dense, LSTM / GRU / SimpleRNN (return_sequences, return_state, go_backwards,
 initial_state, use_bias, any built-in activation), Bidirectional (every merge_mode,
-return_state, initial_state), TimeDistributed, BatchNormalization, LayerNormalization, Normalization, Rescaling,
+return_state, initial_state), TimeDistributed, BatchNormalization, LayerNormalization,
+Normalization, Rescaling,
 Flatten, Reshape, Permute, RepeatVector, Activation, Softmax, ReLU, LeakyReLU, ELU,
 GlobalAverage/MaxPooling1D, the merge layers (Add, Subtract, Multiply, Average,
 Maximum, Minimum, Concatenate), inference-identity layers (Dropout, GaussianNoise…,

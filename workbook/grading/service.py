@@ -174,53 +174,45 @@ class Service:
         self.listener.listen(16)
         self.conns: dict[socket.socket, _Conn] = {}
         self.running: dict[int, _Conn] = {}  # attempt pid -> its client
-        self.lock = threading.Lock()  # `starting` and `started`, shared with starters
-        self.starting: dict[tuple[str, ...], threading.Thread] = {}
-        self.started: dict[tuple[str, ...], Any] = {}  # (process, socket) or OSError
+        self.starting: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {}
         self.waiting: dict[tuple[str, ...], list[tuple[_Conn, dict]]] = {}
 
     def zygote_for(self, preload: tuple[str, ...]) -> socket.socket | None:
         """The zygote with `preload` imported, or None while it is still starting
-        (importing TensorFlow takes seconds: it starts in a thread, and the service
-        keeps answering everyone else meanwhile)."""
+        (importing TensorFlow takes seconds: the service keeps answering everyone
+        else meanwhile, and serves the requests that wait for it once it is ready).
+        Zygotes are started from the service's one thread, which they die with."""
         found = self.zygotes.get(preload)
         if found is not None and found[0].poll() is None:
             return found[1]
         self.zygotes.pop(preload, None)
-        with self.lock:
-            if preload not in self.starting:
-                self.starting[preload] = threading.Thread(
-                    target=self._start_zygote, args=(preload,), daemon=True
-                )
-                self.starting[preload].start()
+        if preload not in self.starting:
+            from workbook.grading import zygote
+
+            try:
+                self.starting[preload] = zygote.spawn_zygote(preload)
+            except OSError as exc:
+                self._fail_waiting(preload, exc)
         return None
 
-    def _start_zygote(self, preload: tuple[str, ...]) -> None:
+    def _fail_waiting(self, preload: tuple[str, ...], exc: OSError) -> None:
+        for client, _request in self.waiting.pop(preload, []):
+            client.send({"failed": f"no subject zygote: {exc}"})
+
+    def _zygote_ready(self, preload: tuple[str, ...]) -> None:
+        """A starting zygote spoke: ready (serve who waited) or failed."""
         from workbook.grading import zygote
 
+        proc, sock = self.starting.pop(preload)
         try:
-            started = zygote.start_zygote(preload)
+            zygote.await_ready(proc, sock, timeout=1.0)
         except OSError as exc:
-            started = exc
-        with self.lock:
-            self.started[preload] = started
-
-    def _take_started(self) -> None:
-        """Zygotes that finished starting: serve the requests that waited for them."""
-        with self.lock:
-            done, self.started = self.started, {}
-            for preload in done:
-                self.starting.pop(preload, None)
-        for preload, started in done.items():
-            waiting = self.waiting.pop(preload, [])
-            if isinstance(started, OSError):
-                for client, _request in waiting:
-                    client.send({"failed": f"no subject zygote: {started}"})
-                continue
-            self.zygotes[preload] = started
-            for client, request in waiting:
-                if client.sock in self.conns:
-                    self._fork_attempt(client, request, started[1])
+            self._fail_waiting(preload, exc)
+            return
+        self.zygotes[preload] = (proc, sock)
+        for client, request in self.waiting.pop(preload, []):
+            if client.sock in self.conns:
+                self._fork_attempt(client, request, sock)
 
     def serve(self) -> None:
         import gc
@@ -228,14 +220,16 @@ class Service:
         gc.collect()
         gc.freeze()
         while True:
-            watched = [self.listener, *self.conns]
+            starting = {sock: preload for preload, (_proc, sock) in self.starting.items()}
+            watched = [self.listener, *self.conns, *starting]
             ready, _, _ = select.select(watched, [], [], 0.05)
             for sock in ready:
                 if sock is self.listener:
                     self._accept()
                 elif sock in self.conns:
                     self._read(self.conns[sock])
-            self._take_started()
+                elif sock in starting:
+                    self._zygote_ready(starting[sock])
             self._reap()
             if self.conns or self.running or self.starting:
                 self.last_active = time.monotonic()

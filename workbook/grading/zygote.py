@@ -128,29 +128,42 @@ def spawn(preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, socket.socke
     return proc, ours
 
 
+def spawn_zygote(preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, socket.socket]:
+    """A zygote interpreter now, and the socket on which it will say READY once it
+    has imported what it preloads. Call it from a thread that lives as long as the
+    zygote should: the zygote dies with the thread that started it."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        proc = _start("zygote", preload, theirs)
+    finally:
+        theirs.close()
+    return proc, ours
+
+
+def await_ready(proc: subprocess.Popen, sock: socket.socket, timeout: float = 120.0) -> None:
+    """Wait for a spawned zygote's READY; OSError (and the zygote killed) if none."""
+    sock.settimeout(timeout)
+    try:
+        ready = sock.recv(64)
+    except OSError:
+        ready = b""
+    sock.settimeout(None)
+    if ready != READY:
+        proc.kill()
+        proc.wait()
+        sock.close()
+        raise OSError("the subject zygote did not start")
+
+
 def start_zygote(
     preload: tuple[str, ...] = (), *, timeout: float = 120.0
 ) -> tuple[subprocess.Popen, socket.socket]:
     """A zygote interpreter, and the socket on which to ask it for subjects, once it
     has imported what it preloads (TensorFlow takes seconds): a warm server says it
     is ready only when its first subject will be quick."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        proc = _start("zygote", preload, theirs)
-    finally:
-        theirs.close()
-    ours.settimeout(timeout)
-    try:
-        ready = ours.recv(64)
-    except OSError:
-        ready = b""
-    ours.settimeout(None)
-    if ready != READY:
-        proc.kill()
-        proc.wait()
-        ours.close()
-        raise OSError("the subject zygote did not start")
-    return proc, ours
+    proc, sock = spawn_zygote(preload)
+    await_ready(proc, sock, timeout)
+    return proc, sock
 
 
 # -- inside the new interpreter ----------------------------------------------------------
