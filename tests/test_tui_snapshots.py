@@ -46,7 +46,15 @@ def test_failed_result(snap_compare, app, workspace):
 
 
 def test_glossary(snap_compare, app):
-    assert snap_compare(app, press=["g", *"gate"], terminal_size=SIZE)
+    async def search(pilot) -> None:
+        await pilot.pause()  # the main screen's widgets are mounted
+        await pilot.press("g")
+        await pilot.pause()  # the glossary screen is up (slow on a busy machine)
+        await pilot.press(*"gate")
+        await pilot.pause()
+        await pilot.pause()  # the search has filtered the list
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=search)
 
 
 SIZES = [(80, 24), (120, 40)]

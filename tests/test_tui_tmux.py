@@ -84,6 +84,9 @@ def terminal(fresh, tmp_path):
             TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
             "-e", f"PYTHONPATH={REPO}", "-e", "TERM=xterm-256color", "-e", f"EDITOR={editor}",
             "-e", "VISUAL=",
+            # Exported sizes (a shell's, or a tmux server's global environment) pinned
+            # Textual's terminal size: the app must follow resizes all the same.
+            "-e", "COLUMNS=80", "-e", "LINES=24",
             command,
         ],
         check=True,
@@ -147,4 +150,23 @@ def test_a_plot_appears_after_saving_lesson_11(terminal, fresh):
     terminal.wait_for("✓ Passed", timeout=30)
     terminal.keys("o")
     screen = terminal.wait_for("Gradient reaching step 0")
-    assert "LSTM cell, f = 0.99" in screen and "1e-5" in screen
+    assert "LSTM cell, f = 0.999" in screen  # the legend, below the plot
+    assert re.search(r"1e-\d+┤", screen)  # decade ticks on the log axis
+
+    # Resizing with the log-scale plot shown ended the app (plotext's math domain error).
+    def legend_on_one_line(screen: str) -> bool:  # 120 columns: both RNN entries on a line
+        return any("0.5·N(0, 1)" in line and "1.0·N(0, 1)" in line for line in screen.splitlines())
+
+    for _ in range(3):
+        for width, height in ((120, 40), (80, 24)):
+            subprocess.run(
+                [TMUX, "resize-window", "-t", terminal.name, "-x", str(width), "-y", str(height)],
+                check=True,
+            )
+            terminal.wait_until(
+                lambda screen, wide=width > 80: (
+                    "LSTM cell, f = 0.999" in screen and legend_on_one_line(screen) == wide
+                ),
+                f"the plot redrawn at {width}×{height}",
+            )
+    assert terminal.alive() and "Traceback" not in terminal.text()

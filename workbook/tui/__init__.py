@@ -17,7 +17,15 @@ __all__ = ["run_app"]
 
 def run_app(session: Session) -> None:
     """Run the TUI over `session` until the learner quits."""
+    import os
+
     from workbook.tui.app import WorkbookApp
+
+    # COLUMNS and LINES left in the environment (a shell or a tmux server that exported
+    # them) pin the size Textual reads (shutil.get_terminal_size prefers them to the
+    # terminal's own): the app then never followed a resize. The terminal knows better.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
 
     app = WorkbookApp(session)
     app.run()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.events import Resize
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.widget import Widget
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
@@ -38,9 +38,11 @@ class Figure(PlotextPlot):
         return super().render()
 
 
-class Legend(Static):
+class Legend(Widget):
     """The series' names, each after a mark in its line's colour, packed into lines as
-    wide as the pane (an entry is never split across lines)."""
+    wide as the pane at every render (an entry is never split across lines)."""
+
+    DEFAULT_CSS = "Legend { height: auto; }"
 
     def __init__(self, figure: dict) -> None:
         super().__init__(classes="legend")
@@ -50,18 +52,17 @@ class Legend(Static):
             )
             for mark, colour, name in legend(figure, colour=not no_colour())
         ]
-        self._width = 0
-        self.update(self._packed(10_000))
 
-    def _packed(self, width: int) -> Content:
-        lines = legend_lines([entry.cell_length for entry in self.entries], width)
+    def _lines(self, width: int) -> list[list[int]]:
+        return legend_lines([entry.cell_length for entry in self.entries], max(1, width))
+
+    def render(self) -> Content:
         gap = Content(" " * LEGEND_GAP)
+        lines = self._lines(self.content_region.width)
         return Content("\n").join(gap.join(self.entries[i] for i in line) for line in lines)
 
-    def on_resize(self, event: Resize) -> None:
-        if event.size.width != self._width:
-            self._width = event.size.width
-            self.update(self._packed(self._width))
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
 
 
 class PlotBlock(Vertical):
