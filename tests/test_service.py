@@ -185,3 +185,19 @@ def test_warm_off_grades_cold_and_starts_nothing(workspace, monkeypatch):
     assert run_cli(workspace, "check", "1").exit_code == 0
     time.sleep(0.5)
     assert not service.running(workspace.root)
+
+
+def test_a_keras_lesson_is_graded_warm_by_the_service(served):
+    """TensorFlow is imported once, into the service's zygote: the Keras attempt is
+    served warm (a zygote started from a short-lived thread once died with it, and
+    every Keras attempt fell back cold)."""
+    lesson = served.course.lesson("17-keras-model-edits")
+    write_solution(served, lesson)
+    grader = service.ServiceGrader(served.root)
+    grader.preload_tensorflow()
+    assert grader.wait_until_ready(300)
+    for _ in range(2):
+        result = grader.grade(served, lesson)
+        assert result.verdict is Verdict.PASSED, result.error
+        assert result.notes == [] and grader.fallbacks == 0
+    assert _status(served)["attempts"] == 2
