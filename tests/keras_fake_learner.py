@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import importlib.util
+import linecache
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from workbook.grading.keras_wire import SavedModel, to_plain
+from workbook.grading.learner_trace import describe
 from workbook.grading.proxy import raised_class
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,14 +47,25 @@ def plain(value: Any) -> Any:
     return value
 
 
-def as_builtin(exc: BaseException) -> BaseException:
+def as_builtin(exc: BaseException, filename: str | None = None) -> BaseException:
     """The exception as the proxy raises it in the judge: the builtin class it derives
-    from (mixed with LearnerRaised, which carries the type name and a trace), same text."""
+    from (mixed with LearnerRaised, which carries the type name and the trace the
+    subject would send: the line of the learner's file it came from), same text."""
     builtin = next(
         (cls.__name__ for cls in type(exc).__mro__ if getattr(builtins, cls.__name__, None) is cls),
         "Exception",
     )
-    error = {"type": type(exc).__name__, "text": str(exc), "trace": {}}
+    trace: dict[str, Any] = {}
+    if filename is not None:
+        described = describe(exc, filename, "your file")
+        trace = {
+            "message": described.message,
+            "location": described.location,
+            "line": described.line,
+            "code": described.code,
+            "traceback": described.traceback,
+        }
+    error = {"type": type(exc).__name__, "text": str(exc), "trace": trace}
     return raised_class(builtin)(error)
 
 
@@ -63,7 +76,13 @@ def load_module(path: Path, text: str | None = None, name: str = "learner_module
     source = path.read_text(encoding="utf-8") if text is None else text
     module = ModuleType(name)
     module.__file__ = str(path)
-    exec(compile(source, str(path), "exec"), module.__dict__)
+    # Edited text is compiled under a name of its own, its lines held by linecache, so
+    # a traceback quotes the line as the learner wrote it, not the file on disk.
+    filename = str(path) if text is None else f"{path} (as the learner wrote it)"
+    if text is not None:
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), module.__dict__)
+    module.__dict__["__learner_filename__"] = filename
     return module
 
 
@@ -108,7 +127,8 @@ class FakeLearner:
             try:
                 return plain(func(*args, **kwargs))
             except Exception as exc:
-                raise as_builtin(exc) from None
+                filename = self._module.__dict__.get("__learner_filename__")
+                raise as_builtin(exc, filename) from None
 
         call.__name__ = getattr(func, "__name__", "function")
         return call
