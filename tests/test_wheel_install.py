@@ -216,8 +216,13 @@ def test_the_platform_wheel_holds_the_same_files(installed, tmp_path):
 
 def test_init_copies_the_installed_course(installed, workspace):
     shipped = installed.site / "workbook" / "_bundled"
-    for name in ("course/course.toml", "checks/08-lstm-step.py"):
-        assert (workspace / name).read_bytes() == (shipped / name).read_bytes()
+    name = "course/course.toml"
+    assert (workspace / name).read_bytes() == (shipped / name).read_bytes()
+    # A learner's workspace carries no answers: the installed copy grades from its own
+    # bundled checks and references, which the wheel does ship.
+    assert (shipped / "checks" / "08-lstm-step.py").is_file()
+    assert not (workspace / "checks").exists()
+    assert not (workspace / "course" / "solutions").exists()
     lesson = COURSE.lessons[NUMPY_LESSON - 1]
     assert (workspace / lesson.exercise).read_text(encoding="utf-8") != (
         REPO / lesson.solution
