@@ -175,10 +175,15 @@ class _ZygoteChild:
             with contextlib.suppress(OSError):
                 self.control.send(b"kill")
             self.control.settimeout(5.0)
-            try:
-                reply = json.loads(self.control.recv(4096) or b"null")
-            except (OSError, ValueError):
-                reply = None
+            reply = None
+            for _ in range(2):  # a reset is reported once, before the reply queued for us
+                try:
+                    reply = json.loads(self.control.recv(4096) or b"null")
+                    break
+                except ConnectionResetError:
+                    continue
+                except (OSError, ValueError):
+                    break
             code = reply.get("returncode") if isinstance(reply, dict) else None
             self.returncode = code if type(code) is int else None
             self.control.close()

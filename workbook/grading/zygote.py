@@ -235,6 +235,7 @@ def serve(listener: socket.socket, become_subject) -> NoReturn:
             _fork_request(listener, alive, become_subject)
         for pid, (control, pidfd) in list(alive.items()):
             if control in ready:  # the judge said stop, or is gone
+                _drain(control)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -244,9 +245,19 @@ def serve(listener: socket.socket, become_subject) -> NoReturn:
             with contextlib.suppress(OSError):
                 reply = {"exited": pid, "returncode": os.waitstatus_to_exitcode(status)}
                 control.send(json.dumps(reply).encode())
+            # A socket closed with unread messages resets its peer, and the peer's next
+            # recv reports the reset before the reply queued for it: read them all first.
+            _drain(control)
             control.close()
             if pidfd is not None:
                 os.close(pidfd)
+
+
+def _drain(control: socket.socket) -> None:
+    """Read whatever the judge sent on a control socket, without waiting."""
+    with contextlib.suppress(OSError):
+        while control.recv(4096, socket.MSG_DONTWAIT):
+            pass
 
 
 def _fork_request(
