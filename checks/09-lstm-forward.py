@@ -24,6 +24,10 @@ C_NOT_CARRIED = (
 H_NOT_CARRIED = (
     "the hidden state is not carried: every step reuses h0 instead of the h_t of the step before"
 )
+BACKWARDS = (
+    "the loop runs backwards in time, from X[T-1] down to X[0]: the first step reads X[0] "
+    "and starts from h0 and C0, so the loop runs forward, `for t in range(T)`"
+)
 
 
 def _case(batch: int = B, steps: int = T, seed: int = 9, hidden: int = HIDDEN, inputs=INPUTS):
@@ -117,6 +121,7 @@ def _H_mistakes(case, H):
     X, h0, C0, p = case
     zeros = np.zeros_like(h0)
     short = np.concatenate([H[:-1], np.zeros_like(H[-1:])])
+    backwards = lstm_forward(X[::-1], h0, C0, p)[0]  # the steps run from X[T-1] to X[0]
     late = np.zeros_like(H)  # a loop from t = 1: H[0] stays zeros, step t reads X[t]
     if len(X) > 1:
         late[1:] = lstm_forward(X[1:], h0, C0, p)[0]
@@ -132,6 +137,8 @@ def _H_mistakes(case, H):
          "off by one: H[0] holds h0; H[t] should be the state produced at step t (H[0] = h_1)"),
         (lstm_forward(np.roll(X, 1, axis=0), h0, C0, p)[0],
          "step t reads X[t-1]: the input of step t is X[t]"),
+        (backwards[::-1], BACKWARDS),  # H[t] stored at the t the loop was at
+        (backwards, BACKWARDS),  # H filled in the order the steps ran
         (short, f"the last step is missing: H[{len(X) - 1}] is still zeros; the loop "
          f"runs over all T = {len(X)} steps, range(T)"),
         (late, "the loop starts at step 1: H[0] is still zeros and X[0] is never read; "
@@ -207,6 +214,7 @@ def _expect_C(C_T, case, what):
              "step t reads X[t-1]: the input of step t is X[t]"),
             (lstm_forward(X[1:], h0, C0, p)[1],
              "X[0] is never read: the loop starts at step 1; run range(T), from t = 0"),
+            (lstm_forward(X[::-1], h0, C0, p)[1], BACKWARDS),
             (lstm_forward(X, h0, C0, p)[0][-1], "this is h_T, the last hidden state; the "
              "second value is C_T, the cell state after the last step"),
         ],
