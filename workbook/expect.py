@@ -451,6 +451,61 @@ def expect_pair(result: Any, what: str, names: Sequence[str]) -> tuple:
     return tuple(result)
 
 
+def expect_dict(
+    got: Any,
+    expected: dict[str, Any],
+    *,
+    what: str,
+    mistakes: dict[str, Iterable[tuple[Any, str]]] | None = None,
+    extra_keys: bool = False,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> dict[str, Any]:
+    """A dict result, e.g. `{"W": …, "b": …}` or `{"loss": 0.3, "epochs": 5}`: a dict
+    (not None, not a tuple), with exactly the expected keys (`extra_keys`: more are
+    allowed), each value compared as `expect_array` does (numbers and arrays, with the
+    known wrong answers of `mistakes[key]`) or with `==` (anything else). A value that
+    belongs under another key is named as such. Returns the learner's values."""
+    mistakes = mistakes or {}
+    keys = ", ".join(repr(key) for key in expected)
+    if got is None:
+        fail(f"{what} is None: did you forget a `return`? It should be a dict with {keys}")
+    if not isinstance(got, dict):
+        fail(f"{what} should be a dict with the keys {keys}, not a {type(got).__name__}")
+    missing = [key for key in expected if key not in got]
+    extra = [key for key in got if key not in expected]
+    if missing:
+        named = ", ".join(repr(key) for key in missing)
+        there = f" (it has {', '.join(repr(key) for key in extra)})" if extra else ""
+        fail(f"{what} lacks the key{'s' if len(missing) > 1 else ''} {named}{there}")
+    if extra and not extra_keys:
+        named = ", ".join(repr(key) for key in extra)
+        fail(f"{what} has {named} besides the keys it should have ({keys})")
+    for key, value in expected.items():
+        here = f"{what}[{key!r}]"
+        mine = got[key]
+        numeric = isinstance(value, np.ndarray) or _is_number(value)
+        if numeric and not _matches(mine, value, rtol, atol):
+            for other, theirs in expected.items():
+                if other != key and _matches(mine, theirs, rtol, atol):
+                    fail(f"{here} holds the value that belongs under {other!r}")
+        if numeric:
+            known = mistakes.get(key, ())
+            expect_array(mine, value, what=here, mistakes=known, rtol=rtol, atol=atol)
+        elif type(mine) is not type(value) or mine != value:
+            fail(f"{here} should be {value!r}, not {mine!r:.60}", expected=value, got=mine)
+    return {key: got[key] for key in expected}
+
+
+def _matches(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """Whether `got` is numbers of `expected`'s shape, close to it (never raises)."""
+    try:
+        mine, theirs = _as_float(got, dtype=float), _as_float(expected, dtype=float)
+        return mine.shape == theirs.shape and _all_close(mine, theirs, rtol, atol)
+    except (TypeError, ValueError):
+        return False
+
+
 def _shape(numpy_text: str) -> str:
     """NumPy's "(3,1)" as the checks write shapes elsewhere: "(3, 1)"."""
     return str(tuple(int(n) for n in re.findall(r"\d+", numpy_text)))
