@@ -81,6 +81,9 @@ def _mistakes(x, h, p):
          "the concatenations look like [x_t, h_{t-1}]: stack h first, as in the LSTM"),
         (_gru(x, h, p, reset="bias"), AFTER_PRODUCT),
         (_gru(x, h, p, candidate=sigmoid), "the candidate h̃_t uses sigmoid where tanh belongs"),
+        (_gru(x, h, p, candidate=lambda a: np.tanh(np.tanh(a))),
+         "the candidate h̃_t is squashed twice, tanh(tanh(…)): tanh is applied once, "
+         "h̃_t = tanh(W_h · [r_t ⊙ h_{t-1}, x_t] + b_h), and h_t mixes h̃_t in as it is"),
         (_gru(x, h, p, gates=("r", "z")),
          "z_t and r_t are swapped: the update gate uses W_z, b_z and the reset gate W_r, b_r"),
         (_gru(x, h, p, swapped=True, reset="none"),
