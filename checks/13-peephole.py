@@ -30,10 +30,13 @@ OTHER = {"f": "i", "i": "f", "o": "f"}
 
 def _gate(p, gate, z, C, style, sig=sigmoid):
     """σ(W·z + p ⊙ C + b) as written right ("diag") or as a typical wrong answer: a
-    matrix product, no peephole, another gate's p, or the term added outside σ."""
+    matrix product, no peephole, another gate's p, p ⊙ h_{t-1} where p ⊙ C belongs
+    ("h"), or the term added outside σ."""
     a = p[f"W_{gate}"] @ z + (0.0 if style.endswith("nobias") else p[f"b_{gate}"])
     style = style.removesuffix("+nobias")
     peep = {"none": 0.0, "diag": p[f"p_{gate}"] * C, "outside": 0.0}.get(style)
+    if style == "h":  # h_{t-1}: the first rows of z = [h_{t-1}; x_t], as many as C has
+        peep = p[f"p_{gate}"] * z[: C.shape[0]]
     if style == "dot":
         peep = p[f"p_{gate}"].T @ C
     elif style == "other":
@@ -85,6 +88,8 @@ MISTAKES = [
            "p_{g} ⊙ {C} with `*`"),
     *_each("other", "{gate}'s peephole uses p_{other}; each gate has its own weights: "
            "p_{g} ⊙ {C}"),
+    *_each("h", "{gate}'s peephole reads h_{{t-1}}; a peephole peeks at the cell state: "
+           "p_{g} ⊙ {C}"),
     *_each("outside", "{gate}'s peephole is added outside σ; it goes inside with the rest: "
            "σ(W · [h_{{t-1}}, x_t] + p_{g} ⊙ {C} + b)"),
     *_each("diag+nobias", "{gate} misses its bias b_{g}: σ(W · [h_{{t-1}}, x_t] + "
@@ -100,6 +105,8 @@ MISTAKES = [
      "the peephole terms are missing: this is the plain LSTM step"),
     (dict(f="none", i="none"),
      "the forget and input gates miss their peepholes p_f ⊙ C_{t-1} and p_i ⊙ C_{t-1}"),
+    (dict(f="h", i="h"), "the peepholes of f_t and i_t read h_{t-1}; they peek at the cell "
+     "state: p_f ⊙ C_{t-1} and p_i ⊙ C_{t-1}"),
     (dict(f="other", i="other"), "the forget and input gates use each other's peepholes: "
      "p_f ⊙ C_{t-1} goes in f_t, p_i ⊙ C_{t-1} in i_t"),
 ]  # fmt: skip
