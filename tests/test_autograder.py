@@ -552,3 +552,35 @@ def test_a_stubbed_tensorflow_lesson_starts_no_tensorflow_pool(repo_workspace, t
     assert verdicts[1] == Verdict.PASSED and verdicts[17] == Verdict.NOT_STARTED
     assert graded.results[2][1].error.kind == "missing"
     assert set(graded.jobs) == {"numpy"}
+
+
+def test_a_gradescope_bundle_for_some_lessons_reports_only_those(repo_workspace, tmp_path):
+    """`workbook autograder gradescope --lessons 1,3` (issue 20): the run grades and
+    reports lessons 1 and 3 only, and the assignment's maximum is theirs (2 points)."""
+    done = CliRunner().invoke(
+        cli,
+        ["autograder", "gradescope", "-o", str(tmp_path / "ag.zip"), "--lessons", "1,3"],
+        obj={},
+    )
+    assert done.exit_code == 0, done.output
+    unzip(tmp_path / "ag.zip", tmp_path / "source")
+    readme = (tmp_path / "source" / "README.md").read_text(encoding="utf-8")
+    assert "Set the assignment's total to 2 points" in readme
+    assert "| 3. Forget gate" in readme and "| 2. " not in readme
+    # Lesson 2 is handed in and correct, but not chosen: neither graded nor reported.
+    files = {n: _file(repo_workspace, n, CORRECT) for n in (1, 2)}
+    files[3] = _file(repo_workspace, 3, WRONG)
+    submission = _submission(repo_workspace, tmp_path / "upload", files, under=False)
+    bundle = {"gs_run": tmp_path / "source" / "run_autograder"}
+    data = run_gradescope(bundle, tmp_path / "autograder", submission)
+    validate(data, "gradescope-results")
+    assert [t["number"] for t in data["tests"]] == ["1", "3"]
+    assert sum(t["max_score"] for t in data["tests"]) == 2.0
+    assert data["score"] == 1.0
+    assert data["output"].endswith("1 of 2 lessons passed, 1 of 2 points.")
+
+    wrong = CliRunner().invoke(
+        cli, ["autograder", "gradescope", "-o", str(tmp_path / "x.zip"), "--lessons", "0"], obj={}
+    )
+    assert wrong.exit_code == 2 and "unknown lesson '0'" in wrong.output
+    assert not (tmp_path / "x.zip").exists()

@@ -354,3 +354,58 @@ def test_a_class_is_graded_on_warm_servers_with_the_same_verdicts(submissions, m
     assert [(r["learner"], r["lesson_id"], r["verdict"]) for r in warm.rows] == [
         (r["learner"], r["lesson_id"], r["verdict"]) for r in cold.rows
     ]
+
+
+def test_lessons_grades_only_those_and_counts_only_them(tmp_path, repo_workspace):
+    """`--lessons 1-2` (issue 20): rows, TOTAL rows and the exit code are about lessons
+    1 and 2 only; a learner who handed in nothing else is not "missing" anything else;
+    the progress is one line per learner."""
+    lesson = repo_workspace.course.lesson(LESSON)
+    root = tmp_path / "submissions"
+    (root / "ann" / "exercises").mkdir(parents=True)
+    (root / "ann" / lesson.exercise).write_text(
+        repo_workspace.solution_for(lesson), encoding="utf-8"
+    )
+    (root / "ben" / "exercises").mkdir(parents=True)
+    (root / "notes").mkdir()  # neither form: its TOTAL row is out of the lessons chosen
+    out = tmp_path / "results.csv"
+    done = CliRunner().invoke(
+        cli, ["grade-class", str(root), "-o", str(out), "--lessons", "1-2"], obj={}
+    )
+    assert done.exit_code == 1, done.output
+    assert "ann: 1/2 lessons passed" in done.output and "ben: 0/2 lessons passed" in done.output
+    progress = [line for line in done.stderr.splitlines() if line.startswith("  graded")]
+    assert sorted(progress) == ["  graded 1/2: ann", "  graded 2/2: ben"] or sorted(progress) == [
+        "  graded 1/2: ben",
+        "  graded 2/2: ann",
+    ]
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["learner"], r["lesson_id"]) for r in rows] == [
+        ("ann", "01-activations"),
+        ("ann", "02-concat"),
+        ("ann", TOTAL_ROW),
+        ("ben", "01-activations"),
+        ("ben", "02-concat"),
+        ("ben", TOTAL_ROW),
+        ("notes", TOTAL_ROW),
+    ]
+    totals = {r["learner"]: r for r in rows if r["lesson_id"] == TOTAL_ROW}
+    assert (totals["ann"]["score"], totals["ann"]["max_score"]) == ("1", "2")
+    assert totals["ann"]["message"] == "1 of 2 lessons passed"
+    assert totals["notes"]["max_score"] == "2"
+
+    only_first = grade_class(root, lessons=["01-activations"])
+    assert only_first.totals() == {"ann": (1, 1), "ben": (0, 1), "notes": (0, 1)}
+
+
+def test_an_unknown_lesson_in_lessons_is_a_usage_error(tmp_path):
+    root = tmp_path / "submissions"
+    (root / "ann" / "exercises").mkdir(parents=True)
+    done = CliRunner().invoke(
+        cli, ["grade-class", str(root), "-o", str(tmp_path / "r.csv"), "--lessons", "2,99"], obj={}
+    )
+    assert done.exit_code == 2, done.output
+    assert "'--lessons'" in done.output and "unknown lesson '99'" in done.output
+    assert "use a number (1–" in done.output and "3-7" in done.output
+    assert not (tmp_path / "r.csv").exists()

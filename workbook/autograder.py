@@ -330,9 +330,13 @@ def _number(value: float) -> str:
 
 
 def lesson_filter(course: Course, refs: Iterable[str]) -> Callable[[Lesson], bool] | None:
-    """Only the lessons named (numbers or ids); None (all of them) if none is named."""
-    wanted = {course.lesson(ref).id for ref in refs if str(ref).strip()}
-    return (lambda lesson: lesson.id in wanted) if wanted else None
+    """Only the lessons named (numbers, ranges such as 3-7, or ids; see
+    `Course.select`); None (all of them) if none is named."""
+    refs = [str(ref) for ref in refs if str(ref).strip()]
+    if not refs:
+        return None
+    wanted = {lesson.id for lesson in course.select(refs)}
+    return lambda lesson: lesson.id in wanted
 
 
 def job_plan(
@@ -398,10 +402,10 @@ def grade_submission(
     folder = _unwrapped(folder)
     kind = "exercises" if is_plain_dir(folder / "exercises") else "files"
     limits = read_limits() if limits is None else limits
-    prepared = prepare(Submission("submission", folder, kind))
+    only = lesson_filter(_shipped_course(), lessons)
+    prepared = prepare(Submission("submission", folder, kind), only=only)
     try:
         course = prepared.workspace.course
-        only = lesson_filter(course, lessons)
         chosen = [lesson for lesson in course.lessons if only is None or only(lesson)]
         graded: dict[str, tuple[Lesson, GradeResult]] = {}
         widths: dict[str, int] = {}
@@ -882,19 +886,29 @@ exec "$PY" -m workbook.autograder gradescope-run {options}
 """
 
 
-def _policy_table(course: Course, policy: GradingPolicy, *, visibility: bool) -> list[str]:
+def _policy_table(
+    lessons: Sequence[Lesson], policy: GradingPolicy, *, visibility: bool
+) -> list[str]:
     head = "| lesson | points | visibility |" if visibility else "| lesson | points |"
     rule = "|---|---|---|" if visibility else "|---|---|"
     rows = [head, rule]
-    for lesson in course.lessons:
+    for lesson in lessons:
         own = policy.of(lesson)
         row = f"| {lesson.number}. {lesson.title} | {_number(own.weight)} |"
         rows.append(row + (f" {own.visibility} |" if visibility else ""))
     return rows
 
 
-def _gradescope_readme(course: Course, policy: GradingPolicy, flags: Sequence[str]) -> str:
-    total = sum(policy.of(lesson).weight for lesson in course.lessons)
+def _gradescope_readme(
+    course: Course, lessons: Sequence[Lesson], policy: GradingPolicy, flags: Sequence[str]
+) -> str:
+    total = sum(policy.of(lesson).weight for lesson in lessons)
+    which = (
+        f"every lesson of the course ({len(lessons)})"
+        if len(lessons) == len(course.lessons)
+        else f"{len(lessons)} of the course's {len(course.lessons)} lessons (--lessons): "
+        "the others are not graded, nor reported"
+    )
     credit = (
         "partial credit: a lesson that does not pass earns checks passed / checks total "
         "of its points"
@@ -913,14 +927,15 @@ def _gradescope_readme(course: Course, policy: GradingPolicy, flags: Sequence[st
         "",
         "## Points",
         "",
-        f"Set the assignment's total to {_number(total)} points; {credit}. Results are "
+        f"It grades {which}. Set the assignment's total to {_number(total)} points; "
+        f"{credit}. Results are "
         f"written as {'Markdown' if policy.output_format == 'md' else 'plain text'}; "
         f"the submission's overall visibility is `{policy.visibility}`.",
         "",
-        *_policy_table(course, policy, visibility=True),
+        *_policy_table(lessons, policy, visibility=True),
         "",
-        "To change them, rebuild with `--weight`, `--visibility`, `--partial-credit`, or",
-        "edit the `[grading]` table of course/course.toml.",
+        "To change them, rebuild with `--lessons`, `--weight`, `--visibility`,",
+        "`--partial-credit`, or edit the `[grading]` table of course/course.toml.",
         "",
     ]
     return "\n".join(lines)
@@ -1125,9 +1140,11 @@ def gradescope_bundle(
     partial_credit: bool | None = None,
     output_format: str = "md",
     jobs: int | None = None,
+    lessons: Iterable[str] = (),
 ) -> Path:
     """Write the Gradescope autograder zip to `output`. The grading flags (see
-    `grading_policy`) are checked here and written into `run_autograder`."""
+    `grading_policy`) are checked here and written into `run_autograder`. `lessons`
+    (numbers, ranges, ids): grade only those; the assignment's maximum is theirs."""
     import tempfile
 
     if isinstance(visibility, str):
@@ -1140,7 +1157,11 @@ def gradescope_bundle(
         output_format=output_format,
     )
     policy = grading_policy(course, **options)
+    only = lesson_filter(course, lessons)
+    chosen = [lesson for lesson in course.lessons if only is None or only(lesson)]
     flags = [*policy_flags(course, **options), "--jobs", "auto" if jobs is None else str(jobs)]
+    if only is not None:
+        flags += ["--lessons", ",".join(lesson.id for lesson in chosen)]
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(Path(tmp))
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -1148,7 +1169,7 @@ def gradescope_bundle(
             _zip_entry(archive, "setup.sh", _gradescope_setup().encode(), executable=True)
             run = _gradescope_run(flags)
             _zip_entry(archive, "run_autograder", run.encode(), executable=True)
-            readme = _gradescope_readme(course, policy, flags)
+            readme = _gradescope_readme(course, chosen, policy, flags)
             _zip_entry(archive, "README.md", readme.encode())
             _zip_entry(archive, WHEEL_NAME, wheel.read_bytes())
     return output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +19,16 @@ from workbook.errors import CourseFormatError, WorkbookError
 FORMAT_VERSION = 1
 _FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n?(.*)\Z", re.S)
 _LESSON_ID = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+_RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")  # 3-7 (or 3–7, as error messages write it)
 # Lesson text below this line is an explanation shown only once the lesson has passed
 # (answers to questions, the "why" behind the reference solution).
 AFTER_PASS_MARKER = "<!-- after passing -->"
+# How to add a topic, for the errors about an unknown one.
+ADD_TOPIC = (
+    "To add a topic, add a [[topics]] entry to course/course.toml: three lines, "
+    '`[[topics]]`, `id = "training"`, `title = "Training"`; a lesson then names it with '
+    '`topic = "training"` in its front matter'
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,32 @@ class Course:
             f"{self.lessons[0].id!r} (see `workbook list`)"
         )
 
+    def select(self, spec: str | Iterable[str]) -> tuple[Lesson, ...]:
+        """The lessons a `--lessons` list names, in course order: numbers (`3`), ranges
+        (`3-7`), ids (`03-forget-gate`) or unique id suffixes, comma-separated (a string,
+        or several strings each such a list). Empty: every lesson. An unknown lesson is a
+        WorkbookError that names the valid choices."""
+        parts = [spec] if isinstance(spec, str) else list(spec)
+        refs = [ref.strip() for part in parts for ref in str(part).split(",") if ref.strip()]
+        if not refs:
+            return self.lessons
+        wanted: set[str] = set()
+        for ref in refs:
+            span = _RANGE.match(ref)
+            if span and not any(lesson.id == ref for lesson in self.lessons):
+                first, last = int(span.group(1)), int(span.group(2))
+                if first > last:
+                    raise WorkbookError(f"bad range {ref!r}: write the lower number first")
+                ends = (self.lesson(first), self.lesson(last))  # both must exist
+                wanted.update(
+                    lesson.id
+                    for lesson in self.lessons
+                    if ends[0].number <= lesson.number <= ends[1].number
+                )
+            else:
+                wanted.add(self.lesson(ref).id)
+        return tuple(lesson for lesson in self.lessons if lesson.id in wanted)
+
     def topic_title(self, topic_id: str) -> str:
         return next((t.title for t in self.topics if t.id == topic_id), topic_id)
 
@@ -125,7 +159,10 @@ def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]
         if key not in meta:
             raise CourseFormatError(f"{source}: front matter lacks {key!r}")
     if meta["topic"] not in topics:
-        raise CourseFormatError(f"{source}: unknown topic {meta['topic']!r}")
+        known = ", ".join(sorted(topics))
+        raise CourseFormatError(
+            f"{source}: unknown topic {meta['topic']!r} (one of: {known}). {ADD_TOPIC}"
+        )
     body, _, explanation = body.partition(AFTER_PASS_MARKER)
     check_hints = meta.get("check_hints", {})
     if not isinstance(check_hints, dict) or not all(

@@ -75,6 +75,8 @@ CLASS_CSV_FIELDS = (
 MAX_FILE_BYTES = 1_000_000
 _SKIPPED_NAMES = {"__pycache__", ".workbook", ".pytest_cache"}
 Progress = Callable[[str, Lesson, GradeResult], None]
+# (learner, learners done so far, learners in all): a learner's lessons are all graded.
+LearnerDone = Callable[[str, int, int], None]
 
 
 class Refused(Exception):
@@ -246,16 +248,22 @@ def _take_tree(root: Path, relative: str, dest_root: Path, refused: dict[str, st
                 _take(root, inner, dest_root / inner, refused)
 
 
-def prepare(sub: Submission, *, own_checks: bool = False) -> Prepared:
+def prepare(
+    sub: Submission,
+    *,
+    own_checks: bool = False,
+    only: Callable[[Lesson], bool] | None = None,
+) -> Prepared:
     """Copy what will be graded from `sub` into a private workspace (the submission is
-    only ever read). The caller must `discard()` it."""
+    only ever read). `only`: the lessons to be graded (default: all), the only ones
+    whose files are taken, or reported missing. The caller must `discard()` it."""
     private = Path(tempfile.mkdtemp(prefix="workbook-learner-"))  # mode 0o700
     try:
         intake = private / "intake"
         refused: dict[str, str] = {}
         from workbook.workspace import bundled_root
 
-        lessons = Workspace(bundled_root()).course.lessons
+        lessons = _chosen(Workspace(bundled_root()).course.lessons, only)
         if sub.kind == "workspace":
             for name in (COURSE_DIR, "checks", "exercises"):
                 _take_tree(sub.path, name, intake, refused)
@@ -267,7 +275,7 @@ def prepare(sub: Submission, *, own_checks: bool = False) -> Prepared:
         own = own_checks and sub.kind == "workspace"
         if own:
             workspace = Workspace(intake)
-            lessons = workspace.course.lessons
+            lessons = _chosen(workspace.course.lessons, only)
         else:
             # The learner's code runs with the workspace as its working folder: one
             # level below the private folder, so `..` is still this learner's own.
@@ -288,6 +296,10 @@ def prepare(sub: Submission, *, own_checks: bool = False) -> Prepared:
     except BaseException:
         shutil.rmtree(private, ignore_errors=True)
         raise
+
+
+def _chosen(lessons: Iterable[Lesson], only: Callable[[Lesson], bool] | None) -> list[Lesson]:
+    return [lesson for lesson in lessons if only is None or only(lesson)]
 
 
 def _why_refused(refused: dict[str, str], where: str) -> str | None:
@@ -498,19 +510,27 @@ def grade_class(
     jobs: int | None = None,
     own_checks: bool = False,
     progress: Progress | None = None,
+    lessons: Iterable[str] = (),
+    learner_done: LearnerDone | None = None,
 ) -> ClassResult:
-    """Grade every submission's every lesson, at most `jobs` attempts at a time."""
+    """Grade every submission's every lesson (or only the `lessons` named: numbers,
+    ranges such as 3-7, ids), at most `jobs` attempts at a time. A lesson not named is
+    neither graded nor reported, and the totals count only the lessons named.
+    `progress` is called after each attempt, `learner_done` once a learner's lessons
+    are all graded (with how many learners are done)."""
     started = time.perf_counter()
+    only = _lesson_filter(lessons)
     subs, skipped = discover(submissions)
     result = ClassResult(skipped=dict(skipped))
     prepared: list[Prepared] = []
     try:
         for sub in subs:
             try:
-                prepared.append(prepare(sub, own_checks=own_checks))
+                prepared.append(prepare(sub, own_checks=own_checks, only=only))
             except Exception as exc:  # unreadable, or an own course that does not load
                 result.skipped[sub.learner] = f"could not be copied for grading: {exc}"
-        graded = grade_all(prepared, jobs=jobs, progress=progress)
+        tick = _ticker(prepared, only, progress, learner_done)
+        graded = grade_all(prepared, jobs=jobs, progress=tick, only=only)
         for one in prepared:
             ws = one.workspace
             rows = [
@@ -529,17 +549,58 @@ def grade_class(
     finally:
         for one in prepared:
             one.discard()
-    shipped = _shipped_lessons()
+    shipped = _shipped_lessons(only)
     for learner, why in result.skipped.items():
         result.rows.append(_skipped_row(learner, why, shipped))
     result.wall_s = time.perf_counter() - started
     return result
 
 
-def _shipped_lessons() -> int:
+def _shipped_lessons(only: Callable[[Lesson], bool] | None = None) -> int:
     from workbook.workspace import bundled_root
 
-    return len(Workspace(bundled_root()).course.lessons)
+    return len(_chosen(Workspace(bundled_root()).course.lessons, only))
+
+
+def _lesson_filter(lessons: Iterable[str]) -> Callable[[Lesson], bool] | None:
+    """The lessons named, resolved against the shipped course (an unknown one is a
+    WorkbookError naming the valid choices); None: every lesson."""
+    refs = [str(ref) for ref in lessons if str(ref).strip()]
+    if not refs:
+        return None
+    from workbook.workspace import bundled_root
+
+    wanted = {lesson.id for lesson in Workspace(bundled_root()).course.select(refs)}
+    return lambda lesson: lesson.id in wanted
+
+
+def _ticker(
+    prepared: list[Prepared],
+    only: Callable[[Lesson], bool] | None,
+    progress: Progress | None,
+    learner_done: LearnerDone | None,
+) -> Progress | None:
+    """The per-attempt callback for `grade_all`: calls `progress`, and `learner_done`
+    when a learner's last lesson is graded (attempts finish in any order)."""
+    if learner_done is None:
+        return progress
+    left = {p.sub.learner: len(_chosen(p.workspace.course.lessons, only)) for p in prepared}
+    done: list[str] = []
+    lock = threading.Lock()
+    for learner in [name for name, count in left.items() if count == 0]:
+        done.append(learner)
+        learner_done(learner, len(done), len(left))
+
+    def tick(learner: str, lesson: Lesson, result: GradeResult) -> None:
+        if progress is not None:
+            progress(learner, lesson, result)
+        with lock:
+            left[learner] -= 1
+            if left[learner] == 0:
+                done.append(learner)
+                learner_done(learner, len(done), len(left))
+
+    return tick
 
 
 def write_csv(result: ClassResult, path: Path) -> None:

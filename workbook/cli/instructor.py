@@ -71,6 +71,30 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     )
 
 
+def _chosen_lessons(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """`--lessons`: the ids of the lessons named (numbers, ranges such as 3-7, ids),
+    checked against the shipped course; () for every lesson. Unknown: a usage error."""
+    if not value or not value.strip():
+        return ()
+    from workbook.workspace import Workspace, bundled_root
+
+    course = Workspace(bundled_root()).course
+    try:
+        chosen = course.select(value)
+    except WorkbookError as exc:
+        raise click.BadParameter(
+            f"{exc}; ranges such as 3-7 work too, comma-separated", ctx=ctx, param=param
+        ) from exc
+    return tuple(lesson.id for lesson in chosen)
+
+
+_LESSONS_HELP = (
+    "Only these lessons, comma-separated: numbers, ranges (3-7) or ids. The others are "
+    "not graded and not reported; totals and maximum scores count only these. "
+    "Default: every lesson."
+)
+
+
 @cli.command("grade-class")
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -89,25 +113,31 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     is_flag=True,
     help="Grade full workspaces with their own course and checks instead of the shipped ones.",
 )
+@click.option("--lessons", default="", metavar="LIST", callback=_chosen_lessons, help=_LESSONS_HELP)
 @click.pass_context
 def grade_class_command(
-    ctx: click.Context, submissions: Path, output: Path, jobs: int | None, own_checks: bool
+    ctx: click.Context,
+    submissions: Path,
+    output: Path,
+    jobs: int | None,
+    own_checks: bool,
+    lessons: tuple[str, ...],
 ) -> None:
     """Grade every learner folder in SUBMISSIONS (a workspace, or a folder with
     exercises/) in parallel and write one CSV row per learner and lesson, plus totals.
 
-    Exit 0 if every learner passed every lesson, 1 otherwise.
+    Exit 0 if every learner passed every lesson graded, 1 otherwise.
     """
     from workbook.classroom import check_output_path, grade_class, write_csv
 
     check_output_path(output, submissions)
 
-    def tick(learner: str, lesson, result) -> None:
-        kind = result.error.kind if result.error is not None else None
-        shown = kind if kind in ("missing", "refused") else result.verdict  # as in the CSV
-        click.echo(f"  {learner} · {lesson.number}. {lesson.title}: {shown}", err=True)
+    def learner_done(learner: str, done: int, learners: int) -> None:
+        click.echo(f"  graded {done}/{learners}: {learner}", err=True)
 
-    result = grade_class(submissions, jobs=jobs, own_checks=own_checks, progress=tick)
+    result = grade_class(
+        submissions, jobs=jobs, own_checks=own_checks, lessons=lessons, learner_done=learner_done
+    )
     for name, why in result.skipped.items():
         click.echo(f"not graded: {name}: {why} (0 points in the CSV)", err=True)
     if len(result.skipped) == len(result.totals()):
@@ -206,6 +236,7 @@ _PARTIAL_HELP = (
 )
 @click.option("--weight", multiple=True, metavar="[LESSON=]W", help=_WEIGHT_HELP)
 @click.option("--partial-credit/--no-partial-credit", default=None, help=_PARTIAL_HELP)
+@click.option("--lessons", default="", metavar="LIST", callback=_chosen_lessons, help=_LESSONS_HELP)
 @click.option(
     "--output-format",
     type=click.Choice(["md", "text"]),
@@ -227,14 +258,16 @@ def autograder_gradescope(
     visibility: tuple[str, ...],
     weight: tuple[str, ...],
     partial_credit: bool | None,
+    lessons: tuple[str, ...],
     output_format: str,
     jobs: int | None,
 ) -> None:
     """A Gradescope autograder zip: setup.sh installs this exact workbook (shipped in
     the zip as a wheel), run_autograder grades /autograder/submission with the
     shipped checks and writes /autograder/results/results.json, one test per lesson
-    worth its weight. The zip's README.md says the total to set and the CPU and
-    memory to give the autograder."""
+    worth its weight (--lessons: only those lessons, and the maximum is theirs). The
+    zip's README.md says the total to set and the CPU and memory to give the
+    autograder."""
     from workbook.autograder import gradescope_bundle, resource_lines
 
     gradescope_bundle(
@@ -244,7 +277,10 @@ def autograder_gradescope(
         partial_credit=partial_credit,
         output_format=output_format,
         jobs=jobs,
+        lessons=lessons,
     )
+    if lessons:
+        click.echo(f"grades {len(lessons)} lesson(s): {', '.join(lessons)}")
     click.echo(f"wrote {output}: upload it as the assignment's autograder (Ubuntu 22.04+ image)")
     for line in resource_lines():
         click.echo(f"  {line}")
@@ -269,7 +305,9 @@ def autograder_gradescope(
     "--lessons",
     default="",
     metavar="LIST",
-    help="Comma-separated lesson numbers or ids to make questions for (default: all).",
+    callback=_chosen_lessons,
+    help="The lessons to make questions for, comma-separated: numbers, ranges (3-7) or "
+    "ids (default: all).",
 )
 @click.option(
     "--timeout",
@@ -283,7 +321,7 @@ def autograder_gradescope(
 def autograder_prairielearn(
     output: Path,
     image: str,
-    lessons: str,
+    lessons: tuple[str, ...],
     timeout: int | None,
     weight: tuple[str, ...],
     partial_credit: bool | None,
@@ -295,11 +333,10 @@ def autograder_prairielearn(
     to copy into the course's questions/."""
     from workbook.autograder import image_name, prairielearn_bundle
 
-    chosen = [part for part in lessons.split(",") if part.strip()]
     written = prairielearn_bundle(
         output,
         image=image,
-        lessons=chosen,
+        lessons=lessons,
         timeout_s=timeout,
         weight=weight,
         partial_credit=partial_credit,
