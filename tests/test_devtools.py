@@ -139,3 +139,41 @@ def test_dev_check_finds_a_stale_manifest(repo_workspace, monkeypatch):
 
 def test_the_lstm_course_passes_its_own_static_lint(repo_workspace):
     assert _problems(repo_workspace, grade=False) == []
+
+
+def test_dev_check_of_one_lesson_runs_its_mistakes_and_nothing_else(example):
+    """`workbook dev check 2` (issue 20): lesson 2's stub, reference and typical
+    mistakes (tests/mistakes/02-mean.toml), and no other lesson's problems."""
+    example.path("exercises/01-double.py").write_text("# edited by hand\n")  # lesson 1's
+    mistakes = example.root / "tests" / "mistakes" / "02-mean.toml"
+    mistakes.parent.mkdir(parents=True)
+    mistakes.write_text(
+        '[[mistake]]\nname = "the sum"\nreplace = "/ len(values)"\nwith = ""\n'
+        'expect = "that is the sum"\n\n'
+        '[[mistake]]\nname = "off by one"\nreplace = "len(values)"\nwith = "(len(values) - 1)"\n'
+        'expect = "off by one"\n\n'
+        '[[mistake]]\nname = "gone"\nreplace = "no such text"\nwith = ""\nexpect = "x"\n',
+        encoding="utf-8",
+    )
+    result = _cli(example, "dev", "check", "2")
+    assert result.exit_code == 1, result.output
+    problems = [line for line in result.stdout.splitlines() if line.startswith("✗")]
+    assert len(problems) == 2, problems
+    assert "02-mean (mistake 'off by one'): does not get its diagnosis 'off by one'" in problems[0]
+    assert "02-mean (mistake 'gone'): no longer applies" in problems[1]
+    assert "2 problem(s) in 1 lesson." in result.stdout
+
+    mistakes.write_text(mistakes.read_text().split("\n\n")[0] + "\n", encoding="utf-8")
+    passed = _cli(example, "dev", "check", "mean")
+    assert passed.exit_code == 0, passed.output
+    assert "1 lesson OK (stubs fail, references pass, mistakes diagnosed" in passed.stdout
+    assert _cli(example, "dev", "check", "3").exit_code == 2  # no lesson 3: a usage error
+
+
+def test_the_unknown_topic_error_says_how_to_add_one(example):
+    with pytest.raises(WorkbookError, match=r"one of: basics\). To add a topic, add a \[\[topics"):
+        scaffold_lesson(example, "03-triple", "Triple", "algebra")
+    lesson_md = example.path("course/lessons/02-mean.md")
+    lesson_md.write_text(lesson_md.read_text().replace('"basics"', '"algebra"', 1))
+    with pytest.raises(WorkbookError, match=r"unknown topic 'algebra'.*\[\[topics\]\] entry"):
+        _ = Workspace(example.root).course

@@ -2,20 +2,22 @@
 
 `lint_course` is what `workbook dev check` runs (and CI through the tests): it holds
 a course to the promises the learner relies on — every stub fails, every reference
-passes, every lesson has text, a TODO, hints and glossary terms, and nothing is
-stray or out of date.
+passes, every typical mistake in tests/mistakes/<lesson>.toml gets its diagnosis,
+every lesson has text, a TODO, hints and glossary terms, and nothing is stray or out
+of date. `workbook dev check LESSON` does the same for one lesson (or a few).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook.catalog import Lesson
+from workbook.catalog import ADD_TOPIC, Lesson
 from workbook.errors import WorkbookError
 from workbook.stubgen import has_regions, make_stub
 from workbook.workspace import COURSE_DIR, Workspace
@@ -57,18 +59,23 @@ def _manifest_problems(ws: Workspace) -> list[Problem]:
             Problem(
                 "workbook/manifest.json",
                 "stale: it no longer matches course/ and checks/, so grading would call "
-                "every workspace tampered; run `workbook dev manifest`",
+                "every workspace tampered and refuse every changed check. Run `workbook "
+                "dev manifest` (after `ruff format`, which changes files too), then "
+                "`workbook dev check` again; stubs, references and mistakes were not "
+                "graded meanwhile",
             )
         ]
     return []
 
 
-def _static_problems(ws: Workspace) -> list[Problem]:
+def _static_problems(ws: Workspace, lessons: Sequence[Lesson] | None = None) -> list[Problem]:
+    """The static checks of `lessons` (default: every lesson, and then the course-wide
+    ones too: unused glossary terms, numbering, stray files)."""
     problems: list[Problem] = []
     course = ws.course
     glossary = ws.glossary
     used_terms: set[str] = set()
-    for lesson in course.lessons:
+    for lesson in course.lessons if lessons is None else lessons:
         where = lesson.id
         if len(lesson.text.strip()) < 80:
             problems.append(Problem(where, "lesson text is missing or too short"))
@@ -107,6 +114,8 @@ def _static_problems(ws: Workspace) -> list[Problem]:
                     Problem(where, f"{lesson.exercise} differs from the stub generated from "
                             f"{lesson.solution} (run `workbook dev stubs`)")
                 )  # fmt: skip
+    if lessons is not None:
+        return problems
     for key in sorted(set(glossary) - used_terms):
         problems.append(Problem("glossary", f"term {key!r} is used by no lesson"))
     numbers = [lesson.number for lesson in course.lessons]
@@ -184,28 +193,92 @@ def _graded_problems(ws: Workspace, lesson: Lesson) -> list[Problem]:
     return problems
 
 
+def mistakes_path(ws: Workspace, lesson: Lesson) -> Path:
+    """The lesson's typical wrong answers (`[[mistake]]` tables: name, replace, with,
+    expect, optionally verdict and not_expect), as tests/test_lessons.py reads them."""
+    return ws.root / "tests" / "mistakes" / f"{lesson.id}.toml"
+
+
+def load_mistakes(ws: Workspace, lesson: Lesson) -> list[dict]:
+    path = mistakes_path(ws, lesson)
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkbookError(f"{path}: {exc}") from exc
+    return [entry for entry in data.get("mistake", []) if isinstance(entry, dict)]
+
+
+def _mistake_problems(ws: Workspace, lesson: Lesson, mistake: dict) -> list[Problem]:
+    """Grade the reference with one typical mistake made in it: it must get the verdict
+    (default: failed) and the diagnosis the mistakes file names."""
+    from workbook.grading.runner import grade_source
+
+    where = f"{lesson.id} (mistake {mistake.get('name', '?')!r})"
+    missing = [key for key in ("replace", "with", "expect") if key not in mistake]
+    if missing:
+        return [Problem(where, f"lacks {', '.join(missing)}")]
+    reference = ws.solution_for(lesson)
+    if mistake["replace"] not in reference:
+        return [Problem(where, "no longer applies: its `replace` text is not in the reference")]
+    result = grade_source(ws, lesson, reference.replace(mistake["replace"], mistake["with"]))
+    messages = [check.message for check in result.failing]
+    if result.error is not None:
+        messages.append(result.error.message)
+    wanted = mistake.get("verdict", "failed")
+    if str(result.verdict) != wanted:
+        return [Problem(where, f"is graded {result.verdict}, not {wanted}: {result.headline}")]
+    if not any(mistake["expect"] in message for message in messages):
+        said = "; ".join(messages) or result.headline
+        return [Problem(where, f"does not get its diagnosis {mistake['expect']!r}: {said}")]
+    if "not_expect" in mistake and any(mistake["not_expect"] in m for m in messages):
+        return [Problem(where, f"is diagnosed as {mistake['not_expect']!r}, a wrong diagnosis")]
+    return []
+
+
 def lint_course(
     ws: Workspace,
     *,
     grade: bool = True,
     jobs: int | None = None,
     progress: Callable[[Lesson], None] | None = None,
+    lessons: Sequence[Lesson] | None = None,
+    mistakes: bool = True,
 ) -> list[Problem]:
-    problems = _static_problems(ws) + _manifest_problems(ws)
-    if grade:
-        lessons = [
-            lesson for lesson in ws.course.lessons
+    """Every problem of the course, or of `lessons` only (their static checks, their
+    stubs, references and mistakes). With a stale manifest nothing is graded: the
+    judge would refuse the changed checks and every lesson would look broken."""
+    stale = _manifest_problems(ws)
+    problems = _static_problems(ws, lessons) + stale
+    if grade and not stale:
+        chosen = [
+            lesson for lesson in (ws.course.lessons if lessons is None else lessons)
             if ws.path(lesson.solution).is_file() and ws.path(lesson.check).is_file()
         ]  # fmt: skip
+        work: list[Callable[[], list[Problem]]] = []
+        for lesson in chosen:
 
-        def run(lesson: Lesson) -> list[Problem]:
-            found = _graded_problems(ws, lesson)
-            if progress:
-                progress(lesson)
-            return found
+            def both(lesson: Lesson = lesson) -> list[Problem]:
+                found = _graded_problems(ws, lesson)
+                if progress:
+                    progress(lesson)
+                return found
+
+            work.append(both)
+            if mistakes:
+                try:
+                    entries = load_mistakes(ws, lesson)
+                except WorkbookError as exc:
+                    problems.append(Problem(lesson.id, str(exc)))
+                    entries = []
+                work.extend(
+                    lambda lesson=lesson, entry=entry: _mistake_problems(ws, lesson, entry)
+                    for entry in entries
+                )
 
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-            for found in pool.map(run, lessons):
+            for found in pool.map(lambda job: job(), work):
                 problems.extend(found)
     return problems
 
@@ -278,7 +351,8 @@ def test_{func}_values(learner):
     """{func}(x) gives the expected values"""
     func = function(learner, "{func}")
     x = np.array([[1.0], [2.0]])
-    expect_array(call(func, x), x, what="{func}(x)", mistakes=[(-x, "the sign is flipped")])
+    mistakes = [(-x, "the sign is flipped")]
+    expect_array(call(func, x), x, what="{func}(x)", mistakes=mistakes)
 '''
 
 MISTAKES_TEMPLATE = """# Typical wrong answers for lesson {number}; see tests/test_lessons.py.
@@ -305,7 +379,7 @@ def scaffold_lesson(ws: Workspace, lesson_id: str, title: str, topic: str) -> li
         )
     if topic not in {t.id for t in course.topics}:
         known = ", ".join(t.id for t in course.topics)
-        raise WorkbookError(f"unknown topic {topic!r} (one of: {known})")
+        raise WorkbookError(f"unknown topic {topic!r} (one of: {known}). {ADD_TOPIC}")
     func = lesson_id[3:].replace("-", "_")
     term = course.lessons[-1].glossary[0] if course.lessons[-1].glossary else "lstm"
     fields = {"id": lesson_id, "number": number, "title": title, "topic": topic,
