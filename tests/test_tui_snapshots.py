@@ -2,10 +2,12 @@
 the screens issue 11 changed at 80×24 and 120×40: a long preformatted block, a result
 with a plot, the glossary searched for "σ".
 
-Deterministic by construction: a fresh workspace (its content is the shipped course),
-shown relative to the cwd, the default theme, durations frozen, no cursor blink, no
-background grading server. Update with `pytest tests/test_tui_snapshots.py
---snapshot-update` and look at the SVGs before committing them.
+Deterministic by construction: a fresh workspace (its content is the shipped course,
+pinned to the lessons the snapshots were taken with: `tui_support.pin_course`, so
+adding a lesson changes no snapshot), shown relative to the cwd, the default theme,
+durations frozen, no cursor blink, no background grading server. Update with `pytest
+tests/test_tui_snapshots.py --snapshot-update` and look at the SVGs before committing
+them.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import write_solution
-from tests.tui_support import LESSON, failing_version, wait_for_results
+from tests.tui_support import LESSON, failing_version, pin_course, wait_for_results
 from workbook.tui import widgets
 from workbook.tui.app import WorkbookApp
 
 SIZE = (80, 24)
+
+
+@pytest.fixture
+def workspace(workspace):
+    """The learner's workspace of conftest.py, pinned to the snapshots' lessons."""
+    return pin_course(workspace)
 
 
 @pytest.fixture

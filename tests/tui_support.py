@@ -66,3 +66,22 @@ def failed_with_arrays() -> GradeResult:
         ),
     ]
     return GradeResult("03-forget-gate", Verdict.FAILED, 0.5, checks=checks)
+
+
+# The snapshots show the course as it was when they were taken: its first 23 lessons
+# and the glossary terms they use. A lesson added at the end (`workbook dev new`)
+# changes no snapshot; editing a lesson shown, or removing one, does.
+SNAPSHOT_LESSONS = 23
+
+
+def pin_course(workspace):
+    """`workspace`, seen as the course of the snapshots (in memory only: no file is
+    changed, so grading and tamper evidence are as for any workspace)."""
+    import dataclasses
+
+    course = workspace.course
+    lessons = tuple(lesson for lesson in course.lessons if lesson.number <= SNAPSHOT_LESSONS)
+    used = {key for lesson in lessons for key in lesson.glossary}
+    workspace.course = dataclasses.replace(course, lessons=lessons)
+    workspace.glossary = {key: term for key, term in workspace.glossary.items() if key in used}
+    return workspace
