@@ -130,11 +130,18 @@ def _chain_mistakes(dh, dC, x, h, C, p) -> list[tuple[dict, str]]:
             f"{ {'c': 'C̃_t'}.get(k, k + '_t')} ⊙ {product_of[k]}, so its derivative is "
             f"{product_of[k]} times the incoming gradient, without the factor itself",
         ))  # fmt: skip
-    raw = {"o": (pre["o"], pre["o"] * C_new / np.tanh(C_new))}
+    as_sigmoid = pre["c"] * g["c"] / (1 + g["c"])  # C̃(1 − C̃) for 1 − C̃² = (1 − C̃)(1 + C̃)
     wrong.append((
-        _with_pre(right, p, z, raw),
-        "∂L/∂o_t is dh ⊙ tanh(C_t), since h_t = o_t ⊙ tanh(C_t); not dh ⊙ C_t",
+        _with_pre(right, p, z, {"c": (pre["c"], as_sigmoid)}),
+        "the candidate's derivative is written as σ's, C̃_t ⊙ (1 − C̃_t): C̃_t = tanh(a), "
+        "so tanh'(a) = 1 − C̃_t² (`1 - c_tilde**2`)",
     ))  # fmt: skip
+    # ∂L/∂o_t with tanh(C_t) replaced by another factor: C_t itself, or o_t.
+    for factor, shown in ((C_new, "C_t"), (g["o"], "o_t")):
+        wrong.append((
+            _with_pre(right, p, z, {"o": (pre["o"], pre["o"] * factor / np.tanh(C_new))}),
+            f"∂L/∂o_t is dh ⊙ tanh(C_t), since h_t = o_t ⊙ tanh(C_t); not dh ⊙ {shown}",
+        ))  # fmt: skip
     return wrong
 
 
