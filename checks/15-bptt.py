@@ -59,12 +59,15 @@ MISTAKES = [
      "the backward loop visits t = T − 1 … 0, and step t's dx belongs in dX[t]"),
     (dict(cache_at=lambda t, T: T - 1), "every step goes back through the last step's cache; "
      "step t needs its own, caches[t]"),
+    (dict(dh_as_dC=True), "dh_next is passed as dC: the cell state's gradient into step t is "
+     "dC_next, the dC_prev of step t + 1, while dh_next joins dh: "
+     "lstm_step_backward(diff[t] + dh_next, dC_next, caches[t])"),
 ]  # fmt: skip
 
 
 def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backwards=True,
           all_steps=True, sign=1.0, only=None, swap=False, dX_at=None,
-          cache_at=None):  # fmt: skip
+          cache_at=None, dh_as_dC=False):  # fmt: skip
     """Our BPTT, with switches that reproduce typical wrong answers."""
     H, _ = lstm_forward(X, h0, C0, p)
     states = [(h0, C0)]
@@ -79,7 +82,8 @@ def _bptt(X, h0, C0, p, Y, *, accumulate=True, carry_h=True, carry_C=True, backw
     steps = range(min(len(X), only or len(X)))
     for t in reversed(steps) if backwards else steps:
         at = cache_at(t, len(X)) if cache_at else t
-        step = lstm_step_backward(diff[t] + dh_next, dC_next, X[at], *states[at], p)
+        dC = dh_next if dh_as_dC else dC_next
+        step = lstm_step_backward(diff[t] + dh_next, dC, X[at], *states[at], p)
         for name in PARAM_GRADS:
             grads[name] = grads[name] + step[name] if accumulate else step[name]
         dX[dX_at(t, len(X)) if dX_at else t] = step["dx"]
@@ -181,6 +185,12 @@ def _expect_loss(learner, size):
             (0.5 * np.sum((H[-1] - Y[-1]) ** 2), "only the last step counts; sum over all steps"),
             (loss / H.size, "this is a mean over every entry; the loss is the sum "
              "½ Σ ‖h_t − y_t‖²"),
+            (2 * loss / H.size, "this is the mean of the squared differences, "
+             "np.mean(diff**2); the loss is half their sum, ½ Σ ‖h_t − y_t‖², "
+             "0.5 * np.sum(diff**2)"),
+            (2 * loss / (steps * batch), "this is the mean of the squared norms "
+             "‖h_t − y_t‖² over the steps and batch columns; the loss is half their sum, "
+             "½ Σ ‖h_t − y_t‖², 0.5 * np.sum(diff**2)"),
             *averaged(loss, {"batch columns": batch, "time steps": steps},
                       ": the loss is the sum ½ Σ ‖h_t − y_t‖²"),
             (0.5 * np.sum(norms), "the norms are not squared: ½ Σ ‖h_t − y_t‖², the sum of "

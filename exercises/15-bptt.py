@@ -68,8 +68,10 @@ def bptt(X, h0, C0, params, Y):
     """Loss L = ½ Σ_t ‖h_t − y_t‖² over the whole sequence, and its gradients.
 
     X (T, input, B), Y (T, hidden, B) targets, h0 and C0 (hidden, B).
-    Returns (loss, grads): loss a float; grads a dict with "dW_f" … "dW_o",
-    "db_f" … "db_o" (summed over all steps), "dX" (T, input, B), "dh0" and "dC0".
+    Returns (loss, grads): loss a single number (a float; a NumPy scalar such as the
+    np.float64 that np.sum returns, or a 0-d array, also does); grads a dict with
+    "dW_f" … "dW_o", "db_f" … "db_o" (summed over all steps), "dX" (T, input, B),
+    "dh0" and "dC0" (hidden, B).
     """
     # TODO: your code here
     raise NotImplementedError
