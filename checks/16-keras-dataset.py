@@ -71,6 +71,19 @@ def _expect_x_shape(X, data, length):
     fail(f"X has shape {got} but expected {wanted}", expected=f"shape {wanted}", got=f"shape {got}")
 
 
+def _window_mistakes(data, length):
+    """Windows shifted by one against their targets: each starts one value late."""
+    late = np.lib.stride_tricks.sliding_window_view(np.asarray(data, dtype=float), length)[1:]
+    return [
+        (
+            late[..., None],
+            "each window starts one value late, X[k] = data[k+1 : k+1+sequence_length], so "
+            "it ends on the value it should predict, y[k] = data[k+sequence_length]; window "
+            "k is data[k : k+sequence_length], the values right before its target",
+        )
+    ]
+
+
 def _target_mistakes(data, length):
     samples = len(data) - length
     last_in_window = data[length - 1 : length - 1 + samples]
@@ -109,7 +122,7 @@ def test_seed_dataset_values(learner):
     X, y = _dataset(learner, SEED_DATA, 3)
     _expect_x_shape(X, SEED_DATA, 3)
     expected_X, expected_y = windows(SEED_DATA, 3)
-    expect_array(X, expected_X, what="X (the windows)")
+    expect_array(X, expected_X, what="X (the windows)", mistakes=_window_mistakes(SEED_DATA, 3))
     expect_array(y, expected_y, what="y (the targets)", mistakes=_target_mistakes(SEED_DATA, 3))
 
 
@@ -119,7 +132,9 @@ def test_any_series_any_length(learner):
     X, y = _dataset(learner, data, 4, first=False)
     _expect_x_shape(X, data, 4)
     expected_X, expected_y = windows(data, 4)
-    expect_array(X, expected_X, what="X for 12 values and windows of 4")
+    expect_array(
+        X, expected_X, what="X for 12 values and windows of 4", mistakes=_window_mistakes(data, 4)
+    )
     expect_array(
         y, expected_y, what="y for 12 values and windows of 4", mistakes=_target_mistakes(data, 4)
     )
