@@ -323,7 +323,7 @@ def test_trains_the_lstm(learner):
     series before training."""
     training = _trained(learner)
     problem = training_problem(
-        training.model,
+        training,
         _fresh(learner),
         _evaluation(training),
         builder="build_model",

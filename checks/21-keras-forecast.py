@@ -353,7 +353,7 @@ def test_forecast_trains_the_lstm(learner):
     not predict the series before training."""
     training = _trained(learner)
     problem = training_problem(
-        training.model,
+        training,
         _fresh(learner),
         _training_evaluation(learner),
         builder="build_forecaster",

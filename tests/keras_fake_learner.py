@@ -136,8 +136,9 @@ class FakeLearner:
     def call_with_spy(
         self, name: str, spy_name: str, *args: Any, seed: int = 0
     ) -> tuple[Any, list[tuple]]:
-        """Run `name` with the module's `spy_name` recorded; models in the recorded
-        arguments are converted after the call, so they arrive in their final state."""
+        """Run `name` with the module's `spy_name` recorded, as the subject records it:
+        per call, the arguments (models converted after the call, so they arrive in their
+        final state) and the model given as it was on entry."""
         keras = sys.modules.get("keras")
         if keras is not None:
             keras.utils.set_random_seed(seed)
@@ -146,7 +147,8 @@ class FakeLearner:
         original = getattr(self._module, spy_name, None)
 
         def spied(*spy_args: Any, **spy_kwargs: Any) -> Any:
-            calls.append(spy_args)
+            entry = plain(spy_args[0]) if spy_args and is_keras_model(spy_args[0]) else None
+            calls.append((spy_args, entry))
             return original(*spy_args, **spy_kwargs)
 
         if callable(original):
@@ -156,7 +158,7 @@ class FakeLearner:
         finally:
             if callable(original):
                 setattr(self._module, spy_name, original)
-        return result, [plain(tuple(c)) for c in calls]
+        return result, [(plain(tuple(args)), entry) for args, entry in calls]
 
 
 def load_check(lesson_id: str) -> ModuleType:

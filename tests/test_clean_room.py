@@ -224,6 +224,22 @@ def test_a_huge_return_value_is_the_learners_failure(workspace, grader):
     assert not result.grader_fault
 
 
+def test_a_result_too_large_to_send_is_not_blamed_on_sizes(workspace):
+    """The two-size lessons name a size written into the code when only the second size
+    fails; a result the grader cannot receive says that instead."""
+    lesson = workspace.course.lesson("12-gru-cell")
+    reference = workspace.solution_for(lesson)
+    text = reference.replace(
+        "    concat = np.vstack((h_prev, x_t))",
+        "    if h_prev.shape[1] == 1:\n        return [0.0] * 1_000_001\n"
+        "    concat = np.vstack((h_prev, x_t))",
+    )
+    write_solution(workspace, lesson, text)
+    words = _words(grade(workspace, lesson))
+    assert "more than 1,000,000 items" in words, words
+    assert "size seems written into the code" not in words, words
+
+
 def test_the_subjects_own_output_object_cannot_inflate_the_output(workspace, grader):
     """Output reaches the judge only through a file it reads with a bound: whatever
     learner code does to `sys.stdout`'s attributes changes nothing."""

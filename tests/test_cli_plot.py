@@ -140,7 +140,7 @@ def test_lesson_21_plots_the_validation_period(workspace):
 def test_the_text_plot_puts_its_legend_below_the_frame():
     """plotext's own legend sat in the top left corner, over where lesson 11's curves
     start; `check --plot` prints it under the plot, each entry whole, at 80 columns."""
-    from workbook.tui.plotting import as_text
+    from workbook.present.plotting import as_text
 
     names = [f"LSTM cell, f = {f}" for f in (0.5, 0.9, 0.99, 0.999)] + ["RNN, W_h ~ 1.0·N(0, 1)"]
     figure = {

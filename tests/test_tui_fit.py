@@ -13,8 +13,8 @@ from textual.widgets import OptionList
 
 from tests.tui_support import BATCH_EXPECTED, BATCH_GOT, failed_with_arrays, screen_text
 from workbook.grading.results import ErrorInfo, GradeResult, Verdict
+from workbook.present.fitting import fit_value, pack, value_atoms
 from workbook.tui.app import WorkbookApp
-from workbook.tui.fitting import fit_value, pack, value_atoms
 from workbook.tui.screens import MainScreen
 from workbook.tui.widgets import LessonList, ResultPane, VerdictBar, render_result
 

@@ -14,6 +14,7 @@ run the model themselves.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -91,26 +92,32 @@ def lstm_params(units: int, features: int) -> int:
 @dataclass(frozen=True)
 class Training:
     """One call of the exercise's `train(model, X, y)` helper, as the judge received
-    it: the model in its state after the learner's function returned (trained), and
-    the X and y it was trained on."""
+    it: the model in its state after the learner's function returned (trained), the X
+    and y it was trained on, and the model as it was when handed to `train` (None when
+    the subject could not read it then)."""
 
     model: SavedModel
     X: np.ndarray
     y: np.ndarray
+    entry: SavedModel | None = None
 
 
 def _numbers(value: Any, what: str) -> np.ndarray:
     return _real(value, what, "a NumPy array of real numbers")
 
 
-def _training(arguments: Any) -> Training:
+def _training(call: Any) -> Training:
+    arguments, entry = call if isinstance(call, tuple) and len(call) == 2 else (call, None)
     if not isinstance(arguments, tuple | list) or len(arguments) < 3:
         fail("call the training helper as `train(model, X, y)`: model, inputs, targets")
     model, X, y = arguments[:3]
     if not isinstance(model, SavedModel):
         fail(f"`train`'s first argument should be the Keras model, not a {type(model).__name__}")
     training = Training(
-        model, _numbers(X, "the X given to `train`"), _numbers(y, "the y given to `train`")
+        model,
+        _numbers(X, "the X given to `train`"),
+        _numbers(y, "the y given to `train`"),
+        entry if isinstance(entry, SavedModel) else None,
     )
     if training.X.size == 0 or training.y.size == 0:
         fail(
@@ -131,7 +138,20 @@ def run_with_spy(learner: Any, name: str, *args: Any, seed: int = 0) -> tuple[An
         if not _malformed(exc):
             raise
         _unreadable(f"the model `{name}` trained", exc)
-    return result, (_training(calls[-1]) if calls else None)
+    if not calls:
+        return result, None
+    training = _training(calls[-1])
+    return result, dataclasses.replace(training, entry=_first_entry(calls, training.model))
+
+
+def _first_entry(calls: list, trained: SavedModel) -> SavedModel | None:
+    """The trained model as it was when first handed to `train`: `train` may be called
+    more than once on one model, and training is measured from where it all began."""
+    for recorded in calls:
+        entry = recorded[1] if isinstance(recorded, tuple) and len(recorded) == 2 else None
+        if isinstance(entry, SavedModel) and architecture(entry) == architecture(trained):
+            return entry
+    return None
 
 
 def _real(value: Any, what: str, kind: str) -> np.ndarray:
@@ -353,7 +373,7 @@ class Evaluation:
 
 
 def training_problem(
-    trained: SavedModel,
+    training: Training,
     fresh: SavedModel,
     data: Evaluation | None,
     *,
@@ -361,13 +381,19 @@ def training_problem(
     wanted: str,
     train_call: str,
 ) -> str | None:
-    """None when `trained` is an LSTM network of `builder`'s architecture whose weights
-    training moved and whose loss on the judge's data training lowered tenfold, from a
-    fresh model that could not predict the data; else what is wrong, in words.
+    """None when the model `train` received is an LSTM network of `builder`'s
+    architecture whose weights training moved and whose loss on the judge's data
+    training lowered tenfold, from a start that could not predict the data; else what
+    is wrong, in words.
+
+    The start is the model as it was handed to `train` (the subject records it on
+    entry), so weights set by hand between `builder` and `train` are seen as such;
+    `fresh` (the builder's model, same seed) stands in when no entry state arrived.
 
     `data` None: the judge's data could not be put in the form the model was trained on
     (another check says why); the losses are then not measured, and the check that
     asked is not run rather than passed (`pytest.skip`)."""
+    trained = training.model
     problem = lstm_problem(fresh, f"the model `{builder}` builds", wanted)
     if problem is None:
         problem = lstm_problem(trained, "the model `train` received", wanted)
@@ -378,7 +404,12 @@ def training_problem(
             f"`train` received {describe(trained)}, but `{builder}` builds "
             f"{describe(fresh)}: train the model that `{builder}` returns"
         )
-    moved = _moved(trained, fresh)
+    start, before = fresh, f"a model fresh from `{builder}`, before any training,"
+    why = "its weights are set by hand, not learned"
+    if training.entry is not None and architecture(training.entry) == architecture(trained):
+        start, before = training.entry, "the model as it was first handed to `train`"
+        why = "its weights were set before `train` ran (by hand, or trained some other way)"
+    moved = _moved(trained, start)
     if data is None:
         if moved < MOVED:
             return _barely_moved(moved, builder, train_call)
@@ -387,28 +418,27 @@ def training_problem(
             "were, and the data that reached `train` did not show how (see the check "
             "on what `train` receives)"
         )
-    fresh_loss, trained_loss = data.loss(fresh), data.loss(trained)
+    start_loss, trained_loss = data.loss(start), data.loss(trained)
     spread = float(np.var(data.y))
     if not np.isfinite(trained_loss):
         return (
             "the trained model predicts NaN or infinity: training diverged (are X and y "
             "scaled into a small range?)"
         )
-    if fresh_loss < FRESH_FITS * spread:
+    if start_loss < FRESH_FITS * spread:
         return (
-            f"a model fresh from `{builder}`, before any training, already predicts the "
-            f"training targets (mean squared error {fresh_loss:.3g}, where always predicting "
-            f"their mean gives {spread:.3g}): its weights are set by hand, not learned. "
-            "Keep Keras's random initial weights and let `train` fit them"
+            f"{before} already predicts the training targets (mean squared error "
+            f"{start_loss:.3g}, where always predicting their mean gives {spread:.3g}): "
+            f"{why}. Keep Keras's random initial weights and let `train` fit them"
         )
     if moved < MOVED:
         return _barely_moved(moved, builder, train_call)
-    if trained_loss * LOWERED > fresh_loss:
+    if trained_loss * LOWERED > start_loss:
         return (
             f"training lowered the mean squared error on the training windows only from "
-            f"{fresh_loss:.3g} (a fresh model) to {trained_loss:.3g}; a trained model does "
-            f"at least {LOWERED:g} times better: call `{train_call}` with its default number "
-            "of steps, on the scaled training data"
+            f"{start_loss:.3g} ({before.removesuffix(',')}) to {trained_loss:.3g}; a trained "
+            f"model does at least {LOWERED:g} times better: call `{train_call}` with its "
+            "default number of steps, on the scaled training data"
         )
     return None
 

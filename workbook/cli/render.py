@@ -15,8 +15,8 @@ from rich.text import Text
 from workbook.catalog import Lesson
 from workbook.glossary import Term
 from workbook.grading.results import GradeResult, Verdict
+from workbook.present.fitting import fit_value
 from workbook.session import AttemptHint, LessonStatus
-from workbook.tui.fitting import fit_value
 
 STATUS_STYLE = {
     "passed": ("✓ passed", "green"),
@@ -251,7 +251,7 @@ def plots(out: Console, figures: list[dict]) -> None:
     if not figures:
         out.print("[dim]This check draws no plot.[/dim]")
         return
-    from workbook.tui.plotting import as_text
+    from workbook.present.plotting import as_text
 
     width = max(40, min(out.width, 120))
     for figure in figures:

@@ -547,8 +547,9 @@ class RemoteModule:
     def call_with_spy(
         self, name: str, spy_name: str, *args: Any, seed: int | None = 0, **kwargs: Any
     ) -> tuple[Any, list]:
-        """Call `name` while recording the arguments of every call it makes to the
-        module-level function `spy_name` (plain data, taken when `name` returns)."""
+        """Call `name` while recording every call it makes to the module-level function
+        `spy_name`: per call, its arguments (plain data, taken when `name` returns) and
+        the Keras model it was given as it was on entry (None if none)."""
         result, spied = self._subject.call(name, args, kwargs, seed=seed, spy=spy_name)
         return checked_plain(result, f"`{name}` returned"), list(spied or [])
 

@@ -152,6 +152,19 @@ class Server:
         else:
             self.reply({"kind": "value"}, value=value)
 
+    def _snapshot(self, arguments: tuple) -> Any:
+        """The model handed to a spied helper as it was on entry (None when the first
+        argument is no Keras model): the judge measures training from there, so weights
+        set by hand before the call are not mistaken for learning."""
+        if not arguments or self.keras_to_plain is None:
+            return None
+        if not wire.is_keras_model(arguments[0]):
+            return None
+        try:
+            return wire.PlainModel(self.keras_to_plain(arguments[0]))
+        except Exception:  # the reply says why the model cannot be read
+            return None
+
     def call(self, header: dict, buffers: list[bytes]) -> None:
         name = header.get("name")
         target = self.module.__dict__.get(name) if self.module is not None else None
@@ -166,7 +179,8 @@ class Server:
         if callable(original):
 
             def recording(*a: Any, **k: Any) -> Any:
-                spied.append(_positional(original, a, k))
+                arguments = _positional(original, a, k)
+                spied.append((arguments, self._snapshot(arguments)))
                 return original(*a, **k)
 
             self.module.__dict__[spy] = recording

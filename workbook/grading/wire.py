@@ -60,6 +60,16 @@ class Opaque:
 # -- encoding (either side) ------------------------------------------------------------
 
 
+class PlainModel:
+    """A Keras model already in its plain form, taken at some earlier moment (a
+    snapshot): it crosses as a Keras model does, and arrives as one."""
+
+    __slots__ = ("plain",)
+
+    def __init__(self, plain: dict[str, Any]) -> None:
+        self.plain = plain
+
+
 class _Encoder:
     def __init__(self, keras_to_plain: Any = None) -> None:
         self.buffers: list[bytes] = []
@@ -112,8 +122,10 @@ class _Encoder:
                     [self.value(k, depth + 1), self.value(v, depth + 1)] for k, v in value.items()
                 ]
             }
-        if self.keras_to_plain is not None and _is_keras_model(value):
+        if self.keras_to_plain is not None and is_keras_model(value):
             return {"__keras__": self.value(self.keras_to_plain(value), depth + 1)}
+        if kind is PlainModel:
+            return {"__keras__": self.value(value.plain, depth + 1)}
         return {"__opaque__": _type_name(value)}
 
 
@@ -124,7 +136,7 @@ def _type_name(value: Any) -> str:
     return name if module in ("builtins", "") else f"{module}.{name}"
 
 
-def _is_keras_model(value: Any) -> bool:
+def is_keras_model(value: Any) -> bool:
     import sys
 
     keras = sys.modules.get("keras")

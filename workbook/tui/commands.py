@@ -8,12 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from workbook.tui.app import WorkbookApp
+    from workbook.session import Session
+
+
+class CommandHost(Protocol):
+    """What the palette needs of the app: the app imports this module, never the
+    reverse (ARCHITECTURE.md: no import circles)."""
+
+    session: Session
+
+    def run_action(self, action: str) -> Any: ...
+
+    def go_to_lesson(self, lesson_id: str) -> Any: ...
+
+    def open_glossary(self, key: str | None = None) -> Any: ...
+
 
 # (title, action, help): the same actions the footer keys run.
 ACTIONS = [
@@ -34,7 +48,7 @@ class WorkbookCommands(Provider):
     """Actions, lessons and glossary terms, fuzzy-matched as you type."""
 
     @property
-    def workbook(self) -> WorkbookApp:
+    def workbook(self) -> CommandHost:
         return self.app  # type: ignore[return-value]
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:

@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-from workbook.tui.plotting import LEGEND_GAP, draw, legend, legend_lines, no_colour
+from workbook.present.plotting import LEGEND_GAP, draw, legend, legend_lines, no_colour
 
 
 class Figure(PlotextPlot):

@@ -22,8 +22,8 @@ from textual.widgets.option_list import Option
 from workbook.catalog import Course, Lesson
 from workbook.glossary import Term
 from workbook.grading.results import CheckResult, GradeResult, Verdict
+from workbook.present.fitting import fit_value
 from workbook.session import AttemptHint, LessonStatus
-from workbook.tui.fitting import fit_value
 from workbook.tui.lesson_text import LessonMarkdown, LessonText
 
 # How a lesson's status reads in the list: (mark, theme style, words).

@@ -98,7 +98,7 @@ def legend(figure: dict, *, colour: bool = True) -> list[tuple[str, str | None, 
 def legend_lines(widths: list[int], width: int) -> list[list[int]]:
     """Entries (by their widths in cells) packed into lines at most `width` wide, in
     order, never splitting one: which entries go on each line."""
-    from workbook.tui.fitting import pack
+    from workbook.present.fitting import pack
 
     return pack(widths, width, LEGEND_GAP)
 
