@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from workbook.classroom import grade_class
+from workbook.instructor.classroom import grade_class
 from workbook.workspace import Workspace, bundled_root
 
 

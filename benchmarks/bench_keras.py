@@ -55,7 +55,7 @@ t = time.perf_counter()
 if job.pop("tensorflow"):
     import keras
 imported = time.perf_counter() - t
-from workbook.grading import child
+from workbook.grading.judge import main as child
 t = time.perf_counter()
 child.run(job)
 checks = time.perf_counter() - t

@@ -5,7 +5,7 @@
     sudo python benchmarks/bench_platform.py --platform prairielearn --lessons 8
 
 Writes every lesson's reference solution into a submission folder (or only those of
-`--lessons`, the others left out), then runs `python -m workbook.autograder
+`--lessons`, the others left out), then runs `python -m workbook.instructor.autograder
 gradescope-run` (or `prairielearn-run`) in a fresh cgroup with that CPU quota and
 memory limit (cgroup v1 or v2; needs root), with `--jobs auto`, so the run sizes its
 pool from those limits as on the platform. Prints, per setting, the lessons graded at
@@ -14,7 +14,7 @@ unlike the wall time, it does not depend on what else the machine runs), the loa
 average after it, the cgroup's peak memory (v1: `memory.max_usage_in_bytes`, v2:
 `memory.peak`), the largest sum of proportional set sizes (PSS) of the run's processes
 sampled every 0.2 s, and any lesson that did not pass. The figures go into
-`workbook.autograder.MEASURED_*` and the README; nothing asserts them. The page cache
+`workbook.instructor.autograder.MEASURED_*` and the README; nothing asserts them. The page cache
 already holding TensorFlow's libraries (from earlier runs on the machine) is not charged
 to the new cgroup, so its peak can read lower than a fresh container's: PSS counts them.
 It runs the `workbook` package of the checkout it lives in.
@@ -129,7 +129,7 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
             "PYTHONPATH": str(REPO),
         }
         refs = ",".join(lesson.id for lesson in chosen)
-        command = [sys.executable, "-m", "workbook.autograder", f"{platform}-run"]
+        command = [sys.executable, "-m", "workbook.instructor.autograder", f"{platform}-run"]
         command += ["--jobs", "auto", "--lessons", refs]
         group = Cgroup(cpus, memory_mb)
         peak = {"pss": 0}

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     CheckFailure,
     approximation,
     approximation_mistakes,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, fail_on_size_in_code, function
+from workbook.grading.judge.expect import call, expect_array, fail, fail_on_size_in_code, function
 
 # The seed's worked example (hidden = input = 2) and a case with hidden != input, so
 # that a swapped order or a side-by-side stack cannot pass by accident.

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbook.expect import call_elementwise, expect_array, function
+from workbook.grading.judge.expect import call_elementwise, expect_array, function
 
 # Lessons 6 and 7 share the element-wise diagnoses in checks/_gates.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

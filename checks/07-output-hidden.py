@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     approximation_mistakes,
     call_elementwise,
     expect_array,

@@ -4,7 +4,7 @@ from itertools import permutations
 
 import numpy as np
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     approximation_mistakes,
     call,
     expect_array,

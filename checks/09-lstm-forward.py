@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     call,
     expect_array,
     expect_pair,
@@ -13,7 +13,7 @@ from workbook.expect import (
     function,
     plot,
 )
-from workbook.recurrent import lstm_forward, lstm_step, random_params
+from workbook.grading.judge.references import lstm_forward, lstm_step, random_params
 
 HIDDEN, INPUTS, T, B = 3, 2, 5, 2
 

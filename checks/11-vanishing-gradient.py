@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     CheckFailure,
     call,
     expect_array,
@@ -15,7 +15,7 @@ from workbook.expect import (
     plot,
     reduction_mistakes,
 )
-from workbook.recurrent import lstm_forward, numerical_jacobian, sigmoid
+from workbook.grading.judge.references import lstm_forward, numerical_jacobian, sigmoid
 
 HIDDEN, INPUTS, T = 4, 3, 8
 NOT_A_LIST = "return a NumPy array of T norms (one per step), e.g. `np.array(norms)`"

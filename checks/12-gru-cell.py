@@ -2,7 +2,7 @@
 name the gate), then against keras.layers.GRU(reset_after=False) with the same weights.
 
 Keras's GRU runs as `keras_gru`, its semantics in NumPy (tested against the real layer
-in tests/test_keras_wire.py): this NumPy lesson never imports TensorFlow."""
+in tests/test_keras_model.py): this NumPy lesson never imports TensorFlow."""
 
 import sys
 from pathlib import Path
@@ -13,15 +13,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     approximation_mistakes,
     expect_array,
     function,
     helper_message,
     learner_activation,
 )
-from workbook.grading.keras_wire import keras_gru
-from workbook.recurrent import random_params, sigmoid
+from workbook.grading.judge.keras_model import keras_gru
+from workbook.grading.judge.references import random_params, sigmoid
 
 HIDDEN, INPUTS, B = 3, 2, 4
 # Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),

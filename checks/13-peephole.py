@@ -9,7 +9,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     approximation_mistakes,
     expect_array,
     expect_pair,
@@ -17,7 +17,7 @@ from workbook.expect import (
     helper_message,
     learner_activation,
 )
-from workbook.recurrent import random_params, sigmoid
+from workbook.grading.judge.references import random_params, sigmoid
 
 # Every check runs at two sizes (input ≠ hidden both ways, a batch and a single column),
 # so a size written into the code cannot pass.

@@ -11,7 +11,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     averaged,
     expect_array,
     fail,
@@ -19,7 +19,7 @@ from workbook.expect import (
     gradient_tolerance,
     reduction_mistakes,
 )
-from workbook.recurrent import (
+from workbook.grading.judge.references import (
     LSTM_GATES,
     LSTM_KEYS,
     expect_gradient,

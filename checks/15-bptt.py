@@ -12,7 +12,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     averaged,
     expect_array,
     expect_pair,
@@ -22,7 +22,7 @@ from workbook.expect import (
     gradient_tolerance,
     plot,
 )
-from workbook.recurrent import (
+from workbook.grading.judge.references import (
     LSTM_KEYS,
     expect_gradient,
     lstm_forward,

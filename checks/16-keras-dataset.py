@@ -9,8 +9,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _sizes
 
-from workbook.expect import expect_array, expect_pair, fail, function
-from workbook.kerascheck import windows
+from workbook.grading.judge.expect import expect_array, expect_pair, fail, function
+from workbook.grading.judge.kerascheck import windows
 
 SEED_DATA = np.arange(30.0)
 

@@ -11,9 +11,16 @@ import functools
 import numpy as np
 import pytest
 
-from workbook.expect import CheckFailure, fail
-from workbook.grading.keras_wire import SavedModel
-from workbook.kerascheck import chain, describe, is_mse, learner_model, lstm_params, path_layers
+from workbook.grading.judge.expect import CheckFailure, fail
+from workbook.grading.judge.keras_model import SavedModel
+from workbook.grading.judge.kerascheck import (
+    chain,
+    describe,
+    is_mse,
+    learner_model,
+    lstm_params,
+    path_layers,
+)
 
 SEQUENCE_LENGTH = 3
 STACK = "LSTM(10) → Dense(…) → Dense(1)"

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbook.expect import CheckFailure, call, expect_array, fail, function, plot
-from workbook.kerascheck import (
+from workbook.grading.judge.expect import CheckFailure, call, expect_array, fail, function, plot
+from workbook.grading.judge.kerascheck import (
     Evaluation,
     Training,
     as_number,

@@ -4,14 +4,14 @@ Shapes are diagnosed first (transposed, h/x parts swapped, bias not flat), then 
 gate blocks (Keras order i, f, c, o), and finally Keras's LSTM with the learner's
 weights must reproduce a NumPy unroll of the seed's equations to 1e-5. Keras's LSTM
 is run as `keras_lstm`, its semantics in NumPy (tested against the real layer in
-tests/test_keras_wire.py), so grading never imports TensorFlow.
+tests/test_keras_model.py), so grading never imports TensorFlow.
 """
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, function
-from workbook.grading.keras_wire import keras_lstm
-from workbook.kerascheck import real_array
+from workbook.grading.judge.expect import call, expect_array, fail, function
+from workbook.grading.judge.keras_model import keras_lstm
+from workbook.grading.judge.kerascheck import real_array
 
 INPUT, HIDDEN, STEPS = 3, 2, 5
 # The blocks and the Keras comparison also run at other sizes (input < hidden, other

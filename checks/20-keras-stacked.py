@@ -11,8 +11,8 @@ order data flows through them; a Bidirectional counts with both its directions.
 import functools
 import itertools
 
-from workbook.expect import CheckFailure, fail, function
-from workbook.kerascheck import (
+from workbook.grading.judge.expect import CheckFailure, fail, function
+from workbook.grading.judge.kerascheck import (
     chain,
     describe,
     is_mse,

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbook.expect import call, expect_array, fail, function, plot
-from workbook.kerascheck import (
+from workbook.grading.judge.expect import call, expect_array, fail, function, plot
+from workbook.grading.judge.kerascheck import (
     Evaluation,
     as_number,
     fresh_model,

@@ -6,7 +6,7 @@ numbers are recomputed here, and the usual slips get their own explanation.
 
 import math
 
-from workbook.expect import expect_choice, expect_number
+from workbook.grading.judge.expect import expect_choice, expect_number
 
 STEPS = 50
 

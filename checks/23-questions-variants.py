@@ -5,7 +5,7 @@ One check per question. A wrong letter is answered with why that option is wrong
 the parameter count is recomputed here, and the usual slips get their own message.
 """
 
-from workbook.expect import expect_choice, expect_number
+from workbook.grading.judge.expect import expect_choice, expect_number
 
 UNITS, FEATURES = 10, 1
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     ATOL,
     RTOL,
     approximation,

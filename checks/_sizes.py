@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from workbook.expect import call, fail, fail_on_matrix_product, fail_on_size_in_code
+from workbook.grading.judge.expect import call, fail, fail_on_matrix_product, fail_on_size_in_code
 
 
 def copied(value: Any) -> Any:

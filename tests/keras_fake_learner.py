@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from workbook.grading.keras_wire import SavedModel, to_plain
-from workbook.grading.learner_trace import describe
-from workbook.grading.proxy import raised_class
+from workbook.grading.judge.keras_model import SavedModel, to_plain
+from workbook.grading.judge.proxy import raised_class
+from workbook.grading.subject.learner_trace import describe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -176,7 +176,7 @@ def check_outcomes(lesson_id: str, learner: Any) -> dict[str, str | None]:
     not run), else the message the learner reads (a learner exception's text too)."""
     import pytest
 
-    from workbook.expect import CheckFailure
+    from workbook.grading.judge.expect import CheckFailure
 
     check = load_check(lesson_id)
     outcomes: dict[str, str | None] = {}

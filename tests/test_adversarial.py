@@ -28,10 +28,10 @@ import numpy
 import pytest
 
 from tests.conftest import write_solution
-from workbook.expect import CheckFailure, expect_array
+from workbook.grading.judge.expect import CheckFailure, expect_array
 from workbook.grading.results import GradeResult, Verdict
 from workbook.grading.runner import grade, run_cold
-from workbook.grading.subject import OUTPUT_LIMIT
+from workbook.grading.subject.server import OUTPUT_LIMIT
 from workbook.manifest import (
     MANIFEST_PATH,
     build_manifest,
@@ -351,17 +351,17 @@ PATCHES = {
         "import _pytest.runner as _r\n_r.check_interactive_exception = lambda *a: False"
     ),
     "workbook-expect": (
-        "import workbook.expect\nworkbook.expect.expect_array = lambda *a, **k: None\n"
-        "escaped('imported workbook.expect')"
+        "import workbook.grading.judge.expect as _e\n_e.expect_array = lambda *a, **k: None\n"
+        "escaped('imported workbook.grading.judge.expect')"
     ),
     "workbook-plugin": (
-        "import workbook.grading.plugin as _p\n"
+        "import workbook.grading.judge.plugin as _p\n"
         "_p.GradingPlugin._explain = lambda *a, **k: {'outcome': 'passed', 'message': ''}\n"
-        "escaped('imported workbook.grading.plugin')"
+        "escaped('imported workbook.grading.judge.plugin')"
     ),
     "workbook-recurrent": (
-        "import workbook.recurrent\nworkbook.recurrent.sigmoid = np.tanh\n"
-        "escaped('imported workbook.recurrent')"
+        "import workbook.grading.judge.references as _r\n_r.sigmoid = np.tanh\n"
+        "escaped('imported workbook.grading.judge.references')"
     ),
     "fake-gates-module": (
         "import types\nsys.modules['_gates'] = types.SimpleNamespace(check_gate=lambda *a: None)"
@@ -512,7 +512,7 @@ attempt(f"renamed over {path}", lambda: os.replace("lenient.py", path))
 
 class Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
-        if "activations" in name or name in ("checks", "_gates", "workbook.expect"):
+        if "activations" in name or name in ("checks", "_gates", "workbook.grading.judge.expect"):
             return importlib.util.spec_from_loader(name, self)
         return None
 
@@ -532,8 +532,8 @@ ANSWER_IMPORTS = {
         "01-activations",
         """
 try:
-    from workbook.recurrent import sigmoid
-    escaped("imported workbook.recurrent.sigmoid")
+    from workbook.grading.judge.references import sigmoid
+    escaped("imported workbook.grading.judge.references.sigmoid")
 except BaseException:
     def sigmoid(x):
         return np.tanh(x)
@@ -547,8 +547,8 @@ def tanh(x):
         "08-lstm-step",
         """
 try:
-    from workbook.recurrent import lstm_step as _reference
-    escaped("imported workbook.recurrent.lstm_step")
+    from workbook.grading.judge.references import lstm_step as _reference
+    escaped("imported workbook.grading.judge.references.lstm_step")
 
     def lstm_step(x_t, h_prev, C_prev, params):
         h, C, _ = _reference(x_t, h_prev, C_prev, params)
@@ -562,8 +562,8 @@ except BaseException:
         "14-lstm-backward",
         """
 try:
-    from workbook.recurrent import lstm_step_backward
-    escaped("imported workbook.recurrent.lstm_step_backward")
+    from workbook.grading.judge.references import lstm_step_backward
+    escaped("imported workbook.grading.judge.references.lstm_step_backward")
 except BaseException:
     pass
 """,
@@ -572,8 +572,8 @@ except BaseException:
         "16-keras-dataset",
         """
 try:
-    from workbook.kerascheck import windows as make_dataset
-    escaped("imported workbook.kerascheck.windows")
+    from workbook.grading.judge.kerascheck import windows as make_dataset
+    escaped("imported workbook.grading.judge.kerascheck.windows")
 except BaseException:
     def make_dataset(data, sequence_length):
         return np.zeros((1, 1, 1)), np.zeros(1)

@@ -55,12 +55,13 @@ SUBJECT = "Learner code's process holds nothing of the judge"
 CORE = "The core knows nothing of the faces"
 PLANTED = {
     # (module that gains the import, the import): the contract it must break
-    ("grading/subject.py", "import workbook.expect"): SUBJECT,
-    ("grading/keras_plain.py", "from workbook.grading import keras_wire"): SUBJECT,
+    ("grading/subject/server.py", "import workbook.grading.judge.expect"): SUBJECT,
+    ("grading/keras_plain.py", "from workbook.grading.judge import keras_model"): SUBJECT,
     ("session.py", "import click"): CORE,
-    ("grading/runner.py", "from workbook import classroom"): CORE,
+    ("grading/runner.py", "from workbook.instructor import classroom"): CORE,
     ("tui/widgets.py", "from workbook.cli import render"): "The two faces are independent",
     ("catalog.py", "from workbook import session"): "No import circles between modules",
+    ("grading/judge/expect.py", "from workbook.grading.judge import plugin"): "No import circles",
 }
 
 
@@ -77,3 +78,23 @@ def test_a_forbidden_import_breaks_its_contract(copy, where, line):
     assert f"{PLANTED[where, line]}" in done.stdout
     broken = done.stdout.split("Broken contracts", 1)[-1]
     assert PLANTED[where, line] in broken, done.stdout
+
+
+def test_the_checks_import_only_from_the_judge():
+    """The hidden checks reach the package through the judge's modules alone: what
+    they may use is what the judge holds, and nothing of it can leak the other way."""
+    import ast
+
+    outside = []
+    for path in sorted((REPO / "checks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            outside += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] == "workbook"
+                and not name.startswith("workbook.grading.judge")
+            ]
+    assert outside == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbook.expect import CheckFailure, expect_array
+from workbook.grading.judge.expect import CheckFailure, expect_array
 
 
 def _failure(got: np.ndarray, expected: np.ndarray) -> CheckFailure:

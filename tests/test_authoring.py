@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from tests.tui_support import pin_course
-from workbook.devtools import SCAFFOLD_PLACEHOLDERS
+from workbook.authoring.devtools import SCAFFOLD_PLACEHOLDERS
 from workbook.workspace import Workspace, bundled_root
 
 REPO = Path(__file__).resolve().parents[1]

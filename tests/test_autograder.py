@@ -27,9 +27,9 @@ from click.testing import CliRunner
 
 from tests.platform_support import validate
 from workbook import __version__
-from workbook.autograder import PRAIRIELEARN_QUESTIONS, WHEEL_NAME
 from workbook.cli import cli
 from workbook.grading.results import Verdict
+from workbook.instructor.autograder import PRAIRIELEARN_QUESTIONS, WHEEL_NAME
 
 TANH = "    return np.tanh(x)\n"
 # Honest verdicts of the files below, per lesson number (1 = passed).
@@ -291,7 +291,7 @@ def test_gradescope_zip_installs_this_exact_workbook(bundles, tmp_path):
         (tmp_path / WHEEL_NAME).write_bytes(archive.read(WHEEL_NAME))
     assert f"!= '{__version__}'" in setup
     assert "python3.11" in setup  # Gradescope's Ubuntu 22.04 image has Python 3.10
-    assert "-m workbook.autograder gradescope-run" in run
+    assert "-m workbook.instructor.autograder gradescope-run" in run
     # The memory it needs is written where the instructor looks: setup.sh and the README.
     readme = zipfile.ZipFile(bundles["zip"]).read("README.md").decode()
     for text in (setup, readme):
@@ -357,8 +357,8 @@ def test_prairielearn_folder_builds_an_image_of_this_workbook(bundles, repo_work
 def test_question_ids_stay_put_and_timeouts_cover_the_graders_limits(repo_workspace):
     """A question's uuid depends on its lesson only (PrairieLearn keys its history on
     it); its timeout covers the lesson's worst case under the grader's CPU limits."""
-    from workbook.autograder import question_timeout, question_uuid
     from workbook.grading.runner import limits_for
+    from workbook.instructor.autograder import question_timeout, question_uuid
 
     lessons = repo_workspace.course.lessons
     ids = [question_uuid(lesson) for lesson in lessons]
@@ -528,7 +528,7 @@ def test_a_question_grades_only_its_lessons(bundles, repo_workspace, tmp_path):
 @pytest.mark.parametrize("under", [False, True], ids=["files", "exercises"])
 def test_a_submission_zipped_inside_one_folder_is_found(repo_workspace, tmp_path, under):
     """Uploads often arrive wrapped (`lstm-main/exercises/…`), with macOS's __MACOSX."""
-    from workbook.autograder import grade_submission
+    from workbook.instructor.autograder import grade_submission
 
     upload = tmp_path / "upload"
     files = {1: _file(repo_workspace, 1, CORRECT)}
@@ -542,7 +542,7 @@ def test_a_submission_zipped_inside_one_folder_is_found(repo_workspace, tmp_path
 def test_a_stubbed_tensorflow_lesson_starts_no_tensorflow_pool(repo_workspace, tmp_path):
     """Only lessons with code to run get TensorFlow's budget: a TensorFlow lesson left
     as the stub (or missing) is graded without a process, in the NumPy pool."""
-    from workbook.autograder import grade_submission
+    from workbook.instructor.autograder import grade_submission
 
     files = {1: _file(repo_workspace, 1, CORRECT)}
     upload = _submission(repo_workspace, tmp_path / "upload", files, under=False)

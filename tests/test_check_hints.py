@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import write_solution
+from workbook.authoring.devtools import lint_course
 from workbook.cli import cli
-from workbook.devtools import lint_course
 from workbook.grading.results import CheckResult, GradeResult, Verdict
 from workbook.workspace import Workspace
 

@@ -22,8 +22,8 @@ import pytest
 from tests.conftest import write_solution
 from workbook.grading.results import GradeResult, Verdict
 from workbook.grading.runner import grade
+from workbook.grading.subject.zygote import SUBJECT_MODULES
 from workbook.grading.warm import WarmGrader
-from workbook.grading.zygote import SUBJECT_MODULES
 
 LESSON = "01-activations"
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

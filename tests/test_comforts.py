@@ -143,6 +143,6 @@ def test_doctor_reports_versions_workspace_and_watching(example):
         assert label in result.output
     assert str(example.root) in result.output
     assert re.search(r"file watching +works", result.output)
-    from workbook.grading.sandbox import probe
+    from workbook.grading.subject.sandbox import probe
 
     assert re.search(rf"grading sandbox +{re.escape(probe().label())}\n", result.output)

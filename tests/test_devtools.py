@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from workbook.authoring.devtools import lint_course, scaffold_lesson, write_stubs
 from workbook.cli import cli
-from workbook.devtools import lint_course, scaffold_lesson, write_stubs
 from workbook.errors import WorkbookError
 from workbook.workspace import Workspace
 
@@ -98,7 +98,7 @@ def test_dev_new_scaffolds_a_working_lesson_that_dev_check_asks_to_fill_in(examp
     assert problems and all("scaffold's placeholder" in p for p in problems), problems
     assert any("lesson text or hints" in p for p in problems)
     assert any("the solution still has" in p for p in problems)
-    from workbook.devtools import SCAFFOLD_PLACEHOLDERS
+    from workbook.authoring.devtools import SCAFFOLD_PLACEHOLDERS
 
     for path in (fresh.path("course/lessons/03-triple.md"), fresh.path(files_named(files))):
         text = path.read_text()

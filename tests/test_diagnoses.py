@@ -1,4 +1,4 @@
-"""The comparison helpers' diagnoses (workbook/expect.py), in-process and fast.
+"""The comparison helpers' diagnoses (workbook/grading/judge/expect.py), in-process and fast.
 
 Every lesson's own mistakes are tested end to end in tests/mistakes/*.toml; these tests
 pin the helpers behind whole classes of them: numbers of any NumPy kind, float32
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbook.expect import (
+from workbook.grading.judge.expect import (
     CheckFailure,
     approximation,
     approximation_mistakes,

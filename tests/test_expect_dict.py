@@ -1,11 +1,11 @@
-"""`workbook.expect.expect_dict`: a dict result, checked key by key (issue 20)."""
+"""`workbook.grading.judge.expect.expect_dict`: a dict result, checked key by key (issue 20)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from workbook.expect import CheckFailure, expect_dict
+from workbook.grading.judge.expect import CheckFailure, expect_dict
 
 W = np.array([[1.0, 2.0], [3.0, 4.0]])
 B = np.array([[0.5], [-0.5]])

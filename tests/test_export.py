@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from tests.conftest import write_solution
 from workbook.cli import cli
-from workbook.export import (
+from workbook.instructor.export import (
     CSV_FIELDS,
     GRADESCOPE_FIELDS,
     GRADESCOPE_STATUS,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from workbook.classroom import CLASS_CSV_FIELDS, TOTAL_ROW, discover, grade_class
 from workbook.cli import cli
 from workbook.errors import WorkbookError
+from workbook.instructor.classroom import CLASS_CSV_FIELDS, TOTAL_ROW, discover, grade_class
 from workbook.workspace import init_workspace
 
 
@@ -288,7 +288,7 @@ def test_a_hostile_class_gets_honest_grades(tmp_path, scratch, repo_workspace):
 def test_each_learner_is_graded_in_a_private_folder(tmp_path, scratch, repo_workspace):
     """One mkdtemp (0o700) per learner, the workspace inside it: no two learners share
     a parent folder that their code could write."""
-    from workbook.classroom import prepare
+    from workbook.instructor.classroom import prepare
 
     root = tmp_path / "submissions"
     for learner in ("amy", "ben"):
@@ -332,8 +332,8 @@ def test_an_unforeseen_failure_is_one_error_row(submissions, monkeypatch, repo_w
 def test_a_class_is_graded_on_warm_servers_with_the_same_verdicts(submissions, monkeypatch):
     """One warm server per worker (TensorFlow once per worker, not per attempt);
     every verdict as the cold path gives it."""
-    from workbook import classroom
     from workbook.grading.warm import WarmGrader
+    from workbook.instructor import classroom
 
     cold = grade_class(submissions, jobs=2)
     monkeypatch.delenv("WORKBOOK_WARM")

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from tests.keras_fake_learner import FakeLearner, load_check
-from workbook.expect import CheckFailure
-from workbook.grading.proxy import LearnerRaised
-from workbook.kerascheck import as_number, real_array
+from workbook.grading.judge.expect import CheckFailure
+from workbook.grading.judge.kerascheck import as_number, real_array
+from workbook.grading.judge.proxy import LearnerRaised
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,12 @@ import numpy as np
 import pytest
 
 from workbook.grading import wire
-from workbook.grading.keras_wire import ModelDataError, SavedModel, UnsupportedModel, to_plain
+from workbook.grading.judge.keras_model import (
+    ModelDataError,
+    SavedModel,
+    UnsupportedModel,
+    to_plain,
+)
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 BATCH = 3

@@ -85,7 +85,7 @@ def test_solution_diff_reads_the_learners_encoding_and_explains_bytes_it_cannot(
 
 
 def test_dev_stubs_and_dev_check_compare_bytes(example):
-    from workbook.devtools import write_stubs
+    from workbook.authoring.devtools import write_stubs
 
     _save(example, 1, LATIN1.encode("latin-1"))
     assert write_stubs(example) == ["exercises/01-double.py"]
@@ -93,7 +93,7 @@ def test_dev_stubs_and_dev_check_compare_bytes(example):
 
 
 def test_grade_class_grades_a_latin1_learner_beside_the_others(tmp_path, repo_workspace):
-    from workbook.classroom import TOTAL_ROW, grade_class
+    from workbook.instructor.classroom import TOTAL_ROW, grade_class
 
     lesson = repo_workspace.course.lesson(1)
     reference = repo_workspace.solution_for(lesson)

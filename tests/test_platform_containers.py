@@ -45,8 +45,8 @@ from tests.platform_support import (
     venv_with_wheel,
 )
 from workbook import __version__
-from workbook.autograder import PRAIRIELEARN_QUESTIONS, WHEEL_NAME
 from workbook.cli import cli
+from workbook.instructor.autograder import PRAIRIELEARN_QUESTIONS, WHEEL_NAME
 from workbook.workspace import Workspace, bundled_root
 
 REPO = Path(__file__).resolve().parents[1]

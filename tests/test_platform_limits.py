@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workbook.autograder import job_plan
-from workbook.platform_limits import (
+from workbook.instructor.autograder import job_plan
+from workbook.instructor.platform_limits import (
     NUMPY_LESSON_MIB,
     RESERVED_MIB,
     TENSORFLOW_LESSON_MIB,

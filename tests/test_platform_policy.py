@@ -14,7 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from tests.platform_support import validate
-from workbook.autograder import (
+from workbook.catalog import load_course
+from workbook.cli import cli
+from workbook.errors import WorkbookError
+from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
+from workbook.instructor.autograder import (
     GradingPolicy,
     SubmissionGrade,
     course_grading,
@@ -24,10 +28,6 @@ from workbook.autograder import (
     to_gradescope,
     to_prairielearn,
 )
-from workbook.catalog import load_course
-from workbook.cli import cli
-from workbook.errors import WorkbookError
-from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 
 
 def _course(tmp_path: Path, repo_workspace, grading: str = ""):

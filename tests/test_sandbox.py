@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from workbook.grading import sandbox
-from workbook.grading.sandbox import Confinement, Protection, plan, probe
+from workbook.grading.subject import sandbox
+from workbook.grading.subject.sandbox import Confinement, Protection, plan, probe
 
 REPO = Path(__file__).resolve().parents[1]
 LINUX = sys.platform.startswith("linux")
@@ -31,7 +31,7 @@ needs_linux = pytest.mark.skipif(not LINUX, reason="Landlock and seccomp are Lin
 PRELUDE = """
 import json, os, sys
 from pathlib import Path
-from workbook.grading.sandbox import Confinement, confine
+from workbook.grading.subject.sandbox import Confinement, confine
 args = json.loads(sys.argv[1])
 scratch, hidden = Path(args["scratch"]), Path(args["hidden"])
 secret = hidden / "secret.txt"
@@ -206,7 +206,7 @@ def test_hidden_files_cannot_be_read(dirs) -> None:
                 raise OSError(e, os.strerror(e))
             return fd
         attempt("libc_open", c_open)
-        import workbook.grading.sandbox as sb
+        import workbook.grading.subject.sandbox as sb
         attempt("own_package", lambda: open(sb.__file__).read()[:10])
         attempt("repo", lambda: os.listdir(os.path.dirname(os.path.dirname(sb.__file__))))
         def in_thread():
@@ -400,7 +400,7 @@ def test_probe_matches_confine(dirs) -> None:
         dirs,
         "",
         before="""
-        from workbook.grading.sandbox import probe
+        from workbook.grading.subject.sandbox import probe
         out["probe"] = probe(Confinement(scratch=scratch, hidden=(hidden,))).to_json()
         """,
     )
@@ -415,7 +415,7 @@ def test_refuses_a_threaded_process(dirs) -> None:
         f"""
         import threading, time
         from pathlib import Path
-        from workbook.grading.sandbox import Confinement, SandboxError, confine
+        from workbook.grading.subject.sandbox import Confinement, SandboxError, confine
         threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
         try:
             confine(Confinement(scratch=Path({str(scratch)!r}), hidden=()))
@@ -832,7 +832,7 @@ def test_no_device_or_fifo_files_in_scratch(dirs) -> None:
         dirs,
         body,
         before="""
-        import workbook.grading.sandbox as sb
+        import workbook.grading.subject.sandbox as sb
         sb._seccomp_available = lambda notes: False
         """,
     )
@@ -991,7 +991,7 @@ def test_degrades_and_says_so_elsewhere(dirs) -> None:
         out["core"] = resource.getrlimit(resource.RLIMIT_CORE)
         """,
         before="""
-        import workbook.grading.sandbox as sb
+        import workbook.grading.subject.sandbox as sb
         sb._LINUX = False
         out["probe"] = sb.probe(Confinement(scratch=scratch, hidden=(hidden,))).to_json()
         """,

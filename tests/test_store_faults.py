@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import copy_example, fill_store, run_cli
-from workbook.export import collect, to_csv, to_gradescope
+from workbook.instructor.export import collect, to_csv, to_gradescope
 from workbook.progress import ProgressStore
 from workbook.workspace import Workspace
 

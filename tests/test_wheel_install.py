@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from workbook import __version__
-from workbook.autograder import WHEEL_NAME, build_wheel
+from workbook.instructor.autograder import WHEEL_NAME, build_wheel
 from workbook.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]

@@ -76,7 +76,7 @@ def report(workspace_root: Path | None, progress_path: Path | None) -> list[tupl
 
 def sandbox_rows() -> list[tuple[str, str]]:
     """What confines learner code on this machine (the subject process of grading)."""
-    from workbook.grading.sandbox import probe
+    from workbook.grading.subject.sandbox import probe
 
     protection = probe()
     rows = [("grading sandbox", protection.label())]

@@ -44,7 +44,7 @@ def dev_check(
     """Lint the whole course, or only the LESSONs named (numbers, ranges such as 3-7,
     ids): every stub fails, every reference passes, every typical mistake in
     tests/mistakes/LESSON.toml gets its diagnosis, static checks. Exit 1 on any problem."""
-    from workbook.devtools import lint_course
+    from workbook.authoring.devtools import lint_course
 
     ws = _authoring(ctx)
     chosen = None
@@ -90,7 +90,7 @@ def dev_check(
 @click.pass_context
 def dev_new(ctx: click.Context, lesson_id: str, title: str, topic: str) -> None:
     """Scaffold lesson LESSON_ID (e.g. 23-peephole-gates) with every file it needs."""
-    from workbook.devtools import scaffold_lesson
+    from workbook.authoring.devtools import scaffold_lesson
 
     ws = _authoring(ctx)
     for path in scaffold_lesson(ws, lesson_id, title, topic):
@@ -106,7 +106,7 @@ def dev_new(ctx: click.Context, lesson_id: str, title: str, topic: str) -> None:
 @click.pass_context
 def dev_stubs(ctx: click.Context) -> None:
     """Regenerate every exercise stub from its annotated solution."""
-    from workbook.devtools import write_stubs
+    from workbook.authoring.devtools import write_stubs
 
     changed = write_stubs(_authoring(ctx))
     for rel in changed:

@@ -60,7 +60,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None) -> None:
     The store is the learner's own file, which they can change: an export is their
     record, never a grade. To grade, grade the exercise files afresh: `workbook
     grade-class`, or the bundles of `workbook autograder gradescope|prairielearn`."""
-    from workbook.export import collect, render
+    from workbook.instructor.export import collect, render
 
     _write(render(collect(_workspace(ctx)), fmt), output)
     click.echo(
@@ -128,7 +128,7 @@ def grade_class_command(
 
     Exit 0 if every learner passed every lesson graded, 1 otherwise.
     """
-    from workbook.classroom import check_output_path, grade_class, write_csv
+    from workbook.instructor.classroom import check_output_path, grade_class, write_csv
 
     check_output_path(output, submissions)
 
@@ -268,7 +268,7 @@ def autograder_gradescope(
     worth its weight (--lessons: only those lessons, and the maximum is theirs). The
     zip's README.md says the total to set and the CPU and memory to give the
     autograder."""
-    from workbook.autograder import gradescope_bundle, resource_lines
+    from workbook.instructor.autograder import gradescope_bundle, resource_lines
 
     gradescope_bundle(
         output,
@@ -331,7 +331,7 @@ def autograder_prairielearn(
     /grade/results/results.json), and questions/lstm-workbook/, one question per
     lesson (info.json, question.html with a file editor holding the stub, server.py)
     to copy into the course's questions/."""
-    from workbook.autograder import image_name, prairielearn_bundle
+    from workbook.instructor.autograder import image_name, prairielearn_bundle
 
     written = prairielearn_bundle(
         output,

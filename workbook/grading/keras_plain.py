@@ -1,10 +1,10 @@
-"""A Keras model as plain data: the subject's half of `keras_wire`.
+"""A Keras model as plain data: the subject's half of `keras_model`.
 
 `to_plain(model)` runs in the subject, the process that runs learner code. It reads
 the model through its own methods (Keras itself is only taken from `sys.modules`,
 never imported here) and returns str / int / float / bool / None, lists, dicts with
 str keys and numeric NumPy arrays: nothing the judge would have to unpickle or trust.
-The format is described in `keras_wire`, the judge's half, which validates it.
+The format is described in `keras_model`, the judge's half, which validates it.
 
 Kept apart from the judge's half on purpose: the subject imports this module, and
 nothing of the judge (its NumPy interpreter of Keras layers included) may ever sit

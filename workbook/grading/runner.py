@@ -305,7 +305,7 @@ def _sandbox_plan(hidden: tuple[str, ...]) -> dict | None:
     """The subject's static sandbox rules, planned here (once per process), where the
     work overlaps the judge's start-up instead of delaying the attempt."""
     try:
-        from workbook.grading import sandbox
+        from workbook.grading.subject import sandbox
     except ImportError:
         return None
     return sandbox.static_plan(hidden)

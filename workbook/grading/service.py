@@ -150,7 +150,8 @@ class Service:
     """The service process's state: its socket, zygotes and running attempts."""
 
     def __init__(self, path: Path, workspace: str) -> None:
-        from workbook.grading import child, zygote
+        from workbook.grading.judge import main as child
+        from workbook.grading.subject import zygote
 
         self.path = path
         self.workspace = workspace
@@ -187,7 +188,7 @@ class Service:
             return found[1]
         self.zygotes.pop(preload, None)
         if preload not in self.starting:
-            from workbook.grading import zygote
+            from workbook.grading.subject import zygote
 
             try:
                 self.starting[preload] = zygote.spawn_zygote(preload)
@@ -201,7 +202,7 @@ class Service:
 
     def _zygote_ready(self, preload: tuple[str, ...]) -> None:
         """A starting zygote spoke: ready (serve who waited) or failed."""
-        from workbook.grading import zygote
+        from workbook.grading.subject import zygote
 
         proc, sock = self.starting.pop(preload)
         try:
@@ -305,7 +306,7 @@ class Service:
         code = 1
         try:
             os.setsid()
-            from workbook.grading.zygote import die_with_parent
+            from workbook.grading.subject.zygote import die_with_parent
 
             die_with_parent(self.pid)  # a killed service takes its attempts along
             self.listener.close()
@@ -314,7 +315,7 @@ class Service:
             for _proc, other in self.zygotes.values():
                 if other is not zygote_sock:
                     other.close()
-            from workbook.grading import child
+            from workbook.grading.judge import main as child
 
             child.ZYGOTE = zygote_sock
             child.enter(request)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-CHILD_COMMAND = (sys.executable, "-P", "-m", "workbook.grading.child")
+CHILD_COMMAND = (sys.executable, "-P", "-m", "workbook.grading.judge.main")
 
 _lock = threading.Lock()
 _spare: subprocess.Popen | None = None

@@ -4,7 +4,7 @@ The server (`python -m workbook.grading.warm [tensorflow]`) imports numpy, pytes
 the grading plugin once, starts a subject zygote (`zygote`: a fresh interpreter that
 never imports the judge, with tensorflow preloaded when asked), freezes its heap for
 the garbage collector, then for each job received on its stdin forks a grandchild
-that runs exactly `workbook.grading.child.run(job)`, whose subject the zygote forks.
+that runs exactly `workbook.grading.judge.main.run(job)`, whose subject the zygote forks.
 The grandchild has its own session (so the parent can kill it and anything it
 spawned) and none of the server's pipes. Every attempt starts from the same pristine
 server and zygote state, so attempts stay isolated from each other just as with a
@@ -38,7 +38,8 @@ from pathlib import Path
 
 def _preload(extra: list[str]) -> None:
     """The judge's modules here; what the subjects need (tensorflow) in the zygote."""
-    from workbook.grading import child, zygote
+    from workbook.grading.judge import main as child
+    from workbook.grading.subject import zygote
 
     child.preload_judge()
     _proc, child.ZYGOTE = zygote.start_zygote(tuple(extra))
@@ -49,7 +50,7 @@ def _run_grandchild(request: dict, real_exit, server: int) -> None:
     code = 1
     try:
         os.setsid()
-        from workbook.grading import child
+        from workbook.grading.judge import main as child
 
         child.die_with_parent(server)
         child.enter(request)

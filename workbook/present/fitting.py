@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-# The shape note `workbook.expect.show` puts after an array: "(shape (2, 1))" or
+# The shape note `workbook.grading.judge.expect.show` puts after an array: "(shape (2, 1))" or
 # "(entries 6–11 of shape (2, 4))". It stays on one line.
 _SHAPE = re.compile(r"\s+(\((?:entries [^()]* of )?shape \([^()]*\)\))$")
 

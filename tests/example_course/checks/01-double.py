@@ -1,4 +1,4 @@
-from workbook.expect import fail, function
+from workbook.grading.judge.expect import fail, function
 
 
 def test_double(learner):

@@ -741,7 +741,7 @@ def _site_dirs() -> list[Path]:
 @functools.lru_cache(maxsize=1)
 def _workbook_dirs() -> list[Path]:
     """The `workbook` package this module belongs to, and any other installed copy."""
-    found = [Path(__file__).resolve().parents[1]]
+    found = [Path(__file__).resolve().parents[2]]
     for sitedir in _site_dirs():
         candidate = sitedir / "workbook"
         if candidate.exists():

@@ -44,18 +44,19 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
 READY = b"ready"  # a zygote's first datagram
 SUBJECT_MODULES = frozenset(
     {
         "workbook",
         "workbook.grading",
-        "workbook.grading.zygote",
         "workbook.grading.subject",
+        "workbook.grading.subject.zygote",
+        "workbook.grading.subject.server",
         "workbook.grading.wire",
         "workbook.grading.output",
-        "workbook.grading.learner_trace",
-        "workbook.grading.sandbox",
+        "workbook.grading.subject.learner_trace",
+        "workbook.grading.subject.sandbox",
         "workbook.grading.keras_plain",
     }
 )
@@ -78,7 +79,8 @@ PASSED_ENV = (
     "CUDA_VISIBLE_DEVICES",
 )
 _BOOT = (
-    "import sys; sys.path.insert(0, {parent!r}); from workbook.grading.zygote import main; main()"
+    "import sys; sys.path.insert(0, {parent!r}); "
+    "from workbook.grading.subject.zygote import main; main()"
 )
 
 
@@ -191,8 +193,8 @@ def _preload(names: list[str]) -> None:
     import numpy.random  # noqa: F401
 
     import workbook.grading.keras_plain
-    import workbook.grading.sandbox
-    import workbook.grading.subject  # noqa: F401
+    import workbook.grading.subject.sandbox
+    import workbook.grading.subject.server  # noqa: F401
 
     if "tensorflow" in names:
         with contextlib.suppress(Exception):  # a failed preload is retried, and reported, later
@@ -208,7 +210,7 @@ def main() -> None:
         del sys.path[0]  # inserted by BOOT; an installed package's folder stays listed
     sock = socket.socket(fileno=fd)
     _preload(preload)
-    from workbook.grading import subject
+    from workbook.grading.subject import server as subject
 
     if mode == "zygote":
         serve(sock, subject.serve_new)

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from workbook import expect
-from workbook.expect import CheckFailure
-from workbook.grading.proxy import LearnerRaised, RemoteModule, Subject, SubjectStopped
+from workbook.grading.judge import expect
+from workbook.grading.judge.expect import CheckFailure
+from workbook.grading.judge.proxy import LearnerRaised, RemoteModule, Subject, SubjectStopped
 
 
 def check_title(item: pytest.Item) -> str:

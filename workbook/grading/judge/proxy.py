@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from workbook.grading import wire, zygote
+from workbook.grading import wire
 from workbook.grading.output import printed
+from workbook.grading.subject import zygote
 
 IDLE_S = 20.0
 POLL_S = 0.1
@@ -112,7 +113,7 @@ def raised_class(builtin: Any) -> type[LearnerRaised]:
 
 def _keras_from_plain(plain: Any) -> Any:
     try:
-        from workbook.grading.keras_wire import SavedModel
+        from workbook.grading.judge.keras_model import SavedModel
     except ImportError:
         return wire.Opaque("keras.Model")
     return SavedModel(plain)
@@ -516,7 +517,7 @@ def checked_plain(value: Any, what: str) -> Any:
         return value
     where, opaque = found
     inside = f" (at {where})" if where else ""
-    from workbook.expect import fail
+    from workbook.grading.judge.expect import fail
 
     fail(
         f"{what} a `{opaque.type_name}`{inside}; return NumPy arrays, numbers, strings, "

@@ -22,14 +22,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbook.grading import zygote
 from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT  # noqa: F401 - OUTPUT_LIMIT: API
+from workbook.grading.subject import zygote
 
 if TYPE_CHECKING:
     import socket
     import subprocess
 
-    from workbook.grading.proxy import Subject
+    from workbook.grading.judge.proxy import Subject
 
 # Where this attempt's subject comes from: an interpreter started ahead, at this
 # process's start-up (cold), or the warm server's zygote (set there).
@@ -198,7 +198,7 @@ def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
 
 
 def run(job: dict[str, Any]) -> None:
-    from workbook.grading.proxy import RemoteModule, Subject, SubjectStopped
+    from workbook.grading.judge.proxy import RemoteModule, Subject, SubjectStopped
 
     global AHEAD
     ahead, AHEAD = AHEAD, None
@@ -209,7 +209,7 @@ def run(job: dict[str, Any]) -> None:
     try:
         import pytest
 
-        from workbook.grading.plugin import GradingPlugin
+        from workbook.grading.judge.plugin import GradingPlugin
 
         check, refusal = verified_checks(job, Path(job["report"]).parent / "judge")
         if refusal is not None:
@@ -248,14 +248,14 @@ def preload_judge() -> None:
     import pytest  # noqa: F401
     from _pytest.config import get_config
 
-    import workbook.expect
-    import workbook.grading.learner_trace
-    import workbook.grading.plugin
-    import workbook.grading.proxy
+    import workbook.grading.judge.expect
+    import workbook.grading.judge.plugin
+    import workbook.grading.judge.proxy
+    import workbook.grading.subject.learner_trace
     import workbook.manifest
 
     with contextlib.suppress(ImportError):
-        import workbook.grading.keras_wire  # noqa: F401
+        import workbook.grading.judge.keras_model  # noqa: F401
 
     get_config()  # imports pytest's built-in plugins, which pytest.main loads lazily
     # From here on only check files are imported: no __pycache__ in the workspace.

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from workbook.expect import expect_array, fail
+from workbook.grading.judge.expect import expect_array, fail
 
 LSTM_GATES = ("f", "i", "c", "o")
 LSTM_KEYS = tuple(f"W_{g}" for g in LSTM_GATES) + tuple(f"b_{g}" for g in LSTM_GATES)

@@ -25,7 +25,7 @@ An attempt that fails in an unforeseen way becomes an `error` row: one learner's
 never stops the class, and every folder gets its TOTAL row.
 
 `prepare`, `grade_prepared` and `grade_all` are shared with the course-platform
-autograders (`workbook.autograder`), which grade one submission the same way.
+autograders (`workbook.instructor.autograder`), which grade one submission the same way.
 """
 
 from __future__ import annotations
@@ -395,7 +395,7 @@ class _WarmPool:
     """One warm grading server per worker thread, for a whole class: each attempt
     forks a judge from it and a subject from its zygote, so numpy, pytest and (when a
     Keras lesson is graded) TensorFlow are imported once per worker, not once per
-    attempt. Every attempt is still born clean and isolated (see `grading.zygote`).
+    attempt. Every attempt is still born clean and isolated (see `grading.subject.zygote`).
     `WORKBOOK_WARM=0` grades every attempt cold."""
 
     READY_S = 180.0  # importing TensorFlow at a fifth of a core

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from tests.keras_fake_learner import REPO, FakeLearner, check_outcomes, load_module
-from workbook.grading.keras_wire import (
+from workbook.grading.judge.keras_model import (
     ModelDataError,
     SavedModel,
     UnsupportedModel,
@@ -422,7 +422,7 @@ def test_checks_and_wire_import_without_keras():
     script = (
         "import sys\n"
         "from tests.keras_fake_learner import load_check\n"
-        "import workbook.kerascheck, workbook.grading.keras_wire\n"
+        "import workbook.grading.judge.kerascheck, workbook.grading.judge.keras_model\n"
         f"for lesson in {lessons!r}:\n"
         "    load_check(lesson)\n"
         "loaded = {'keras', 'tensorflow'} & set(sys.modules)\n"
@@ -519,8 +519,8 @@ def test_lesson_18_grades_behaviour(keras, variant):
 def test_unreadable_model_becomes_a_learner_facing_failure():
     """However the proxy carries a ModelDataError across (as itself, or as a ValueError
     with its text), the check says the model could not be read, not a traceback."""
-    from workbook.expect import CheckFailure
-    from workbook.kerascheck import learner_model
+    from workbook.grading.judge.expect import CheckFailure
+    from workbook.grading.judge.kerascheck import learner_model
 
     class Learner:
         @staticmethod

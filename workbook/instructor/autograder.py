@@ -11,13 +11,13 @@ their workers; the workbook plugs into them rather than growing a cluster. Two h
   question per lesson (`info.json`, `question.html`, `server.py`, the stub) that a
   course drops into its `questions/`.
 * **Runs**, one per submission, inside the platform's container (`python -m
-  workbook.autograder gradescope-run | prairielearn-run`): the submitted files are graded
-  afresh in a private workspace with the shipped checks (`workbook.classroom.prepare`, as
+  workbook.instructor.autograder gradescope-run | prairielearn-run`): the submitted files are graded
+  afresh in a private workspace with the shipped checks (`workbook.instructor.classroom.prepare`, as
   `grade-class` does), and results.json is built from those `GradeResult`s alone. Nothing
   is read from a progress store, which the graded code could write.
 
 How many lessons a run grades at once comes from the container's CPU quota and memory
-limit (`workbook.platform_limits`), not from the host's core count. What a lesson is
+limit (`workbook.instructor.platform_limits`), not from the host's core count. What a lesson is
 worth comes from the course's `[grading]` table in course.toml (a weight and a Gradescope
 visibility per lesson, partial credit on or off), which the bundle commands' flags
 override (`GradingPolicy`); the flags are written into the bundle's run script, the
@@ -56,7 +56,7 @@ from workbook import __version__
 from workbook.catalog import Course, Lesson
 from workbook.errors import WorkbookError
 from workbook.grading.results import GradeResult
-from workbook.platform_limits import (
+from workbook.instructor.platform_limits import (
     NUMPY_LESSON_MIB,
     RESERVED_MIB,
     TENSORFLOW_LESSON_MIB,
@@ -374,7 +374,7 @@ def job_plan(
 def _runs_code(prepared: Any, lesson: Lesson) -> bool:
     """Will grading this lesson run the learner's code? Not for a missing or refused
     file, nor for the untouched stub (graded "not started" without a process)."""
-    from workbook import classroom
+    from workbook.instructor import classroom
 
     if lesson.id in prepared.problems:
         return False
@@ -394,7 +394,7 @@ def grade_submission(
     """Grade the exercise files in `folder` (at its top level or under exercises/) in a
     fresh private workspace of the shipped course; `folder` is only read. At most
     `jobs` lessons at once (default: what the container's CPU and memory allow)."""
-    from workbook.classroom import Submission, grade_all, is_plain_dir, prepare
+    from workbook.instructor.classroom import Submission, grade_all, is_plain_dir, prepare
 
     started = time.perf_counter()
     if not is_plain_dir(folder):
@@ -437,7 +437,7 @@ def _unwrapped(folder: Path) -> Path:
     """A zip uploaded as one folder (`lstm-main/exercises/…`): the folder inside, when
     the submission holds no exercise file and nothing but that one folder (macOS's
     `__MACOSX` and dot-files aside). Links are never followed."""
-    from workbook.classroom import is_plain_dir
+    from workbook.instructor.classroom import is_plain_dir
 
     entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
     if is_plain_dir(folder / "exercises") or any(p.suffix == ".py" for p in entries):
@@ -708,7 +708,7 @@ def _package_files() -> Iterable[tuple[str, bytes]]:
     checks under workbook/_bundled, where a pip-installed workbook finds them."""
     from workbook.workspace import bundled_root
 
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     course = bundled_root()
     trees = [(package, "workbook", ("_bundled",))]
     trees += [(course / name, f"workbook/_bundled/{name}", ()) for name in ("course", "checks")]
@@ -776,7 +776,7 @@ def build_wheel(dest_dir: Path) -> Path:
         (f"{dist_info}/METADATA", metadata.encode()),
         (
             f"{dist_info}/WHEEL",
-            b"Wheel-Version: 1.0\nGenerator: workbook.autograder\n"
+            b"Wheel-Version: 1.0\nGenerator: workbook.instructor.autograder\n"
             b"Root-Is-Purelib: true\nTag: py3-none-any\n",
         ),
         (f"{dist_info}/entry_points.txt", entry_points.encode()),
@@ -882,7 +882,7 @@ def _gradescope_run(flags: Sequence[str]) -> str:
 # out comes from the [grading] table of the course.toml the wheel carries.
 # --jobs auto: as many lessons at once as the container's CPU quota and memory allow.
 PY="${{WORKBOOK_PYTHON:-/autograder/workbook-venv/bin/python}}"
-exec "$PY" -m workbook.autograder gradescope-run {options}
+exec "$PY" -m workbook.instructor.autograder gradescope-run {options}
 """
 
 
@@ -964,7 +964,7 @@ PRAIRIELEARN_ENTRY = """#!/bin/sh
 # PrairieLearn runs this once per submission: grade /grade/student afresh and write
 # /grade/results/results.json (GRADE_ROOT moves the root, for tests). The lessons come
 # from the question's server.py (params.lessons in /grade/data/data.json).
-exec "${WORKBOOK_PYTHON:-python3}" -m workbook.autograder prairielearn-run "$@"
+exec "${WORKBOOK_PYTHON:-python3}" -m workbook.instructor.autograder prairielearn-run "$@"
 """
 
 
@@ -1253,9 +1253,9 @@ def _jobs(value: str) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m workbook.autograder gradescope-run | prairielearn-run`: what the
+    """`python -m workbook.instructor.autograder gradescope-run | prairielearn-run`: what the
     platform's container runs per submission. Exit 0 once results.json is written."""
-    parser = argparse.ArgumentParser(prog="python -m workbook.autograder")
+    parser = argparse.ArgumentParser(prog="python -m workbook.instructor.autograder")
     commands = parser.add_subparsers(dest="command", required=True)
     gradescope = commands.add_parser("gradescope-run", help="grade $AUTOGRADER_ROOT/submission")
     gradescope.add_argument(

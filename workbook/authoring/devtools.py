@@ -344,7 +344,7 @@ CHECK_TEMPLATE = '''"""Hidden checks for lesson {number}: {title}."""
 
 import numpy as np
 
-from workbook.expect import call, expect_array, function
+from workbook.grading.judge.expect import call, expect_array, function
 
 
 def test_{func}_values(learner):

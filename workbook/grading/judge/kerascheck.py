@@ -6,7 +6,7 @@ exercise's training helper, a prediction) lives here once.
 
 The judge never imports Keras: the learner's code runs in the subject process, and a
 model it returns arrives as a `SavedModel` (plain data, see
-`workbook/grading/keras_wire.py`) whose layers, weights, optimizer and loss the checks
+`workbook/grading/judge/keras_model.py`) whose layers, weights, optimizer and loss the checks
 read, and whose `predict` is a NumPy forward pass with Keras's semantics. A number
 the subject reports is never taken as proof that a model does something: the checks
 run the model themselves.
@@ -21,8 +21,13 @@ from typing import Any, NoReturn
 import numpy as np
 import pytest
 
-from workbook.expect import call, fail, function
-from workbook.grading.keras_wire import ModelDataError, SavedLayer, SavedModel, UnsupportedModel
+from workbook.grading.judge.expect import call, fail, function
+from workbook.grading.judge.keras_model import (
+    ModelDataError,
+    SavedLayer,
+    SavedModel,
+    UnsupportedModel,
+)
 
 
 def windows(data: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ RTOL = 1e-5
 ATOL = 1e-8
 
 # The comparison runs on ufuncs bound once. Learner code never runs in the judge's
-# process (it runs in the subject, see workbook/grading/subject.py), so nothing here
+# process (it runs in the subject, see workbook/grading/subject/server.py), so nothing here
 # can be patched by it; the judge only ever sees plain data.
 _absolute, _subtract, _add, _multiply = np.absolute, np.subtract, np.add, np.multiply
 _less_equal, _isfinite, _as_float = np.less_equal, np.isfinite, np.asarray

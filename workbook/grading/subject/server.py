@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from workbook.grading import wire
-from workbook.grading.learner_trace import describe
 from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT, BoundedOutput  # noqa: F401
+from workbook.grading.subject.learner_trace import describe
 
 NATIVE_LOG = "native.log"  # fd 1 and 2: crash messages from C code, TensorFlow's logs
 MODULE_NAME = "learner_exercise"
@@ -393,7 +393,7 @@ def main(sock: socket.socket, spec: dict[str, Any]) -> NoReturn:
 
 def _confine(spec: dict[str, Any]) -> dict[str, Any]:
     try:
-        from workbook.grading import sandbox
+        from workbook.grading.subject import sandbox
     except ImportError:
         return {"label": "none", "notes": ["this installation has no sandbox module"]}
     confinement = sandbox.Confinement(
