@@ -43,6 +43,28 @@ def test_a_fresh_workspace_holds_no_reference_and_no_check(workspace):
             assert not leaked, f"{path.relative_to(workspace.root)} carries {leaked[:3]}"
 
 
+def test_lesson_texts_hold_nothing_shown_only_after_passing(workspace):
+    """The question lessons' answers ("After you answer") are not in the workspace's
+    lesson files; the workbook still shows them once the lesson has passed, read from
+    the installed course, and the shortened files are not reported as tampered."""
+    from workbook.catalog import AFTER_PASS_MARKER
+    from workbook.manifest import workspace_tampered
+
+    shipped = bundled_root() / "course" / "lessons"
+    with_answers = [p.name for p in shipped.glob("*.md") if AFTER_PASS_MARKER in p.read_text()]
+    assert len(with_answers) >= 2  # the control: lessons 22 and 23 have such a part
+    for name in with_answers:
+        text = (workspace.root / "course" / "lessons" / name).read_text(encoding="utf-8")
+        assert AFTER_PASS_MARKER not in text and "After you answer" not in text, name
+    lesson = workspace.course.lesson("22-questions-gates")
+    assert "After you answer" in lesson.explanation
+    assert workspace_tampered(workspace) == []
+    assert "After you answer" not in run_cli(workspace, "show", "22").output
+    write_solution(workspace, lesson)
+    assert run_cli(workspace, "check", "22").exit_code == 0
+    assert "After you answer" in run_cli(workspace, "show", "22").output
+
+
 def test_grading_uses_the_installed_checks(workspace):
     lesson = workspace.course.lesson("08-lstm-step")
     assert workspace.answers_root == bundled_root()

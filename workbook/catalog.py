@@ -21,8 +21,16 @@ _FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n?(.*)\Z", re.S)
 _LESSON_ID = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RANGE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")  # 3-7 (or 3–7, as error messages write it)
 # Lesson text below this line is an explanation shown only once the lesson has passed
-# (answers to questions, the "why" behind the reference solution).
+# (answers to questions, the "why" behind the reference solution). A learner's
+# workspace holds the text above it only; the explanation is read from the installed
+# course (see `workspace.answers_root`).
 AFTER_PASS_MARKER = "<!-- after passing -->"
+
+
+def before_passing(text: str) -> str:
+    """A lesson file as a learner may read it before passing: without its explanation."""
+    shown, marker, _ = text.partition(AFTER_PASS_MARKER)
+    return shown.rstrip() + "\n" if marker else text
 # How to add a topic, for the errors about an unknown one.
 ADD_TOPIC = (
     "To add a topic, add a [[topics]] entry to course/course.toml: three lines, "
@@ -150,7 +158,24 @@ def split_front_matter(text: str, source: Path) -> tuple[dict, str]:
     return meta, match.group(2).strip() + "\n"
 
 
-def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]) -> Lesson:
+def _explanation(explanations: Path | None, lesson_id: str) -> str:
+    """The after-passing part of the lesson file under `explanations` ("" if none)."""
+    if explanations is None:
+        return ""
+    try:
+        text = (explanations / "lessons" / f"{lesson_id}.md").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    return text.partition(AFTER_PASS_MARKER)[2].strip()
+
+
+def _load_lesson(
+    course_dir: Path,
+    lesson_id: str,
+    number: int,
+    topics: set[str],
+    explanations: Path | None = None,
+) -> Lesson:
     source = course_dir / "lessons" / f"{lesson_id}.md"
     if not source.is_file():
         raise CourseFormatError(f"lesson {lesson_id!r} is listed but {source} does not exist")
@@ -178,7 +203,7 @@ def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]
         title=meta["title"],
         topic=meta["topic"],
         text=body.strip() + "\n",
-        explanation=explanation.strip(),
+        explanation=explanation.strip() or _explanation(explanations, lesson_id),
         hints=tuple(meta["hints"]),
         glossary=tuple(meta.get("glossary", ())),
         exercise=meta.get("exercise", f"exercises/{lesson_id}.py"),
@@ -191,8 +216,11 @@ def _load_lesson(course_dir: Path, lesson_id: str, number: int, topics: set[str]
     )
 
 
-def load_course(course_dir: Path) -> Course:
-    """Read `course_dir/course.toml` and every lesson it lists, validating as it goes."""
+def load_course(course_dir: Path, explanations: Path | None = None) -> Course:
+    """Read `course_dir/course.toml` and every lesson it lists, validating as it goes.
+
+    `explanations`: another copy of the course whose lesson files hold what is shown
+    after passing, where `course_dir`'s do not (a learner's workspace)."""
     manifest = course_dir / "course.toml"
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
@@ -219,7 +247,7 @@ def load_course(course_dir: Path) -> Course:
         numbers.append(number)
     topic_ids = {t.id for t in topics}
     lessons = [
-        _load_lesson(course_dir, lesson_id, number, topic_ids)
+        _load_lesson(course_dir, lesson_id, number, topic_ids, explanations)
         for lesson_id, number in zip(data.get("lessons", []), numbers, strict=True)
     ]
     if not lessons:

@@ -47,18 +47,26 @@ def tracked_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def file_hash(path: Path) -> str:
+def file_hash(path: Path, rel: str = "") -> str:
     """SHA-256 of the file with line endings normalised, so that a Windows checkout
-    (CRLF) of an unchanged course is not reported as tampered."""
+    (CRLF) of an unchanged course is not reported as tampered. A lesson text (`rel`
+    under course/lessons/) is hashed as a learner's workspace holds it: without what
+    it shows after passing (`catalog.before_passing`)."""
     stat = path.stat()
-    return _hash_of(str(path), stat.st_mtime_ns, stat.st_size)
+    lesson_text = rel.startswith("course/lessons/") and rel.endswith(".md")
+    return _hash_of(str(path), stat.st_mtime_ns, stat.st_size, lesson_text)
 
 
 @lru_cache(maxsize=4096)
-def _hash_of(path: str, mtime_ns: int, size: int) -> str:
+def _hash_of(path: str, mtime_ns: int, size: int, lesson_text: bool = False) -> str:
     """Cached by modification time and size: every attempt compares the whole course,
     and re-reading ~70 unchanged files would cost the TUI a few ms per save."""
-    return hashlib.sha256(Path(path).read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+    data = Path(path).read_bytes().replace(b"\r\n", b"\n")
+    if lesson_text:
+        from workbook.catalog import before_passing
+
+        data = before_passing(data.decode("utf-8", errors="replace")).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
 
 
 def build_manifest(root: Path) -> dict:
@@ -66,7 +74,7 @@ def build_manifest(root: Path) -> dict:
     return {
         "format": MANIFEST_FORMAT,
         "algorithm": "sha256",
-        "files": {rel: file_hash(root / rel) for rel in tracked_files(root)},
+        "files": {rel: file_hash(root / rel, rel) for rel in tracked_files(root)},
     }
 
 
@@ -114,7 +122,7 @@ def tampered_files(
     changed = [
         rel
         for rel, digest in expected.items()
-        if rel not in present or file_hash(present[rel]) != digest
+        if rel not in present or file_hash(present[rel], rel) != digest
     ]
     changed.extend(rel for rel in present if rel not in expected)
     return sorted(changed)

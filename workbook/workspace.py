@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from workbook.catalog import Course, Lesson, load_course
+from workbook.catalog import Course, Lesson, before_passing, load_course
 from workbook.errors import WorkbookError
 from workbook.glossary import Term, load_glossary
 from workbook.learnerfile import UndecodableSource, decode
@@ -58,7 +58,10 @@ class Workspace:
 
     @cached_property
     def course(self) -> Course:
-        return load_course(self.root / COURSE_DIR)
+        answers = self.answers_root
+        return load_course(
+            self.root / COURSE_DIR, None if answers == self.root else answers / COURSE_DIR
+        )
 
     @cached_property
     def glossary(self) -> dict[str, Term]:
@@ -173,6 +176,11 @@ def init_workspace(dest: Path, *, with_answers: bool = False) -> Workspace:
     shutil.copytree(source / COURSE_DIR, dest / COURSE_DIR, ignore=ignore, dirs_exist_ok=True)
     if with_answers:
         shutil.copytree(source / CHECKS_DIR, dest / CHECKS_DIR, ignore=ignore, dirs_exist_ok=True)
+    if not with_answers:  # what a lesson shows after passing stays in the package
+        for text_file in (dest / COURSE_DIR / "lessons").glob("*.md"):
+            text = text_file.read_text(encoding="utf-8")
+            if before_passing(text) != text:
+                text_file.write_text(before_passing(text), encoding="utf-8")
     workspace = Workspace(dest)
     for lesson in workspace.course.lessons:
         workspace.reset(lesson)
