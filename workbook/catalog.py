@@ -31,6 +31,8 @@ def before_passing(text: str) -> str:
     """A lesson file as a learner may read it before passing: without its explanation."""
     shown, marker, _ = text.partition(AFTER_PASS_MARKER)
     return shown.rstrip() + "\n" if marker else text
+
+
 # How to add a topic, for the errors about an unknown one.
 ADD_TOPIC = (
     "To add a topic, add a [[topics]] entry to course/course.toml: three lines, "
