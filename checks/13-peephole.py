@@ -46,10 +46,11 @@ def _gate(p, gate, z, C, style, sig=sigmoid):
 
 
 def _step(x, h, C, p, *, f="diag", i="diag", o="diag", o_reads="new", squash=True,
-          sig=sigmoid, tanh=np.tanh, out=None, h_reads="new"):  # fmt: skip
-    """Our peephole step, with switches (one per gate) that reproduce typical wrong answers."""
+          sig=sigmoid, tanh=np.tanh, out=None, h_reads="new", cand=None):  # fmt: skip
+    """Our peephole step, with switches (one per gate) that reproduce typical wrong answers;
+    `cand` ("f", "i" or "o") gives the candidate a peephole p_cand ⊙ C_{t-1} of its own."""
     z = np.vstack((h, x))
-    c = tanh(p["W_c"] @ z + p["b_c"])
+    c = tanh(p["W_c"] @ z + (p[f"p_{cand}"] * C if cand else 0.0) + p["b_c"])
     C_new = _gate(p, "f", z, C, f, sig) * C + _gate(p, "i", z, C, i, sig) * c
     o_t = _gate(p, "o", z, C_new if o_reads == "new" else C, o, sig)
     shown = C_new if h_reads == "new" else C
@@ -94,6 +95,9 @@ MISTAKES = [
            "σ(W · [h_{{t-1}}, x_t] + p_{g} ⊙ {C} + b)"),
     *_each("diag+nobias", "{gate} misses its bias b_{g}: σ(W · [h_{{t-1}}, x_t] + "
            "p_{g} ⊙ {C} + b_{g})"),
+    *((dict(cand=g), f"the candidate C̃_t has a peephole term p_{g} ⊙ C_{{t-1}}, but the "
+       "candidate has no peephole: C̃_t = tanh(W_c · [h_{t-1}, x_t] + b_c); only f_t, i_t "
+       "and o_t peek at the cell state") for g in "fio"),
     (dict(squash=False), "h_t = o_t ⊙ tanh(C_t): the tanh of the cell state is missing"),
     (dict(h_reads="old"), "h_t uses the old cell state: h_t = o_t ⊙ tanh(C_t), with the C_t "
      "just computed"),

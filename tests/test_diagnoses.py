@@ -236,3 +236,18 @@ def test_a_broadcast_error_from_a_matrix_product_is_named():
     exc.trace = {"location": "gru.py:9", "code": "return z_t.T @ h_prev + (1 - z_t) * h"}
     message = _message(fail_on_matrix_product, exc, "gru_step")
     assert "`z_t.T @ h_prev` is a matrix product" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "refused"),
+    [
+        ('f_t = sigmoid(p["W_f"] @ z + p["p_f"] @ C_prev + p["b_f"])', 'p["p_f"] @ C_prev'),
+        ("f_t = sigmoid(np.dot(p['W_f'], z) + p['p_f'] @ C_prev)", "p['p_f'] @ C_prev"),
+        ("f_t = sigmoid(W_f @ z + p_f @ C_prev + b_f)", "p_f @ C_prev"),
+    ],
+)
+def test_a_refused_product_names_the_one_not_led_by_a_weight_matrix(code, refused):
+    exc = ValueError("matmul: Input operand 1 has a mismatch in its core dimension 0")
+    exc.trace = {"location": "peephole.py:30", "code": code}
+    message = _message(fail_on_matrix_product, exc, "peephole_step", refused=True)
+    assert f"NumPy refused the matrix product `{refused}` at peephole.py:30" in message

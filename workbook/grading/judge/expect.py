@@ -554,8 +554,10 @@ def fail_on_matrix_product(exc: BaseException, what: str, refused: bool = False)
     refused (its factors do not fit), said as such, with ⊙ as the likely intent only
     as a question. Otherwise return."""
     text = str(exc)
-    code = (getattr(exc, "trace", None) or {}).get("code") or ""
+    trace = getattr(exc, "trace", None) or {}
+    code = trace.get("code") or ""
     product = _product_in(code)
+    where = f" at {trace['location']}" if trace.get("location") else ""
     if "broadcast" in text and product:
         fail(
             f"{what}: NumPy could not combine the terms ({text.strip()}) because "
@@ -565,7 +567,7 @@ def fail_on_matrix_product(exc: BaseException, what: str, refused: bool = False)
         )
     if refused and product and ("matmul" in text or "not aligned" in text):
         fail(
-            f"{what}: NumPy refused the matrix product `{product}` ({text.strip()}): the "
+            f"{what}: NumPy refused the matrix product `{product}`{where} ({text.strip()}): the "
             "first factor's columns must match the second factor's rows. Is an element-wise "
             "product (⊙) meant there? That is `*` in NumPy, not `@` or np.dot"
         )
@@ -578,11 +580,17 @@ _MATRIX_PRODUCT = re.compile(
 )
 
 
+# A product led by a weight matrix: `W_f @ z`, `params["W_f"] @ z`, `p['W_f'] @ z`,
+# `np.dot(W_f, z)`, `np.dot(p["W_f"], z)`; these are the products the lessons want.
+_WEIGHT_FIRST = re.compile(r"(?:np\.\w+\(\s*)?(?:\w+\[[\"'])?W")
+
+
 def _product_in(code: str) -> str | None:
     """The matrix product in a line of code most likely to be wrong: one whose left
-    factor is not a weight matrix (W…), else the first."""
+    factor is not a weight matrix (W…, also as `params["W_f"]` or `p["W_f"]`), else the
+    first."""
     found = [m[0].strip() for m in _MATRIX_PRODUCT.finditer(code)]
-    unlikely = [p for p in found if not re.match(r"(?:params\[[\"']|np\.\w+\()?W", p)]
+    unlikely = [p for p in found if not _WEIGHT_FIRST.match(p)]
     return (unlikely or found or [None])[0]
 
 
