@@ -56,6 +56,8 @@ def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z
     W_hh, W_hx = p["W_h"][:, :hidden], p["W_h"][:, hidden:]
     if reset == "before":
         a = W_hh @ (r * h) + W_hx @ x + p["b_h"]
+    elif reset == "update":  # z_t where r_t belongs: [z_t ⊙ h_{t-1}, x_t]
+        a = W_hh @ (z * h) + W_hx @ x + p["b_h"]
     elif reset == "after":
         a = r * (W_hh @ h) + W_hx @ x + p["b_h"]
     elif reset == "product":  # r_t scales the whole product, x_t's part included
@@ -68,33 +70,62 @@ def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z
     return (1 - z) * h + z * h_tilde if swapped else z * h + (1 - z) * h_tilde
 
 
-def _mistakes(x, h, p):
-    return [
-        (_gru(x, h, p, swapped=True), SWAPPED),
-        (_gru(x, h, p, reset="none"),
-         "the reset gate is not applied: the candidate should read r_t ⊙ h_{t-1}"),
-        (_gru(x, h, p, reset="after"),
-         "the reset gate multiplies W_h's product with h_{t-1} (Keras's reset_after=True); "
-         "this lesson applies it before: W_h · [r_t ⊙ h_{t-1}, x_t]"),
-        (_gru(x, h, p, reset="product"), AFTER_PRODUCT),
-        (_gru(x, h, p, x_first=True),
-         "the concatenations look like [x_t, h_{t-1}]: stack h first, as in the LSTM"),
-        (_gru(x, h, p, reset="bias"), AFTER_PRODUCT),
-        (_gru(x, h, p, candidate=sigmoid), "the candidate h̃_t uses sigmoid where tanh belongs"),
-        (_gru(x, h, p, candidate=lambda a: np.tanh(np.tanh(a))),
-         "the candidate h̃_t is squashed twice, tanh(tanh(…)): tanh is applied once, "
-         "h̃_t = tanh(W_h · [r_t ⊙ h_{t-1}, x_t] + b_h), and h_t mixes h̃_t in as it is"),
-        (_gru(x, h, p, gates=("r", "z")),
-         "z_t and r_t are swapped: the update gate uses W_z, b_z and the reset gate W_r, b_r"),
-        (_gru(x, h, p, swapped=True, reset="none"),
-         "the update gate works the wrong way round and the reset gate is not applied"),
-        (_gru(x, h, p, biases=("r", "z")),
-         "z_t and r_t have swapped biases: the update gate adds b_z, the reset gate b_r"),
-        (_gru(x, h, p, biases=("r", "r")),
-         "the update gate adds b_r; each gate has its own bias: z_t uses b_z"),
-        (_gru(x, h, p, biases=("z", "z")),
-         "the reset gate adds b_z; each gate has its own bias: r_t uses b_r"),
+# Typical wrong answers, as switches of `_gru`, each with its diagnosis.
+MISTAKES = [
+    (dict(swapped=True), SWAPPED),
+    (dict(reset="none"),
+     "the reset gate is not applied: the candidate should read r_t ⊙ h_{t-1}"),
+    (dict(reset="update"),
+     "the candidate reads z_t ⊙ h_{t-1}: it uses the update gate z_t where the reset gate "
+     "r_t belongs, h̃_t = tanh(W_h · [r_t ⊙ h_{t-1}, x_t] + b_h)"),
+    (dict(reset="after"),
+     "the reset gate multiplies W_h's product with h_{t-1} (Keras's reset_after=True); "
+     "this lesson applies it before: W_h · [r_t ⊙ h_{t-1}, x_t]"),
+    (dict(reset="product"), AFTER_PRODUCT),
+    (dict(x_first=True),
+     "the concatenations look like [x_t, h_{t-1}]: stack h first, as in the LSTM"),
+    (dict(reset="bias"), AFTER_PRODUCT),
+    (dict(candidate=sigmoid), "the candidate h̃_t uses sigmoid where tanh belongs"),
+    (dict(candidate=lambda a: np.tanh(np.tanh(a))),
+     "the candidate h̃_t is squashed twice, tanh(tanh(…)): tanh is applied once, "
+     "h̃_t = tanh(W_h · [r_t ⊙ h_{t-1}, x_t] + b_h), and h_t mixes h̃_t in as it is"),
+    (dict(gates=("r", "z")),
+     "z_t and r_t are swapped: the update gate uses W_z, b_z and the reset gate W_r, b_r"),
+    (dict(swapped=True, reset="none"),
+     "the update gate works the wrong way round and the reset gate is not applied"),
+    (dict(biases=("r", "z")),
+     "z_t and r_t have swapped biases: the update gate adds b_z, the reset gate b_r"),
+    (dict(biases=("r", "r")),
+     "the update gate adds b_r; each gate has its own bias: z_t uses b_z"),
+    (dict(biases=("z", "z")),
+     "the reset gate adds b_z; each gate has its own bias: r_t uses b_r"),
+]  # fmt: skip
+FULL_SEED = 4  # the seed of the full step, where no gate is forced open or shut
+
+
+def _mistakes(x, h, p, switches=MISTAKES):
+    return [(_gru(x, h, p, **sw), message) for sw, message in switches]
+
+
+def _told_apart(learner, got, case, size):
+    """The known mistakes that `got` matches, told apart on the full step when a forced
+    gate makes several give the same values here: with z_t = 0 forced, z_t ⊙ h_{t-1} in
+    the candidate and a reset gate that adds b_z both shut h_{t-1} out. Only those the
+    learner's full step matches too are kept (all of them when it matches none)."""
+    x, h, p = case
+    shape = np.shape(got)
+    found = [
+        (sw, m) for sw, m in MISTAKES
+        if _gru(x, h, p, **sw).shape == shape and np.allclose(got, _gru(x, h, p, **sw))
     ]  # fmt: skip
+    if len({m for _, m in found}) < 2:
+        return MISTAKES
+    fx, fh, fp = _case(FULL_SEED, size)
+    full = _step(learner, fx, fh, fp, size, size == SIZES[0])
+    if np.shape(full) != fh.shape:
+        return MISTAKES
+    kept = [(sw, m) for sw, m in found if np.allclose(full, _gru(fx, fh, fp, **sw))]
+    return kept or MISTAKES
 
 
 def _activation_mistakes(learner, x, h, p):
@@ -140,7 +171,7 @@ def _check_sizes(learner, seed, what, extra=lambda case: (), **biases):
             what=_sizes.label(what, **_named(size)),
             mistakes=[
                 *extra(case),
-                *_mistakes(x, h, p),
+                *_mistakes(x, h, p, _told_apart(learner, got, case, size)),
                 *([] if close else _activation_mistakes(learner, x, h, p)),
             ],
         )
