@@ -244,13 +244,42 @@ def _activation_mistakes(
     return found
 
 
+def _relu(learner: object, gate: Gate, c: Case, got: object) -> list[tuple[np.ndarray, str]]:
+    """max(0, a) (a ReLU) where σ or tanh belongs, when the numbers show it: `got` is
+    max(0, a) and the learner's result on the mirrored case (W and b negated, so a → −a)
+    is max(0, −a). Where a < 0 throughout, max(0, a) is all zeros, like a missing term;
+    the mirrored case, whose a is positive there, tells the two apart."""
+    pre = c.W @ _concat(c.h, c.x) + c.b
+    relu = np.maximum(0.0, pre)
+    if not isinstance(got, np.ndarray) or got.shape != pre.shape or not np.any(pre):
+        return []
+    if not np.allclose(np.asarray(got, dtype=float), relu, rtol=RTOL, atol=ATOL):
+        return []
+    mirrored = _call(learner, gate, Case(-c.W, -c.b, c.h, c.x))
+    if not isinstance(mirrored, np.ndarray) or mirrored.shape != pre.shape:
+        return []
+    if not np.allclose(np.asarray(mirrored, dtype=float), np.maximum(0.0, -pre), RTOL, ATOL):
+        return []
+    return [
+        (
+            relu,
+            f"values match max(0, ·), a ReLU, where {gate.activation} belongs: "
+            f"{gate.out} = {gate.sym}({gate.inside})",
+        )
+    ]
+
+
 def _mistakes(learner: object, gate: Gate, c: Case, got: object) -> list:
-    """Every known wrong answer for `c`, the activation's last (they need `got`)."""
+    """Every known wrong answer for `c`, the activation's last (they need `got`); a
+    ReLU alone, when the numbers show it (see `_relu`)."""
     want = expected(gate, c)
     close = isinstance(got, np.ndarray) and got.shape == want.shape
     if close and np.allclose(np.asarray(got, dtype=float), want, rtol=RTOL, atol=ATOL):
         return []
-    return [*wrong_answers(gate, c), *_activation_mistakes(learner, gate, c, got)]
+    return _relu(learner, gate, c, got) or [
+        *wrong_answers(gate, c),
+        *_activation_mistakes(learner, gate, c, got),
+    ]
 
 
 def _diagnose_shape(gate: Gate, c: Case, got: object, what: str) -> None:
