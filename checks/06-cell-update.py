@@ -19,6 +19,12 @@ C_TILDE = np.array([[0.5], [-0.8], [0.4]])
 C_PREV = np.array([[2.0], [-1.0], [0.5]])
 
 
+UNSCALED_GATE = (
+    "C_{t-1} is missing from the forget term: f_t is added as it is, but the forget gate "
+    "scales the old memory, f_t ⊙ C_{t-1} (`f_t * C_prev`)"
+)
+
+
 def _cell(f, i, c_tilde, c_prev):
     return f * c_prev + i * c_tilde
 
@@ -64,6 +70,7 @@ def _mistakes(f, i, c_tilde, c_prev):
             "the old memory C_{t-1} is added unscaled: the forget gate f_t must multiply it "
             "(f_t ⊙ C_{t-1})",
         ),
+        (f + i * c_tilde, UNSCALED_GATE),
         (
             i * c_tilde,
             "the forget term f_t ⊙ C_{t-1} is missing: the old memory is carried over, "
@@ -163,6 +170,7 @@ def test_gates_at_their_extremes(learner):
         mistakes=[
             (C_TILDE, "the candidate was written although i_t = 0: i_t must scale C̃_t"),
             (np.zeros_like(F), "the old memory was lost although f_t = 1: f_t must scale C_{t-1}"),
+            (ones, UNSCALED_GATE),
             *_matrix_products(ones, zeros, C_TILDE, C_PREV),
         ],
     )
