@@ -146,6 +146,10 @@ def _H_mistakes(case, H):
         (H.reshape(-1, H.shape[2]), "np.concatenate (or np.vstack) joins the states "
          "along their rows, one tall matrix; np.stack(states) puts them on a new time "
          f"axis, shape {H.shape} (or fill a preallocated H[t])"),
+        (np.moveaxis(H, 0, -1), "the states are stacked on the last axis "
+         "(np.stack(states, axis=-1)), shape (hidden, B, T): time comes first, H[t] is the "
+         f"state of step t; np.stack(states, axis=0) or np.array(states) gives {H.shape} "
+         "(or fill a preallocated H[t])"),
         (np.concatenate(list(H), axis=1), "np.hstack (or concatenate along axis 1) puts "
          "the states side by side; np.stack(states) puts them on a new time axis, shape "
          f"{H.shape} (or fill a preallocated H[t])"),
