@@ -123,6 +123,12 @@ def _expect_step_jacobian(learner, case):
             "number"
         )
     W_hh = W_h[:, :hidden]
+    inputs = W_h.shape[1] - hidden
+    tail = (
+        "all of them columns of x_t"
+        if inputs >= hidden
+        else f"the {inputs} columns of x_t and the last {hidden - inputs} of h_{{t-1}}"
+    )
     expect_array(
         got,
         numeric,
@@ -140,6 +146,10 @@ def _expect_step_jacobian(learner, case):
              "h_t·(1 − h_t) is the derivative of sigmoid; for tanh it is 1 − h_t²"),
             ((1 + h1**2) * W_hh,
              "check the sign: tanh'(a) = 1 − tanh(a)², a minus, so the rows scale by 1 − h_t²"),
+            ((1 - h1**2) * W_h[:, -hidden:],
+             f"this uses the last {hidden} columns of W_h (W_h[:, -hidden:]): {tail}. "
+             f"W_h · [h_{{t-1}}, x_t] stacks h first, so the block that multiplies "
+             f"h_{{t-1}} is the first {hidden} columns, W_hh = W_h[:, :hidden]"),
             (np.diag((1 - h1**2).ravel()) * W_hh,
              "np.diag(1 − h_t²) * W_hh multiplies element-wise and keeps only the diagonal; "
              "the diagonal matrix multiplies W_hh as a matrix product, np.diag(…) @ W_hh"),
