@@ -201,3 +201,93 @@ def test_a_keras_lesson_is_graded_warm_by_the_service(served):
         assert result.verdict is Verdict.PASSED, result.error
         assert result.notes == [] and grader.fallbacks == 0
     assert _status(served)["attempts"] == 2
+
+
+# -- a face's command run in the service ----------------------------------------------
+
+
+def _workbook(workspace, *args: str, **options) -> subprocess.Popen:
+    """The real `workbook` command (through `workbook.launch`, as the console script
+    runs it), in the workspace's folder."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    env.pop("WORKBOOK_WARM", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=workspace.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **options,
+    )
+
+
+def _done(proc: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def _without_durations(text: str) -> str:
+    import re
+
+    text = re.sub(r"\(\d+\.\d+ s\)", "(… s)", text)
+    return re.sub(r'("duration_s": )[\d.e-]+', r"\1…", text)
+
+
+def test_check_runs_in_the_service_as_it_would_here(served):
+    """With a service up, `workbook check` runs in a fork of it, on this process's
+    stdout, stderr, folder and environment: the same words and exit status as the
+    command run here, for a pass, a failure and a usage error."""
+    lesson = served.course.lesson(LESSON)
+    write_solution(served, lesson)
+    _ready(served)
+    cases = [("check", "1"), ("check", "2"), ("check", "99"), ("check", "1", "--json")]
+    for args in cases:
+        attempts = _status(served)["attempts"]
+        there = _done(_workbook(served, *args))
+        assert _status(served)["attempts"] > attempts, args  # the service ran it
+        here = _done(_local(served, *args))
+        assert there[0] == here[0], (args, there, here)
+        assert _without_durations(there[1]) == _without_durations(here[1]), args
+        assert there[2] == here[2], args
+    assert _done(_workbook(served, "check", "1"))[0] == 0
+
+
+def _local(workspace, *args: str) -> subprocess.Popen:
+    """The same command with the service left alone: run here, graded cold."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "WORKBOOK_WARM": "0"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=workspace.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_ctrl_c_on_a_check_run_in_the_service_stops_it_there(served):
+    lesson = served.course.lesson(LESSON)
+    reference = served.solution_for(lesson)
+    write_solution(
+        served, lesson, reference.replace("return np.tanh(x)", "while True:\n        pass")
+    )
+    _ready(served)
+    proc = _workbook(served, "check", "1")
+    end = time.monotonic() + 30
+    while _status(served)["running"] < 2 and time.monotonic() < end:  # the command, its judge
+        time.sleep(0.1)
+    assert _status(served)["running"] == 2
+    proc.send_signal(2)  # SIGINT, as Ctrl-C in its terminal
+    code, _out, _err = _done(proc)
+    assert code == 130
+    while _status(served)["running"] and time.monotonic() < end:
+        time.sleep(0.1)
+    assert _status(served)["running"] == 0  # nothing of it runs on in the service
+
+
+def test_the_service_runs_only_the_clis_own_commands(served):
+    _ready(served)
+    for entry in ("os:system", "workbook.grading.judge.main:run", "workbook.cli:"):
+        assert service.run_face(served.root, entry, ["list"]) is None, entry
+    assert _status(served)["running"] == 0

@@ -4,6 +4,12 @@ Before click and the rest of the CLI are imported, a command that grades starts 
 spare grading child (see `workbook.grading.spare`), so the child's `import numpy,
 pytest` runs on the other core while the CLI starts up. Guessing the command from
 argv is only a speed hint: a wrong guess costs an idle child that is killed at exit.
+
+When the workspace's grading service runs, `workbook check` runs in the service
+instead (`service_link.run_face`: a fork of it, on this process's terminal, folder and
+environment), where click, rich, the catalog and the judge are already imported:
+this process then only starts an interpreter and waits. A service that cannot run
+it leaves the command to run here, as before.
 """
 
 from __future__ import annotations
@@ -26,15 +32,14 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
-def _service_runs(argv: list[str]) -> bool:
-    """Whether the workspace named in argv (or around the current folder) has a
-    grading service running: then it grades, and a spare child would only compete
-    with it for the CPU. A wrong guess costs speed, never a verdict."""
-    import os
+REMOTE_COMMANDS = frozenset({"check"})
+CLI_ENTRY = "workbook.cli:run_argv"
+
+
+def _workspace_root(argv: list[str]):
+    """The workspace named in argv (or around the current folder), or None."""
     from pathlib import Path
 
-    if os.environ.get("WORKBOOK_WARM", "1") == "0":
-        return False
     root = None
     args = iter(argv)
     for arg in args:
@@ -45,10 +50,35 @@ def _service_runs(argv: list[str]) -> bool:
     here = (root or Path.cwd()).resolve()
     for folder in (here, *here.parents) if root is None else (here,):
         if (folder / "course" / "course.toml").is_file():
-            from workbook.grading import service
+            return folder
+    return None
 
-            return service.running(folder)
-    return False
+
+def _service_runs(argv: list[str]) -> bool:
+    """Whether the workspace named in argv (or around the current folder) has a
+    grading service running: then it grades, and a spare child would only compete
+    with it for the CPU. A wrong guess costs speed, never a verdict."""
+    import os
+
+    if os.environ.get("WORKBOOK_WARM", "1") == "0":
+        return False
+    root = _workspace_root(argv)
+    if root is None:
+        return False
+    from workbook.grading import service_link
+
+    return service_link.running(root)
+
+
+def _run_in_service(argv: list[str]) -> int | None:
+    """Run this command in the workspace's grading service, where the CLI and the
+    judge are already imported (its exit status), or None to run it here."""
+    root = _workspace_root(argv)
+    if root is None:
+        return None
+    from workbook.grading import service_link
+
+    return service_link.run_face(root, CLI_ENTRY, argv)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -63,7 +93,12 @@ def main() -> None:
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), _exit_on_signal)
-    if command in GRADING_COMMANDS and not _service_runs(sys.argv[1:]):
+    if command in GRADING_COMMANDS and _service_runs(sys.argv[1:]):
+        if command in REMOTE_COMMANDS:
+            code = _run_in_service(sys.argv[1:])
+            if code is not None:
+                sys.exit(code)
+    elif command in GRADING_COMMANDS:
         from workbook.grading import spare
 
         spare.prestart()

@@ -676,6 +676,16 @@ def main() -> None:
     cli(obj={})
 
 
+def run_argv(argv: list[str]) -> int:
+    """The CLI on `argv`, as the grading service runs it for a client (see
+    `workbook.launch`): its exit status."""
+    try:
+        cli.main(args=argv, prog_name="workbook", obj={})
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
 # Command groups defined in their own modules register themselves on `cli`
 # (dev first: instructor adds `dev manifest` to it).
 from workbook.cli import dev, instructor  # noqa: E402, F401

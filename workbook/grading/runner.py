@@ -247,7 +247,7 @@ def run_cold(
     waiter = _ExitWaiter(proc)
     timed_out = False
     try:
-        request = {"job": job, "stderr": str(stderr_path), "cwd": str(cwd)}
+        request = {"job": planned(job), "stderr": str(stderr_path), "cwd": str(cwd)}
         proc.stdin.write(json.dumps(request).encode())
         proc.stdin.close()
         while proc.poll() is None:
@@ -302,13 +302,22 @@ def _sweep_once() -> None:
 
 @functools.lru_cache(maxsize=4)
 def _sandbox_plan(hidden: tuple[str, ...]) -> dict | None:
-    """The subject's static sandbox rules, planned here (once per process), where the
-    work overlaps the judge's start-up instead of delaying the attempt."""
     try:
         from workbook.grading.subject import sandbox
     except ImportError:
         return None
     return sandbox.static_plan(hidden)
+
+
+def planned(job: dict) -> dict:
+    """`job` with the subject's static sandbox rules planned, once per process, by
+    whatever runs the judge: the cold path while its spare judge starts, a warm
+    server or the grading service once for all its attempts (a CLI check on the
+    service plans nothing: the service already has). Planned in a long-lived
+    process, the subject only applies them."""
+    if job.get("sandbox_plan") is None:
+        job["sandbox_plan"] = _sandbox_plan(tuple(job.get("hidden", ())))
+    return job
 
 
 def clear_attempt(tmp: Path) -> None:
@@ -381,7 +390,6 @@ def grade(
             "limits": limits,
             "scratch": str(tmp / "scratch"),
             "hidden": hidden,
-            "sandbox_plan": _sandbox_plan(tuple(hidden)),
             "verify_checks": verify_checks,
         }
         deadline = started + wall_net(limits)

@@ -32,18 +32,25 @@ Protocol: JSON lines over the socket. Client → `{"hello": INSTALL_ID}`, servic
 "returncode": rc}` (closing the connection before that cancels the attempt), or
 `{"op": "preload", "preload": [...]}` → `{"ok": true}`, `{"op": "status"}` → a dict,
 `{"op": "stop"}` → `{"ok": true}` and the service exits.
+
+A face's command can run in the service too, as a nailgun client does: `{"op": "run",
+"entry": "workbook.cli:run_argv", "argv", "cwd", "env"}` sent with the client's
+stdin, stdout and stderr descriptors (SCM_RIGHTS) → `{"started": pid}`, then
+`{"exited": pid, "returncode": rc}`. The command runs in a fork of the service, on
+the client's own terminal, folder and environment, with the face's modules already
+imported: `workbook check` then costs a bare interpreter's start-up plus the attempt.
+The service only imports an `entry` under `workbook.cli`, named by the face itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
+import re
 import select
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import sys
@@ -53,47 +60,21 @@ from pathlib import Path
 from typing import Any
 
 from workbook import __version__
+from workbook.grading.service_link import (  # noqa: F401 - the faces' API, re-exported
+    CONNECT_TIMEOUT_S,
+    ServiceUnavailable,
+    _connect,
+    _read_line,
+    install_id,
+    request,
+    run_face,
+    running,
+    socket_dir,
+    socket_path,
+)
 
 IDLE_S = float(os.environ.get("WORKBOOK_SERVICE_IDLE", "600"))
-CONNECT_TIMEOUT_S = 2.0
 START_TIMEOUT_S = 10.0  # a fork server answers "started" in milliseconds
-PACKAGE = Path(__file__).resolve().parents[1]
-
-
-def install_id() -> str:
-    """This installation: version, package folder, interpreter and the grading code
-    as it is on disk (a changed file means a new service)."""
-    digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{PACKAGE}\0{os.path.realpath(sys.executable)}".encode())
-    for path in sorted([*PACKAGE.rglob("*.py"), PACKAGE / "manifest.json"]):
-        with contextlib.suppress(OSError):
-            info = path.stat()
-            digest.update(f"\0{path}\0{info.st_mtime_ns}\0{info.st_size}".encode())
-    return digest.hexdigest()[:24]
-
-
-def socket_dir() -> Path | None:
-    """The user's private folder for service sockets, made 0700 if absent; None if
-    it exists but is not private (another owner, or readable by others)."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / "lstm-workbook" if runtime and os.path.isdir(runtime) else None
-    folder = base or Path("/tmp") / f"lstm-workbook-{os.getuid()}"
-    with contextlib.suppress(FileExistsError):
-        folder.mkdir(mode=0o700)
-    try:
-        info = folder.lstat()
-    except OSError:
-        return None
-    private = stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
-    return folder if private and info.st_uid == os.getuid() else None
-
-
-def socket_path(workspace_root: Path, ident: str | None = None) -> Path | None:
-    folder = socket_dir()
-    if folder is None:
-        return None
-    key = hashlib.sha256(f"{workspace_root.resolve()}\0{ident or install_id()}".encode())
-    return folder / f"{key.hexdigest()[:20]}.sock"
 
 
 def enabled() -> bool:
@@ -120,13 +101,16 @@ class _Conn:
         self.buffer = b""
         self.greeted = False
         self.attempt: int | None = None
+        self.fds: list[int] = []  # descriptors sent with a request (a face's stdio)
 
     def lines(self) -> list[dict] | None:
         """Complete requests read now; None once the client has gone."""
         try:
-            chunk = self.sock.recv(65536)
+            chunk, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 3)
         except OSError:
             return None
+        self.close_fds()
+        self.fds = list(fds)
         if not chunk:
             return None
         self.buffer += chunk
@@ -144,6 +128,12 @@ class _Conn:
     def send(self, data: dict) -> None:
         with contextlib.suppress(OSError):
             self.sock.sendall((json.dumps(data) + "\n").encode())
+
+    def close_fds(self) -> None:
+        for fd in self.fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.fds = []
 
 
 class Service:
@@ -164,6 +154,7 @@ class Service:
         self.zygotes: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {
             (): zygote.start_zygote(())
         }
+        self._plan_sandbox()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o077)
         try:
@@ -177,6 +168,16 @@ class Service:
         self.running: dict[int, _Conn] = {}  # attempt pid -> its client
         self.starting: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {}
         self.waiting: dict[tuple[str, ...], list[tuple[_Conn, dict]]] = {}
+
+    def _plan_sandbox(self) -> None:
+        """Plan the subject's sandbox for this workspace now, while no one waits: a
+        client hands its jobs unplanned, and each attempt then takes the plan as is."""
+        from workbook.errors import WorkbookError
+        from workbook.grading.runner import hidden_paths, planned
+        from workbook.workspace import Workspace
+
+        with contextlib.suppress(WorkbookError, OSError):
+            planned({"hidden": hidden_paths(Workspace(Path(self.workspace)))})
 
     def zygote_for(self, preload: tuple[str, ...]) -> socket.socket | None:
         """The zygote with `preload` imported, or None while it is still starting
@@ -211,9 +212,9 @@ class Service:
             self._fail_waiting(preload, exc)
             return
         self.zygotes[preload] = (proc, sock)
-        for client, request in self.waiting.pop(preload, []):
+        for client, waited in self.waiting.pop(preload, []):
             if client.sock in self.conns:
-                self._fork_attempt(client, request, sock)
+                self._fork_attempt(client, waited, sock)
 
     def serve(self) -> None:
         import gc
@@ -253,6 +254,7 @@ class Service:
             waiting[:] = [(c, r) for c, r in waiting if c is not client]
         if client.attempt is not None:  # cancelled: the client went away
             _kill_group(client.attempt)
+        client.close_fds()
         client.sock.close()
 
     def _read(self, client: _Conn) -> None:
@@ -260,16 +262,16 @@ class Service:
         if requests is None:
             self._drop(client)
             return
-        for request in requests:
+        for req in requests:
             if not client.greeted:
-                if request.get("hello") != self.ident:
+                if req.get("hello") != self.ident:
                     client.send({"hello": self.ident, "refused": "another installation"})
                     self._drop(client)
                     return
                 client.greeted = True
                 client.send({"hello": self.ident, "pid": os.getpid()})
                 continue
-            self._handle(client, request)
+            self._handle(client, req)
 
     def _handle(self, client: _Conn, request: dict) -> None:
         op = request.get("op")
@@ -280,6 +282,8 @@ class Service:
                 self.waiting.setdefault(preload, []).append((client, request))
                 return
             self._fork_attempt(client, request, zygote_sock)
+        elif op == "run" and client.attempt is None:
+            self._fork_run(client, request)
         elif op == "preload":
             self.zygote_for(tuple(str(p) for p in request.get("preload", [])))
             client.send({"ok": True})  # started: `status` says once it is ready
@@ -292,6 +296,10 @@ class Service:
             client.send({"failed": f"unknown request {op!r}"})
 
     def _fork_attempt(self, client: _Conn, request: dict, zygote_sock: socket.socket) -> None:
+        from workbook.grading.runner import planned
+
+        if isinstance(request.get("job"), dict):
+            planned(request["job"])  # cached: planned once, at start-up
         pid = os.fork()
         if pid == 0:
             self._attempt(request, zygote_sock)
@@ -300,21 +308,87 @@ class Service:
         self.running[pid] = client
         client.send({"started": pid})
 
+    def _fork_run(self, client: _Conn, request: dict) -> None:
+        """Run a face's command in a fork of the service, on the client's stdio."""
+        fds, client.fds = client.fds, []
+        try:
+            entry = _face_entry(request)
+        except (ValueError, ImportError, AttributeError) as exc:
+            for fd in fds:
+                os.close(fd)
+            client.send({"failed": f"cannot run this command here: {exc}"})
+            return
+        if len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            client.send({"failed": "send stdin, stdout and stderr with the request"})
+            return
+        pid = os.fork()
+        if pid == 0:
+            self._run_face(entry, request, fds)
+        for fd in fds:
+            os.close(fd)
+        self.attempts += 1
+        client.attempt = pid
+        self.running[pid] = client
+        client.send({"started": pid})
+
+    def _forget_service(self, keep: socket.socket | None = None) -> None:
+        """In a fork: close the service's sockets (all but `keep`) and die with it."""
+        os.setsid()
+        from workbook.grading.subject.zygote import die_with_parent
+
+        die_with_parent(self.pid)  # a killed service takes its forks along
+        self.listener.close()
+        for sock in self.conns:
+            sock.close()
+        for _proc, other in self.zygotes.values():
+            if other is not keep:
+                other.close()
+
+    def _run_face(self, entry: Any, request: dict, fds: list[int]) -> None:
+        """In the fork: become the client's command, on its terminal, folder and
+        environment; exit with the command's exit status."""
+        real_exit = os._exit
+        code = 1
+        try:
+            self._forget_service()
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+                os.close(fd)
+            os.chdir(str(request.get("cwd") or "/"))
+            env = request.get("env")
+            if isinstance(env, dict):
+                os.environ.clear()
+                os.environ.update({str(k): str(v) for k, v in env.items()})
+            for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGPIPE"):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+            sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+            sys.argv = ["workbook", *map(str, request.get("argv", []))]
+            code = entry(sys.argv[1:])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except KeyboardInterrupt:
+            code = 130
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            real_exit(code if isinstance(code, int) else 1)
+
     def _attempt(self, request: dict, zygote_sock: socket.socket) -> None:
         """In the forked judge: nothing of the service's sockets but the zygote's."""
         real_exit = os._exit
         code = 1
         try:
-            os.setsid()
-            from workbook.grading.subject.zygote import die_with_parent
-
-            die_with_parent(self.pid)  # a killed service takes its attempts along
-            self.listener.close()
-            for sock in self.conns:
-                sock.close()
-            for _proc, other in self.zygotes.values():
-                if other is not zygote_sock:
-                    other.close()
+            self._forget_service(keep=zygote_sock)
             from workbook.grading.judge import main as child
 
             child.ZYGOTE = zygote_sock
@@ -371,6 +445,23 @@ class Service:
         os._exit(0)
 
 
+_FACE_ENTRY = re.compile(r"workbook\.cli(?:\.[a-z_]+)*:[a-z_]+")
+
+
+def _face_entry(request: dict) -> Any:
+    """The face's function a `run` request names (imported once, in the service, so
+    that every later fork has it), after checking that it is one of the CLI's."""
+    import importlib
+
+    entry = request.get("entry")
+    if not isinstance(entry, str) or not _FACE_ENTRY.fullmatch(entry):
+        raise ValueError(f"not a command entry point: {entry!r}")
+    if not isinstance(request.get("argv"), list):
+        raise ValueError("no argv")
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def _kill_group(pid: int) -> None:
     for kill in (os.killpg, os.kill):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -406,65 +497,6 @@ def main(argv: list[str]) -> None:
 
 
 # -- the faces' side ----------------------------------------------------------------------
-
-
-class ServiceUnavailable(Exception):
-    """No service to talk to now: grade cold (and start one for next time)."""
-
-
-def _connect(
-    path: Path, ident: str, timeout: float = CONNECT_TIMEOUT_S
-) -> tuple[socket.socket, dict]:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(path))
-        sock.sendall((json.dumps({"hello": ident}) + "\n").encode())
-        reply = _read_line(sock)
-    except (OSError, ValueError) as exc:
-        sock.close()
-        raise ServiceUnavailable(str(exc)) from exc
-    if reply.get("hello") != ident or "refused" in reply:
-        sock.close()
-        raise ServiceUnavailable("the service belongs to another installation")
-    return sock, reply
-
-
-def _read_line(sock: socket.socket, buffer: bytearray | None = None) -> dict:
-    data = buffer if buffer is not None else bytearray()
-    while b"\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ServiceUnavailable("the service closed the connection")
-        data += chunk
-    line, _, rest = bytes(data).partition(b"\n")
-    data[:] = rest
-    item = json.loads(line)
-    if not isinstance(item, dict):
-        raise ValueError("not a JSON object")
-    return item
-
-
-def request(workspace_root: Path, payload: dict, timeout: float = 120.0) -> dict:
-    """One request to this workspace's service (none running: ServiceUnavailable)."""
-    path = socket_path(workspace_root)
-    if path is None or not path.exists():
-        raise ServiceUnavailable("no service")
-    sock, _ = _connect(path, install_id())
-    try:
-        sock.settimeout(timeout)
-        sock.sendall((json.dumps(payload) + "\n").encode())
-        return _read_line(sock)
-    except (OSError, ValueError) as exc:
-        raise ServiceUnavailable(str(exc)) from exc
-    finally:
-        sock.close()
-
-
-def running(workspace_root: Path) -> bool:
-    """Whether this workspace's service has a socket (cheap: no connection made)."""
-    path = socket_path(workspace_root)
-    return path is not None and path.exists()
 
 
 def start(workspace_root: Path) -> bool:

@@ -399,8 +399,9 @@ class WarmGrader:
         served: list[bool] | None = None,
     ):
         """Run one job on the warm server, or cold if there is none (or it fails)."""
-        from workbook.grading.runner import GradingCancelled, clear_attempt, run_cold
+        from workbook.grading.runner import GradingCancelled, clear_attempt, planned, run_cold
 
+        planned(job)
         with self._attempt:
             server = self._server
             if server is not None and server.alive:

@@ -1,0 +1,159 @@
+"""The faces' link to the grading service: where its socket is and how to talk to it.
+
+Kept apart from the service itself so that a face that only talks to a running
+service (`workbook check` with one up: see `workbook.launch`) imports a socket, a
+hash and JSON, not the service's machinery. The protocol is described in `service`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import socket
+import stat
+import sys
+from pathlib import Path
+
+from workbook import __version__
+
+CONNECT_TIMEOUT_S = 2.0
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def install_id() -> str:
+    """This installation: version, package folder, interpreter and the grading code
+    as it is on disk (a changed file means a new service). Read once per process
+    (a stat of every module): a face that outlives an upgrade keeps the service of
+    the code it runs."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{PACKAGE}\0{os.path.realpath(sys.executable)}".encode())
+    for path in sorted([*PACKAGE.rglob("*.py"), PACKAGE / "manifest.json"]):
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            digest.update(f"\0{path}\0{info.st_mtime_ns}\0{info.st_size}".encode())
+    return digest.hexdigest()[:24]
+
+
+def socket_dir() -> Path | None:
+    """The user's private folder for service sockets, made 0700 if absent; None if
+    it exists but is not private (another owner, or readable by others)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) / "lstm-workbook" if runtime and os.path.isdir(runtime) else None
+    folder = base or Path("/tmp") / f"lstm-workbook-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    try:
+        info = folder.lstat()
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
+    return folder if private and info.st_uid == os.getuid() else None
+
+
+def socket_path(workspace_root: Path, ident: str | None = None) -> Path | None:
+    folder = socket_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(f"{workspace_root.resolve()}\0{ident or install_id()}".encode())
+    return folder / f"{key.hexdigest()[:20]}.sock"
+
+
+class ServiceUnavailable(Exception):
+    """No service to talk to now: grade cold (and start one for next time)."""
+
+
+def _connect(
+    path: Path, ident: str, timeout: float = CONNECT_TIMEOUT_S
+) -> tuple[socket.socket, dict]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+        sock.sendall((json.dumps({"hello": ident}) + "\n").encode())
+        reply = _read_line(sock)
+    except (OSError, ValueError) as exc:
+        sock.close()
+        raise ServiceUnavailable(str(exc)) from exc
+    if reply.get("hello") != ident or "refused" in reply:
+        sock.close()
+        raise ServiceUnavailable("the service belongs to another installation")
+    return sock, reply
+
+
+def _read_line(sock: socket.socket, buffer: bytearray | None = None) -> dict:
+    data = buffer if buffer is not None else bytearray()
+    while b"\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ServiceUnavailable("the service closed the connection")
+        data += chunk
+    line, _, rest = bytes(data).partition(b"\n")
+    data[:] = rest
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("not a JSON object")
+    return item
+
+
+def request(workspace_root: Path, payload: dict, timeout: float = 120.0) -> dict:
+    """One request to this workspace's service (none running: ServiceUnavailable)."""
+    path = socket_path(workspace_root)
+    if path is None or not path.exists():
+        raise ServiceUnavailable("no service")
+    sock, _ = _connect(path, install_id())
+    try:
+        sock.settimeout(timeout)
+        sock.sendall((json.dumps(payload) + "\n").encode())
+        return _read_line(sock)
+    except (OSError, ValueError) as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    finally:
+        sock.close()
+
+
+def run_face(workspace_root: Path, entry: str, argv: list[str]) -> int | None:
+    """Run a face's command (`entry(argv)`) in this workspace's service, on this
+    process's stdin, stdout and stderr; its exit status, or None when the service
+    could not start it (none runs, another installation, refused): the caller then
+    runs the command itself. Ctrl-C here cancels it there."""
+    path = socket_path(workspace_root)
+    if path is None or not path.exists():
+        return None
+    try:
+        sock, _ = _connect(path, install_id())
+    except ServiceUnavailable:
+        return None
+    buffer = bytearray()
+    try:
+        message = {"op": "run", "entry": entry, "argv": argv, "cwd": os.getcwd()}
+        message["env"] = dict(os.environ)
+        socket.send_fds(sock, [(json.dumps(message) + "\n").encode()], [0, 1, 2])
+        if "started" not in _read_line(sock, buffer):
+            return None
+    except (OSError, ValueError, ServiceUnavailable):
+        sock.close()
+        return None
+    sock.settimeout(None)
+    try:
+        while True:
+            reply = _read_line(sock, buffer)
+            if "exited" in reply:
+                code = reply.get("returncode")
+                return code if type(code) is int and code >= 0 else 128 + abs(int(code or 1))
+    except KeyboardInterrupt:
+        return 130  # closing the connection kills the command in the service
+    except (OSError, ValueError, ServiceUnavailable):
+        print("workbook: the grading service stopped during this command", file=sys.stderr)
+        return 1
+    finally:
+        sock.close()
+
+
+def running(workspace_root: Path) -> bool:
+    """Whether this workspace's service has a socket (cheap: no connection made)."""
+    path = socket_path(workspace_root)
+    return path is not None and path.exists()
