@@ -136,12 +136,24 @@ def _chain_mistakes(dh, dC, x, h, C, p) -> list[tuple[dict, str]]:
         "the candidate's derivative is written as σ's, C̃_t ⊙ (1 − C̃_t): C̃_t = tanh(a), "
         "so tanh'(a) = 1 − C̃_t² (`1 - c_tilde**2`)",
     ))  # fmt: skip
-    # ∂L/∂o_t with tanh(C_t) replaced by another factor: C_t itself, or o_t.
-    for factor, shown in ((C_new, "C_t"), (g["o"], "o_t")):
+    # ∂L/∂o_t with tanh(C_t) replaced by another factor (C_t itself, o_t) or left out.
+    for factor, shown in (
+        (C_new, "dh ⊙ C_t"),
+        (g["o"], "dh ⊙ o_t"),
+        (1.0, "dh alone: the factor tanh(C_t) is missing (`dh * tanh_C`)"),
+    ):
         wrong.append((
             _with_pre(right, p, z, {"o": (pre["o"], pre["o"] * factor / np.tanh(C_new))}),
-            f"∂L/∂o_t is dh ⊙ tanh(C_t), since h_t = o_t ⊙ tanh(C_t); not dh ⊙ {shown}",
+            f"∂L/∂o_t is dh ⊙ tanh(C_t), since h_t = o_t ⊙ tanh(C_t); not {shown}",
         ))  # fmt: skip
+    # σ'(a) = g ⊙ (1 − g) with one of its two factors left out, in one gate.
+    for k in "fio":
+        for dropped, left in ((g[k], f"(1 − {k})"), (1 - g[k], k)):
+            wrong.append((
+                _with_pre(right, p, z, {k: (pre[k], pre[k] / dropped)}),
+                f"the {GATE_NAMES[k]} σ' is written {left} alone: σ'(a) = {k} ⊙ (1 − {k}) "
+                f"has both factors, `d{k} * {k} * (1 - {k})`",
+            ))  # fmt: skip
     return wrong
 
 
