@@ -40,6 +40,8 @@ def saved_exercises(
         if not folder.is_dir():
             time.sleep(FOLDER_POLL_S)
             continue
+        known = {path.resolve() for path in folder.glob("*.py")}
+        reported_gone: set[Path] = set()
         try:
             for changes in watch(
                 folder,
@@ -50,13 +52,20 @@ def saved_exercises(
             ):
                 changed = {Path(path).resolve() for kind, path in changes if path.endswith(".py")}
                 if changed:
+                    known |= changed
+                    reported_gone |= {path for path in changed if not path.exists()}
                     yield changed
                 if not folder.is_dir():
                     break  # watch the folder that takes its place
             else:
                 return  # stopped
-        except FileNotFoundError:  # deleted as the watch began
-            continue
+        except FileNotFoundError:  # deleted as the watch began, or while it ran
+            pass
+        # The folder went, with its files: a watch that lost its folder does not
+        # always report them, and the caller must hear that they are gone.
+        gone = {path for path in known - reported_gone if not path.exists()}
+        if gone:
+            yield gone
 
 
 FOLDER_POLL_S = 0.25  # how often a missing exercises/ folder is looked for
