@@ -206,11 +206,13 @@ def test_a_keras_lesson_is_graded_warm_by_the_service(served):
 # -- a face's command run in the service ----------------------------------------------
 
 
-def _workbook(workspace, *args: str, **options) -> subprocess.Popen:
+def _workbook(workspace, *args: str, warm: bool = True) -> subprocess.Popen:
     """The real `workbook` command (through `workbook.launch`, as the console script
-    runs it), in the workspace's folder."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
-    env.pop("WORKBOOK_WARM", None)
+    runs it), in the workspace's folder; `warm=False`: with the service left alone,
+    run here and graded cold."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "WORKBOOK_WARM": "0"}
+    if warm:
+        env.pop("WORKBOOK_WARM")
     return subprocess.Popen(
         [sys.executable, "-m", "workbook", *args],
         cwd=workspace.root,
@@ -218,7 +220,6 @@ def _workbook(workspace, *args: str, **options) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        **options,
     )
 
 
@@ -246,24 +247,11 @@ def test_check_runs_in_the_service_as_it_would_here(served):
         attempts = _status(served)["attempts"]
         there = _done(_workbook(served, *args))
         assert _status(served)["attempts"] > attempts, args  # the service ran it
-        here = _done(_local(served, *args))
+        here = _done(_workbook(served, *args, warm=False))
         assert there[0] == here[0], (args, there, here)
         assert _without_durations(there[1]) == _without_durations(here[1]), args
         assert there[2] == here[2], args
     assert _done(_workbook(served, "check", "1"))[0] == 0
-
-
-def _local(workspace, *args: str) -> subprocess.Popen:
-    """The same command with the service left alone: run here, graded cold."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "WORKBOOK_WARM": "0"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "workbook", *args],
-        cwd=workspace.root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_ctrl_c_on_a_check_run_in_the_service_stops_it_there(served):
