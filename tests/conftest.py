@@ -41,6 +41,18 @@ def course_workspace(tmp_path: Path) -> Workspace:
 
 
 @pytest.fixture
+def warm(workspace: Workspace):
+    """A started warm grader (the TUI's and `watch`'s) for the workspace."""
+    from workbook.grading.warm import WarmGrader
+
+    grader = WarmGrader(workspace.root)
+    grader.start()
+    assert grader.wait_until_ready(30), "the warm server did not start"
+    yield grader
+    grader.close()
+
+
+@pytest.fixture
 def session(workspace: Workspace):
     s = Session(workspace)
     yield s

@@ -29,15 +29,6 @@ LESSON = "01-activations"
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-@pytest.fixture
-def warm(workspace):
-    grader = WarmGrader(workspace.root)
-    grader.start()
-    assert grader.wait_until_ready(30), "the warm server did not start"
-    yield grader
-    grader.close()
-
-
 @pytest.fixture(params=["cold", "warm"])
 def grader(request, workspace):
     """Grades a lesson the CLI's way (a fresh judge and subject) or the TUI's way."""

@@ -15,15 +15,6 @@ from workbook.grading.warm import WarmGrader
 LESSON = "01-activations"
 
 
-@pytest.fixture
-def warm(workspace):
-    grader = WarmGrader(workspace.root)
-    grader.start()
-    assert grader.wait_until_ready(30), "the warm server did not start"
-    yield grader
-    grader.close()
-
-
 def _essence(result: GradeResult) -> tuple:
     """What a learner sees, without timings."""
     error = result.error
