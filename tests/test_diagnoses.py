@@ -64,6 +64,12 @@ def test_a_float32_number_is_compared_at_float32_precision():
     expect_number(np.int64(480), "ANSWER_5", 480)
 
 
+def test_an_answer_written_as_a_string_is_named_a_string_where_a_number_belongs():
+    message = _message(expect_number, "480", "ANSWER_5", 480)
+    assert "`ANSWER_5` is a string ('480', a str), but it should be a number" in message
+    assert "a float (" not in message  # a count is not a float
+
+
 def test_two_mistakes_with_the_same_number_are_both_named():
     message = _message(expect_number, 440, "ANSWER_5", 480, mistakes=[(440, "one"), (440, "two")])
     assert message.endswith("one; or two")

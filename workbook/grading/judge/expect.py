@@ -162,6 +162,8 @@ SINGLE_PRECISION = ("float32", "float16")
 NUMBER_KINDS = (
     "a float (a NumPy scalar such as np.float64 or np.float32, or a 0-d array, also does)"
 )
+# What an answer computed in the learner's file may be: a count is an int, a rate a float.
+ANSWER_KINDS = "a number: an int or a float, or a NumPy scalar (np.int64, np.float64, …)"
 
 
 def tolerance(got: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> tuple:
@@ -632,8 +634,13 @@ def expect_number(
     if isinstance(answer, bool | np.bool_) or not isinstance(answer, int | float | np.number):
         if isinstance(answer, np.ndarray) and answer.size == 1 and _is_number(answer.item()):
             answer = answer.item()
+        elif isinstance(answer, str):
+            fail(
+                f"`{name}` is a string ({answer!r:.60}, a str), but it should be {ANSWER_KINDS}: "
+                "write the number without quotes, or compute it in your file"
+            )
         else:
-            fail(f"`{name}` should be a single number, {NUMBER_KINDS}; not {show(answer)[:60]}")
+            fail(f"`{name}` should be {ANSWER_KINDS}; not {show(answer)[:60]}")
     value = float(answer)
     if not _isfinite(value):
         fail(f"`{name}` is {value}: it should be a finite number")
