@@ -79,6 +79,11 @@ def test_unscale(learner):
         what="unscale(s, lo=10, hi=20)",
         mistakes=[
             (s * hi, "this is s · hi: multiply by hi − lo, then add lo"),
+            (
+                s * hi + lo,
+                "this is s · hi + lo: multiply by the range hi − lo, not by hi, "
+                "then add lo: s · (hi − lo) + lo",
+            ),
             (s * (hi - lo), "multiply by hi − lo and then add lo back"),
             ((s - lo) / (hi - lo), "this is scale again; unscale is its inverse"),
         ],
