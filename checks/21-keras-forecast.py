@@ -173,6 +173,7 @@ def test_prepare_scales_with_train_only(learner):
                     _unscaled(series)[index],
                     "not scaled: scale both parts with the training scaler before windowing",
                 ),
+                *([(_reached_back(series)[index], _reach_message(series))] if index > 1 else []),
             ],
         )
 
@@ -180,6 +181,26 @@ def test_prepare_scales_with_train_only(learner):
 def _prepared_with(series, lo, hi):
     train, val = _split(series)
     return (*windows((train - lo) / (hi - lo), WINDOW), *windows((val - lo) / (hi - lo), WINDOW))
+
+
+def _reached_back(series):
+    """The four arrays with the validation windows cut from the series from
+    len(train) − window on: the first ones reach back into the training part."""
+    train, _ = _split(series)
+    lo, hi = float(train.min()), float(train.max())
+    reach = (series[len(train) - WINDOW :] - lo) / (hi - lo)
+    return (*windows((train - lo) / (hi - lo), WINDOW), *windows(reach, WINDOW))
+
+
+def _reach_message(series) -> str:
+    _, val = _split(series)
+    return (
+        f"{len(val)} validation windows where {len(val) - WINDOW} belong: they are cut from "
+        f"the series from len(train) − window on, so the first {WINDOW} reach back into the "
+        "training part; the validation windows come from the validation part only, "
+        f"make_dataset of the scaled val part ({len(val)} values, {len(val) - WINDOW} windows "
+        f"of {WINDOW})"
+    )
 
 
 def _unscaled(series):
