@@ -250,6 +250,30 @@ def test_unsupported_layers_and_graphs_are_named(keras):
         SavedModel(to_plain(keras.Model(inputs, halved))).predict(np.zeros((1, 4)))
 
 
+def test_one_input_given_as_a_list_of_one_is_read_as_keras_reads_it(keras):
+    """Keras reads predict([X]) of a one-input model as predict(X); the judge once
+    stacked it into an extra axis and summed over the batch (a held-out catalogue
+    found it). Data that does not fit the declared input is refused, not computed."""
+    inputs = keras.Input((6, 3))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.ops.sum(inputs, axis=1)))
+    X = np.random.default_rng(0).standard_normal((4, 6, 3)).astype("float32")
+    saved = SavedModel(to_plain(model))
+    expected = model.predict(X, verbose=0)
+    for given in (X, [X], (X,)):
+        np.testing.assert_allclose(saved.predict(given), expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"shaped \(batch, 6, 3\), but the data given"):
+        saved.predict(X[:, :5])
+
+
+def test_a_model_computing_in_float16_is_refused(keras):
+    """Keras rounds to float16 where the judge computes in float64: not the same model."""
+    model = _sequential(
+        keras, (6, 3), keras.layers.LSTM(5), keras.layers.Dense(1, dtype="mixed_float16")
+    )
+    with pytest.raises(UnsupportedModel, match="computes in mixed_float16"):
+        SavedModel(to_plain(model)).predict(np.zeros((1, 6, 3)))
+
+
 # ------------------------------------------------------------ malformed plain data
 
 

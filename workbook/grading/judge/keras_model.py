@@ -1256,10 +1256,11 @@ class SavedModel:
             outputs = outputs[0]  # Keras unwraps a list of one output
         return _resolve(outputs, values)
 
-    @staticmethod
-    def _inputs(X: Any, graph: Graph) -> dict[str, np.ndarray]:
+    def _inputs(self, X: Any, graph: Graph) -> dict[str, np.ndarray]:
         names = [ref.node for ref in graph.inputs]
-        if len(names) == 1 and not isinstance(X, dict):
+        if len(names) == 1 and isinstance(X, list | tuple) and len(X) == 1:
+            given = list(X)  # Keras reads predict([X]) of a one-input model as predict(X)
+        elif len(names) == 1 and not isinstance(X, dict):
             given = [X]
         elif isinstance(X, dict):
             keys = graph.input_keys or names
@@ -1277,6 +1278,20 @@ class SavedModel:
             if x.dtype.kind not in "biuf":
                 raise ValueError(f"predict needs real numbers, not dtype {x.dtype}")
             arrays[name] = x.astype(float)
+        # One input: its declared shape is known for certain (with several, the order
+        # of input_shapes may not be the graph's, and each layer checks its own input).
+        one = len(arrays) == 1 and self.input_shapes and len(self.input_shapes) == 1
+        for (name, x), shape in zip(arrays.items(), self.input_shapes if one else [], strict=False):
+            fits = len(shape) == x.ndim and all(
+                want is None or want == got
+                for want, got in zip(shape[1:], x.shape[1:], strict=True)
+            )
+            if not fits:
+                wanted = "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+                raise ValueError(
+                    f"the model's input {name!r} is shaped {wanted}, but the data given to "
+                    f"predict has shape {x.shape}"
+                )
         return arrays
 
 
@@ -1845,11 +1860,33 @@ _RUNNERS: dict[str, Callable[..., Any]] = {
 _WEIGHTED = frozenset({"LSTM", "GRU", "SimpleRNN", "Dense"})
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
+def _dtype_policy(dtype: Any) -> str | None:
+    """A layer config's dtype policy name ("float32", "mixed_float16"), if it has one:
+    Keras writes a string or a DTypePolicy's serialized form."""
+    if isinstance(dtype, str):
+        return dtype
+    if isinstance(dtype, dict):
+        name = (
+            (dtype.get("config") or {}).get("name")
+            if isinstance(dtype.get("config"), dict)
+            else None
+        )
+        return name if isinstance(name, str) else None
+    return None
+
+
 def run_layer(layer: SavedLayer, x: Any, **call: Any) -> Any:
     """One layer's output for x (an array; a list for merge layers), with Keras's
     inference semantics; `call` holds keyword arguments of the call (initial_state)."""
     if layer.custom is not None:
         raise UnsupportedModel(layer.custom)
+    policy = _dtype_policy(layer.config.get("dtype"))
+    if policy is not None and "16" in policy:
+        raise _refuse(layer, f"computes in {policy} (its dtype policy)")
     if layer.class_name in IDENTITY_LAYERS:
         return _array(layer, x)
     runner = _RUNNERS.get(layer.class_name)
@@ -1860,7 +1897,8 @@ def run_layer(layer: SavedLayer, x: Any, **call: Any) -> Any:
                 "does not run: build one model from the layers themselves"
             )
         raise UnsupportedModel(
-            f"the NumPy forward pass cannot run a {layer.class_name} layer ({layer.name!r}); "
+            f"the NumPy forward pass cannot run {_article(layer.class_name)} {layer.class_name} "
+            f"layer ({layer.name!r}); "
             f"it runs {', '.join(sorted(_RUNNERS))} and inference-identity layers "
             "such as Dropout"
         )
