@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -210,7 +211,11 @@ def _workbook(workspace, *args: str, warm: bool = True) -> subprocess.Popen:
     """The real `workbook` command (through `workbook.launch`, as the console script
     runs it), in the workspace's folder; `warm=False`: with the service left alone,
     run here and graded cold."""
+    import workbook
+
+    here = str(Path(workbook.__file__).resolve().parents[1])  # this package, not another copy
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "WORKBOOK_WARM": "0"}
+    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
     if warm:
         env.pop("WORKBOOK_WARM")
     return subprocess.Popen(
