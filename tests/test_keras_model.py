@@ -274,6 +274,18 @@ def test_a_model_computing_in_float16_is_refused(keras):
         SavedModel(to_plain(model)).predict(np.zeros((1, 6, 3)))
 
 
+def test_refusals_name_what_keras_has_but_the_judge_does_not_run(keras):
+    """A rare built-in activation is Keras's own, not a custom function; a nested
+    model is a model used as a layer, not malformed data."""
+    celu = _sequential(keras, (4,), keras.layers.Dense(2, activation="celu"))
+    with pytest.raises(UnsupportedModel, match="activation is Keras's 'celu', which the grader"):
+        SavedModel(to_plain(celu)).predict(np.zeros((1, 4)))
+    inner = keras.Sequential([keras.layers.Dense(3), keras.layers.Dense(2)])
+    nested = _sequential(keras, (4,), inner)
+    with pytest.raises(UnsupportedModel, match="is a model used as a layer"):
+        SavedModel(to_plain(nested)).predict(np.zeros((1, 4)))
+
+
 # ------------------------------------------------------------ malformed plain data
 
 

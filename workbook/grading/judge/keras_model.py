@@ -405,6 +405,12 @@ def _layer_custom(layer: SavedLayer) -> str | None:
                 f"layer {layer.name!r}'s {attribute} {named!r} cannot be told from a custom "
                 "function (the grader did not receive it)"
             )
+        if _keras_own(function, named) and named not in ACTIVATIONS:
+            return (
+                f"layer {layer.name!r}'s {attribute} is Keras's {named!r}, which the "
+                "grader's NumPy forward pass does not run: use one of "
+                f"{', '.join(sorted(ACTIVATIONS))}"
+            )
         if not _builtin_activation(function, named):
             return (
                 f"layer {layer.name!r}'s {attribute} is a custom function "
@@ -417,14 +423,22 @@ def _layer_custom(layer: SavedLayer) -> str | None:
     return None
 
 
+def _keras_own(function: dict[str, Any], named: str | None) -> bool:
+    """Whether an activation function is one of Keras's own, under its own name."""
+    return (
+        _top_level(function)
+        and function.get("name") == named
+        and _from_keras(function.get("module"), "keras.src.activations.")
+    )
+
+
 def _builtin_activation(function: dict[str, Any], named: str | None) -> bool:
     name = function.get("name")
     if not _top_level(function) or name != named or name not in ACTIVATIONS:
         return False
-    module = function.get("module")
-    if _from_keras(module, "keras.src.activations."):
+    if _keras_own(function, named):
         return True
-    return _from_keras(module, "keras.src.ops.") and name in OPS_AS_ACTIVATIONS
+    return _from_keras(function.get("module"), "keras.src.ops.") and name in OPS_AS_ACTIVATIONS
 
 
 def _loss_custom(entries: Any) -> str | None:
@@ -483,8 +497,12 @@ class SavedLayer:
         entries = _field(data, "weights", list, where)
         self.weight_list = [_weight(e, f"{where}'s weight") for e in entries]
         self.weights: dict[str, np.ndarray] = {}
+        nested_model = self.class_name in KERAS_MODELS  # refused when run, not malformed
         for path, name, value in self.weight_list:
-            _need(name not in self.weights, f"{where} has two weights named {name!r} ({path})")
+            _need(
+                nested_model or name not in self.weights,
+                f"{where} has two weights named {name!r} ({path})",
+            )
             self.weights[name] = value
         wrapped = _field(data, "wrapped", dict, where)
         _need(set(wrapped) <= set(WRAPPED_ROLES), f"{where} wraps unknown roles {set(wrapped)}")
