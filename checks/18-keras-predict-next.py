@@ -175,9 +175,66 @@ class Judged:
     in_scaled_units: float  # the same, before unscaling
     on_raw: float  # the raw sequence fed to the model, answer left as it comes
     on_raw_unscaled: float  # the raw sequence fed to the model, answer unscaled
-    unscaled_like_x: float  # the answer unscaled the way X was scaled, not y
-    same_scaling: bool  # X and y were scaled alike
     test_own_scaling: float  # the test sequence min-max scaled with its own lo and hi
+
+
+def _lo_hi(a: float, b: float) -> tuple[float, float]:
+    """The lo and hi of the scaling a · v + b, read as (v − lo) / (hi − lo)."""
+    lo = -b / a
+    return lo, lo + 1 / a
+
+
+def _named_ranges() -> dict[str, tuple[float, float]]:
+    """The min-max pairs a learner might take lo and hi from, by what they are."""
+    X_raw, y_raw = windows(DATA, 3)
+    both = (min(X_raw.min(), y_raw.min()), max(X_raw.max(), y_raw.max()))
+    return {
+        "the min and max of X and y together": both,
+        "X's own min and max": (X_raw.min(), X_raw.max()),
+        "y's own min and max": (y_raw.min(), y_raw.max()),
+        "the test sequence's own min and max": (TEST.min(), TEST.max()),
+    }
+
+
+def _words(lo: float, hi: float) -> str:
+    for name, (named_lo, named_hi) in _named_ranges().items():
+        if np.allclose((lo, hi), (named_lo, named_hi), atol=1e-3):
+            return f"lo {named_lo:.4g} and hi {named_hi:.4g}, {name}"
+    return f"lo {round(lo, 4) + 0.0:.4g} and hi {round(hi, 4) + 0.0:.4g}"
+
+
+def _mismatch(model, x_map, y_map, got: float) -> str | None:
+    """Which lo and hi the returned number was scaled in and unscaled with, when it is
+    the trained model's answer for [27, 28, 29] with some scaling other than X's in and
+    y's out (the candidate closest to it, within AGREE); None when no candidate gives
+    that number, or the closest is X's scaling in and y's out."""
+    x_pair, y_pair = _lo_hi(*x_map), _lo_hi(*y_map)
+    pairs = [x_pair, y_pair, *_named_ranges().values()]
+    best = None
+    for lo_in, hi_in in pairs:
+        scaled = float(np.ravel(predict(model, (TEST - lo_in) / (hi_in - lo_in)))[0])
+        for lo_out, hi_out in pairs:
+            off = abs(scaled * (hi_out - lo_out) + lo_out - got)
+            if off <= AGREE and (best is None or off < best[0]):
+                best = (off, (lo_in, hi_in), (lo_out, hi_out))
+    if best is None:
+        return None
+    _, pair_in, pair_out = best
+    same_in = np.allclose(pair_in, x_pair, atol=1e-3)
+    same_out = np.allclose(pair_out, y_pair, atol=1e-3)
+    if same_in and same_out:
+        return None
+    parts = []
+    if not np.allclose(x_pair, y_pair, atol=1e-3):
+        parts.append(
+            f"X and y were scaled with different lo and hi (X with {_words(*x_pair)}; "
+            f"y with {_words(*y_pair)})"
+        )
+    if not same_in:
+        parts.append(f"the test sequence was scaled with {_words(*pair_in)}")
+    if not same_out:
+        parts.append(f"the answer was unscaled with {_words(*pair_out)}")
+    return "; ".join(parts)
 
 
 def _judge(training: Training) -> Judged | None:
@@ -189,11 +246,28 @@ def _judge(training: Training) -> Judged | None:
     (a, b), (c, d) = x_map, y_map
     scaled = float(np.ravel(predict(training.model, a * TEST + b))[0])
     on_raw = float(np.ravel(predict(training.model, TEST))[0])
-    alike = bool(np.isclose(a, c, rtol=1e-4) and np.isclose(b, d, rtol=1e-4, atol=1e-6))
     lo, hi = float(TEST.min()), float(TEST.max())
     own = float(np.ravel(predict(training.model, (TEST - lo) / (hi - lo)))[0])
-    return Judged(
-        (scaled - d) / c, scaled, on_raw, (on_raw - d) / c, (scaled - b) / a, alike, (own - d) / c
+    return Judged((scaled - d) / c, scaled, on_raw, (on_raw - d) / c, (own - d) / c)
+
+
+def _scaled_unlike_training(got: float, training: Training, judged: Judged) -> CheckFailure | None:
+    """The returned number is the trained model's answer, but scaled in or unscaled out
+    with a lo and hi other than those its training X and y were scaled with."""
+    X_raw, y_raw = windows(DATA, 3)
+    x_map, y_map = _linear_map(X_raw, training.X), _linear_map(y_raw, training.y)
+    if abs(got - judged.expected) <= AGREE or x_map is None or y_map is None:
+        return None
+    how = _mismatch(training.model, x_map, y_map, got)
+    if how is None:
+        return None
+    return CheckFailure(
+        f"`train_and_predict` returned {got:.4g}: {how}. The model reads input scaled like "
+        "its training X and answers in its training y's scaling (it predicts "
+        f"{judged.expected:.4g}): take one lo and hi from the training data (the min and max "
+        "of X and y together) and use them for X, y, the test sequence and `unscale`",
+        expected=judged.expected,
+        got=got,
     )
 
 
@@ -216,7 +290,9 @@ def _wrong(message: str, got: float) -> CheckFailure:
     return CheckFailure(message, expected=NEXT, got=got)
 
 
-def _right_answer_failure(got: float, judged: Judged | None) -> CheckFailure | None:
+def _right_answer_failure(
+    got: float, training: Training, judged: Judged | None
+) -> CheckFailure | None:
     """30 ± 1 is not enough: the trained model itself must give that answer."""
     if judged is None:
         return CheckFailure(
@@ -224,19 +300,9 @@ def _right_answer_failure(got: float, judged: Judged | None) -> CheckFailure | N
             "given to `train_and_predict` rescaled, so the grader cannot confirm that the "
             "trained model gives this answer: scale X and y with `scale` and train on them"
         )
-    alone = _test_scaled_alone(got, judged)
+    alone = _test_scaled_alone(got, judged) or _scaled_unlike_training(got, training, judged)
     if alone is not None:
         return alone
-    differs = abs(got - judged.expected) > AGREE
-    if differs and not judged.same_scaling and abs(got - judged.unscaled_like_x) <= AGREE:
-        return CheckFailure(
-            f"`train_and_predict` returned {got:.4g}, but X and y were scaled with "
-            "different lo and hi, so the model answers in y's scaling and unscaling "
-            f"it like X gives the wrong number (the model predicts {judged.expected:.4g}):"
-            " scale X and y with the same lo and hi",
-            expected=judged.expected,
-            got=got,
-        )
     if abs(got - judged.expected) > AGREE:
         return CheckFailure(
             f"`train_and_predict` returned {got:.4g}, but the model trained by `train` "
@@ -254,7 +320,7 @@ def _wrong_answer_failure(got: float, training: Training, judged: Judged | None)
     if problem:
         return _wrong(f"predicted {got:.4g} for [27, 28, 29]; {problem}", got)
     if judged is not None:
-        alone = _test_scaled_alone(got, judged)
+        alone = _test_scaled_alone(got, judged) or _scaled_unlike_training(got, training, judged)
         if alone is not None:
             return alone
         if np.isclose(got, judged.in_scaled_units, atol=1e-3):
@@ -289,7 +355,7 @@ def _prediction_failure(learner) -> CheckFailure | None:
         )
     judged = _judge(training)
     if abs(got - NEXT) <= TOLERANCE:
-        return _right_answer_failure(got, judged)
+        return _right_answer_failure(got, training, judged)
     return _wrong_answer_failure(got, training, judged)
 
 
