@@ -23,6 +23,8 @@ from workbook.grading.judge.kerascheck import (
 )
 
 TIMESTEPS, FEATURES, DROPOUT = 20, 3, 0.2
+# A second size for the builder, so that the input shape cannot be hard-coded.
+OTHER_TIMESTEPS, OTHER_FEATURES = 7, 2
 STACK = "Input → Bidirectional(LSTM(32)) → LSTM(16) → Dense(1)"
 
 
@@ -83,7 +85,7 @@ def _connected(model, first, second) -> bool:
 
 
 def test_model_builds(learner):
-    """the stack builds: an LSTM that feeds another LSTM returns sequences"""
+    """the stack builds at any (timesteps, features); an LSTM feeding an LSTM returns sequences"""
     model = _model(learner)
     if model.input_shape != (None, TIMESTEPS, FEATURES):
         fail(
@@ -98,6 +100,27 @@ def test_model_builds(learner):
                 "state: an LSTM that feeds another LSTM must pass on every time step; give "
                 "it `return_sequences=True`"
             )
+    _follows_its_parameters(learner)
+
+
+def _follows_its_parameters(learner) -> None:
+    """build_stacked(7, 2) reads (None, 7, 2): the shape comes from its parameters."""
+    call = f"build_stacked(timesteps={OTHER_TIMESTEPS}, features={OTHER_FEATURES})"
+    try:
+        other = learner_model(learner, "build_stacked", OTHER_TIMESTEPS, OTHER_FEATURES)
+    except ValueError as exc:
+        fail(
+            f"{call} raised ValueError ({exc}): the builder should work for any timesteps "
+            "and features; build the input from them, `Input(shape=(timesteps, features))`"
+        )
+    if other.input_shape != (None, OTHER_TIMESTEPS, OTHER_FEATURES):
+        fail(
+            f"{call} builds a model that reads {other.input_shape}, not "
+            f"(None, {OTHER_TIMESTEPS}, {OTHER_FEATURES}): the input shape is hard-coded; "
+            "build it from the parameters, `Input(shape=(timesteps, features))`",
+            expected=(None, OTHER_TIMESTEPS, OTHER_FEATURES),
+            got=other.input_shape,
+        )
 
 
 def _reads_input(model, layer) -> bool:
