@@ -354,9 +354,24 @@ def _prediction_failure(learner) -> CheckFailure | None:
             "`train_and_predict` never called `train(model, X, y)`: train the model with it"
         )
     judged = _judge(training)
-    if abs(got - NEXT) <= TOLERANCE:
-        return _right_answer_failure(got, training, judged)
-    return _wrong_answer_failure(got, training, judged)
+    if abs(got - NEXT) > TOLERANCE:
+        return _wrong_answer_failure(got, training, judged)
+    return _right_answer_failure(got, training, judged) or _not_a_float(result, got)
+
+
+def _not_a_float(result, got: float) -> CheckFailure | None:
+    """The lesson asks for a float: a NumPy scalar or a 0-d array is one number, but an
+    array of shape (1, 1) (the model's output unscaled, not indexed) or a list is not."""
+    shape = np.shape(result)
+    if shape == ():
+        return None
+    kind = "a list" if isinstance(result, list | tuple) else f"an array of shape {shape}"
+    return CheckFailure(
+        f"`train_and_predict` returned {kind} holding {got:.4g}; the lesson asks for one "
+        "number, a float: take it out, e.g. `float(unscale(prediction, lo, hi)[0, 0])`",
+        expected=NEXT,
+        got=got,
+    )
 
 
 def test_trains_on_scaled_data(learner):

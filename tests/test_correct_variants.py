@@ -32,6 +32,12 @@ VARIANTS = [
     return float(prediction[0, 0] * std + mean)""",
         id="18-z-score",
     ),
+    pytest.param(
+        18,
+        "return float(unscale(prediction, lo, hi)[0, 0])",
+        "return unscale(prediction, lo, hi)[0, 0]",
+        id="18-np.float64",
+    ),
     pytest.param(22, 'ANSWER_1 = "C"', 'ANSWER_1 = " c "', id="22-lower-case-letter"),
     # Issue (diagnoses, NumPy part): a number may be a float, a NumPy scalar (np.float64,
     # np.float32, np.int64) or a 0-d array, in every lesson that asks for one.
