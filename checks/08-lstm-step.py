@@ -1,5 +1,6 @@
 """Hidden checks for lesson 8: the full lstm_step against the seed's printed numbers."""
 
+import functools
 from itertools import permutations
 
 import numpy as np
@@ -42,20 +43,22 @@ def _seed_params():
 
 def _step(
     x, h, c, p, *, source=None, order="hx", squash=True, cand="tanh", gate_order=None, reveal=None,
-    sig=_sig, tanh=np.tanh,
+    sig=_sig, tanh=np.tanh, reads_c=None,
 ):  # fmt: skip
     """Private reference; the keywords build the usual wrong variants.
 
     source maps a gate letter to the (W, b) letters it reads, e.g. {"f": ("i", "f")}
     for a forget gate computed with W_i and b_f; gate_order names one gate that reads
     [x_t, h_{t-1}]; cand "sigmoid" squashes the candidate with σ; reveal "C_prev" or
-    "C_tilde" puts that array where h_t needs C_t.
+    "C_tilde" puts that array where h_t needs C_t; reads_c names one gate given C_prev
+    where h_prev belongs.
     """
     source = source or {}
 
     def pre(g):
         w, b = source.get(g, (g, g))
-        first, second = (h, x) if order == "hx" and g != gate_order else (x, h)
+        state = c if g == reads_c else h
+        first, second = (state, x) if order == "hx" and g != gate_order else (x, state)
         return p[f"W_{w}"] @ np.vstack((first, second)) + p[f"b_{b}"]
 
     f, i, o = sig(pre("f")), sig(pre("i")), sig(pre("o"))
@@ -151,6 +154,14 @@ def _variants(x, h, c, p):
         )
         for g in "fico"
     ]
+    found += [
+        (
+            _step(x, h, c, p, reads_c=g),
+            f"the {GATES[g]} is given C_prev where h_prev belongs: every gate reads "
+            "[h_{t-1}, x_t], the hidden state, not the cell state",
+        )
+        for g in "fico"
+    ]
     return found
 
 
@@ -198,6 +209,9 @@ def _expect_step(learner, x, h, c, p, *, what, expected=None, rtol=1e-5, atol=1e
             for (var_h, var_c), message in variants
             if _close(got_h, var_h, rtol, atol) and _close(got_c, var_c, rtol, atol)
         ]
+        confirmed = _confirmed(learner)
+        if len(named) > 1 and confirmed and set(named) & confirmed:
+            named = [message for message in named if message in confirmed]
         if named:  # mistakes with the same numbers here: all (up to 3), joined with "or"
             fail(f"{what}: " + "; or ".join(dict.fromkeys(named[:3])), expected=want_h, got=got_h)
     expect_array(got_h, want_h, what=f"h_t ({what})", rtol=rtol, atol=atol)
@@ -221,13 +235,39 @@ def test_seed_numbers(learner):
     )
 
 
-def test_nonzero_states_batch(learner):
-    """a second set-up: non-zero h_prev and C_prev, a batch of 5 columns"""
+def _nonzero_setup():
+    """(x, h, c, params) with non-zero states and a batch of 5: most mistakes that give
+    the same numbers at zero states differ here."""
     rng = np.random.RandomState(2024)
     p = _draw(rng, 4, 3)
     x = rng.uniform(-1.0, 1.0, (4, 5))
     h = rng.uniform(-0.9, 0.9, (3, 5))
     c = rng.normal(0.0, 1.5, (3, 5))
+    return x, h, c, p
+
+
+@functools.cache
+def _confirmed(learner) -> frozenset[str]:
+    """The known mistakes that give the learner's numbers with non-zero states: where a
+    set-up cannot tell mistakes apart, only those are named (empty when none is)."""
+    x, h, c, p = _nonzero_setup()
+    try:
+        got = call(function(learner, "lstm_step"), x.copy(), h.copy(), c.copy(), dict(p))
+        got_h, got_c = got
+    except Exception:  # the check of that set-up says what went wrong
+        return frozenset()
+    variants = _variants(x, h, c, p) + _activation_variants(learner, x, h, c, p)
+    return frozenset(
+        message
+        for (var_h, var_c), message in variants
+        if _close(np.asarray(got_h), var_h, 1e-5, 1e-8)
+        and _close(np.asarray(got_c), var_c, 1e-5, 1e-8)
+    )
+
+
+def test_nonzero_states_batch(learner):
+    """a second set-up: non-zero h_prev and C_prev, a batch of 5 columns"""
+    x, h, c, p = _nonzero_setup()
     _expect_step(learner, x, h, c, p, what="non-zero states, batch of 5")
 
 
