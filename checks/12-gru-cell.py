@@ -42,7 +42,7 @@ AFTER_PRODUCT = (
 
 
 def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z", "r"),
-         x_first=False, sig=sigmoid, biases=None):  # fmt: skip
+         x_first=False, sig=sigmoid, biases=None, reset_in_mix=False):  # fmt: skip
     """Our GRU step, with switches that reproduce typical wrong answers."""
     if x_first:  # [x_t; h_{t-1}] in both concatenations: the same as W's columns swapped
         inputs = x.shape[0]
@@ -67,7 +67,8 @@ def _gru(x, h, p, *, swapped=False, reset="before", candidate=np.tanh, gates=("z
     else:
         a = W_hh @ h + W_hx @ x + p["b_h"]
     h_tilde = candidate(a)
-    return (1 - z) * h + z * h_tilde if swapped else z * h + (1 - z) * h_tilde
+    kept = r * h if reset_in_mix else h  # reset_in_mix: r_t also scales h_{t-1} in the mix
+    return (1 - z) * kept + z * h_tilde if swapped else z * kept + (1 - z) * h_tilde
 
 
 # Typical wrong answers, as switches of `_gru`, each with its diagnosis.
@@ -93,6 +94,9 @@ MISTAKES = [
      "z_t and r_t are swapped: the update gate uses W_z, b_z and the reset gate W_r, b_r"),
     (dict(swapped=True, reset="none"),
      "the update gate works the wrong way round and the reset gate is not applied"),
+    (dict(reset_in_mix=True),
+     "the reset gate is applied in the final mix too (z_t ⊙ r_t ⊙ h_{t-1}): r_t acts only "
+     "inside the candidate; h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t"),
     (dict(biases=("r", "z")),
      "z_t and r_t have swapped biases: the update gate adds b_z, the reset gate b_r"),
     (dict(biases=("r", "r")),
