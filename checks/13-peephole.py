@@ -31,7 +31,7 @@ OTHER = {"f": "i", "i": "f", "o": "f"}
 def _gate(p, gate, z, C, style, sig=sigmoid):
     """σ(W·z + p ⊙ C + b) as written right ("diag") or as a typical wrong answer: a
     matrix product, no peephole, another gate's p, p ⊙ h_{t-1} where p ⊙ C belongs
-    ("h"), or the term added outside σ."""
+    ("h"), the full matrix p pᵀ ("outer"), or the term added outside σ."""
     a = p[f"W_{gate}"] @ z + (0.0 if style.endswith("nobias") else p[f"b_{gate}"])
     style = style.removesuffix("+nobias")
     peep = {"none": 0.0, "diag": p[f"p_{gate}"] * C, "outside": 0.0}.get(style)
@@ -39,6 +39,8 @@ def _gate(p, gate, z, C, style, sig=sigmoid):
         peep = p[f"p_{gate}"] * z[: C.shape[0]]
     if style == "dot":
         peep = p[f"p_{gate}"].T @ C
+    elif style == "outer":  # p pᵀ: a full (hidden × hidden) matrix built from p
+        peep = p[f"p_{gate}"] @ p[f"p_{gate}"].T @ C
     elif style == "other":
         peep = p[f"p_{OTHER[gate]}"] * C
     value = sig(a + peep)
@@ -87,6 +89,9 @@ MISTAKES = [
     *_each("none", "{gate} misses its peephole p_{g} ⊙ {C}"),
     *_each("dot", "{gate}'s peephole looks like a matrix product; it is element-wise, "
            "p_{g} ⊙ {C} with `*`"),
+    *_each("outer", "{gate}'s peephole is the full matrix p_{g} p_{g}ᵀ times {C} "
+           "(`p @ p.T @ C`); it is element-wise, p_{g} ⊙ {C} with `*`, one weight per "
+           "cell unit"),
     *_each("other", "{gate}'s peephole uses p_{other}; each gate has its own weights: "
            "p_{g} ⊙ {C}"),
     *_each("h", "{gate}'s peephole reads h_{{t-1}}; a peephole peeks at the cell state: "
