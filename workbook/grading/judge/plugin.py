@@ -22,10 +22,13 @@ from workbook.grading.judge.proxy import LearnerRaised, RemoteModule, Subject, S
 
 
 def check_title(item: pytest.Item) -> str:
-    """A check's learner-facing name: the first line of its docstring."""
+    """A check's learner-facing name: the first paragraph of its docstring, its lines
+    joined (a title wrapped in the source is one sentence on the screen)."""
     func = getattr(item, "function", None)
     doc = inspect.getdoc(func) if func else None
-    return doc.splitlines()[0] if doc else item.name.removeprefix("test_").replace("_", " ")
+    if not doc:
+        return item.name.removeprefix("test_").replace("_", " ")
+    return " ".join(line.strip() for line in doc.split("\n\n", 1)[0].splitlines())
 
 
 def explain_raised(exc: LearnerRaised) -> dict[str, Any]:
