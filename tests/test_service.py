@@ -262,9 +262,10 @@ def test_check_runs_in_the_service_as_it_would_here(served):
 def test_ctrl_c_on_a_check_run_in_the_service_stops_it_there(served):
     lesson = served.course.lesson(LESSON)
     reference = served.solution_for(lesson)
-    write_solution(
-        served, lesson, reference.replace("return np.tanh(x)", "while True:\n        pass")
-    )
+    # Waiting, not computing: the attempt lasts its 20 s idle budget, not a few CPU
+    # seconds a loaded machine may spend before the test gets to press Ctrl-C.
+    waits = "import time\n\n    while True:\n        time.sleep(0.5)"
+    write_solution(served, lesson, reference.replace("return np.tanh(x)", waits))
     _ready(served)
     proc = _workbook(served, "check", "1")
     end = time.monotonic() + 30
@@ -272,8 +273,9 @@ def test_ctrl_c_on_a_check_run_in_the_service_stops_it_there(served):
         time.sleep(0.1)
     assert _status(served)["running"] == 2
     proc.send_signal(2)  # SIGINT, as Ctrl-C in its terminal
-    code, _out, _err = _done(proc)
-    assert code == 130
+    code, out, err = _done(proc)
+    assert code == 130, (out, err)
+    end = time.monotonic() + 30
     while _status(served)["running"] and time.monotonic() < end:
         time.sleep(0.1)
     assert _status(served)["running"] == 0  # nothing of it runs on in the service
