@@ -136,11 +136,25 @@ def _chain_mistakes(dh, dC, x, h, C, p) -> list[tuple[dict, str]]:
         "the candidate's derivative is written as σ's, C̃_t ⊙ (1 − C̃_t): C̃_t = tanh(a), "
         "so tanh'(a) = 1 − C̃_t² (`1 - c_tilde**2`)",
     ))  # fmt: skip
-    # ∂L/∂o_t with tanh(C_t) replaced by another factor (C_t itself, o_t) or left out.
+    wrong.append((
+        _with_pre(right, p, z, {"c": (pre["c"], pre["c"] / (1 + g["c"]))}),
+        "the candidate's tanh' is written 1 − C̃_t: tanh'(a) = 1 − C̃_t², squared "
+        "(`1 - c_tilde**2`)",
+    ))  # fmt: skip
+    wrong.append((
+        _with_pre(right, p, z, {"f": (pre["f"], pre["f"] * C_new / C)}),
+        "∂L/∂f_t uses the new cell state C_t: f_t scales the old one, C_t = f_t ⊙ C_{t-1} "
+        "+ …, so ∂L/∂f_t = dC ⊙ C_{t-1} (`C_prev`)",
+    ))  # fmt: skip
+    # ∂L/∂o_t with tanh(C_t) replaced by another factor (C_t itself, o_t, tanh') or left out.
     for factor, shown in (
         (C_new, "dh ⊙ C_t"),
         (g["o"], "dh ⊙ o_t"),
         (1.0, "dh alone: the factor tanh(C_t) is missing (`dh * tanh_C`)"),
+        (
+            1 - np.tanh(C_new) ** 2,
+            "dh ⊙ (1 − tanh²(C_t)), tanh's derivative: o_t multiplies tanh(C_t) itself",
+        ),
     ):
         wrong.append((
             _with_pre(right, p, z, {"o": (pre["o"], pre["o"] * factor / np.tanh(C_new))}),
