@@ -57,6 +57,8 @@ MISTAKES = [
      "step[\"dC_prev\"])"),
     (dict(dX_at=lambda t, T: T - 1 - t), "dX[t] is stored at the mirrored step T − 1 − t; "
      "the backward loop visits t = T − 1 … 0, and step t's dx belongs in dX[t]"),
+    (dict(dX_at=lambda t, T: T - 1), "every step's dx is written to the last slot, "
+     "dX[-1] (it ends up holding step 0's); step t's dx belongs in dX[t]"),
     (dict(cache_at=lambda t, T: T - 1), "every step goes back through the last step's cache; "
      "step t needs its own, caches[t]"),
     (dict(dh_as_dC=True), "dh_next is passed as dC: the cell state's gradient into step t is "

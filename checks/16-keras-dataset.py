@@ -53,6 +53,23 @@ def _expect_x_shape(X, data, length):
             expected=f"shape {wanted}",
             got=f"shape {got}",
         )
+    if len(got) == 3 and got[2] == 1 and got[1] != length and got[0] == len(data) - got[1]:
+        fail(
+            f"X's windows hold {got[1]} values, but sequence_length is {length} here: the "
+            "window length seems written into the code; take it from the argument "
+            "`sequence_length`",
+            expected=f"shape {wanted}",
+            got=f"shape {got}",
+        )
+    apart = {samples // length, -(-samples // length)}  # windows `length` values apart
+    if len(got) == 3 and got[1:] == (length, 1) and got[0] in apart and got[0] != samples:
+        fail(
+            f"X has {got[0]} windows where {samples} belong: the windows do not overlap "
+            f"(each starts {length} values after the one before); each starts one value "
+            "later, `for i in range(len(data) - sequence_length)`",
+            expected=f"shape {wanted}",
+            got=f"shape {got}",
+        )
     if got == (samples, length):
         fail(
             f"X has shape {got}: the features axis is missing; a Keras LSTM reads "
