@@ -86,6 +86,11 @@ def test_unscale(learner):
             ),
             (s * (hi - lo), "multiply by hi − lo and then add lo back"),
             ((s - lo) / (hi - lo), "this is scale again; unscale is its inverse"),
+            (
+                (s + lo) * (hi - lo),
+                "this adds lo before multiplying: multiply by hi − lo first, then add lo: "
+                "s · (hi − lo) + lo",
+            ),
         ],
     )
 
