@@ -132,17 +132,23 @@ def _training(call: Any) -> Training:
     return training
 
 
+def _spied_call(learner: Any, name: str, args: tuple, seed: int, what: str) -> tuple[Any, list]:
+    """Learner `name` called with its module's `train` recorded; a missing function
+    gets the usual message, a model that cannot be read says so (`what`)."""
+    function(learner, name)
+    try:
+        return learner.call_with_spy(name, "train", *args, seed=seed)
+    except ValueError as exc:
+        if not _malformed(exc):
+            raise
+        _unreadable(what, exc)
+
+
 def run_with_spy(learner: Any, name: str, *args: Any, seed: int = 0) -> tuple[Any, Training | None]:
     """Call learner `name` (numpy and Keras seeded with `seed`) while the subject records
     what it hands its module's `train` helper; returns the result and the last such
     call (None when `train` was never called)."""
-    function(learner, name)  # a missing function gets the usual message
-    try:
-        result, calls = learner.call_with_spy(name, "train", *args, seed=seed)
-    except ValueError as exc:
-        if not _malformed(exc):
-            raise
-        _unreadable(f"the model `{name}` trained", exc)
+    result, calls = _spied_call(learner, name, args, seed, f"the model `{name}` trained")
     if not calls:
         return result, None
     training = _training(calls[-1])
@@ -332,13 +338,7 @@ def fresh_model(learner: Any, name: str, *args: Any, seed: int = 0) -> SavedMode
     """The learner's builder called with the random seed the training run used: the
     model as it is before any training (its initial weights are the ones `train`
     started from, when the learner's pipeline builds it first)."""
-    function(learner, name)
-    try:
-        model, _ = learner.call_with_spy(name, "train", *args, seed=seed)
-    except ValueError as exc:
-        if not _malformed(exc):
-            raise
-        _unreadable(f"the model from `{name}`", exc)
+    model, _ = _spied_call(learner, name, args, seed, f"the model from `{name}`")
     if not isinstance(model, SavedModel):
         fail(f"`{name}` should return a Keras model, not a {type(model).__name__}")
     return model
