@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook.errors import CourseFormatError, WorkbookError
+from workbook.filestamp import Stamp, stamp
 
 FORMAT_VERSION = 1
 _FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n?(.*)\Z", re.S)
@@ -218,11 +219,30 @@ def _load_lesson(
     )
 
 
+_read: dict[tuple[Path, Path | None], tuple[Stamp, Course]] = {}
+
+
 def load_course(course_dir: Path, explanations: Path | None = None) -> Course:
     """Read `course_dir/course.toml` and every lesson it lists, validating as it goes.
 
     `explanations`: another copy of the course whose lesson files hold what is shown
-    after passing, where `course_dir`'s do not (a learner's workspace)."""
+    after passing, where `course_dir`'s do not (a learner's workspace). A course read
+    before in this process is reused while its files are unchanged (see `filestamp`):
+    the grading service reads it once for the many commands it forks."""
+    folders = [course_dir / "course.toml", course_dir / "lessons"]
+    if explanations is not None:
+        folders.append(explanations / "lessons")
+    now = stamp(*folders)
+    kept = _read.get((course_dir, explanations))
+    if now is not None and kept is not None and kept[0] == now:
+        return kept[1]
+    course = _read_course(course_dir, explanations)
+    if now is not None:
+        _read[(course_dir, explanations)] = (now, course)
+    return course
+
+
+def _read_course(course_dir: Path, explanations: Path | None) -> Course:
     manifest = course_dir / "course.toml"
     try:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))

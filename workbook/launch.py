@@ -36,22 +36,26 @@ REMOTE_COMMANDS = frozenset({"check"})
 CLI_ENTRY = "workbook.cli:run_argv"
 
 
-def _workspace_root(argv: list[str]):
-    """The workspace named in argv (or around the current folder), or None."""
-    from pathlib import Path
+def _workspace_root(argv: list[str]) -> str | None:
+    """The workspace named in argv (or around the current folder), or None. Paths
+    are strings here: this runs before every command, `pathlib` costs ~6 ms."""
+    import os
 
     root = None
     args = iter(argv)
     for arg in args:
         if arg in OPTIONS_WITH_VALUE:
-            root = Path(next(args, "."))
+            root = next(args, ".")
         elif arg.startswith("--workspace="):
-            root = Path(arg.partition("=")[2])
-    here = (root or Path.cwd()).resolve()
-    for folder in (here, *here.parents) if root is None else (here,):
-        if (folder / "course" / "course.toml").is_file():
+            root = arg.partition("=")[2]
+    folder = os.path.realpath(root or os.getcwd())
+    while True:
+        if os.path.isfile(os.path.join(folder, "course", "course.toml")):
             return folder
-    return None
+        parent = os.path.dirname(folder)
+        if root is not None or parent == folder:
+            return None
+        folder = parent
 
 
 def _service_runs(argv: list[str]) -> bool:

@@ -676,6 +676,15 @@ def main() -> None:
     cli(obj={})
 
 
+def warm_up() -> None:
+    """Import what the commands import lazily. The grading service calls it once, at
+    start-up: every command it runs is a fork, and a fork that imported rich itself
+    paid 50-70 ms per `workbook check` for a module its parent could have held."""
+    from workbook import progress, session  # noqa: F401
+    from workbook.cli import render  # noqa: F401
+    from workbook.grading import service  # noqa: F401 - the service runs as __main__
+
+
 def run_argv(argv: list[str]) -> int:
     """The CLI on `argv`, as the grading service runs it for a client (see
     `workbook.launch`): its exit status."""

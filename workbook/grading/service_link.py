@@ -2,25 +2,29 @@
 
 Kept apart from the service itself so that a face that only talks to a running
 service (`workbook check` with one up: see `workbook.launch`) imports a socket, a
-hash and JSON, not the service's machinery. The protocol is described in `service`.
+hash and JSON, not the service's machinery; its paths are strings (`pathlib` alone
+cost that client 6-9 ms of its ~50). The protocol is described in `service`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import socket
 import stat
 import sys
-from pathlib import Path
 
 from workbook import __version__
 
+try:  # hashlib would load OpenSSL first: ~3 ms of this client's start-up
+    from _blake2 import blake2b
+except ImportError:  # not CPython
+    from hashlib import blake2b
+
 CONNECT_TIMEOUT_S = 2.0
-PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 @functools.cache
@@ -29,37 +33,57 @@ def install_id() -> str:
     as it is on disk (a changed file means a new service). Read once per process
     (a stat of every module): a face that outlives an upgrade keeps the service of
     the code it runs."""
-    digest = hashlib.sha256()
+    digest = blake2b(digest_size=12)
     digest.update(f"{__version__}\0{PACKAGE}\0{os.path.realpath(sys.executable)}".encode())
-    for path in sorted([*PACKAGE.rglob("*.py"), PACKAGE / "manifest.json"]):
+    files = [os.path.join(PACKAGE, "manifest.json")]
+    for folder, _dirs, names in os.walk(PACKAGE):
+        files.extend(os.path.join(folder, name) for name in names if name.endswith(".py"))
+    for path in sorted(files):
         with contextlib.suppress(OSError):
-            info = path.stat()
+            info = os.stat(path)
             digest.update(f"\0{path}\0{info.st_mtime_ns}\0{info.st_size}".encode())
-    return digest.hexdigest()[:24]
+    return digest.hexdigest()
 
 
-def socket_dir() -> Path | None:
-    """The user's private folder for service sockets, made 0700 if absent; None if
-    it exists but is not private (another owner, or readable by others)."""
+def _socket_folder() -> str | None:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / "lstm-workbook" if runtime and os.path.isdir(runtime) else None
-    folder = base or Path("/tmp") / f"lstm-workbook-{os.getuid()}"
+    if runtime and os.path.isdir(runtime):
+        folder = os.path.join(runtime, "lstm-workbook")
+    else:
+        folder = f"/tmp/lstm-workbook-{os.getuid()}"
     with contextlib.suppress(FileExistsError):
-        folder.mkdir(mode=0o700)
+        os.mkdir(folder, 0o700)
     try:
-        info = folder.lstat()
+        info = os.lstat(folder)
     except OSError:
         return None
     private = stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700
     return folder if private and info.st_uid == os.getuid() else None
 
 
-def socket_path(workspace_root: Path, ident: str | None = None) -> Path | None:
-    folder = socket_dir()
+def _socket_file(workspace_root: str | os.PathLike, ident: str | None = None) -> str | None:
+    folder = _socket_folder()
     if folder is None:
         return None
-    key = hashlib.sha256(f"{workspace_root.resolve()}\0{ident or install_id()}".encode())
-    return folder / f"{key.hexdigest()[:20]}.sock"
+    where = os.path.realpath(workspace_root)
+    key = blake2b(f"{where}\0{ident or install_id()}".encode(), digest_size=10)
+    return os.path.join(folder, f"{key.hexdigest()}.sock")
+
+
+def socket_dir():  # -> pathlib.Path | None
+    """The user's private folder for service sockets, made 0700 if absent; None if
+    it exists but is not private (another owner, or readable by others)."""
+    from pathlib import Path
+
+    folder = _socket_folder()
+    return None if folder is None else Path(folder)
+
+
+def socket_path(workspace_root: str | os.PathLike, ident: str | None = None):  # -> Path | None
+    from pathlib import Path
+
+    path = _socket_file(workspace_root, ident)
+    return None if path is None else Path(path)
 
 
 class ServiceUnavailable(Exception):
@@ -67,12 +91,12 @@ class ServiceUnavailable(Exception):
 
 
 def _connect(
-    path: Path, ident: str, timeout: float = CONNECT_TIMEOUT_S
+    path: str | os.PathLike, ident: str, timeout: float = CONNECT_TIMEOUT_S
 ) -> tuple[socket.socket, dict]:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        sock.connect(str(path))
+        sock.connect(os.fspath(path))
         sock.sendall((json.dumps({"hello": ident}) + "\n").encode())
         reply = _read_line(sock)
     except (OSError, ValueError) as exc:
@@ -99,7 +123,7 @@ def _read_line(sock: socket.socket, buffer: bytearray | None = None) -> dict:
     return item
 
 
-def request(workspace_root: Path, payload: dict, timeout: float = 120.0) -> dict:
+def request(workspace_root: str | os.PathLike, payload: dict, timeout: float = 120.0) -> dict:
     """One request to this workspace's service (none running: ServiceUnavailable)."""
     path = socket_path(workspace_root)
     if path is None or not path.exists():
@@ -115,13 +139,13 @@ def request(workspace_root: Path, payload: dict, timeout: float = 120.0) -> dict
         sock.close()
 
 
-def run_face(workspace_root: Path, entry: str, argv: list[str]) -> int | None:
+def run_face(workspace_root: str | os.PathLike, entry: str, argv: list[str]) -> int | None:
     """Run a face's command (`entry(argv)`) in this workspace's service, on this
     process's stdin, stdout and stderr; its exit status, or None when the service
     could not start it (none runs, another installation, refused): the caller then
     runs the command itself. Ctrl-C here cancels it there."""
-    path = socket_path(workspace_root)
-    if path is None or not path.exists():
+    path = _socket_file(workspace_root)
+    if path is None or not os.path.exists(path):
         return None
     try:
         sock, _ = _connect(path, install_id())
@@ -153,7 +177,7 @@ def run_face(workspace_root: Path, entry: str, argv: list[str]) -> int | None:
         sock.close()
 
 
-def running(workspace_root: Path) -> bool:
+def running(workspace_root: str | os.PathLike) -> bool:
     """Whether this workspace's service has a socket (cheap: no connection made)."""
-    path = socket_path(workspace_root)
-    return path is not None and path.exists()
+    path = _socket_file(workspace_root)
+    return path is not None and os.path.exists(path)
