@@ -108,4 +108,31 @@ def main() -> None:
         spare.prestart()
     from workbook.cli import main as cli_main
 
-    cli_main()
+    if command not in GRADING_COMMANDS:
+        cli_main()
+        return
+    try:
+        cli_main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int | None):
+            print(exc.code, file=sys.stderr)
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    """End a grading command without tearing the interpreter down: freeing the modules
+    of click, rich, the catalog and the grader took ~30 ms of a ~0.5 s cold check, a
+    learner waiting for nothing. What must happen at exit still does: the exit
+    handlers (a spare child killed), and every stream flushed."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: as Python itself would, say nothing
+            code = code or 120
+    os._exit(code)

@@ -49,6 +49,9 @@ def child_env() -> dict[str, str]:
         # RLIMIT_DATA cap: without this, tensorflow's thread pool on a many-core machine
         # can exhaust a memory limit that is ample on two cores.
         MALLOC_ARENA_MAX="2",
+        # The judge compares small arrays: OpenBLAS's thread pool only costs it start-up
+        # (~0.1 CPU-s of `import numpy` on two cores, where three interpreters start).
+        OPENBLAS_NUM_THREADS="1",
         WORKBOOK_GRADER_PARENT=str(os.getpid()),
         PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")])),
     )
