@@ -329,16 +329,17 @@ def test_an_unforeseen_failure_is_one_error_row(submissions, monkeypatch, repo_w
     assert len(result.totals()) == 6
 
 
-def test_a_class_is_graded_on_warm_servers_with_the_same_verdicts(submissions, monkeypatch):
-    """One warm server per worker (TensorFlow once per worker, not per attempt);
-    every verdict as the cold path gives it."""
-    from workbook.grading.warm import WarmGrader
+def test_a_class_is_graded_on_one_warm_service_with_the_same_verdicts(submissions, monkeypatch):
+    """One private grading service for the whole run (the judge and TensorFlow
+    imported once, not per worker or per attempt); every verdict as the cold path
+    gives it, none of them graded cold behind its back."""
+    from workbook.grading.service import RunService
     from workbook.instructor import classroom
 
     cold = grade_class(submissions, jobs=2)
     monkeypatch.delenv("WORKBOOK_WARM")
-    used: list[WarmGrader] = []
-    real = classroom._WarmPool.grader
+    used: list[RunService] = []
+    real = classroom.WarmPool.grader
 
     def counting(self):
         grader = real(self)
@@ -347,10 +348,11 @@ def test_a_class_is_graded_on_warm_servers_with_the_same_verdicts(submissions, m
             used.append(grader)
         return grader
 
-    monkeypatch.setattr(classroom._WarmPool, "grader", counting)
+    monkeypatch.setattr(classroom.WarmPool, "grader", counting)
     warm = grade_class(submissions, jobs=2)
-    assert 1 <= len(used) <= 2
-    assert sum(g.fallbacks for g in used) == 0
+    assert len(used) == 1
+    assert used[0].fallbacks == 0
+    assert used[0].proc.poll() is not None  # stopped with the run
     assert [(r["learner"], r["lesson_id"], r["verdict"]) for r in warm.rows] == [
         (r["learner"], r["lesson_id"], r["verdict"]) for r in cold.rows
     ]

@@ -529,6 +529,11 @@ def main(argv: list[str]) -> None:
     if _holds_lock(path) is None:
         return  # another service for this workspace and installation is starting or runs
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    parent = os.environ.get("WORKBOOK_GRADER_PARENT")
+    if parent and parent.isdigit():  # a run's private service (`RunService`)
+        from workbook.grading.subject.zygote import die_with_parent
+
+        die_with_parent(int(parent))
     Service(path, workspace).serve()
 
 
@@ -660,12 +665,110 @@ class ServiceGrader:
         return result
 
 
+class RunService:
+    """A private service for one grading run over many workspaces (`grade-class`, the
+    autograders): every attempt, from whichever worker thread, forks a judge from it
+    and a subject from its zygotes, so the judge's modules are imported once and
+    TensorFlow once per run, not once per worker (a warm server per worker imported
+    both again: ~4 CPU-s of TensorFlow each, where a platform gives half a core).
+    Its socket lives in the run's private folder; it dies with the thread that made
+    it, and `close` stops it. An attempt it cannot run is graded cold."""
+
+    def __init__(self, folder: Path, *, keras: bool = False) -> None:
+        from workbook.grading.spare import child_env
+
+        self.path = folder / "service.sock"
+        self.keras = keras
+        self.fallbacks = 0
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbook.grading.service", str(self.path), str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=child_env(),  # WORKBOOK_GRADER_PARENT: it dies with this process
+            cwd="/",
+            start_new_session=True,
+        )
+
+    def wait_until_ready(self, timeout: float) -> bool:
+        """Whether the service answers (within `timeout`), TensorFlow's zygote asked
+        for when the run has Keras lessons: it loads while NumPy lessons are graded."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.proc.poll() is None:
+            try:
+                if self.keras:
+                    _ask(self.path, {"op": "preload", "preload": ["tensorflow"]}, 5.0)
+                else:
+                    _ask(self.path, {"op": "status"}, 5.0)
+                return True
+            except ServiceUnavailable:
+                time.sleep(0.02)
+        return False
+
+    def grade(self, workspace, lesson, **options):
+        """`runner.grade` on this service; cold when it cannot run the attempt, and
+        again cold, once, when it failed as a grader (the next attempt is its own)."""
+        from workbook.grading.runner import clear_attempt, grade, run_cold
+
+        served: list[bool] = []
+
+        def execute(job, tmp, cwd, cancel, deadline):
+            preload = ("tensorflow",) if lesson.uses_tensorflow else ()
+            try:
+                outcome = _run_on_socket(self.path, job, tmp, cwd, cancel, deadline, preload)
+                served.append(True)
+                return outcome
+            except ServiceUnavailable:
+                self.fallbacks += 1
+                clear_attempt(tmp)
+                return run_cold(job, tmp, cwd, cancel, deadline)
+
+        result = grade(workspace, lesson, execute=execute, **options)
+        if result.grader_fault and served:
+            self.fallbacks += 1
+            first = result.error.message if result.error else "unknown"
+            result = grade(workspace, lesson, execute=run_cold, **options)
+            result.notes.append(
+                f"the grading service failed ({first}); this attempt was graded again from scratch"
+            )
+        return result
+
+    def close(self) -> None:
+        with contextlib.suppress(ServiceUnavailable):
+            _ask(self.path, {"op": "stop"}, 5.0)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def _ask(path: Path, payload: dict, timeout: float) -> dict:
+    """One request to the service at `path` (ServiceUnavailable if none answers)."""
+    if not path.exists():
+        raise ServiceUnavailable("no service")
+    sock, _ = _connect(path, install_id(), timeout)
+    try:
+        sock.settimeout(timeout)
+        sock.sendall((json.dumps(payload) + "\n").encode())
+        return _read_line(sock)
+    except (OSError, ValueError) as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+    finally:
+        sock.close()
+
+
 def _run_on_service(root, job, tmp, cwd, cancel, deadline, preload):
-    """One attempt on the service: the executor side of `runner.grade`."""
+    """One attempt on the workspace's service: the executor side of `runner.grade`."""
+    path = socket_path(root)
+    if path is None:
+        raise ServiceUnavailable("no service")
+    return _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload)
+
+
+def _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload):
+    """One attempt on the service at `path`."""
     from workbook.grading.runner import GradingCancelled, RunOutcome, stderr_tail
 
-    path = socket_path(root)
-    if path is None or not path.exists():
+    if not path.exists():
         raise ServiceUnavailable("no service")
     sock, _ = _connect(path, install_id())
     buffer = bytearray()

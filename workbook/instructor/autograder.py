@@ -394,7 +394,13 @@ def grade_submission(
     """Grade the exercise files in `folder` (at its top level or under exercises/) in a
     fresh private workspace of the shipped course; `folder` is only read. At most
     `jobs` lessons at once (default: what the container's CPU and memory allow)."""
-    from workbook.instructor.classroom import Submission, grade_all, is_plain_dir, prepare
+    from workbook.instructor.classroom import (
+        Submission,
+        WarmPool,
+        grade_all,
+        is_plain_dir,
+        prepare,
+    )
 
     started = time.perf_counter()
     if not is_plain_dir(folder):
@@ -404,6 +410,7 @@ def grade_submission(
     limits = read_limits() if limits is None else limits
     only = lesson_filter(_shipped_course(), lessons)
     prepared = prepare(Submission("submission", folder, kind), only=only)
+    pool = None
     try:
         course = prepared.workspace.course
         chosen = [lesson for lesson in course.lessons if only is None or only(lesson)]
@@ -412,11 +419,16 @@ def grade_submission(
         heavy = [lesson for lesson in chosen if lesson.uses_tensorflow]
         tensorflow = {lesson.id for lesson in heavy if _runs_code(prepared, lesson)}
         plan = job_plan(chosen, jobs, limits, heavy=lambda lesson: lesson.id in tensorflow)
+        # One warm grading for both groups: the judge is imported once, and TensorFlow
+        # loads while the NumPy lessons are graded.
+        pool = WarmPool(keras=bool(tensorflow))
         for name, width, group in plan:
-            done = grade_all([prepared], jobs=width, only=_only(group))
+            done = grade_all([prepared], jobs=width, only=_only(group), pool=pool)
             graded.update({lesson.id: (lesson, r) for lesson, r in done.get("submission", [])})
             widths[name] = width
     finally:
+        if pool is not None:
+            pool.close()
         prepared.discard()
     return SubmissionGrade(
         course,

@@ -53,7 +53,7 @@ from workbook.stubgen import same_code
 from workbook.workspace import COURSE_DIR, Workspace, init_workspace
 
 if TYPE_CHECKING:
-    from workbook.grading.warm import WarmGrader
+    from workbook.grading.service import RunService
 
 TOTAL_ROW = "TOTAL"
 CLASS_CSV_FIELDS = (
@@ -322,11 +322,11 @@ def _untouched(workspace: Workspace, lesson: Lesson) -> bool:
 
 
 def grade_prepared(
-    prepared: Prepared, lesson: Lesson, warm: WarmGrader | None = None
+    prepared: Prepared, lesson: Lesson, warm: RunService | None = None
 ) -> GradeResult:
-    """Grade one lesson of a prepared submission (forked from `warm`'s server if
-    given). Never raises: anything unforeseen becomes an `error` result, so one file
-    cannot stop a class."""
+    """Grade one lesson of a prepared submission (on `warm`, the run's grading
+    service, if given). Never raises: anything unforeseen becomes an `error` result,
+    so one file cannot stop a class."""
     from workbook.grading.runner import grade as grade_cold
 
     grade = warm.grade if warm is not None else grade_cold
@@ -360,79 +360,80 @@ def grade_all(
     jobs: int | None = None,
     progress: Progress | None = None,
     only: Callable[[Lesson], bool] | None = None,
+    pool: WarmPool | None = None,
 ) -> dict[str, list[tuple[Lesson, GradeResult]]]:
     """Every lesson (or those `only` accepts) of every prepared submission, at most
-    `jobs` attempts at a time; learner → [(lesson, result)] in course order."""
+    `jobs` attempts at a time; learner → [(lesson, result)] in course order. `pool`:
+    the run's warm grading, when the caller grades several groups on it (made and
+    closed here otherwise)."""
     work = [
         (p, lesson)
         for p in prepared
         for lesson in p.workspace.course.lessons
         if only is None or only(lesson)
     ]
-
-    pool_of = _WarmPool(keras=any(lesson.uses_tensorflow for _, lesson in work))
+    own = pool is None
+    pool = pool or WarmPool(keras=any(lesson.uses_tensorflow for _, lesson in work))
+    grader = pool.grader()  # started in this thread, which outlives the workers
 
     def run(item: tuple[Prepared, Lesson]) -> GradeResult:
         one, lesson = item
-        graded = grade_prepared(one, lesson, pool_of.grader())
+        graded = grade_prepared(one, lesson, grader)
         if progress is not None:
             progress(one.sub.learner, lesson, graded)
         return graded
 
     workers = max(1, jobs or os.cpu_count() or 1)
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(run, work))
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            results = list(executor.map(run, work))
     finally:
-        pool_of.close()
+        if own:
+            pool.close()
     graded: dict[str, list[tuple[Lesson, GradeResult]]] = {}
     for (one, lesson), result in zip(work, results, strict=True):
         graded.setdefault(one.sub.learner, []).append((lesson, result))
     return graded
 
 
-class _WarmPool:
-    """One warm grading server per worker thread, for a whole class: each attempt
-    forks a judge from it and a subject from its zygote, so numpy, pytest and (when a
-    Keras lesson is graded) TensorFlow are imported once per worker, not once per
-    attempt. Every attempt is still born clean and isolated (see `grading.subject.zygote`).
-    `WORKBOOK_WARM=0` grades every attempt cold."""
+class WarmPool:
+    """The warm grading of a whole run: one private grading service (see
+    `service.RunService`) that every worker's attempts fork from, so numpy, pytest and
+    (when a Keras lesson is graded) TensorFlow are imported once per run, not once per
+    attempt or per worker. Every attempt is still born clean and isolated (see
+    `grading.subject.zygote`). `WORKBOOK_WARM=0` grades every attempt cold."""
 
-    READY_S = 180.0  # importing TensorFlow at a fifth of a core
+    READY_S = 30.0  # the service answers once the judge is imported; TensorFlow loads later
 
     def __init__(self, *, keras: bool) -> None:
         self.keras = keras
         self.enabled = os.environ.get("WORKBOOK_WARM", "1") != "0"
-        self._local = threading.local()
-        self._graders: list[WarmGrader] = []
-        self._lock = threading.Lock()
-        self._folder = Path(tempfile.mkdtemp(prefix="workbook-pool-"))
+        self._service: RunService | None = None
+        self._folder: Path | None = None
 
-    def grader(self) -> WarmGrader | None:
-        """This thread's warm grader, started and ready (None: grade cold)."""
+    def grader(self) -> RunService | None:
+        """The run's service, started and answering (None: grade cold). Call it from
+        the thread that lives longest: the service dies with the thread that made it."""
         if not self.enabled:
             return None
-        grader = getattr(self._local, "grader", None)
-        if grader is None:
-            from workbook.grading.warm import WarmGrader
+        if self._service is None:
+            from workbook.grading.service import RunService
 
-            grader = WarmGrader(self._folder)
-            if self.keras:
-                grader.preload_tensorflow()
-            else:
-                grader.start()
-            grader.wait_until_ready(self.READY_S)  # not ready: its attempts run cold
-            self._local.grader = grader
-            with self._lock:
-                self._graders.append(grader)
-        return grader
+            self._folder = Path(tempfile.mkdtemp(prefix="workbook-pool-"))
+            service = RunService(self._folder, keras=self.keras)
+            if not service.wait_until_ready(self.READY_S):
+                service.close()
+                self.enabled = False  # its attempts run cold
+                return None
+            self._service = service
+        return self._service
 
     def close(self) -> None:
-        with self._lock:
-            graders, self._graders = self._graders, []
-        for grader in graders:
-            grader.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
+        service, self._service = self._service, None
+        if service is not None:
+            service.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 def _declared_checks(workspace: Workspace, lesson: Lesson) -> int:
