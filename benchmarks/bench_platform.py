@@ -3,6 +3,7 @@
     sudo python benchmarks/bench_platform.py                      # Gradescope's settings
     sudo python benchmarks/bench_platform.py --cpus 0.9 --memory-mb 2048 --lessons 18
     sudo python benchmarks/bench_platform.py --platform prairielearn --lessons 8
+    sudo python benchmarks/bench_platform.py --wheel     # as installed: the platform wheel
 
 Writes every lesson's reference solution into a submission folder (or only those of
 `--lessons`, the others left out), then runs `python -m workbook.instructor.autograder
@@ -17,7 +18,8 @@ sampled every 0.2 s, and any lesson that did not pass. The figures go into
 `workbook.instructor.autograder.MEASURED_*` and the README; nothing asserts them. The page cache
 already holding TensorFlow's libraries (from earlier runs on the machine) is not charged
 to the new cgroup, so its peak can read lower than a fresh container's: PSS counts them.
-It runs the `workbook` package of the checkout it lives in.
+It runs the `workbook` package of the checkout it lives in, or with `--wheel` the
+platform wheel built from it, installed in a fresh venv outside the checkout.
 """
 
 from __future__ import annotations
@@ -109,7 +111,21 @@ def _pss_mib(pids: list[int]) -> int:
     return total // 1024
 
 
-def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
+def installed_python(where: Path) -> Path:
+    """A fresh venv outside the checkout with this checkout's platform wheel installed
+    (not editable, as both bundles install it), its dependencies linked from this
+    venv rather than reinstalled; its Python."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from platform_support import venv_with_wheel
+
+    from workbook.instructor.autograder import build_wheel
+
+    return venv_with_wheel(where / "venv", build_wheel(where))
+
+
+def run(
+    platform: str, cpus: float, memory_mb: int, lessons: list[str], python: Path | None = None
+) -> dict:
     workspace = Workspace(REPO)
     course = workspace.course
     chosen = [course.lesson(ref) for ref in lessons] or list(course.lessons)
@@ -121,15 +137,16 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
         for lesson in chosen:
             shutil.copyfile(REPO / lesson.solution, inbox / Path(lesson.exercise).name)
         variable = "AUTOGRADER_ROOT" if platform == "gradescope" else "GRADE_ROOT"
-        # This checkout's package, whatever the venv has installed.
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK")},
             variable: str(root),
             "TMPDIR": str(root / "tmp"),
-            "PYTHONPATH": str(REPO),
         }
+        if python is None:
+            env["PYTHONPATH"] = str(REPO)  # this checkout's package, whatever is installed
         refs = ",".join(lesson.id for lesson in chosen)
-        command = [sys.executable, "-m", "workbook.instructor.autograder", f"{platform}-run"]
+        command = [str(python or sys.executable), "-m", "workbook.instructor.autograder"]
+        command += [f"{platform}-run"]
         command += ["--jobs", "auto", "--lessons", refs]
         group = Cgroup(cpus, memory_mb)
         peak = {"pss": 0}
@@ -165,6 +182,7 @@ def run(platform: str, cpus: float, memory_mb: int, lessons: list[str]) -> dict:
         ]
     return {
         "platform": platform,
+        "installed": "wheel" if python is not None else "checkout",
         "cpus": cpus,
         "memory_mb": memory_mb,
         "lessons": len(chosen),
@@ -184,13 +202,18 @@ def main() -> None:
     parser.add_argument("--cpus", type=float, help="one setting's CPU quota")
     parser.add_argument("--memory-mb", type=int, help="one setting's memory limit")
     parser.add_argument("--lessons", default="", help="comma-separated (default: all)")
+    parser.add_argument(
+        "--wheel", action="store_true", help="grade with the platform wheel in a fresh venv"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("making a cgroup needs root")
     settings = [(args.cpus, args.memory_mb)] if args.cpus and args.memory_mb else SETTINGS
     lessons = [part for part in args.lessons.split(",") if part.strip()]
-    for cpus, memory_mb in settings:
-        print(json.dumps(run(args.platform, cpus, memory_mb, lessons)), flush=True)
+    with tempfile.TemporaryDirectory(prefix="workbook-wheel-") as where:
+        python = installed_python(Path(where)) if args.wheel else None
+        for cpus, memory_mb in settings:
+            print(json.dumps(run(args.platform, cpus, memory_mb, lessons, python)), flush=True)
 
 
 if __name__ == "__main__":
