@@ -2,10 +2,11 @@
 
 The grading service forks a command per `workbook check`; a fork that parsed the
 course's 25 TOML front matters again paid ~15 ms of a ~170 ms check. A parse kept
-with its files' stamps (modification time, size, inode) is reused while they match,
-as git's index does. Like git, a stamp younger than `RACY_S` is not trusted: file
-times move in clock ticks of a few ms, so a file rewritten twice within one tick,
-at the same size, would keep its first stamp.
+with its files' stamps (modification and change times, size, inode) is reused while
+they match, as git's index does; the change time moves with every write and cannot
+be set back, as the modification time can. Like git, a stamp younger than `RACY_S`
+is not trusted: file times move in clock ticks of a few ms, so a file rewritten twice
+within one tick, at the same size, would keep its first stamp.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def stamp(*paths: Path) -> Stamp | None:
             found.append((str(path), None))
             continue
         for name, info in infos:
-            found.append((str(path), name, info.st_mtime_ns, info.st_size, info.st_ino))
+            found.append(
+                (str(path), name, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+            )
             newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
     if time.time_ns() - newest < RACY_S * 1e9:
         return None
