@@ -265,7 +265,7 @@ def test_libraries_and_threads_work(dirs) -> None:
         def devnull():
             with open("/dev/null", "w") as f:
                 f.write("x")
-            return open("/dev/zero", "rb").read(4).hex()
+            return len(open("/dev/urandom", "rb").read(4))
         attempt("devnull", devnull)
         """,
     )
@@ -283,7 +283,7 @@ def test_libraries_and_threads_work(dirs) -> None:
     assert out["thread"] == {"ok": True, "value": 2500.0}
     assert out["decimal"] == {"ok": True, "value": "3.0"}
     assert out["urandom"] == {"ok": True, "value": 8}
-    assert out["devnull"] == {"ok": True, "value": "00000000"}
+    assert out["devnull"] == {"ok": True, "value": 4}
 
 
 @needs_linux
@@ -722,7 +722,38 @@ NR = {
         "process_madvise": 440, "process_mrelease": 448, "clone3": 435,
     },
 }  # fmt: skip
+# Memory, IPC and owner-only calls (the same tables).
+NR["x86_64"].update({
+    "fallocate": 285, "memfd_create": 319, "memfd_secret": 447, "mmap": 9, "fcntl": 72,
+    "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
+    "semget": 64, "semop": 65, "semctl": 66, "semtimedop": 220,
+    "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
+    "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243,
+    "mq_notify": 244, "mq_getsetattr": 245,
+    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452,
+    "chown": 92, "fchown": 93, "lchown": 94, "fchownat": 260,
+    "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+    "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190,
+    "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
+    "setxattrat": 463, "removexattrat": 466,
+    "write": 1, "ftruncate": 77, "getxattr": 191, "flock": 73, "munmap": 11,
+})  # fmt: skip
+NR["aarch64"].update({
+    "fallocate": 47, "memfd_create": 279, "memfd_secret": 447, "mmap": 222, "fcntl": 25,
+    "shmget": 194, "shmat": 196, "shmctl": 195, "shmdt": 197,
+    "semget": 190, "semop": 193, "semctl": 191, "semtimedop": 192,
+    "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187,
+    "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
+    "mq_notify": 184, "mq_getsetattr": 185,
+    "fchmod": 52, "fchmodat": 53, "fchmodat2": 452,
+    "fchown": 55, "fchownat": 54, "utimensat": 88,
+    "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7,
+    "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
+    "setxattrat": 463, "removexattrat": 466,
+    "write": 64, "ftruncate": 46, "getxattr": 8, "flock": 32, "munmap": 215,
+})  # fmt: skip
 ALLOW, EPERM, ENOSYS, KILL = 0x7FFF0000, 0x00050001, 0x00050026, 0x80000000
+EOPNOTSUPP = 0x0005005F
 
 
 def run_filter(program: list, arch: str, nr: int, *args: int, audit: int | None = None) -> int:
@@ -808,6 +839,182 @@ def test_filter_refuses_calls_aimed_at_other_processes(arch: str) -> None:
     assert run_filter(prog, arch, 1, audit=0x40000003) == KILL  # i386
 
 
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_filter_bounds_memory_ipc_and_what_root_owns(arch: str) -> None:
+    """Disk and memory past the limits (fallocate, memfd, shared anonymous memory),
+    state that outlives the attempt (SysV IPC, POSIX message queues), and what a
+    root without capabilities may still do to files it owns (leases, modes, owners,
+    times, extended attributes) are refused; their harmless neighbours are not."""
+    prog = sandbox._filter_program(arch, 4242)
+    assert len(prog) < 1024
+    nr = NR[arch]
+
+    def verdict(name: str, *args: int) -> int:
+        return run_filter(prog, arch, nr[name], *args)
+
+    falloc_keep_size = 1
+    assert verdict("fallocate", 3, falloc_keep_size, 0, 6 << 30) == EOPNOTSUPP
+    assert verdict("fallocate", 3, 0, 0, 4096) == EOPNOTSUPP
+    assert verdict("memfd_create", 0, 0) == ENOSYS
+    assert verdict("memfd_secret", 0) == ENOSYS
+    shared, private, anonymous, shared_validate = 0x01, 0x02, 0x20, 0x03
+    prot_rw = 3
+    assert verdict("mmap", 0, 1 << 20, prot_rw, shared | anonymous, -1, 0) == EPERM
+    assert verdict("mmap", 0, 1 << 20, prot_rw, shared_validate | anonymous, -1, 0) == EPERM
+    assert verdict("mmap", 0, 1 << 20, prot_rw, shared | anonymous | 0x4000, -1, 0) == EPERM
+    assert verdict("mmap", 0, 1 << 20, prot_rw, private | anonymous, -1, 0) == ALLOW
+    assert verdict("mmap", 0, 1 << 20, prot_rw, shared, 5, 0) == ALLOW  # a file: quota
+    assert verdict("mmap", 0, 1 << 20, 1, private, 5, 0) == ALLOW  # a library
+    assert verdict("mmap", 0, 1 << 20, prot_rw, (1 << 32) | shared | anonymous) == EPERM
+    for name in (
+        "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop",
+        "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+        "mq_timedreceive", "mq_notify", "mq_getsetattr",
+        "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown",
+        "fchownat", "utime", "utimes", "futimesat", "utimensat", "setxattr",
+        "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+        "setxattrat", "removexattrat",
+    ):  # fmt: skip
+        if name in nr:
+            assert verdict(name, 0, 0, 0) == EPERM, name
+    f_setlease, f_getlease, f_getfl, f_setfl, f_setlk, f_dupfd_cloexec = 1024, 1025, 3, 4, 6, 1030
+    assert verdict("fcntl", 3, f_setlease, 1) == EPERM  # F_RDLCK: a read lease
+    assert verdict("fcntl", 3, f_setlease, 2) == EPERM  # F_UNLCK too: nothing to undo
+    assert verdict("fcntl", 3, (1 << 32) | f_setlease, 1) == EPERM  # the kernel reads an int
+    for cmd in (f_getlease, f_getfl, f_setfl, f_setlk, f_dupfd_cloexec, 0, 1, 2):
+        assert verdict("fcntl", 3, cmd, 1) == ALLOW, cmd
+    for name in ("write", "ftruncate", "getxattr", "flock", "munmap"):
+        assert verdict(name, 3, 0, 0) == ALLOW, name
+
+
+@needs_linux
+def test_no_memory_disk_or_state_beyond_the_limits(dirs) -> None:
+    """What the filter above refuses, live: disk reserved around RLIMIT_FSIZE on a
+    descriptor opened before confining (on the real disk), memory held outside
+    RLIMIT_DATA (memfd, shared anonymous mappings, /dev/zero), SysV IPC and POSIX
+    message queues, which outlive the process. Their ordinary uses still work."""
+    _, hidden = dirs
+    out = run_confined(
+        dirs,
+        """
+        import ctypes, errno, mmap
+        libc = ctypes.CDLL(None, use_errno=True)
+        def checked(res):
+            if res == -1 or (isinstance(res, int) and res < 0 and res != -1):
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+            return res
+        libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+        attempt("fallocate_keep_size", lambda: checked(libc.fallocate(log, 1, 0, 1 << 30)))
+        attempt("fallocate", lambda: checked(libc.fallocate(log, 0, 0, 1 << 20)))
+        def posix_fallocate():  # glibc falls back to writing, which the limits bound
+            fd = os.open(scratch / "reserved", os.O_RDWR | os.O_CREAT, 0o600)
+            os.posix_fallocate(fd, 0, 1 << 20)
+            return os.fstat(fd).st_size
+        attempt("posix_fallocate", posix_fallocate)
+        attempt("memfd", lambda: os.memfd_create("hoard"))
+        attempt("shared_anon", lambda: len(mmap.mmap(-1, 1 << 20)))
+        attempt("private_anon", lambda: len(mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE)))
+        def shared_file():
+            with open(scratch / "mapped", "w+b") as f:
+                f.truncate(1 << 20)
+                m = mmap.mmap(f.fileno(), 1 << 20)
+                m[:5] = b"hello"
+                return bytes(m[:5]).decode()
+        attempt("shared_file", shared_file)
+        attempt("dev_zero", lambda: open("/dev/zero", "rb"))
+        libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
+        attempt("shmget", lambda: checked(libc.shmget(0, 1 << 20, 0o1600)))  # IPC_PRIVATE
+        attempt("semget", lambda: checked(libc.semget(0, 1, 0o1600)))
+        attempt("msgget", lambda: checked(libc.msgget(0, 0o1600)))
+        attempt("shmctl", lambda: checked(libc.shmctl(0, 2, None)))  # IPC_STAT, id 0
+        libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+        attempt("mq_open", lambda: checked(libc.mq_open(b"/workbook-test", 0o102, 0o600, None)))
+        attempt("mq_unlink", lambda: checked(libc.mq_unlink(b"/workbook-test")))
+        """,
+        before="""
+        log = os.open(hidden / "native.log", os.O_WRONLY | os.O_CREAT, 0o600)
+        """,
+    )
+    import errno
+
+    assert out["protection"]["seccomp"], out["protection"]
+    for name in ("fallocate_keep_size", "fallocate"):
+        assert refused(out[name], errno.EOPNOTSUPP), (name, out[name])
+    assert (hidden / "native.log").stat().st_blocks == 0
+    assert out["posix_fallocate"] == {"ok": True, "value": 1 << 20}, out["posix_fallocate"]
+    assert refused(out["memfd"], errno.ENOSYS), out["memfd"]
+    assert refused(out["shared_anon"], errno.EPERM), out["shared_anon"]
+    assert out["private_anon"] == {"ok": True, "value": 1 << 20}, out["private_anon"]
+    assert out["shared_file"] == {"ok": True, "value": "hello"}, out["shared_file"]
+    assert refused(out["dev_zero"]), out["dev_zero"]
+    for name in ("shmget", "semget", "msgget", "shmctl", "mq_open"):
+        assert refused(out[name], errno.EPERM), (name, out[name])
+    assert refused(out["mq_unlink"]), out["mq_unlink"]  # glibc says EACCES for EPERM
+
+
+@needs_linux
+def test_no_owner_rights_over_files_it_may_only_read(dirs) -> None:
+    """A root subject without capabilities still owns root's files: leases (which
+    stall every other opener), modes, owners, times and extended attributes are
+    refused, on the standard library and in scratch alike; other fcntl commands and
+    locks still work. Every try leaves the file as it was, should it succeed."""
+    out = run_confined(
+        dirs,
+        """
+        import ctypes, fcntl, json
+        target = json.__file__
+        st = os.stat(target)
+        out["owned"] = st.st_uid == os.geteuid()
+        ro = os.open(target, os.O_RDONLY)
+        def lease():
+            fcntl.fcntl(ro, 1024, fcntl.F_RDLCK)  # F_SETLEASE
+            fcntl.fcntl(ro, 1024, fcntl.F_UNLCK)
+            return True
+        attempt("lease", lease)
+        attempt("getlease", lambda: fcntl.fcntl(ro, 1025))  # F_GETLEASE
+        attempt("getfl", lambda: fcntl.fcntl(ro, fcntl.F_GETFL) >= 0)
+        attempt("cloexec", lambda: fcntl.fcntl(ro, fcntl.F_SETFD, fcntl.FD_CLOEXEC))
+        mine = os.open(scratch / "mine", os.O_RDWR | os.O_CREAT, 0o600)
+        attempt("lockf", lambda: fcntl.lockf(mine, fcntl.LOCK_EX) or True)
+        attempt("flock", lambda: fcntl.flock(mine, fcntl.LOCK_EX) or True)
+        mode = st.st_mode & 0o7777
+        attempt("chmod", lambda: os.chmod(target, mode))
+        attempt("fchmod", lambda: os.fchmod(ro, mode))
+        attempt("chown", lambda: os.chown(target, st.st_uid, st.st_gid))
+        attempt("lchown", lambda: os.lchown(target, st.st_uid, st.st_gid))
+        attempt("fchown", lambda: os.fchown(ro, st.st_uid, st.st_gid))
+        attempt("utime", lambda: os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns)))
+        libc = ctypes.CDLL(None, use_errno=True)
+        def legacy_utime():
+            if libc.utime(target.encode(), None) != 0:  # utime(2) itself on x86_64
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+        attempt("legacy_utime", legacy_utime)
+        def setxattr():
+            os.setxattr(target, "user.workbook-test", b"x")
+            os.removexattr(target, "user.workbook-test")  # leave no trace
+        attempt("setxattr", setxattr)
+        attempt("removexattr", lambda: os.removexattr(target, "user.workbook-test"))
+        attempt("scratch_chmod", lambda: os.chmod(scratch / "mine", 0o644))
+        attempt("scratch_utime", lambda: os.utime(scratch / "mine"))
+        attempt("scratch_write", lambda: os.write(mine, b"still writable"))
+        """,
+    )
+    import errno
+
+    assert out["protection"]["seccomp"], out["protection"]
+    for name in (
+        "lease", "chmod", "fchmod", "chown", "lchown", "fchown", "utime", "legacy_utime",
+        "setxattr", "removexattr", "scratch_chmod", "scratch_utime",
+    ):  # fmt: skip
+        assert refused(out[name], errno.EPERM), (name, out[name])
+    assert out["getlease"] == {"ok": True, "value": 2}, out["getlease"]  # F_UNLCK: none
+    for name in ("getfl", "lockf", "flock"):
+        assert out[name] == {"ok": True, "value": True}, (name, out[name])
+    assert out["cloexec"]["ok"] and out["scratch_write"] == {"ok": True, "value": 14}
+
+
 def test_scratch_may_hold_no_special_files_by_landlock_rules() -> None:
     special = (1 << 6) | (1 << 9) | (1 << 10) | (1 << 11)  # char, sock, fifo, block
     for abi in range(1, 8):
@@ -871,6 +1078,7 @@ def test_reads_only_what_python_and_the_libraries_need(dirs) -> None:
             attempt("usr_bin", lambda: open("/usr/bin/env", "rb").read(4))
             attempt("usr_include", lambda: os.listdir("/usr/include"))
             attempt("random", lambda: open("/dev/random", "rb").read(1))
+            attempt("zero", lambda: open("/dev/zero", "rb").read(1))
             attempt("passwd", lambda: pwd.getpwuid(0).pw_name)
             attempt("localtime", lambda: time.localtime().tm_year > 2000)
             attempt("ld_cache", lambda: len(open("/etc/ld.so.cache", "rb").read(4)))
@@ -883,7 +1091,7 @@ def test_reads_only_what_python_and_the_libraries_need(dirs) -> None:
     finally:
         if opt_file:
             os.unlink(opt_file)
-    for name in ("shadow", "usr_bin", "usr_include", "random"):
+    for name in ("shadow", "usr_bin", "usr_include", "random", "zero"):
         assert refused(out[name]), (name, out[name])
     if Path("/etc/hostname").exists():
         assert refused(out["hostname"]), out["hostname"]

@@ -89,7 +89,10 @@ def sandbox_rows() -> list[tuple[str, str]]:
     if protection.seccomp:
         enforced.append(
             "it starts no process, opens no network socket and cannot signal, renice or "
-            "limit any process but itself"
+            "limit any process but itself; it holds no memory or disk outside its limits "
+            "(no memfd, shared anonymous memory or fallocate), leaves no SysV IPC or "
+            "message queue behind, and cannot lease, chmod, chown, touch or set extended "
+            "attributes on any file"
         )
     if protection.uid is not None:
         enforced.append(f"it runs as the unprivileged user {protection.uid}")

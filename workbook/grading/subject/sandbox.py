@@ -26,8 +26,8 @@ single-threaded child, it applies, in this order,
    which carries the reference solutions), the system libraries, a short list of
    files in /etc and the parts of /sys that numpy and TensorFlow read for the CPU
    layout; may read and write its scratch folder (but make no device, fifo or
-   socket file there), use /dev/null, read /dev/zero and /dev/urandom, and nothing
-   else: not the workspace, not the course, not /tmp, not /opt, not /etc/shadow. No
+   socket file there), use /dev/null, read /dev/urandom, and nothing else: not
+   the workspace, not the course, not /tmp, not /opt, not /etc/shadow. No
    execute right anywhere; no TCP (ABI >= 4); no signals to and no abstract unix
    sockets towards processes outside the sandbox (ABI >= 6);
 6. **seccomp-BPF** last: no new processes (fork, vfork, non-thread clone, execve),
@@ -36,8 +36,15 @@ single-threaded child, it applies, in this order,
    priorities are allowed only on the subject itself), no ptrace or cross-process
    memory access, no device or fifo files, no capabilities back, no namespaces,
    mounts, io_uring (which would bypass the filter), kernel keyrings, modules and
-   the like. Threads keep working: clone with CLONE_THREAD is allowed, clone3
-   answers ENOSYS so that glibc falls back to clone.
+   the like. Nothing beyond the limits either: fallocate answers EOPNOTSUPP (it
+   reserves disk that RLIMIT_FSIZE never counts; glibc's posix_fallocate then
+   writes), memfd_create ENOSYS and mmap of shared anonymous memory EPERM (neither
+   counts toward RLIMIT_DATA), and no SysV IPC or POSIX message queue (which outlive
+   the attempt). A root subject still owns root's files, so what only an owner may
+   do is refused too: fcntl(F_SETLEASE) (which stalls every other opener), chmod,
+   chown, utime(s) and setting or removing extended attributes, on any file,
+   scratch files included. Threads keep working: clone with CLONE_THREAD is allowed,
+   clone3 answers ENOSYS so that glibc falls back to clone.
 
 Where something is not available (macOS, an old kernel, an unusual architecture, a
 Python installation that `nobody` cannot read, a container that may not mount),
@@ -212,7 +219,39 @@ _DENY_UNIFIED = {
     "process_madvise": 440,
     "mount_setattr": 442,
     "process_mrelease": 448,
+    # Owner-only operations: a root subject without capabilities still owns root's
+    # files (the standard library, anything it can name or open read-only).
+    "fchmodat2": 452,
+    "setxattrat": 463,
+    "removexattrat": 466,
 }
+# Shared by x86_64 and aarch64 under these names, with each architecture's numbers:
+# SysV IPC and POSIX message queues (state that outlives the attempt, and memory
+# no rlimit counts), and owner-only file operations (modes, owners, times, xattrs).
+_DENY_COMMON = {
+    "x86_64": {
+        "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
+        "semget": 64, "semop": 65, "semctl": 66, "semtimedop": 220,
+        "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
+        "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243,
+        "mq_notify": 244, "mq_getsetattr": 245,
+        "chmod": 90, "fchmod": 91, "fchmodat": 268,
+        "chown": 92, "fchown": 93, "lchown": 94, "fchownat": 260,
+        "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+        "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190,
+        "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
+    },
+    "aarch64": {  # no legacy chmod, chown, lchown, utime, utimes, futimesat
+        "shmget": 194, "shmat": 196, "shmctl": 195, "shmdt": 197,
+        "semget": 190, "semop": 193, "semctl": 191, "semtimedop": 192,
+        "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187,
+        "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
+        "mq_notify": 184, "mq_getsetattr": 185,
+        "fchmod": 52, "fchmodat": 53, "fchown": 55, "fchownat": 54, "utimensat": 88,
+        "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7,
+        "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
+    },
+}  # fmt: skip
 # aarch64 has no fork/vfork/iopl/ioperm syscalls (clone only).
 _DENY = {
     "x86_64": {
@@ -257,6 +296,7 @@ _DENY = {
         "mknod": 133,
         "mknodat": 259,
         "capset": 126,
+        **_DENY_COMMON["x86_64"],
         **_DENY_UNIFIED,
     },
     "aarch64": {
@@ -296,6 +336,7 @@ _DENY = {
         "tkill": 130,
         "mknodat": 33,
         "capset": 91,
+        **_DENY_COMMON["aarch64"],
         **_DENY_UNIFIED,
     },
 }
@@ -342,6 +383,26 @@ _IOPRIO_WHO_PROCESS = 1
 _NR_CLONE = {"x86_64": 56, "aarch64": 220}
 _NR_CLONE3 = 435
 _CLONE_THREAD = 0x00010000
+# Answered EOPNOTSUPP: fallocate reserves disk that RLIMIT_FSIZE never sees (with
+# FALLOC_FL_KEEP_SIZE, on a descriptor of the real disk such as the output file);
+# glibc's posix_fallocate then falls back to writing, which the limits bound.
+_NR_FALLOCATE = {"x86_64": 285, "aarch64": 47}
+# Answered ENOSYS, what a kernel without them says: memory no rlimit counts (a
+# memfd's pages are shmem, outside RLIMIT_DATA). Careful callers fall back to a
+# file in TMPDIR (the quota-bound scratch folder) on ENOSYS; EPERM, a policy
+# refusal, is more often taken as fatal.
+_NR_MEMFD_CREATE = {"x86_64": 319, "aarch64": 279}
+_NR_MEMFD_SECRET = 447  # the same number on both
+# mmap with MAP_SHARED and MAP_ANONYMOUS together: shared memory, which RLIMIT_DATA
+# does not count. Private anonymous memory and shared mappings of files (scratch
+# files are bounded by the tmpfs quota) stay allowed. No mmap2 on 64-bit.
+_NR_MMAP = {"x86_64": 9, "aarch64": 222}
+_MAP_SHARED = 0x01  # MAP_SHARED_VALIDATE (0x03) has it too
+_MAP_ANONYMOUS = 0x20
+# fcntl(F_SETLEASE): a lease on any file it can open (an owner's right) makes every
+# other opener wait for the lease-break time (45 s by default).
+_NR_FCNTL = {"x86_64": 72, "aarch64": 25}
+_F_SETLEASE = 1024
 
 # Landlock access rights (include/uapi/linux/landlock.h)
 _FS_EXECUTE = 1 << 0
@@ -393,9 +454,10 @@ _RET_KILL_PROCESS = 0x80000000
 _RET_ERRNO = 0x00050000
 _RET_ALLOW = 0x7FFF0000
 
+# Not /dev/zero: a MAP_SHARED mapping of it is shared memory, which RLIMIT_DATA does
+# not count, and nothing the subject runs needs it.
 _DEVICES = (
     ("/dev/null", "dev-rw"),
-    ("/dev/zero", "dev-ro"),
     ("/dev/urandom", "dev-ro"),  # os.urandom uses getrandom(2); this is the fallback
 )
 # Read-only, besides the Python installation and site-packages. Missing ones are
@@ -1298,6 +1360,15 @@ def _filter_program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
         prog += [(_BPF_JGE_K, 0, 1, _X32_SYSCALL_BIT), (_BPF_RET_K, 0, 0, eperm)]
     for nr in sorted(_DENY[arch].values()):
         prog += [(_BPF_JEQ_K, 0, 1, nr), (_BPF_RET_K, 0, 0, eperm)]
+    enosys = _RET_ERRNO | errno.ENOSYS
+    for nr in (_NR_MEMFD_CREATE[arch], _NR_MEMFD_SECRET):
+        prog += [(_BPF_JEQ_K, 0, 1, nr), (_BPF_RET_K, 0, 0, enosys)]
+    prog += [
+        (_BPF_JEQ_K, 0, 1, _NR_FALLOCATE[arch]),
+        (_BPF_RET_K, 0, 0, _RET_ERRNO | errno.EOPNOTSUPP),
+    ]
+    prog += _deny_if_bits(_NR_MMAP[arch], 3, _MAP_SHARED, _MAP_ANONYMOUS)
+    prog += _deny_if_equal(_NR_FCNTL[arch], 1, {_F_SETLEASE})
     # Aimed at a process: only the subject itself. A signal's 0 (or negative) pid is
     # a process group or everyone, elsewhere 0 means the caller.
     for name, nr in _OWN_PID[arch].items():
@@ -1331,6 +1402,30 @@ def _only_if(nr: int, *allowed: tuple[int, Iterable[int]]) -> list[tuple[int, in
             body.append((_BPF_JEQ_K, len(wanted) - i, 0, value))
         body.append((_BPF_RET_K, 0, 0, _RET_ERRNO | errno.EPERM))
     body.append((_BPF_RET_K, 0, 0, _RET_ALLOW))
+    return [(_BPF_JEQ_K, 0, len(body), nr), *body]
+
+
+def _deny_if_equal(nr: int, index: int, denied: Iterable[int]) -> list[tuple[int, int, int, int]]:
+    """`if nr == X and arg_index in denied: EPERM`, as BPF (the low 32 bits, which
+    is what the kernel reads of an int); any other call to `nr` is allowed at once
+    (no other rule is about `nr`). Expects the syscall number in the accumulator,
+    and leaves it there when `nr` does not match."""
+    wanted = sorted({v & 0xFFFFFFFF for v in denied})
+    body: list[tuple[int, int, int, int]] = [(_BPF_LD_W_ABS, 0, 0, _OFF_ARGS + 8 * index)]
+    for i, value in enumerate(wanted):  # a match jumps to the refusal
+        body.append((_BPF_JEQ_K, len(wanted) - i, 0, value))
+    body += [(_BPF_RET_K, 0, 0, _RET_ALLOW), (_BPF_RET_K, 0, 0, _RET_ERRNO | errno.EPERM)]
+    return [(_BPF_JEQ_K, 0, len(body), nr), *body]
+
+
+def _deny_if_bits(nr: int, index: int, *bits: int) -> list[tuple[int, int, int, int]]:
+    """`if nr == X and arg_index has every one of these bits set: EPERM`, as BPF (low
+    32 bits); any other call to `nr` is allowed at once. Expects the syscall number
+    in the accumulator, and leaves it there when `nr` does not match."""
+    body: list[tuple[int, int, int, int]] = [(_BPF_LD_W_ABS, 0, 0, _OFF_ARGS + 8 * index)]
+    for i, bit in enumerate(bits):  # a missing bit jumps to the allow
+        body.append((_BPF_JSET_K, 0, len(bits) - i, bit))
+    body += [(_BPF_RET_K, 0, 0, _RET_ERRNO | errno.EPERM), (_BPF_RET_K, 0, 0, _RET_ALLOW)]
     return [(_BPF_JEQ_K, 0, len(body), nr), *body]
 
 
