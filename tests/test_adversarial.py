@@ -887,6 +887,13 @@ RESOURCES = {
         "",
     ),
     "huge-string": ("return 'x' * 300_000_000", {Verdict.ERROR, Verdict.FAILED}, ""),
+    # Root is exempt from RLIMIT_NPROC: the judge counts the threads.
+    "thread-bomb": (
+        "import threading\n    threading.stack_size(65536)\n    gate = threading.Event()\n"
+        "    for _ in range(3000):\n        threading.Thread(target=gate.wait).start()",
+        {Verdict.ERROR},
+        "threads at once",
+    ),
 }
 
 

@@ -15,7 +15,9 @@ lesson allows. A busy machine makes everything slower in wall time but costs the
 learner nothing. Code that waits instead of computing (sleep, input, a lock) uses no
 CPU; the time it spends so, with no thread running or runnable, is summed over the
 attempt and ends it past IDLE_S seconds (a machine too busy to run it keeps its
-threads runnable, and costs nothing).
+threads runnable, and costs nothing). The subject's threads are counted at the same
+polls: root is exempt from RLIMIT_NPROC, so more than THREAD_LIMIT at once ends the
+attempt before they use up the machine's process ids.
 
 Every reply is bounded: a message by `wire`'s limits, all of them together by
 MAX_ATTEMPT_BYTES, and every text the judge keeps by TEXT_LIMIT characters. Output
@@ -44,6 +46,9 @@ from workbook.grading.subject import zygote
 
 IDLE_S = 20.0
 POLL_S = 0.1
+# Threads the subject may run at once. TensorFlow starts a few tens (pools sized by
+# the CPUs); pid_max is at least 32768, and 1024 per CPU on larger machines.
+THREAD_LIMIT = max(512, 4 * (os.cpu_count() or 1))
 MAX_ATTEMPT_BYTES = 256 * 1024 * 1024  # all the subject's replies in one attempt
 TEXT_LIMIT = 4000  # characters of any message or traceback the subject sends
 BIRTH_TIMEOUT_S = 30.0  # a zygote answers a fork request in milliseconds
@@ -129,6 +134,18 @@ def cpu_seconds(pid: int) -> float | None:
     if fields[0] == b"Z":
         return None
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def thread_count(pid: int) -> int | None:
+    """How many threads the process has (/proc/PID/status); None if unknown."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as stream:
+            for line in stream:
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _any_thread_runnable(pid: int) -> bool:
@@ -291,6 +308,9 @@ class Subject:
             ready, _, _ = select.select([self.sock], [], [], POLL_S)
             now = cpu_seconds(self.pid)
             used = (now if now is not None else last_cpu) - start
+            threads = thread_count(self.pid)
+            if threads is not None and threads > THREAD_LIMIT:
+                self._stop_for_threads(what, threads)
             if ready:
                 header, buffers = self._receive(what)
                 if learner:
@@ -353,6 +373,15 @@ class Subject:
             "cpu",
             f"your code used more than {self.call_budget:g} CPU seconds in {what}: look "
             "for an endless loop or a far too large computation",
+        )
+
+    def _stop_for_threads(self, what: str, threads: int) -> None:
+        self.kill()
+        self._raise(
+            "threads",
+            f"your code ran {threads} threads at once in {what}, more than the "
+            f"{THREAD_LIMIT} allowed: start fewer threads (a pool of a few, or join each "
+            "before starting the next)",
         )
 
     def _gone(self, what: str) -> None:
