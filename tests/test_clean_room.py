@@ -246,6 +246,37 @@ def test_the_subjects_own_output_object_cannot_inflate_the_output(workspace, gra
     assert len(result.output) <= 8_000 and result.output_truncated
 
 
+FORGED_LOAD_REPLY = """
+import gc, json, struct
+server = next(o for o in gc.get_objects() if type(o).__name__ == "Server")
+head = json.dumps({forged}).encode()
+server.sock.sendall(struct.pack("<II", len(head), 0) + head)  # wire's framing
+"""
+FORGED = {  # made in the subject: the file's own lines stay short
+    "syntax": '{"syntax": {"line": {"evil": [1, 2]}, "message": "S" * 3_000_000, '
+              '"code": ["not", "a", "str"] * 1000}}',
+    "error": '{"error": {"type": "X", "builtin": ["ValueError"] * 1000, "text": "t", '
+             '"trace": {"message": "M" * 3_000_000, "line": {"evil": [1, 2, 3]}, '
+             '"code": ["not", "a", "str"], "location": 7, "traceback": "T" * 3_000_000}}}',
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("reply", sorted(FORGED))
+def test_a_forged_load_reply_is_bounded_and_typed(workspace, grader, reply):
+    """Learner code can find its server object and answer the load itself: every field
+    of the reply is bounded and of its type before it reaches the result."""
+    result = _attempt(workspace, grader, FORGED_LOAD_REPLY.format(forged=FORGED[reply]))
+    error = result.error
+    summary = f"{result.verdict}: {error and error.message[:300]!r}"
+    assert result.verdict is Verdict.ERROR, summary
+    assert error is not None and error.kind == {"syntax": "syntax", "error": "import"}[reply]
+    assert ("SSS" if reply == "syntax" else "MMM") in error.message, summary
+    assert len(error.message) <= 4_200, len(error.message)
+    assert error.line is None or type(error.line) is int, str(error.line)[:100]
+    assert isinstance(error.code, str) and len(error.code) <= 400, str(error.code)[:100]
+    assert isinstance(error.traceback, str) and len(error.traceback) <= 8_000, len(error.traceback)
+
+
 def test_waiting_in_short_bursts_is_summed_over_the_attempt(workspace, grader):
     """Sleeping 2 s then computing 30 ms, in a loop, once ran each attempt to the
     280 s safety net; the waiting is now summed and stops it after about 20 s."""

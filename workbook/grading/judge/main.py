@@ -140,27 +140,33 @@ def subject_spec(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_learner(subject, job: dict[str, Any], emit: Report) -> bool:
-    """Send the learner's file to the subject; report a syntax or load error."""
+    """Send the learner's file to the subject; report a syntax or load error.
+
+    The reply is the subject's word, and learner code can forge it (it can find its
+    server and answer the load itself): every field is bounded and of its type."""
+    from workbook.grading.judge.proxy import bounded_trace, text_of
+
     shown_as = job["shown_as"]
     reply = subject.load(Path(job["exercise"]).read_bytes(), shown_as)
     if "syntax" in reply:
         syntax = reply["syntax"] if isinstance(reply["syntax"], dict) else {}
         line = syntax.get("line")
+        line = line if type(line) is int else None
         emit(
             {
                 "event": "error",
                 "kind": "syntax",
-                "message": f"syntax error at {shown_as}:{line}: {syntax.get('message')}",
+                "message": f"syntax error at {shown_as}:{line}: {text_of(syntax.get('message'))}",
                 "file": shown_as,
-                "line": line if isinstance(line, int) else None,
-                "code": str(syntax.get("code") or ""),
+                "line": line,
+                "code": text_of(syntax.get("code"), 400),
                 "traceback": "",
             }
         )
         return False
     if "error" in reply:
         error = reply["error"] if isinstance(reply["error"], dict) else {}
-        trace = error.get("trace") if isinstance(error.get("trace"), dict) else {}
+        trace = bounded_trace(error.get("trace"))
         emit(
             {
                 "event": "error",
@@ -169,11 +175,40 @@ def _load_learner(subject, job: dict[str, Any], emit: Report) -> bool:
                 "file": shown_as,
                 "line": trace.get("line"),
                 "code": trace.get("code"),
-                "traceback": str(trace.get("traceback", "")),
+                "traceback": trace.get("traceback", ""),
             }
         )
         return False
     return True
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) else None
+
+
+def _bounded_protection(value: Any) -> dict[str, Any]:
+    """The subject's `Protection.to_json()` (sent before learner code runs, but the
+    subject's word all the same), each field of its type and bounded."""
+    from workbook.grading.judge.proxy import text_of
+
+    if not isinstance(value, dict):
+        return {}
+
+    def optional_int(key: str) -> int | None:
+        found = value.get(key)
+        return found if type(found) is int else None
+
+    notes = value.get("notes")
+    capabilities = value.get("capabilities")
+    return {
+        "label": text_of(value.get("label"), 200),
+        "landlock_abi": optional_int("landlock_abi"),
+        "seccomp": value.get("seccomp") is True,
+        "uid": optional_int("uid"),
+        "capabilities": text_of(capabilities, 40) if capabilities is not None else None,
+        "scratch_quota_mb": optional_int("scratch_quota_mb"),
+        "notes": [text_of(n, 1000) for n in notes[:50]] if isinstance(notes, list) else [],
+    }
 
 
 def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
@@ -185,9 +220,9 @@ def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
     emit(
         {
             "event": "subject",
-            "protection": info.get("protection") or {},
-            "startup_cpu": info.get("startup_cpu"),
-            "startup_wall": info.get("startup_wall"),
+            "protection": _bounded_protection(info.get("protection")),
+            "startup_cpu": _number(info.get("startup_cpu")),
+            "startup_wall": _number(info.get("startup_wall")),
         }
     )
     emit({"event": "phase", "phase": "load"})

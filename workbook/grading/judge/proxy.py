@@ -430,7 +430,8 @@ class Subject:
         self.startup = header
         if not header.get("ready"):
             self._raise(
-                "startup", f"the grader could not start: {header.get('failure') or 'unknown'}"
+                "startup",
+                f"the grader could not start: {text_of(header.get('failure')) or 'unknown'}",
             )
         return header
 
@@ -475,7 +476,7 @@ class Subject:
             _write_back(args, kwargs, header.get("mutated"), buffers)
         if "error" in header:
             error = header["error"] if isinstance(header["error"], dict) else {}
-            raise raised_class(error.get("builtin"))(error)
+            raise raised_class(text_of(error.get("builtin"), 100))(error)
         if header.get("kind") == "missing":
             raise raised_class("NameError")(
                 {"type": "NameError", "text": f"`{name}` is not defined in your file"}
