@@ -1448,6 +1448,48 @@ for _ in range(1_000):
     assert result.output_truncated
 
 
+TERMINAL_ESCAPES = """
+ESC = "\\x1b"
+print(ESC + "]52;c;ZWNobyBwd25lZA==\\x07" + ESC + "]0;TITLE\\x07" + ESC + "[2J" + ESC
+      + "[32mall checks passed" + ESC + "[0m\\r\\x9b2J\\x00\\x7f|tab\\there|")
+
+
+def sigmoid(x):
+    raise ValueError(ESC + "[2J" + ESC + "[32mpassed" + ESC + "[0m\\r\\x85\\x08")
+
+
+def tanh(x):
+    # a comment with ESC: \x1b[2J
+    return np.tanh(np.asarray(x, dtype=float)) + ESC
+"""
+
+
+def test_terminal_escapes_from_learner_code_reach_no_face(guarded):
+    """Output, messages, tracebacks and code lines that learner code writes keep no
+    control character but newline and tab: no clipboard write (OSC 52), window title
+    or cleared screen on the learner's terminal, no raw ESC or CR in an export."""
+    result = _attack(guarded, TERMINAL_ESCAPES)
+    _not_passed(result)
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from strings(item)
+
+    text = "".join(strings(result.to_json()))
+    controls = sorted({f"{ord(c):#x}" for c in text if c not in "\n\t" and (
+        ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)})  # fmt: skip
+    assert not controls, (controls, _words(result))
+    assert "all checks passed" in result.output and "|tab\there|" in result.output
+    messages = [c.message for c in result.checks if c.outcome != "passed"]
+    assert any("[32mpassed" in m for m in messages), messages
+
+
 @pytest.mark.parametrize("name", sorted(RESOURCES))
 def test_resource_exhaustion_is_stopped(workspace, name):
     code, verdicts, words = RESOURCES[name]

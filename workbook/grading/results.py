@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+from typing import Any
+
+# C0 controls but tab and newline, DEL, and the C1 controls (U+0080-U+009F, which
+# include CSI and OSC): learner code's words must not drive a terminal (clear it,
+# set its title, write the clipboard with OSC 52) nor put raw ESC or CR in an export.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters other than newline and tab."""
+    return _CONTROLS.sub("", text)
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    return value
 
 
 class Verdict(StrEnum):
@@ -59,6 +81,23 @@ class GradeResult:
     grader_fault: bool = False
     # What happened to the grading itself, in words (e.g. that it was run again).
     notes: list[str] = field(default_factory=list)
+
+    def clean(self) -> GradeResult:
+        """Strip control characters (but newline and tab) from every text of this
+        result, in place: output, messages, expected and got, locations, the error's
+        message, code and traceback, plot labels. Called where the judge's report
+        becomes a result, so every face and export gets clean text."""
+        for check in self.checks:
+            for f in fields(check):
+                setattr(check, f.name, _cleaned(getattr(check, f.name)))
+        if self.error is not None:
+            for f in fields(self.error):
+                setattr(self.error, f.name, _cleaned(getattr(self.error, f.name)))
+        self.output = clean_text(self.output) if isinstance(self.output, str) else ""
+        self.plots = _cleaned(self.plots)
+        self.protection = _cleaned(self.protection)
+        self.notes = _cleaned(self.notes)
+        return self
 
     @property
     def passed(self) -> bool:

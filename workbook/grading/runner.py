@@ -183,7 +183,7 @@ def _assemble(
         result.grader_fault = result.error.kind == "startup" or (
             result.error.kind == "crash" and seen.stopped is None
         )
-    return result
+    return result.clean()  # learner code's words drive no terminal, nor an export
 
 
 @dataclass(frozen=True)
