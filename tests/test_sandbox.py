@@ -924,9 +924,16 @@ def test_no_memory_disk_or_state_beyond_the_limits(dirs) -> None:
         attempt("shared_file", shared_file)
         attempt("dev_zero", lambda: open("/dev/zero", "rb"))
         libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
-        attempt("shmget", lambda: checked(libc.shmget(0, 1 << 20, 0o1600)))  # IPC_PRIVATE
-        attempt("semget", lambda: checked(libc.semget(0, 1, 0o1600)))
-        attempt("msgget", lambda: checked(libc.msgget(0, 0o1600)))
+        def ipc(make, remove):  # IPC_PRIVATE, IPC_CREAT | 0600; removed should it work
+            made = checked(make(0o1600))
+            remove(made)  # IPC_RMID
+            return made
+        attempt("shmget", lambda: ipc(lambda f: libc.shmget(0, 1 << 20, f),
+                                      lambda i: libc.shmctl(i, 0, None)))
+        attempt("semget", lambda: ipc(lambda f: libc.semget(0, 1, f),
+                                      lambda i: libc.semctl(i, 0, 0)))
+        attempt("msgget", lambda: ipc(lambda f: libc.msgget(0, f),
+                                      lambda i: libc.msgctl(i, 0, None)))
         attempt("shmctl", lambda: checked(libc.shmctl(0, 2, None)))  # IPC_STAT, id 0
         libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
         attempt("mq_open", lambda: checked(libc.mq_open(b"/workbook-test", 0o102, 0o600, None)))
@@ -957,16 +964,21 @@ def test_no_memory_disk_or_state_beyond_the_limits(dirs) -> None:
 def test_no_owner_rights_over_files_it_may_only_read(dirs) -> None:
     """A root subject without capabilities still owns root's files: leases (which
     stall every other opener), modes, owners, times and extended attributes are
-    refused, on the standard library and in scratch alike; other fcntl commands and
-    locks still work. Every try leaves the file as it was, should it succeed."""
+    refused on any file it can name or has open (Landlock does not cover these), in
+    scratch too; other fcntl commands and locks still work. The target is the test's
+    own file, opened read-only before confining, never the system's."""
+    _, hidden = dirs
+    owned = hidden / "owned.txt"
+    owned.write_text("the caller's file", encoding="utf-8")
+    owned.chmod(0o644)
+    before = owned.stat()
     out = run_confined(
         dirs,
         """
-        import ctypes, fcntl, json
-        target = json.__file__
+        import ctypes, fcntl
+        target = str(owned)
         st = os.stat(target)
         out["owned"] = st.st_uid == os.geteuid()
-        ro = os.open(target, os.O_RDONLY)
         def lease():
             fcntl.fcntl(ro, 1024, fcntl.F_RDLCK)  # F_SETLEASE
             fcntl.fcntl(ro, 1024, fcntl.F_UNLCK)
@@ -1000,7 +1012,16 @@ def test_no_owner_rights_over_files_it_may_only_read(dirs) -> None:
         attempt("scratch_utime", lambda: os.utime(scratch / "mine"))
         attempt("scratch_write", lambda: os.write(mine, b"still writable"))
         """,
+        before="""
+        owned = hidden / "owned.txt"
+        ro = os.open(owned, os.O_RDONLY)
+        """,
     )
+    after = owned.stat()
+    assert (after.st_mode, after.st_uid, after.st_mtime_ns) == (
+        before.st_mode, before.st_uid, before.st_mtime_ns,
+    ), "a refused call changed the file"  # fmt: skip
+    assert os.listxattr(owned) == []
     import errno
 
     assert out["protection"]["seccomp"], out["protection"]
