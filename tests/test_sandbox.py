@@ -881,6 +881,10 @@ def test_filter_bounds_memory_ipc_and_what_root_owns(arch: str) -> None:
     assert verdict("fcntl", 3, f_setlease, 1) == EPERM  # F_RDLCK: a read lease
     assert verdict("fcntl", 3, f_setlease, 2) == EPERM  # F_UNLCK too: nothing to undo
     assert verdict("fcntl", 3, (1 << 32) | f_setlease, 1) == EPERM  # the kernel reads an int
+    f_setown, f_setown_ex, f_getown = 8, 15, 9  # SIGIO aimed at another process
+    assert verdict("fcntl", 3, f_setown, 1) == EPERM
+    assert verdict("fcntl", 3, f_setown_ex, 0) == EPERM
+    assert verdict("fcntl", 3, f_getown, 0) == ALLOW
     for cmd in (f_getlease, f_getfl, f_setfl, f_setlk, f_dupfd_cloexec, 0, 1, 2):
         assert verdict("fcntl", 3, cmd, 1) == ALLOW, cmd
     for name in ("write", "ftruncate", "getxattr", "flock", "munmap"):

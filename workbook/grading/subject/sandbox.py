@@ -401,8 +401,12 @@ _MAP_SHARED = 0x01  # MAP_SHARED_VALIDATE (0x03) has it too
 _MAP_ANONYMOUS = 0x20
 # fcntl(F_SETLEASE): a lease on any file it can open (an owner's right) makes every
 # other opener wait for the lease-break time (45 s by default).
+# F_SETOWN/F_SETOWN_EX: a SIGIO aimed at another process or group (the judge); Landlock
+# scopes signals from kernel 6.12 (ABI 6) only, this refuses it on every kernel.
 _NR_FCNTL = {"x86_64": 72, "aarch64": 25}
 _F_SETLEASE = 1024
+_F_SETOWN = 8
+_F_SETOWN_EX = 15
 
 # Landlock access rights (include/uapi/linux/landlock.h)
 _FS_EXECUTE = 1 << 0
@@ -1368,7 +1372,7 @@ def _filter_program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
         (_BPF_RET_K, 0, 0, _RET_ERRNO | errno.EOPNOTSUPP),
     ]
     prog += _deny_if_bits(_NR_MMAP[arch], 3, _MAP_SHARED, _MAP_ANONYMOUS)
-    prog += _deny_if_equal(_NR_FCNTL[arch], 1, {_F_SETLEASE})
+    prog += _deny_if_equal(_NR_FCNTL[arch], 1, {_F_SETLEASE, _F_SETOWN, _F_SETOWN_EX})
     # Aimed at a process: only the subject itself. A signal's 0 (or negative) pid is
     # a process group or everyone, elsewhere 0 means the caller.
     for name, nr in _OWN_PID[arch].items():
