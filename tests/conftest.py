@@ -15,9 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Colour codes would make output assertions brittle; the snapshot tests need colour on.
 os.environ.pop("NO_COLOR", None)
-# Tests grade cold unless they ask for warm grading (tests/test_service.py,
-# test_tui_warm.py, test_clean_room.py): a grading service per test workspace would
-# outlive its test. Services a test does start exit soon after their last use.
+# Tests grade cold unless they ask for the grading service (the `warm` fixture,
+# tests/test_service.py): a service per test workspace would outlive its test. Services
+# a test starts are stopped at its end (`service_support.stop_service`), and exit soon
+# after their last use anyway.
 os.environ.setdefault("WORKBOOK_WARM", "0")
 os.environ.setdefault("WORKBOOK_SERVICE_IDLE", "30")
 
@@ -42,14 +43,18 @@ def course_workspace(tmp_path: Path) -> Workspace:
 
 @pytest.fixture
 def warm(workspace: Workspace):
-    """A started warm grader (the TUI's and `watch`'s) for the workspace."""
-    from workbook.grading.warm import WarmGrader
+    """The faces' grader (the TUI's, `watch`'s and `check`'s): the workspace's grading
+    service, started and ready; stopped at the end, and no service of it left running."""
+    from tests.service_support import stop_service
+    from workbook.grading.service import ServiceGrader
 
-    grader = WarmGrader(workspace.root)
-    grader.start()
-    assert grader.wait_until_ready(30), "the warm server did not start"
-    yield grader
-    grader.close()
+    grader = ServiceGrader(workspace.root)
+    try:
+        grader.start()
+        assert grader.wait_until_ready(60), "the grading service did not start"
+        yield grader
+    finally:
+        stop_service(workspace)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The subject is born clean and powerless, and no attempt changes a later one.
 
 Each family of the clean-room issue (issue 14) has tests here, run through the real
-grader both cold (`runner.grade`, the CLI's path) and warm (`WarmGrader`, the TUI's
-and `watch`'s path, where subjects are forks of a zygote): the subject's memory
+grader both cold (`runner.grade`) and warm (`ServiceGrader`, the workspace's grading
+service every face grades on, where subjects are forks of a zygote): the subject's memory
 holds no judge code, its environment block names nothing of the grader, it cannot
 reach the processes that grade it, its replies are bounded, and the time it spends
 waiting is summed over the attempt. CI runs them as root, where it matters most.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import threading
 import time
 from pathlib import Path
 
@@ -20,10 +21,11 @@ import psutil
 import pytest
 
 from tests.conftest import write_solution
+from tests.service_support import service_status
+from workbook.grading import service
 from workbook.grading.results import GradeResult, Verdict
 from workbook.grading.runner import grade
 from workbook.grading.subject.zygote import SUBJECT_MODULES
-from workbook.grading.warm import WarmGrader
 
 LESSON = "01-activations"
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -132,11 +134,11 @@ print("REACHED:", reached)
 """
 
 
-def _graders_pids(warm: WarmGrader | None) -> list[int]:
-    """This process (the faces' side of grading), and the warm server and its zygote."""
+def _graders_pids(warm: service.ServiceGrader | None) -> list[int]:
+    """This process (the faces' side of grading), and the grading service and its zygote."""
     pids = [os.getpid()]
-    if warm is not None and warm._server is not None:
-        server = psutil.Process(warm._server.proc.pid)
+    if warm is not None:
+        server = psutil.Process(service_status(warm.root)["pid"])
         pids += [server.pid, *(p.pid for p in server.children())]
     return pids
 
@@ -180,10 +182,12 @@ def test_the_subject_holds_no_capabilities_as_root(workspace, grader):
 # -- 3. no attempt outlives itself ------------------------------------------------------------
 
 
-def test_a_failed_warm_server_is_replaced_and_the_attempt_graded_again(workspace, warm):
-    """A zygote that died (killed here) makes the warm attempt fail as a grader: the
-    attempt runs again cold, passes, says so, and the next one is warm again."""
-    server = psutil.Process(warm._server.proc.pid)
+def test_a_failed_grading_service_is_replaced_and_the_attempt_graded_again(workspace, warm):
+    """A zygote the service lost (killed here) is replaced before the next attempt, which
+    the service serves. A judge that dies mid-attempt (killed here) fails the attempt as
+    a grader: the service is stopped, the attempt runs again cold, passes and says so,
+    and the next attempt is served by a new service."""
+    server = psutil.Process(service_status(workspace)["pid"])
     (zygote,) = [p for p in server.children() if "zygote" in p.cmdline()]
     zygote.kill()
     deadline = time.monotonic() + 5
@@ -194,11 +198,37 @@ def test_a_failed_warm_server_is_replaced_and_the_attempt_graded_again(workspace
     write_solution(workspace, lesson)
     result = warm.grade(workspace, lesson)
     assert result.verdict is Verdict.PASSED, _words(result)
+    assert result.notes == [] and warm.fallbacks == 0
+
+    killed: list[int] = []
+
+    def kill_the_judge() -> None:  # once its subject is born, while it loads the file
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            zygotes = [p for p in server.children() if "zygote" in p.cmdline()]
+            judges = [p for p in server.children() if "zygote" not in p.cmdline()]
+            if judges and any(z.children() for z in zygotes):
+                judges[0].kill()
+                killed.append(judges[0].pid)
+                return
+            time.sleep(0.01)
+
+    slow = "import time\ntime.sleep(1)\n" + workspace.solution_for(lesson)
+    write_solution(workspace, lesson, slow)
+    killer = threading.Thread(target=kill_the_judge)
+    killer.start()
+    result = warm.grade(workspace, lesson)
+    killer.join()
+    assert killed, "no judge was seen running"
+    assert result.verdict is Verdict.PASSED, _words(result)
     assert warm.fallbacks == 1
     assert any("graded again" in note for note in result.notes), result.notes
     assert "graded again" in str(result.to_json()["notes"])
-    assert warm.wait_until_ready(30)
+    assert not service.running(workspace.root)  # stopped: the next attempt starts anew
+    assert warm.wait_until_ready(60)
+    assert service_status(workspace)["pid"] != server.pid
     assert warm.grade(workspace, lesson).notes == []
+    assert warm.fallbacks == 1 and service_status(workspace)["attempts"] == 1
 
 
 # -- 4. every reply bounded ---------------------------------------------------------------------

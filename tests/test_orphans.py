@@ -1,5 +1,5 @@
 """A `workbook` that dies mid-attempt (closed terminal, kill, crash) leaves no learner
-code running: not from a cold child, not from the TUI's warm server."""
+code running: not from a cold child, not on the grading service the TUI grades on."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from tests.conftest import write_solution
+from tests.service_support import service_status, stop_service
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="relies on Linux's parent-death signal"
@@ -89,30 +90,41 @@ def test_a_killed_check_takes_its_attempt_with_it(workspace, how):
 WARM_APP = """
 import json, sys
 from pathlib import Path
-from workbook.grading.warm import WarmGrader
+from workbook.grading.service import ServiceGrader, request
 from workbook.workspace import Workspace
 
 workspace = Workspace(Path(sys.argv[1]))
-grader = WarmGrader(workspace.root)
+grader = ServiceGrader(workspace.root)
 grader.start()
 assert grader.wait_until_ready(60)
-print(json.dumps({"server": grader._server.proc.pid}), flush=True)
+print(json.dumps({"service": request(workspace.root, {"op": "status"})["pid"]}), flush=True)
 grader.grade(workspace, workspace.course.lesson(sys.argv[2]))
 """
 
 
-def test_a_killed_app_takes_its_warm_server_and_attempt_with_it(workspace):
+def test_a_killed_app_takes_its_attempt_with_it_and_the_service_idles_out(workspace):
+    """The app's attempt is cancelled when its connection to the service closes: its
+    judge and learner code end. The service outlives the app by design, running
+    nothing, until it has been idle WORKBOOK_SERVICE_IDLE seconds."""
     _lingering(workspace)
     app = subprocess.Popen(
         [sys.executable, "-c", WARM_APP, str(workspace.root), LESSON],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "WORKBOOK_SERVICE_IDLE": "3"},
     )
-    server = json.loads(app.stdout.readline())["server"]
-    learner = _wait_for_subject(app)
-    assert learner != server
-    os.kill(app.pid, signal.SIGKILL)
-    app.wait(timeout=30)
-    assert _gone(learner), "learner code outlived the app"
-    assert _gone(server), "the warm server outlived the app"
+    try:
+        server = json.loads(app.stdout.readline())["service"]
+        learner = _wait_for_subject(app)
+        assert learner in [p.pid for p in psutil.Process(server).children(recursive=True)]
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait(timeout=30)
+        assert _gone(learner), "learner code outlived the app"
+        status = service_status(workspace)
+        assert status["pid"] == server and status["running"] == 0  # serves on, runs nothing
+        assert _gone(server, within=30), "the service did not exit once idle"
+    finally:
+        app.kill()
+        app.wait()
+        stop_service(workspace)

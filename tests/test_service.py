@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli, write_solution
+from tests.service_support import service_ready, service_status, stop_service
 from workbook.grading import service
 from workbook.grading.results import Verdict
 
@@ -32,17 +33,7 @@ def served(workspace, monkeypatch):
     monkeypatch.delenv("WORKBOOK_WARM", raising=False)
     monkeypatch.setenv("WORKBOOK_SERVICE_IDLE", "60")
     yield workspace
-    service.stop(workspace.root)
-
-
-def _status(workspace) -> dict:
-    return service.request(workspace.root, {"op": "status"}, timeout=10.0)
-
-
-def _ready(workspace) -> dict:
-    grader = service.ServiceGrader(workspace.root)
-    assert grader.wait_until_ready(60), "the service did not start"
-    return _status(workspace)
+    stop_service(workspace)
 
 
 def test_the_first_check_starts_the_service_and_the_next_one_uses_it(served):
@@ -51,11 +42,11 @@ def test_the_first_check_starts_the_service_and_the_next_one_uses_it(served):
     assert not service.running(served.root)
     first = run_cli(served, "check", "1")
     assert first.exit_code == 0, first.output
-    before = _ready(served)
+    before = service_ready(served)
     assert before["attempts"] == 0  # the first check ran cold, then started it
     second = run_cli(served, "check", "1", "--json")
     assert second.exit_code == 0 and '"verdict": "passed"' in second.output
-    after = _status(served)
+    after = service_status(served)
     assert after["pid"] == before["pid"] and after["attempts"] == 1
 
 
@@ -63,12 +54,12 @@ def test_every_face_shares_one_service(served):
     """CLI, `watch` and the TUI all grade through the same ServiceGrader socket."""
     lesson = served.course.lesson(LESSON)
     write_solution(served, lesson)
-    pid = _ready(served)["pid"]
+    pid = service_ready(served)["pid"]
     faces = [service.ServiceGrader(served.root) for _ in range(3)]
     for face in faces:
         assert face.grade(served, lesson).verdict is Verdict.PASSED
         assert face.fallbacks == 0
-    status = _status(served)
+    status = service_status(served)
     assert status["pid"] == pid and status["attempts"] == 3
     status_cli = run_cli(served, "service", "status", "--json")
     assert status_cli.exit_code == 0 and f'"pid": {pid}' in status_cli.output
@@ -76,7 +67,7 @@ def test_every_face_shares_one_service(served):
 
 def test_two_faces_grading_at_once_both_get_their_own_verdict(served):
     lesson = served.course.lesson(LESSON)
-    _ready(served)
+    service_ready(served)
     reference = served.solution_for(lesson)
     wrong = reference.replace("return np.tanh(x)", "return np.tanh(x) * 2")
     good_file = served.root / "good.py"
@@ -106,11 +97,11 @@ def test_two_faces_grading_at_once_both_get_their_own_verdict(served):
         thread.join(120)
     assert results["good"].verdict is Verdict.PASSED
     assert results["bad"].verdict is Verdict.FAILED
-    assert _status(served)["attempts"] == 2
+    assert service_status(served)["attempts"] == 2
 
 
 def test_another_installation_is_refused(served):
-    _ready(served)
+    service_ready(served)
     path = service.socket_path(served.root)
     with pytest.raises(service.ServiceUnavailable, match="another installation"):
         service._connect(path, "a-different-install")
@@ -120,7 +111,7 @@ def test_another_installation_is_refused(served):
 
 @pytest.mark.skipif(not ROOT, reason="needs root to become another user")
 def test_another_user_is_refused(served):
-    _ready(served)
+    service_ready(served)
     path = service.socket_path(served.root)
     code = (
         "import os, socket, sys\n"
@@ -149,7 +140,7 @@ def test_a_foreign_uid_on_the_socket_is_closed_unheard():
 
 def test_an_idle_service_exits_and_removes_its_socket(served, monkeypatch):
     monkeypatch.setenv("WORKBOOK_SERVICE_IDLE", "1")
-    _ready(served)
+    service_ready(served)
     path = service.socket_path(served.root)
     deadline = time.monotonic() + 30
     while path.exists() and time.monotonic() < deadline:
@@ -164,7 +155,7 @@ def test_a_service_killed_mid_attempt_is_replaced_and_the_attempt_graded_cold(se
     write_solution(
         served, lesson, reference.replace("return np.tanh(x)", "while True:\n        pass")
     )
-    pid = _ready(served)["pid"]
+    pid = service_ready(served)["pid"]
     grader = service.ServiceGrader(served.root)
     killer = threading.Timer(1.0, lambda: os.kill(pid, 9))
     killer.start()
@@ -174,7 +165,7 @@ def test_a_service_killed_mid_attempt_is_replaced_and_the_attempt_graded_cold(se
     assert grader.fallbacks == 1
     # A stale socket is cleaned and a new service started for the next attempt.
     assert grader.wait_until_ready(60)
-    assert _status(served)["pid"] != pid
+    assert service_status(served)["pid"] != pid
     write_solution(served, lesson)
     assert grader.grade(served, lesson).verdict is Verdict.PASSED
 
@@ -201,7 +192,7 @@ def test_a_keras_lesson_is_graded_warm_by_the_service(served):
         result = grader.grade(served, lesson)
         assert result.verdict is Verdict.PASSED, result.error
         assert result.notes == [] and grader.fallbacks == 0
-    assert _status(served)["attempts"] == 2
+    assert service_status(served)["attempts"] == 2
 
 
 # -- a face's command run in the service ----------------------------------------------
@@ -246,12 +237,12 @@ def test_check_runs_in_the_service_as_it_would_here(served):
     command run here, for a pass, a failure and a usage error."""
     lesson = served.course.lesson(LESSON)
     write_solution(served, lesson)
-    _ready(served)
+    service_ready(served)
     cases = [("check", "1"), ("check", "2"), ("check", "99"), ("check", "1", "--json")]
     for args in cases:
-        attempts = _status(served)["attempts"]
+        attempts = service_status(served)["attempts"]
         there = _done(_workbook(served, *args))
-        assert _status(served)["attempts"] > attempts, args  # the service ran it
+        assert service_status(served)["attempts"] > attempts, args  # the service ran it
         here = _done(_workbook(served, *args, warm=False))
         assert there[0] == here[0], (args, there, here)
         assert _without_durations(there[1]) == _without_durations(here[1]), args
@@ -266,23 +257,23 @@ def test_ctrl_c_on_a_check_run_in_the_service_stops_it_there(served):
     # seconds a loaded machine may spend before the test gets to press Ctrl-C.
     waits = "import time\n\n    while True:\n        time.sleep(0.5)"
     write_solution(served, lesson, reference.replace("return np.tanh(x)", waits))
-    _ready(served)
+    service_ready(served)
     proc = _workbook(served, "check", "1")
     end = time.monotonic() + 30
-    while _status(served)["running"] < 2 and time.monotonic() < end:  # the command, its judge
+    while service_status(served)["running"] < 2 and time.monotonic() < end:  # command, judge
         time.sleep(0.1)
-    assert _status(served)["running"] == 2
+    assert service_status(served)["running"] == 2
     proc.send_signal(2)  # SIGINT, as Ctrl-C in its terminal
     code, out, err = _done(proc)
     assert code == 130, (out, err)
     end = time.monotonic() + 30
-    while _status(served)["running"] and time.monotonic() < end:
+    while service_status(served)["running"] and time.monotonic() < end:
         time.sleep(0.1)
-    assert _status(served)["running"] == 0  # nothing of it runs on in the service
+    assert service_status(served)["running"] == 0  # nothing of it runs on in the service
 
 
 def test_the_service_runs_only_the_clis_own_commands(served):
-    _ready(served)
+    service_ready(served)
     for entry in ("os:system", "workbook.grading.judge.main:run", "workbook.cli:"):
         assert service.run_face(served.root, entry, ["list"]) is None, entry
-    assert _status(served)["running"] == 0
+    assert service_status(served)["running"] == 0

@@ -1,16 +1,20 @@
-"""The warm fork server grades exactly like a fresh interpreter, and fails over to it."""
+"""The faces' warm grading (the TUI's, `watch`'s and `check`'s: the workspace's grading
+service, through `ServiceGrader`) grades exactly like a fresh interpreter, and fails
+over to it."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import psutil
 import pytest
 
 from tests.conftest import write_solution
+from tests.service_support import service_status
+from workbook.grading import service
 from workbook.grading.results import GradeResult
 from workbook.grading.runner import GradingCancelled, grade
-from workbook.grading.warm import WarmGrader
 
 LESSON = "01-activations"
 
@@ -77,20 +81,24 @@ def test_attempts_are_isolated_from_each_other(workspace, warm):
     assert warm.grade(workspace, lesson).passed
 
 
-def test_a_dead_server_falls_back_to_cold_and_is_replaced(workspace, warm):
+def test_a_dead_service_falls_back_to_cold_and_is_replaced(workspace, warm):
+    """A service killed between attempts (its socket left behind): the next attempt
+    runs cold and starts a new service, which serves the one after."""
     lesson = workspace.course.lesson(LESSON)
     write_solution(workspace, lesson)
-    warm._server.kill()
-    warm._server.proc.wait()
+    server = psutil.Process(service_status(workspace)["pid"])
+    server.kill()
+    server.wait(10)
     result = warm.grade(workspace, lesson)
-    assert result.passed
-    assert warm.wait_until_ready(30)
+    assert result.passed and result.notes == []
+    assert warm.fallbacks == 1  # graded cold
+    assert warm.wait_until_ready(60)
+    assert service_status(workspace)["pid"] != server.pid
     assert warm.grade(workspace, lesson).passed
+    assert warm.fallbacks == 1 and service_status(workspace)["attempts"] == 1  # served
 
 
 def test_cancel_kills_the_running_attempt(workspace, warm):
-    import psutil
-
     lesson = workspace.course.lesson(LESSON)
     reference = workspace.solution_for(lesson)
     write_solution(
@@ -107,8 +115,8 @@ def test_cancel_kills_the_running_attempt(workspace, warm):
 
     thread = threading.Thread(target=attempt)
     thread.start()
-    server = psutil.Process(warm._server.proc.pid)
-    # The server's children: its subject zygote, and the attempt's judge once it runs;
+    server = psutil.Process(service_status(workspace)["pid"])
+    # The service's children: its subject zygote, and the attempt's judge once it runs;
     # the zygote's child is the subject, which runs the endless loop.
     (zygote,) = [p for p in server.children() if "zygote" in p.cmdline()]
     deadline = time.monotonic() + 10
@@ -120,18 +128,33 @@ def test_cancel_kills_the_running_attempt(workspace, warm):
     thread.join(2)
     assert not thread.is_alive()
     assert isinstance(outcome[0], GradingCancelled)
-    time.sleep(0.2)  # the zygote kills the subject once its judge's socket closes
+    # The service kills the judge once its client's connection closes, and the zygote
+    # the subject once its judge's socket closes.
+    deadline = time.monotonic() + 5
     for process in (looping, judge):
-        assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
-    assert zygote.is_running()
+        while process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, f"{process} outlived its cancelled attempt"
+            time.sleep(0.01)
+    assert zygote.is_running() and server.is_running()
     write_solution(workspace, lesson, reference)
-    assert warm.grade(workspace, lesson).passed  # the server still serves
+    assert warm.grade(workspace, lesson).passed  # the service still serves
+    assert warm.fallbacks == 0
 
 
 def test_asking_for_tensorflow_never_waits_for_a_running_attempt(workspace, warm, monkeypatch):
-    """The TUI calls preload_tensorflow on the event loop when a Keras lesson opens."""
-    booted: list[tuple[str, ...]] = []
-    monkeypatch.setattr(WarmGrader, "_boot", lambda self, preload: booted.append(preload))
+    """The TUI calls preload_tensorflow on the event loop when a Keras lesson opens: the
+    request goes to the service from another thread (recorded here, not sent: a Keras
+    lesson graded on the service is test_service.py's)."""
+    asked: list[dict] = []
+    real = service.request
+
+    def recorded(root, payload, timeout=120.0):
+        if payload.get("op") != "preload":
+            return real(root, payload, timeout)
+        asked.append(payload)
+        return {"ok": True}
+
+    monkeypatch.setattr(service, "request", recorded)
     lesson = workspace.course.lesson(LESSON)
     reference = workspace.solution_for(lesson)
     write_solution(
@@ -146,4 +169,5 @@ def test_asking_for_tensorflow_never_waits_for_a_running_attempt(workspace, warm
     warm.preload_tensorflow()
     assert time.perf_counter() - started < 0.1
     thread.join()
-    assert booted == [("tensorflow",)]
+    assert asked == [{"op": "preload", "preload": ["tensorflow"]}]
+    assert warm.fallbacks == 0  # the attempt was the service's
