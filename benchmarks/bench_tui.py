@@ -6,8 +6,9 @@
 * first frame: the real `workbook` in a real terminal (tmux, 80×24) on a fresh
   `workbook init` workspace, from launch until the lesson list is on screen
   (capture-pane polled every 5 ms);
-* memory: RSS of that running app and of its warm grading server, once idle;
-* save → verdict: the app in-process (headless, warm grader, watcher on), measured
+* memory: RSS of that running app and of the grading service it started (with its
+  subject zygote), once idle;
+* save → verdict: the app in-process (headless, grading service, watcher on), measured
   inside the app from writing the exercise file to the verdict being on screen
   (after the refresh that shows it), over N saves alternating a failing and a passing
   file of the lesson (`--lesson`, default 1; lessons other than 1 save the reference
@@ -79,7 +80,15 @@ def first_frame(starts: int) -> tuple[list[float], dict[str, float]]:
                     memory = _memory(name)
             finally:
                 subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+                _stop_service(root)
     return times, memory
+
+
+def _stop_service(root: Path) -> None:
+    """The app's grading service would outlive it until idle (10 minutes)."""
+    from workbook.grading import service
+
+    service.stop(root)
 
 
 def _memory(session: str) -> dict[str, float]:
@@ -94,16 +103,15 @@ def _memory(session: str) -> dict[str, float]:
     )
     app = psutil.Process(pane_pid)
     deadline = time.perf_counter() + 10
-    while time.perf_counter() < deadline:  # the warm server starts in the background
-        if any("workbook.grading.warm" in " ".join(c.cmdline()) for c in app.children()):
-            break
+    served: list[psutil.Process] = []
+    while not served and time.perf_counter() < deadline:  # started in the background
+        served = [c for c in app.children() if "workbook.grading.service" in c.cmdline()]
         time.sleep(0.05)
-    time.sleep(1.0)  # let the server finish its imports
+    time.sleep(1.0)  # let the service finish its imports
     mib = 1024 * 1024
-    figures = {"app_rss_mib": app.memory_info().rss / mib, "warm_server_rss_mib": 0.0}
-    for child in app.children(recursive=True):
-        if "workbook.grading.warm" in " ".join(child.cmdline()):
-            figures["warm_server_rss_mib"] += child.memory_info().rss / mib
+    figures = {"app_rss_mib": app.memory_info().rss / mib, "service_rss_mib": 0.0}
+    for process in [*served, *(c for s in served for c in s.children())]:
+        figures["service_rss_mib"] += process.memory_info().rss / mib
     return figures
 
 
@@ -141,6 +149,7 @@ async def save_to_verdict(saves: int, lesson_ref: str) -> tuple[list[float], lis
                     grading.append(app.results[lesson.id][0].duration_s)
                 await pilot.pause(0.3)  # a learner does not save 20 times a second
         session.close()
+        _stop_service(root)
     return latencies, grading
 
 
@@ -278,8 +287,8 @@ def _print(figures: dict) -> None:
         )
     if "app_rss_mib" in figures:
         print(
-            f"memory (RSS): app {figures['app_rss_mib']:.0f} MiB + warm server "
-            f"{figures['warm_server_rss_mib']:.0f} MiB"
+            f"memory (RSS): app {figures['app_rss_mib']:.0f} MiB + grading service "
+            f"and its zygote {figures['service_rss_mib']:.0f} MiB"
         )
 
 

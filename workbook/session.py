@@ -117,8 +117,8 @@ class Session:
         self.workspace = workspace
         self.course: Course = workspace.course
         self.progress = ProgressStore(workspace.progress_path)
-        # None grades cold (a fresh interpreter per attempt); the TUI plugs in a warm
-        # grader with the same signature and the same verdicts.
+        # None grades cold (a fresh interpreter per attempt); the faces plug in the
+        # grading service's (`ServiceGrader.grade`): the same signature and verdicts.
         self.grader = grader
 
     @classmethod

@@ -77,7 +77,7 @@ class GradeResult:
     # Which protections confined the learner's code, e.g. {"label": "landlock-abi-7+seccomp"}
     protection: dict = field(default_factory=dict)
     # The grader itself failed (not the learner's code): its start-up, or a crash of
-    # the judge. A warm grader that fails so is replaced and the attempt run again.
+    # the judge. An attempt the grading service fails so is run again, cold.
     grader_fault: bool = False
     # What happened to the grading itself, in words (e.g. that it was run again).
     notes: list[str] = field(default_factory=list)

@@ -197,7 +197,7 @@ class RunOutcome:
 
 # Runs one job (the child's input) and waits for it: (job, tmp dir, cwd, cancel,
 # deadline on the perf_counter clock) -> RunOutcome. `run_cold` starts a fresh
-# interpreter; `workbook.grading.warm` forks one from a warm server. Raises
+# interpreter; `workbook.grading.service` forks one from the grading service. Raises
 # GradingCancelled once the attempt is killed after `cancel` was set.
 Executor = Callable[[dict, Path, Path, "threading.Event | None", float], RunOutcome]
 
@@ -311,9 +311,9 @@ def _sandbox_plan(hidden: tuple[str, ...]) -> dict | None:
 
 def planned(job: dict) -> dict:
     """`job` with the subject's static sandbox rules planned, once per process, by
-    whatever runs the judge: the cold path while its spare judge starts, a warm
-    server or the grading service once for all its attempts (a CLI check on the
-    service plans nothing: the service already has). Planned in a long-lived
+    whatever runs the judge: the cold path while its spare judge starts, the
+    grading service once for all its attempts (a CLI check on the service plans
+    nothing: the service already has). Planned in a long-lived
     process, the subject only applies them."""
     if job.get("sandbox_plan") is None:
         job["sandbox_plan"] = _sandbox_plan(tuple(job.get("hidden", ())))
@@ -321,8 +321,8 @@ def planned(job: dict) -> dict:
 
 
 def clear_attempt(tmp: Path) -> None:
-    """Empty an attempt's folder for a second run of the same attempt (a warm grader
-    died mid-way and its judge was killed): no report, output or judge files of the
+    """Empty an attempt's folder for a second run of the same attempt (the grading
+    service died mid-way and its judge was killed): no report, output or judge files of the
     first run, an empty scratch folder."""
     for entry in tmp.iterdir():
         if entry.is_dir() and not entry.is_symlink():

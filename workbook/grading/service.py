@@ -1,12 +1,11 @@
 """The grading service: one warm grader per user and workspace, shared by every face.
 
 `workbook check`, `workbook watch` and the TUI each used to pay for their own warm-up:
-a CLI check of a Keras lesson was a TensorFlow import. The service keeps what the
-warm server keeps (the judge's modules imported once, a subject zygote with NumPy,
-and one with TensorFlow once a Keras lesson was graded or is near) and serves every
-face of one workspace through a Unix socket. Each attempt is still a fork of a judge
-and a fork of a clean subject (see `warm` and `zygote`), so no attempt can change a
-later one, whichever face asked.
+a CLI check of a Keras lesson was a TensorFlow import. The service keeps the judge's
+modules imported once, a subject zygote with NumPy, and one with TensorFlow once a
+Keras lesson was graded or is near, and serves every face of one workspace through a
+Unix socket. Each attempt is a fork of a judge and a fork of a clean subject (see
+`zygote`), so no attempt can change a later one, whichever face asked.
 
 Lifecycle, after dmypy and the Gradle daemon:
 

@@ -2,8 +2,8 @@
 learner code.
 
 It reads its job (JSON) from stdin, takes a subject born clean (`zygote`: an
-interpreter this process started at its own start-up, or a fork of the warm
-server's zygote), verifies the check files against the shipped manifest, sends the
+interpreter this process started at its own start-up, or a fork of the grading
+service's zygote), verifies the check files against the shipped manifest, sends the
 learner's file to the subject, and runs pytest with the checks, which call the
 learner's functions through `proxy.RemoteModule` and get plain data back. It
 writes JSON-lines events to a report file in its private folder, which the subject
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from workbook.grading.judge.proxy import Subject
 
 # Where this attempt's subject comes from: an interpreter started ahead, at this
-# process's start-up (cold), or the warm server's zygote (set there).
+# process's start-up (cold), or the grading service's zygote (set there).
 AHEAD: tuple[subprocess.Popen, socket.socket] | None = None
 ZYGOTE: socket.socket | None = None
 
@@ -276,7 +276,7 @@ die_with_parent = zygote.die_with_parent
 
 def preload_judge() -> None:
     """Import everything the judge needs before the job arrives: a spare judge does
-    this while its parent is still starting up, and the warm server does it once.
+    this while its parent is still starting up, and the grading service does it once.
     Nothing here is a reference or a check, and no subject is ever forked from here."""
     import numpy
     import numpy.random  # noqa: F401

@@ -180,7 +180,7 @@ class _OwnChild:
 
 
 class _ZygoteChild:
-    """A subject forked by the warm server's zygote: the zygote is its parent, and
+    """A subject forked by the grading service's zygote: the zygote is its parent, and
     kills it, then reports how it ended, when asked on the control socket."""
 
     def __init__(self, pid: int, control: socket.socket) -> None:
@@ -210,7 +210,7 @@ class _ZygoteChild:
 
 def _born(spec: dict[str, Any], ahead: Any, zygote_sock: socket.socket | None):
     """A newborn subject (`zygote`), and the judge's end of its wire socket: forked by
-    the warm server's zygote if there is one, else the interpreter started `ahead`
+    the grading service's zygote if there is one, else the interpreter started `ahead`
     of the job, else one started now."""
     if zygote_sock is None:
         proc, ours = ahead if ahead is not None else zygote.spawn()

@@ -13,7 +13,7 @@ them. It then runs in one of two modes:
 * **subject** (`spawn`): the interpreter itself becomes the subject. The cold
   judge starts one at its own start-up, so both import their libraries at once.
 * **zygote** (`start_zygote`): the interpreter waits on a SEQPACKET socket and
-  forks one subject per request. The warm grading server keeps one, with
+  forks one subject per request. The grading service keeps one, with
   TensorFlow preloaded once a Keras lesson is near, so a subject costs a fork.
 
 Both modes end in the same place: `subject.serve_new(sock)` on a socket whose other
@@ -161,8 +161,8 @@ def start_zygote(
     preload: tuple[str, ...] = (), *, timeout: float = 120.0
 ) -> tuple[subprocess.Popen, socket.socket]:
     """A zygote interpreter, and the socket on which to ask it for subjects, once it
-    has imported what it preloads (TensorFlow takes seconds): a warm server says it
-    is ready only when its first subject will be quick."""
+    has imported what it preloads (TensorFlow takes seconds): a caller that waits
+    for it is ready only when its first subject will be quick."""
     proc, sock = spawn_zygote(preload)
     await_ready(proc, sock, timeout)
     return proc, sock
@@ -269,7 +269,7 @@ def _fork_request(
         data, fds, _flags, _addr = socket.recv_fds(listener, 4096, 4)
     except OSError:
         os._exit(0)
-    if not data:  # the warm server is gone
+    if not data:  # the grading service is gone
         os._exit(0)
     if len(fds) != 2:
         for fd in fds:
