@@ -658,8 +658,8 @@ class ServiceGrader:
             first = result.error.message if result.error else "unknown"
             result = grade(workspace, lesson, execute=run_cold, **options)
             result.notes.append(
-                f"the grading service failed ({first}); it was replaced and this attempt "
-                "was graded again from scratch"
+                f"the grading service failed ({first}); it was stopped, this attempt was "
+                "graded again from scratch, and the next one starts a new service"
             )
         return result
 
