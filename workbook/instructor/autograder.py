@@ -812,19 +812,19 @@ def build_wheel(dest_dir: Path) -> Path:
 # Measured with `benchmarks/bench_platform.py`: a submission of every lesson's reference
 # solution graded by `gradescope-run` (`--jobs auto`) in a cgroup with each setting's CPU
 # quota and memory limit, on a 2-core x86-64 Linux VM (Python 3.11, TensorFlow 2.21)
-# whose load average was 8 to 12 from other work, which stretches the wall times; the
-# CPU time is what the grading itself costs, so on an idle host a submission takes
-# about its CPU time over the quota.
+# with a load average under 1.4, whose speed varied up to twofold within the hour (the
+# same code graded a submission in 13 to 21 s of CPU): the slower runs are quoted. On
+# an idle host a submission takes about its CPU time over the quota.
 # (cpus, memory MB): (lessons at once, wall s, CPU s, peak cgroup MiB, peak PSS MiB)
 MEASURED_FULL_SUBMISSION = {
-    (0.5, 768): (1, 108, 24, 327, 464),
-    (1.0, 1024): (1, 74, 21, 326, 507),
-    (2.0, 2048): (2, 64, 29, 632, 775),
+    (0.5, 768): (1, 37, 18, 354, 656),
+    (1.0, 1024): (1, 21, 20, 356, 657),
+    (2.0, 2048): (2, 15, 20, 428, 734),
 }
-MEASURED_LOAD = "8 to 12"
+MEASURED_LOAD = "under 1.4"
 # The same under PrairieGrader's limits (0.9 CPU, 2 GiB): (wall s, CPU s) for a question
 # of the slowest TensorFlow lesson (18), of a NumPy lesson (8), and of every lesson.
-MEASURED_PRAIRIELEARN = {"tensorflow": (49, 14), "numpy": (6, 2), "all": (87, 25)}
+MEASURED_PRAIRIELEARN = {"tensorflow": (13, 12), "numpy": (2, 2), "all": (22, 20)}
 
 
 def resource_lines() -> list[str]:
