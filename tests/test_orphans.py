@@ -128,3 +128,37 @@ def test_a_killed_app_takes_its_attempt_with_it_and_the_service_idles_out(worksp
         app.kill()
         app.wait()
         stop_service(workspace)
+
+
+RUN_APP = """
+import json, sys, time
+from pathlib import Path
+from workbook.grading.service import RunService
+
+service = RunService(Path(sys.argv[1]), keras=False)
+assert service.wait_until_ready(60)
+print(json.dumps({"service": service.proc.pid}), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_class_run_takes_its_private_service_with_it(tmp_path):
+    """`grade-class` or an autograder killed outright (a platform's timeout, kill -9)
+    leaves no grading service behind: the run's private service and its zygote die
+    with the process that started them, not after an idle timeout."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    app = subprocess.Popen(
+        [sys.executable, "-c", RUN_APP, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        service = json.loads(app.stdout.readline())["service"]
+        zygotes = [child.pid for child in psutil.Process(service).children()]
+        assert zygotes, "the service has its NumPy zygote"
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=10)
+        assert _gone(service), f"the run's service (pid {service}) outlived it"
+        assert all(_gone(pid) for pid in zygotes)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            app.kill()

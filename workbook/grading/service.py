@@ -615,8 +615,10 @@ class ServiceGrader:
     def wait_until_ready(self, timeout: float = 30.0) -> bool:
         """Block until the service answers with what is wanted preloaded (tests, benchmarks)."""
         end = time.monotonic() + timeout
-        self.start()
         while time.monotonic() < end:
+            # Again each round: a service that was just stopped may still hold its
+            # lock, and then `start` leaves it be; once it is gone, a new one starts.
+            self.start()
             with contextlib.suppress(ServiceUnavailable):
                 status = request(
                     self.root, {"op": "status"}, timeout=max(0.1, end - time.monotonic())
