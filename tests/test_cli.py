@@ -197,6 +197,21 @@ def test_reset_asks_and_keeps_a_backup(run, workspace):
     assert [b.read_text() for b in backups] == ["# my work\n"]
 
 
+def test_reset_without_an_answer_resets_nothing_and_says_how(run, workspace):
+    """Input that ends before an answer (a script, Ctrl-D) is a no: said on its own
+    line with the way to reset without asking, not click's bare "Aborted!"."""
+    lesson = workspace.course.lessons[0]
+    path = workspace.path(lesson.exercise)
+    path.write_text("# my work\n")
+    for args in (("reset", "1"), ("reset", "--all")):
+        silent = run(*args, input="")
+        assert silent.exit_code == 1, args
+        assert "Aborted" not in silent.output
+        assert "Nothing was reset (no answer: `-y` resets without asking)." in silent.output
+        assert silent.output.splitlines()[-1].startswith("Nothing was reset")
+        assert path.read_text() == "# my work\n"
+
+
 def test_reset_says_when_it_restores_a_deleted_file(run, workspace):
     lesson = workspace.course.lessons[0]
     path = workspace.path(lesson.exercise)

@@ -431,6 +431,21 @@ def glossary(ctx: click.Context, term: str | None, show_all: bool, as_json: bool
         out.print(f"{locked} more terms unlock as you progress (`--all` shows them).")
 
 
+def _confirm(question: str) -> None:
+    """Ask; anything but yes resets nothing, exit status 1. No answer at all (Ctrl-D, or
+    a script whose input ended) says so on a line of its own: click's "Aborted!" was
+    glued to the question, and did not say how to reset without asking."""
+    try:
+        if click.confirm(question):
+            return
+        why = ""
+    except click.Abort:
+        click.echo()  # end the question's line
+        why = " (no answer: `-y` resets without asking)"
+    click.echo(f"Nothing was reset{why}.", err=True)
+    raise click.exceptions.Exit(1)
+
+
 @cli.command()
 @click.argument("lesson", required=False)
 @click.option("--all", "reset_all", is_flag=True, help="Reset every lesson (all backed up).")
@@ -441,10 +456,9 @@ def reset(ctx: click.Context, lesson: str | None, reset_all: bool, yes: bool) ->
     session = _session(ctx)
     if reset_all:
         if not yes:
-            click.confirm(
+            _confirm(
                 "Reset EVERY exercise to its original stub? (each of your files is backed up;"
-                " your recorded progress stays)",
-                abort=True,
+                " your recorded progress stays)"
             )
         backups = session.reset_all()
         where = session.workspace.state_dir / "backups"
@@ -454,10 +468,7 @@ def reset(ctx: click.Context, lesson: str | None, reset_all: bool, yes: bool) ->
         raise click.UsageError("name a LESSON, or use --all")
     item = session.lesson(lesson)
     if not yes:
-        click.confirm(
-            f"Reset {item.exercise} to its original stub? (your version is backed up)",
-            abort=True,
-        )
+        _confirm(f"Reset {item.exercise} to its original stub? (your version is backed up)")
     missing = not session.workspace.path(item.exercise).exists()
     backup = session.reset(item)
     if missing:
