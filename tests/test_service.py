@@ -82,7 +82,7 @@ def test_two_faces_grading_at_once_both_get_their_own_verdict(served):
         grader = service.ServiceGrader(served.root)
 
         def execute(*args):
-            return service._run_on_service(served.root, *args, ())
+            return service._run_on_socket(service.socket_path(served.root), *args, ())
 
         results[name] = grade(
             served, lesson, exercise=path, detect_untouched=False, execute=execute

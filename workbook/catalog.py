@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook.errors import CourseFormatError, WorkbookError
-from workbook.filestamp import Stamp, stamp
+from workbook.filestamp import Stamp, reuse
 
 FORMAT_VERSION = 1
 _FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n?(.*)\Z", re.S)
@@ -232,14 +232,8 @@ def load_course(course_dir: Path, explanations: Path | None = None) -> Course:
     folders = [course_dir / "course.toml", course_dir / "lessons"]
     if explanations is not None:
         folders.append(explanations / "lessons")
-    now = stamp(*folders)
-    kept = _read.get((course_dir, explanations))
-    if now is not None and kept is not None and kept[0] == now:
-        return kept[1]
-    course = _read_course(course_dir, explanations)
-    if now is not None:
-        _read[(course_dir, explanations)] = (now, course)
-    return course
+    key = (course_dir, explanations)
+    return reuse(_read, key, folders, lambda: _read_course(course_dir, explanations))
 
 
 def _read_course(course_dir: Path, explanations: Path | None) -> Course:

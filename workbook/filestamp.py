@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 RACY_S = 2.0
 
@@ -43,3 +47,16 @@ def stamp(*paths: Path) -> Stamp | None:
     if time.time_ns() - newest < RACY_S * 1e9:
         return None
     return tuple(found)
+
+
+def reuse(kept: dict, key: Hashable, paths: list[Path], read: Callable[[], T]) -> T:
+    """`read()`, or what it returned before for `key` while `paths` keep their stamps
+    (kept in `kept`, the caller's own store)."""
+    now = stamp(*paths)
+    held = kept.get(key)
+    if now is not None and held is not None and held[0] == now:
+        return held[1]
+    value = read()
+    if now is not None:
+        kept[key] = (now, value)
+    return value

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.errors import CourseFormatError, WorkbookError
-from workbook.filestamp import Stamp, stamp
+from workbook.filestamp import Stamp, reuse
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,7 @@ def load_glossary(course_dir: Path) -> dict[str, Term]:
     """The course's terms by key; a glossary read before in this process is reused
     while its file is unchanged (see `filestamp`)."""
     path = course_dir / "glossary.toml"
-    now = stamp(path)
-    kept = _read.get(path)
-    if now is not None and kept is not None and kept[0] == now:
-        return dict(kept[1])
-    terms = _read_glossary(path)
-    if now is not None:
-        _read[path] = (now, terms)
-    return dict(terms)
+    return dict(reuse(_read, path, [path], lambda: _read_glossary(path)))
 
 
 def _read_glossary(path: Path) -> dict[str, Term]:

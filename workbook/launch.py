@@ -106,19 +106,14 @@ def main() -> None:
         from workbook.grading import spare
 
         spare.prestart()
-    from workbook.cli import main as cli_main
-
     if command not in GRADING_COMMANDS:
+        from workbook.cli import main as cli_main
+
         cli_main()
         return
-    try:
-        cli_main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if not isinstance(exc.code, int | None):
-            print(exc.code, file=sys.stderr)
-    _exit_now(code)
+    from workbook.cli import run_argv
+
+    _exit_now(run_argv(sys.argv[1:]))
 
 
 def _exit_now(code: int) -> None:

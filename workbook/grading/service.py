@@ -66,6 +66,7 @@ from workbook.grading.service_link import (  # noqa: F401 - the faces' API, re-e
     _read_line,
     install_id,
     request,
+    request_at,
     run_face,
     running,
     socket_dir,
@@ -587,9 +588,63 @@ def stop(workspace_root: Path) -> bool:
     return True
 
 
-class ServiceGrader:
+class _GradesOnService:
+    """`Session.grader` on a grading service: each attempt is forked there. An attempt
+    the service cannot run is graded cold; one it failed as a grader (its start-up, a
+    crash of the judge) is graded again cold, once, and says so: whatever went wrong
+    there must not decide this attempt or the next ones."""
+
+    fallbacks = 0  # attempts graded cold because the service could not, or failed
+    AFTER_FAULT = "this attempt was graded again from scratch"
+
+    def _socket(self) -> Path | None:
+        """Where the service listens (None: nowhere)."""
+        raise NotImplementedError
+
+    def _unavailable(self) -> None:
+        """The service could not run an attempt (it runs cold)."""
+
+    def _faulted(self) -> None:
+        """The service failed an attempt as a grader (it runs again, cold)."""
+
+    def grade(self, workspace, lesson, **options):
+        from workbook.grading.runner import clear_attempt, grade, run_cold
+
+        served: list[bool] = []
+
+        def execute(job, tmp, cwd, cancel, deadline):
+            preload = ("tensorflow",) if lesson.uses_tensorflow else ()
+            try:
+                path = self._socket()
+                if path is None:
+                    raise ServiceUnavailable("no service")
+                outcome = _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload)
+                served.append(True)
+                return outcome
+            except ServiceUnavailable:
+                self.fallbacks += 1
+                self._unavailable()
+                clear_attempt(tmp)  # nothing of a half-run attempt remains
+                return run_cold(job, tmp, cwd, cancel, deadline)
+
+        result = grade(workspace, lesson, execute=execute, **options)
+        if result.grader_fault and served:
+            self._faulted()
+            self.fallbacks += 1
+            first = result.error.message if result.error else "unknown"
+            result = grade(workspace, lesson, execute=run_cold, **options)
+            result.notes.append(f"the grading service failed ({first}); {self.AFTER_FAULT}")
+        return result
+
+
+class ServiceGrader(_GradesOnService):
     """`Session.grader` for any face: grades on this workspace's service, or cold
     (starting the service for next time) when there is none or it fails."""
+
+    AFTER_FAULT = (
+        "it was stopped, this attempt was graded again from scratch, and the next one "
+        "starts a new service"
+    )
 
     def __init__(self, workspace_root: Path) -> None:
         self.root = workspace_root
@@ -635,38 +690,18 @@ class ServiceGrader:
     def close(self) -> None:
         """Nothing to close: the service outlives the face, until it is idle."""
 
-    def grade(self, workspace, lesson, **options):
-        from workbook.grading.runner import clear_attempt, grade, run_cold
+    def _socket(self) -> Path | None:
+        return socket_path(self.root)
 
-        served: list[bool] = []
+    def _unavailable(self) -> None:
+        start(self.root)  # for the next attempt
 
-        def execute(job, tmp, cwd, cancel, deadline):
-            preload = ("tensorflow",) if lesson.uses_tensorflow else ()
-            try:
-                outcome = _run_on_service(self.root, job, tmp, cwd, cancel, deadline, preload)
-                served.append(True)
-                return outcome
-            except ServiceUnavailable:
-                self.fallbacks += 1
-                start(self.root)
-                clear_attempt(tmp)  # nothing of a half-run attempt remains
-                return run_cold(job, tmp, cwd, cancel, deadline)
-
-        result = grade(workspace, lesson, execute=execute, **options)
-        if result.grader_fault and served:
-            with contextlib.suppress(ServiceUnavailable):
-                request(self.root, {"op": "stop"}, timeout=5.0)  # the next attempt starts anew
-            self.fallbacks += 1
-            first = result.error.message if result.error else "unknown"
-            result = grade(workspace, lesson, execute=run_cold, **options)
-            result.notes.append(
-                f"the grading service failed ({first}); it was stopped, this attempt was "
-                "graded again from scratch, and the next one starts a new service"
-            )
-        return result
+    def _faulted(self) -> None:
+        with contextlib.suppress(ServiceUnavailable):
+            request(self.root, {"op": "stop"}, timeout=5.0)  # the next attempt starts anew
 
 
-class RunService:
+class RunService(_GradesOnService):
     """A private service for one grading run over many workspaces (`grade-class`, the
     autograders): every attempt, from whichever worker thread, forks a judge from it
     and a subject from its zygotes, so the judge's modules are imported once and
@@ -698,71 +733,23 @@ class RunService:
         while time.monotonic() < end and self.proc.poll() is None:
             try:
                 if self.keras:
-                    _ask(self.path, {"op": "preload", "preload": ["tensorflow"]}, 5.0)
+                    request_at(self.path, {"op": "preload", "preload": ["tensorflow"]}, 5.0, 5.0)
                 else:
-                    _ask(self.path, {"op": "status"}, 5.0)
+                    request_at(self.path, {"op": "status"}, 5.0, 5.0)
                 return True
             except ServiceUnavailable:
                 time.sleep(0.02)
         return False
 
-    def grade(self, workspace, lesson, **options):
-        """`runner.grade` on this service; cold when it cannot run the attempt, and
-        again cold, once, when it failed as a grader (the next attempt is its own)."""
-        from workbook.grading.runner import clear_attempt, grade, run_cold
-
-        served: list[bool] = []
-
-        def execute(job, tmp, cwd, cancel, deadline):
-            preload = ("tensorflow",) if lesson.uses_tensorflow else ()
-            try:
-                outcome = _run_on_socket(self.path, job, tmp, cwd, cancel, deadline, preload)
-                served.append(True)
-                return outcome
-            except ServiceUnavailable:
-                self.fallbacks += 1
-                clear_attempt(tmp)
-                return run_cold(job, tmp, cwd, cancel, deadline)
-
-        result = grade(workspace, lesson, execute=execute, **options)
-        if result.grader_fault and served:
-            self.fallbacks += 1
-            first = result.error.message if result.error else "unknown"
-            result = grade(workspace, lesson, execute=run_cold, **options)
-            result.notes.append(
-                f"the grading service failed ({first}); this attempt was graded again from scratch"
-            )
-        return result
+    def _socket(self) -> Path | None:
+        return self.path
 
     def close(self) -> None:
         with contextlib.suppress(ServiceUnavailable):
-            _ask(self.path, {"op": "stop"}, 5.0)
+            request_at(self.path, {"op": "stop"}, 5.0, 5.0)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-
-
-def _ask(path: Path, payload: dict, timeout: float) -> dict:
-    """One request to the service at `path` (ServiceUnavailable if none answers)."""
-    if not path.exists():
-        raise ServiceUnavailable("no service")
-    sock, _ = _connect(path, install_id(), timeout)
-    try:
-        sock.settimeout(timeout)
-        sock.sendall((json.dumps(payload) + "\n").encode())
-        return _read_line(sock)
-    except (OSError, ValueError) as exc:
-        raise ServiceUnavailable(str(exc)) from exc
-    finally:
-        sock.close()
-
-
-def _run_on_service(root, job, tmp, cwd, cancel, deadline, preload):
-    """One attempt on the workspace's service: the executor side of `runner.grade`."""
-    path = socket_path(root)
-    if path is None:
-        raise ServiceUnavailable("no service")
-    return _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload)
 
 
 def _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload):

@@ -125,10 +125,22 @@ def _read_line(sock: socket.socket, buffer: bytearray | None = None) -> dict:
 
 def request(workspace_root: str | os.PathLike, payload: dict, timeout: float = 120.0) -> dict:
     """One request to this workspace's service (none running: ServiceUnavailable)."""
-    path = socket_path(workspace_root)
-    if path is None or not path.exists():
+    path = _socket_file(workspace_root)
+    if path is None:
         raise ServiceUnavailable("no service")
-    sock, _ = _connect(path, install_id())
+    return request_at(path, payload, timeout)
+
+
+def request_at(
+    path: str | os.PathLike,
+    payload: dict,
+    timeout: float = 120.0,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+) -> dict:
+    """One request to the service listening at `path` (ServiceUnavailable if none)."""
+    if not os.path.exists(path):
+        raise ServiceUnavailable("no service")
+    sock, _ = _connect(path, install_id(), connect_timeout)
     try:
         sock.settimeout(timeout)
         sock.sendall((json.dumps(payload) + "\n").encode())

@@ -839,11 +839,6 @@ def _within(path: Path, root: Path) -> bool:
     return p == r or p.startswith(r if r.endswith("/") else r + "/")
 
 
-def _covered(path: Path, roots: Container[Path]) -> bool:
-    """`path` or one of its ancestors is in `roots`."""
-    return path in roots or any(parent in roots for parent in path.parents)
-
-
 def _under_any(path: str, roots: Container[str]) -> bool:
     """A strict ancestor of `path` (a resolved absolute path) is in `roots`."""
     parent = os.path.dirname(path)
