@@ -149,9 +149,16 @@ def test_a_plot_appears_after_saving_lesson_11(terminal, fresh):
     (fresh / "exercises" / "11-vanishing-gradient.py").write_text(reference)
     terminal.wait_for("✓ Passed", timeout=30)
     terminal.keys("o")
-    screen = terminal.wait_for("Gradient reaching step 0")
-    assert "LSTM cell, f = 0.999" in screen  # the legend, below the plot
-    assert re.search(r"1e-\d+┤", screen)  # decade ticks on the log axis
+    # The title can reach the terminal a frame before the plot under it: wait for the
+    # whole figure (title, legend below the plot, decade ticks on the log axis).
+    terminal.wait_until(
+        lambda screen: (
+            "Gradient reaching step 0" in screen
+            and "LSTM cell, f = 0.999" in screen
+            and re.search(r"1e-\d+┤", screen) is not None
+        ),
+        "the plot with its title, legend and log-axis ticks",
+    )
 
     # Resizing with the log-scale plot shown ended the app (plotext's math domain error).
     def legend_on_one_line(screen: str) -> bool:  # 120 columns: both RNN entries on a line
