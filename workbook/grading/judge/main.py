@@ -252,8 +252,7 @@ def run(job: dict[str, Any]) -> None:
         plugin = GradingPlugin(
             RemoteModule(subject), subject, emit, before_checks=lambda: _begin(subject, job, emit)
         )
-        _run_pytest([str(check), "--rootdir", str(check.parent), "--confcutdir",
-                     str(check.parent), *PYTEST_ARGS], plugin)  # fmt: skip
+        _run_pytest(check, plugin)
         stopped_reported = plugin.stopped_reported
     except SubjectStopped:
         pass  # reported below, from subject.stopped
@@ -277,7 +276,11 @@ def preload_judge() -> None:
     """Import everything the judge needs before the job arrives: a spare judge does
     this while its parent is still starting up, and the grading service does it once.
     Nothing here is a reference or a check, and no subject is ever forked from here."""
+    import faulthandler  # noqa: F401 - pytest's faulthandler plugin, per attempt
+    import resource  # noqa: F401 - the judge's own memory cap, per attempt
+
     import numpy
+    import numpy.ma  # np.median's NaN check imports it: 5-10 ms in an attempt
     import numpy.random  # noqa: F401
     import pytest  # noqa: F401
 
@@ -288,6 +291,8 @@ def preload_judge() -> None:
     import workbook.manifest
 
     with contextlib.suppress(ImportError):
+        import readline  # noqa: F401 - pytest's capture plugin imports it at parse time
+    with contextlib.suppress(ImportError):
         import workbook.grading.judge.keras_model  # noqa: F401
 
     prepare_pytest()
@@ -296,40 +301,51 @@ def preload_judge() -> None:
     sys.dont_write_bytecode = True
 
 
+# pytest's root and conftest boundary: a folder that always exists and never holds an
+# attempt, so the command line can be parsed before the job names the check file (a
+# check is collected as a lone module, without its folder's other files).
+STAND_IN_ROOT = str(Path(__file__).resolve().parent)
+
+
 def prepare_pytest() -> None:
-    """What `pytest.main` does first that no job changes: a plugin manager with
-    pytest's built-in plugins imported and registered (the `-p no:` ones blocked).
-    Made here, it is made once by the grading service for every attempt it forks and
-    by a spare judge before its job arrives; per attempt it was about half of pytest's
-    set-up (15-25 ms of a warm attempt)."""
+    """All of `pytest.main` that no job changes, done before the job arrives: the
+    plugin manager with pytest's built-in plugins (the `-p no:` ones blocked), and the
+    command line parsed. Made here, it is made once by the grading service for every
+    attempt it forks and by a spare judge before its job arrives. Per attempt the
+    parse alone was 12-17 ms (pytest builds its argparse parser of 230 options six
+    times over); the plugin set-up 15-25 ms."""
     global PREPARED
     from _pytest.config import get_config
 
-    PREPARED = get_config(list(PYTEST_ARGS))
+    args = ["--rootdir", STAND_IN_ROOT, "--confcutdir", STAND_IN_ROOT, *PYTEST_ARGS]
+    config = get_config(list(args))
+    try:
+        manager = config.pluginmanager
+        PREPARED = manager.hook.pytest_cmdline_parse(pluginmanager=manager, args=args)
+    except BaseException:
+        config._ensure_unconfigure()
+        PREPARED = None
 
 
-def _run_pytest(args: list[str], plugin: Any) -> None:
-    """`pytest.main(args, plugins=[plugin])`, from the prepared config when there is
-    one: the rest of `pytest.main` (pytest 8's `_prepareconfig` after `get_config`,
-    then the command-line main), with the job's own arguments parsed now."""
+def _run_pytest(check: Path, plugin: Any) -> None:
+    """`pytest.main([check, ...], plugins=[plugin])`: from the prepared config when
+    there is one (the rest of `pytest.main` after the parse: the session, from
+    configure to unconfigure), with the check file as what to collect."""
     global PREPARED
     import pytest
     from _pytest.config import Config
 
     config, PREPARED = PREPARED, None
+    args = [str(check), "--rootdir", STAND_IN_ROOT, "--confcutdir", STAND_IN_ROOT, *PYTEST_ARGS]
     if config is None or not hasattr(config, "_ensure_unconfigure"):
         pytest.main(args, plugins=[plugin])
         return
     os.environ["PYTEST_VERSION"] = pytest.__version__
     config.invocation_params = Config.InvocationParams(args=args, plugins=[plugin], dir=Path.cwd())
-    manager = config.pluginmanager
+    config.args = [str(check)]
+    config.option.file_or_dir = [str(check)]
     try:
-        manager.register(plugin)
-        config = manager.hook.pytest_cmdline_parse(pluginmanager=manager, args=args)
-    except BaseException:
-        config._ensure_unconfigure()
-        raise
-    try:
+        config.pluginmanager.register(plugin)
         config.hook.pytest_cmdline_main(config=config)
     finally:
         config._ensure_unconfigure()
