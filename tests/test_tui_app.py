@@ -165,6 +165,37 @@ async def test_check_a_failing_then_a_passing_file(session, workspace):
         assert app.lesson is expected
 
 
+async def test_a_plot_is_built_when_its_tab_is_seen(session, workspace):
+    """Lesson 1's check plots the learner's curves: a save graded while another tab is
+    shown labels the Plot tab at once but builds the plot only when the tab is seen,
+    and a newer attempt's plot replaces it there."""
+    from workbook.tui.widgets import PlotPane
+
+    lesson = workspace.course.lesson(LESSON)
+    app = WorkbookApp(session, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        write_solution(workspace, lesson)
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 1)
+        pane = app.main_screen.query_one(PlotPane)
+        assert app.main_screen.query_one(TabbedContent).active == "result"
+        assert "Plot 1" in screen_text(app)
+        assert not pane.query(".plot-block")  # not built: nobody looks at it
+        await pilot.press("o")
+        await pilot.pause()
+        assert len(pane.query(".plot-block")) == 1
+        assert "sigmoid" in screen_text(app).lower()
+        first = pane.query_one(".plot-block")
+
+        write_solution(workspace, lesson, failing_version(workspace.solution_for(lesson)))
+        await pilot.press("c")
+        await wait_for_results(app, pilot, 2)
+        await pilot.press("o")
+        await pilot.pause()
+        blocks = pane.query(".plot-block")
+        assert len(blocks) == 1 and blocks.first() is not first  # the new attempt's plot
+
+
 async def test_a_passed_lesson_that_fails_again_is_marked(session, workspace):
     lesson = workspace.course.lesson(LESSON)
     app = WorkbookApp(session, watch=False)

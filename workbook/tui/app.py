@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.widgets import OptionList, TabbedContent
+from textual.widgets import OptionList, Tab, TabbedContent
 
 from workbook.catalog import Lesson
 from workbook.grading.results import GradeResult
@@ -81,6 +81,12 @@ def _changed_since(path: Path, at: str) -> bool:
         return path.stat().st_mtime > datetime.fromisoformat(at).timestamp()
     except (OSError, ValueError):
         return False
+
+
+def _relabel(tab: Tab, label: str) -> None:
+    """A tab's new label makes its bar lay out again: after a save it rarely changes."""
+    if tab.label.plain != label:
+        tab.label = label
 
 
 def _attempt_counts(statuses: list[LessonStatus]) -> dict[str, int]:
@@ -299,8 +305,8 @@ class WorkbookApp(App[None]):
         revealed = self.session.revealed_hints(lesson)
         main = self.main_screen
         main.query_one(HintPane).show(revealed, len(lesson.hints))
-        tab = main.query_one(TabbedContent).get_tab("hints")
-        tab.label = f"Hints {len(revealed)}/{len(lesson.hints)}"
+        _relabel(main.query_one(TabbedContent).get_tab("hints"),
+                 f"Hints {len(revealed)}/{len(lesson.hints)}")  # fmt: skip
 
     def _show_last_result(self, lesson: Lesson, status: LessonStatus) -> None:
         """The latest attempt of `lesson`, whoever made it: in full when this app graded
@@ -311,9 +317,8 @@ class WorkbookApp(App[None]):
         path = self.session.workspace.path(lesson.exercise)
         plots = self.results[lesson.id][0].plots if lesson.id in self.results else []
         main.query_one(PlotPane).show(plots)
-        main.query_one(TabbedContent).get_tab("plot").label = (
-            f"Plot {len(plots)}" if plots else "Plot"
-        )
+        _relabel(main.query_one(TabbedContent).get_tab("plot"),
+                 f"Plot {len(plots)}" if plots else "Plot")  # fmt: skip
         if lesson.id in self.results:
             result, hint = self.results[lesson.id]
             changed = _stamp(path) != self._graded_stamp.get(lesson.id)

@@ -7,6 +7,7 @@ so colours follow the theme, and the terminal's own palette under the ANSI theme
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -83,20 +84,32 @@ class ProgressSummary(Vertical):
         yield Label(id="progress-label")
         yield ProgressBar(show_eta=False, show_percentage=False, id="progress-bar")
 
+    _shown: tuple[int, int] | None = None
+
     def update(self, passed: int, total: int) -> None:
+        """Unchanged figures touch nothing: most attempts change no count, and a
+        redrawn bar costs the screen a layout pass after every save."""
+        if (passed, total) == self._shown:
+            return
+        self._shown = (passed, total)
         self.query_one("#progress-label", Label).update(progress_text(passed, total))
         self.query_one("#progress-bar", ProgressBar).update(total=total, progress=passed)
 
 
 def lesson_prompt(status: LessonStatus) -> Content:
-    mark, style, _ = STATUS[status.shown]
-    current = "▶" if status.current else " "
+    return _lesson_prompt(status.shown, status.current, status.lesson.number, status.lesson.title)
+
+
+@functools.lru_cache(maxsize=512)
+def _lesson_prompt(shown: str, current: bool, number: int, title: str) -> Content:
+    """Parsing markup is most of a row's cost; a row's look depends on these alone."""
+    mark, style, _ = STATUS[shown]
     return Content.from_markup(
         f"[$accent]$current[/][{style}]$mark[/] $number $title",
-        current=current,
+        current="▶" if current else " ",
         mark=mark,
-        number=f"{status.lesson.number:>2}",
-        title=status.lesson.title,
+        number=f"{number:>2}",
+        title=title,
     )
 
 
@@ -142,12 +155,31 @@ class LessonList(OptionList):
         self.add_options(options)
 
     def refresh_statuses(self, course: Course, statuses: list[LessonStatus]) -> None:
-        """Re-label rows in place, so the highlight and scroll position stay put."""
+        """Re-label rows in place, so the highlight and scroll position stay put. Only
+        rows whose label changed are replaced: each replacement makes the list draw
+        every row again, and an attempt changes one row at most (and its topic's)."""
         for topic, rows in _by_topic(course, statuses):
             passed = sum(s.status == "passed" for s in rows)
-            self.replace_option_prompt(TOPIC_PREFIX + topic, topic_prompt(topic, passed, len(rows)))
+            self._relabel(TOPIC_PREFIX + topic, topic_prompt(topic, passed, len(rows)))
             for s in rows:
-                self.replace_option_prompt(s.lesson.id, lesson_prompt(s))
+                self._relabel(s.lesson.id, lesson_prompt(s))
+
+    def _relabel(self, option_id: str, prompt: Content) -> None:
+        """A row whose new label is as wide as the old one (a status mark, the ▶ of
+        the current lesson, a count of the same digits) keeps its height: only its
+        own drawn lines are forgotten. `replace_option_prompt` forgets every row's."""
+        option = self.get_option(option_id)
+        old = option.prompt
+        if old == prompt:
+            return
+        if not isinstance(old, Content) or old.cell_length != prompt.cell_length:
+            self.replace_option_prompt(option_id, prompt)
+            return
+        option._set_prompt(prompt)
+        cache = self._option_render_cache
+        for key in [key for key in cache.keys() if key[0] is option]:  # noqa: SIM118 - no __iter__
+            cache.discard(key)
+        self.refresh()
 
     def highlight_lesson(self, lesson_id: str) -> None:
         """Move the highlight without a message: the app chose this lesson already."""
@@ -369,7 +401,8 @@ class ResultPane(VerticalScroll):
         # mounting fresh widgets each time costs more than the update itself).
         existing = list(self.query_children(Static))
         for widget, (content, classes) in zip(existing, lines, strict=False):
-            widget.update(content)
+            if widget.visual != content:  # an unchanged line costs no layout
+                widget.update(content)
             widget.set_classes(classes)
             widget.display = True
         for widget in existing[len(lines) :]:
@@ -668,10 +701,26 @@ class PlotPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Content.from_markup(self.EMPTY), id="plot-empty")
 
+    _plots: list[dict] | None = None  # what the pane shows, or will once it is seen
+    _drawn: list[dict] | None = None  # what its widgets show
+
     def show(self, plots: list[dict]) -> None:
-        if plots == getattr(self, "_plots", None):
+        """Plots are drawn when the tab is seen: a save in another tab must not pay
+        for building widgets nobody looks at (10-15 ms of every save of lesson 1)."""
+        if plots == self._plots:
             return
         self._plots = plots
+        if self.is_on_screen:
+            self._draw()
+
+    def on_show(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        plots = self._plots or []
+        if plots == self._drawn:
+            return
+        self._drawn = plots
         self.query(".plot-block").remove()
         self.query_one("#plot-empty").display = not plots
         if plots:
