@@ -205,6 +205,11 @@ def test_a_failed_grading_service_is_replaced_and_the_attempt_graded_again(works
     def kill_the_judge() -> None:  # once its subject is born, while it loads the file
         end = time.monotonic() + 30
         while time.monotonic() < end:
+            # A judge prepared for the next save waits beside its subject before the
+            # attempt is handed to it: only a judge at work on the attempt counts.
+            if service_status(workspace)["running"] != 1:
+                time.sleep(0.01)
+                continue
             zygotes = [p for p in server.children() if "zygote" in p.cmdline()]
             judges = [p for p in server.children() if "zygote" not in p.cmdline()]
             if judges and any(z.children() for z in zygotes):

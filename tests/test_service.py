@@ -277,3 +277,66 @@ def test_the_service_runs_only_the_clis_own_commands(served):
     for entry in ("os:system", "workbook.grading.judge.main:run", "workbook.cli:"):
         assert service.run_face(served.root, entry, ["list"]) is None, entry
     assert service_status(served)["running"] == 0
+
+
+def _wait_prepared(where, count: int = 1, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = service_status(where)
+        if status["prepared"] >= count:
+            return status
+        assert time.monotonic() < deadline, f"no judge was prepared: {status}"
+        time.sleep(0.05)
+
+
+def test_a_judge_prepared_ahead_grades_one_save_as_a_fresh_one_would(served):
+    """A face on a lesson asks for a judge ready for its next save, and each attempt
+    leaves one ready for the one after: checks copied and collected, a subject
+    confined, waiting. Each grades one attempt, with the verdict and diagnosis a fresh
+    judge gives, and nothing of an attempt reaches the next (a file its code left in
+    its scratch folder). A job it was not prepared for (other limits) is not its."""
+    lesson = served.course.lesson(LESSON)
+    reference = served.solution_for(lesson)
+    service_ready(served)
+    grader = service.ServiceGrader(served.root)
+    grader.prepare(served, lesson)
+    _wait_prepared(served)
+    leave = "\nopen('left-behind.txt', 'w').write('from the last attempt')\n"
+    find = "\nimport os\nassert not os.path.exists('left-behind.txt'), 'a file carried over'\n"
+    cases = [
+        (reference, Verdict.PASSED),
+        (reference.replace("return np.tanh(x)", "return np.tanh(x) * 2"), Verdict.FAILED),
+        ("def sigmoid(x:\n", Verdict.ERROR),
+        (reference + leave, Verdict.PASSED),
+        (reference + find, Verdict.PASSED),
+    ]
+    for number, (source, verdict) in enumerate(cases, 1):
+        write_solution(served, lesson, source)
+        result = grader.grade(served, lesson)
+        assert result.verdict is verdict, (number, result.summary())
+        assert grader.fallbacks == 0
+        assert service_status(served)["graded_by_prepared"] == number
+        if verdict is Verdict.FAILED:
+            assert any("tanh" in check.message for check in result.failing), result.summary()
+        if verdict is Verdict.ERROR:
+            assert result.error is not None and result.error.kind == "syntax"
+        _wait_prepared(served)  # the next save's judge
+
+    looping = reference.replace("return np.tanh(x)", "while True:\n        pass")
+    write_solution(served, lesson, looping)
+    result = grader.grade(served, lesson, timeout_s=2.0)
+    assert result.verdict is Verdict.TIMEOUT, result.summary()
+    assert service_status(served)["graded_by_prepared"] == len(cases)  # a fresh judge's
+
+
+def test_a_prepared_judge_is_not_used_once_a_check_changed(tmp_path):
+    """What the service compares before it hands a save to a judge prepared earlier:
+    the check and its helpers, as files (a course author edits a check)."""
+    check = tmp_path / "01-lesson.py"
+    check.write_text("def test_a():\n    pass\n")
+    helper = tmp_path / "_shared.py"
+    helper.write_text("X = 1\n")
+    before = service._check_stamps(str(check))
+    assert service._check_stamps(str(check)) == before
+    helper.write_text("X = 22\n")
+    assert service._check_stamps(str(check)) != before

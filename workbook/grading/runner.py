@@ -332,7 +332,28 @@ def clear_attempt(tmp: Path) -> None:
     (tmp / "scratch").mkdir(mode=0o700)
 
 
-def _attempt_folder() -> Path:
+def job_for(
+    workspace: Workspace,
+    lesson: Lesson,
+    *,
+    timeout_s: float | None = None,
+    verify_checks: bool = True,
+) -> dict:
+    """What a judge needs to know of `lesson` before any attempt: its check, limits and
+    what its subject must not read. An attempt adds its report, file and scratch folder
+    (a judge prepared ahead of a save is given this much, see `judge.main.Pending`)."""
+    return {
+        "check": str(workspace.answer_path(lesson.check).resolve()),
+        "shown_as": lesson.exercise,
+        "memory_mb": lesson.memory_mb,
+        "requires": list(lesson.requires),
+        "limits": limits_for(lesson, timeout_s),
+        "hidden": hidden_paths(workspace),
+        "verify_checks": verify_checks,
+    }
+
+
+def attempt_folder() -> Path:
     """The attempt's private folder (report, judge's copies of the checks) with the
     subject's scratch folder inside; when root, the subject runs as another user and
     must be able to pass through (not list) the outer folder."""
@@ -374,25 +395,15 @@ def grade(
         )
     if detect_untouched and workspace.is_untouched(lesson):
         return GradeResult(lesson.id, Verdict.NOT_STARTED, time.perf_counter() - started)
-    limits = limits_for(lesson, timeout_s)
-    hidden = hidden_paths(workspace)
-    tmp = _attempt_folder()
+    tmp = attempt_folder()
     try:
         token = secrets.token_hex(12)
         report = tmp / f"{token}.jsonl"
-        job = {
-            "report": str(report),
-            "exercise": str(exercise.resolve()),
-            "check": str(workspace.answer_path(lesson.check).resolve()),
-            "shown_as": lesson.exercise,
-            "memory_mb": lesson.memory_mb,
-            "requires": list(lesson.requires),
-            "limits": limits,
-            "scratch": str(tmp / "scratch"),
-            "hidden": hidden,
-            "verify_checks": verify_checks,
-        }
-        deadline = started + wall_net(limits)
+        job = job_for(workspace, lesson, timeout_s=timeout_s, verify_checks=verify_checks)
+        job.update(
+            report=str(report), exercise=str(exercise.resolve()), scratch=str(tmp / "scratch")
+        )
+        deadline = started + wall_net(job["limits"])
         outcome = (execute or run_cold)(job, tmp, tmp, cancel, deadline)
         events = _read_events(report)
         if not any(event.get("event") == "done" for event in events):
@@ -408,7 +419,7 @@ def grade(
         timed_out=outcome.timed_out,
         returncode=outcome.returncode,
         stderr_tail=outcome.stderr_tail,
-        timeout_s=wall_net(limits),
+        timeout_s=wall_net(job["limits"]),
     )
     result.tampered = relevant_to(workspace_tampered(workspace), lesson, workspace.course)
     return result

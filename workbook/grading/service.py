@@ -170,6 +170,11 @@ class Service:
         self.starting: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {}
         self.waiting: dict[tuple[str, ...], list[tuple[_Conn, dict]]] = {}
         self.exits: dict[int, int] = {}  # pidfd -> the running attempt's pid
+        # Judges forked ahead of a lesson's next save (see `judge.main.Pending`):
+        # prepared key -> (pid, the end of its socket that sends it the request).
+        self.prepared: dict[str, tuple[int, socket.socket, tuple]] = {}
+        self.handed = 0  # attempts graded by a prepared judge
+        self.graded: dict[int, tuple[dict, tuple[str, ...]]] = {}  # attempt pid -> its lesson
 
     def _warm_workspace(self) -> None:
         """Do now, while no one waits, what every attempt would do again: plan the
@@ -294,6 +299,9 @@ class Service:
             self._fork_attempt(client, request, zygote_sock)
         elif op == "run" and client.attempt is None:
             self._fork_run(client, request)
+        elif op == "prepare" and isinstance(request.get("job"), dict):
+            self._prepare(request["job"], tuple(str(p) for p in request.get("preload", [])))
+            client.send({"ok": True})
         elif op == "preload":
             self.zygote_for(tuple(str(p) for p in request.get("preload", [])))
             client.send({"ok": True})  # started: `status` says once it is ready
@@ -308,12 +316,71 @@ class Service:
     def _fork_attempt(self, client: _Conn, request: dict, zygote_sock: socket.socket) -> None:
         from workbook.grading.runner import planned
 
-        if isinstance(request.get("job"), dict):
-            planned(request["job"])  # cached: planned once, at start-up
+        job = request.get("job")
+        if isinstance(job, dict):
+            planned(job)  # cached: planned once, at start-up
+            pid = self._hand_to_prepared(job, request)
+            if pid is None:
+                pid = os.fork()
+                if pid == 0:
+                    self._attempt(request, zygote_sock)
+            if request.get("prepare_next"):  # a learner at work: the next save comes
+                preload = tuple(str(p) for p in request.get("preload", []))
+                self.graded[pid] = (job, preload)
+        else:
+            pid = os.fork()
+            if pid == 0:
+                self._attempt(request, zygote_sock)
+        self._started(client, pid)
+
+    def _hand_to_prepared(self, job: dict, request: dict) -> int | None:
+        """The judge prepared for this job's lesson, sent the request; None if there
+        is none (or it is gone)."""
+        from workbook.grading.judge.main import prepared_key
+
+        entry = self.prepared.pop(prepared_key(job), None)
+        if entry is None:
+            return None
+        pid, conn, stamps = entry
+        try:
+            if stamps != _check_stamps(job["check"]):
+                return None  # a check changed since (a course author at work)
+            conn.sendall((json.dumps(request) + "\n").encode())
+        except OSError:
+            return None  # it died; a new judge is forked
+        finally:
+            conn.close()  # a judge not sent the request ends
+        self.handed += 1
+        return pid
+
+    def _prepare(self, template: dict, preload: tuple[str, ...]) -> None:
+        """Fork a judge for `template`'s lesson ahead of its next save, unless there
+        is one. Only after an attempt ended or when a face asks: a judge preparing
+        while an attempt runs would take CPU from that attempt."""
+        from workbook.grading.judge.main import prepared_key
+        from workbook.grading.runner import planned
+
+        template = planned({k: v for k, v in template.items() if k not in PER_ATTEMPT})
+        key = prepared_key(template)
+        if key in self.prepared:
+            return
+        zygote_sock = self.zygote_for(preload)
+        if zygote_sock is None:
+            return  # still starting: the attempt after it prepares
+        while len(self.prepared) >= PREPARED_MAX:
+            _pid, old, _stamps = self.prepared.pop(next(iter(self.prepared)))
+            old.close()  # it ends when it sees no request can come
+        try:
+            stamps = _check_stamps(template["check"])
+        except OSError:
+            return
+        ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
-            self._attempt(request, zygote_sock)
-        self._started(client, pid)
+            ours.close()
+            self._prepared_judge(template, zygote_sock, theirs)
+        theirs.close()
+        self.prepared[key] = (pid, ours, stamps)
 
     def _fork_run(self, client: _Conn, request: dict) -> None:
         """Run a face's command in a fork of the service, on the client's stdio."""
@@ -349,7 +416,8 @@ class Service:
         client.send({"started": pid})
 
     def _forget_service(self, keep: socket.socket | None = None) -> None:
-        """In a fork: close the service's sockets (all but `keep`) and die with it."""
+        """In a fork: close the service's sockets (all but `keep`) and die with it.
+        Prepared judges' sockets too: a judge let go must see its socket close."""
         os.setsid()
         from workbook.grading.subject.zygote import die_with_parent
 
@@ -357,6 +425,8 @@ class Service:
         self.listener.close()
         for sock in self.conns:
             sock.close()
+        for _pid, conn, _stamps in self.prepared.values():
+            conn.close()
         for _proc, other in self.zygotes.values():
             if other is not keep:
                 other.close()
@@ -400,6 +470,31 @@ class Service:
                     stream.flush()
             real_exit(code if isinstance(code, int) else 1)
 
+    def _prepared_judge(self, template: dict, zygote_sock: socket.socket, conn: socket.socket):
+        """In the fork: a judge that prepares `template`'s attempt, then waits for it.
+        Its output goes nowhere until the request names the attempt's stderr file."""
+        real_exit = os._exit
+        code = 1
+        try:
+            self._forget_service(keep=zygote_sock)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for target in (0, 1, 2):
+                os.dup2(devnull, target)
+            os.close(devnull)
+            from workbook.grading.judge import main as child
+
+            child.ZYGOTE = zygote_sock
+            child.run_when_asked(template, conn)
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
+        finally:
+            with contextlib.suppress(Exception):
+                sys.__stderr__.flush()
+            real_exit(code)
+
     def _attempt(self, request: dict, zygote_sock: socket.socket) -> None:
         """In the forked judge: nothing of the service's sockets but the zygote's."""
         real_exit = os._exit
@@ -438,6 +533,9 @@ class Service:
             _kill_group(pid)  # whatever the attempt left in its session
             client.attempt = None
             client.send({"exited": pid, "returncode": os.waitstatus_to_exitcode(status)})
+            graded = self.graded.pop(pid, None)
+            if graded is not None and not self.running:
+                self._prepare(*graded)  # the same lesson's next save finds a judge ready
 
     def status(self) -> dict[str, Any]:
         return {
@@ -449,6 +547,8 @@ class Service:
             "uptime_s": round(time.time() - self.started_at, 1),
             "attempts": self.attempts,
             "running": len(self.running),
+            "prepared": len(self.prepared),
+            "graded_by_prepared": self.handed,
             "preloaded": sorted("+".join(p) or "numpy" for p in self.zygotes),
             "idle_exit_s": IDLE_S,
         }
@@ -464,6 +564,21 @@ class Service:
                 proc.kill()
         os._exit(0)
 
+
+def _check_stamps(check: str) -> tuple:
+    """What says a prepared judge's checks are still the files it copied: the check
+    and the private helpers beside it, by modification time, size and inode."""
+    folder = os.path.dirname(check)
+    names = sorted(n for n in os.listdir(folder) if n.startswith("_") and n.endswith(".py"))
+    stamps = []
+    for path in [check, *(os.path.join(folder, n) for n in names)]:
+        info = os.stat(path)
+        stamps.append((path, info.st_mtime_ns, info.st_size, info.st_ino))
+    return tuple(stamps)
+
+
+PER_ATTEMPT = ("report", "exercise", "scratch")  # what a job adds to its lesson's template
+PREPARED_MAX = 2  # judges kept ready: the lesson on screen, and one more
 
 FACE_MODULES = ("workbook.cli",)  # the faces whose commands the service may run
 
@@ -595,6 +710,7 @@ class _GradesOnService:
     there must not decide this attempt or the next ones."""
 
     fallbacks = 0  # attempts graded cold because the service could not, or failed
+    prepare_next = False  # ask for a judge ready for the lesson's next save
     AFTER_FAULT = "this attempt was graded again from scratch"
 
     def _socket(self) -> Path | None:
@@ -618,7 +734,9 @@ class _GradesOnService:
                 path = self._socket()
                 if path is None:
                     raise ServiceUnavailable("no service")
-                outcome = _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload)
+                outcome = _run_on_socket(
+                    path, job, tmp, cwd, cancel, deadline, preload, self.prepare_next
+                )
                 served.append(True)
                 return outcome
             except ServiceUnavailable:
@@ -645,6 +763,7 @@ class ServiceGrader(_GradesOnService):
         "it was stopped, this attempt was graded again from scratch, and the next one "
         "starts a new service"
     )
+    prepare_next = True  # one learner, one workspace: the next save is of this lesson
 
     def __init__(self, workspace_root: Path) -> None:
         self.root = workspace_root
@@ -665,6 +784,24 @@ class ServiceGrader(_GradesOnService):
                 request(self.root, {"op": "preload", "preload": list(self._preload)}, 180)
 
         start(self.root)
+        threading.Thread(target=ask, daemon=True).start()
+
+    def prepare(self, workspace, lesson) -> None:
+        """Have the service fork a judge for `lesson`'s next save now, in the
+        background (a face shows the lesson; see `judge.main.Pending`)."""
+        from workbook.errors import WorkbookError
+        from workbook.grading.runner import job_for
+
+        try:
+            job = job_for(workspace, lesson)
+        except (OSError, ValueError, WorkbookError):
+            return
+        preload = ["tensorflow"] if lesson.uses_tensorflow else []
+
+        def ask() -> None:
+            with contextlib.suppress(ServiceUnavailable):
+                request(self.root, {"op": "prepare", "job": job, "preload": preload}, 180)
+
         threading.Thread(target=ask, daemon=True).start()
 
     def wait_until_ready(self, timeout: float = 30.0) -> bool:
@@ -752,7 +889,7 @@ class RunService(_GradesOnService):
         self.proc.wait()
 
 
-def _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload):
+def _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload, prepare_next=False):
     """One attempt on the service at `path`."""
     from workbook.grading.runner import GradingCancelled, RunOutcome, stderr_tail
 
@@ -762,7 +899,7 @@ def _run_on_socket(path, job, tmp, cwd, cancel, deadline, preload):
     buffer = bytearray()
     stderr_path = tmp / "stderr"
     payload = {"op": "grade", "job": job, "stderr": str(stderr_path), "cwd": str(cwd),
-               "preload": list(preload)}  # fmt: skip
+               "preload": list(preload), "prepare_next": prepare_next}  # fmt: skip
     try:
         # Importing TensorFlow into a new zygote is part of starting.
         sock.settimeout(START_TIMEOUT_S + (180.0 if preload else 0.0))

@@ -83,6 +83,9 @@ def _changed_since(path: Path, at: str) -> bool:
         return False
 
 
+PREPARE_AFTER_S = 0.5  # on a lesson this long, its first save is near
+
+
 def _relabel(tab: Tab, label: str) -> None:
     """A tab's new label makes its bar lay out again: after a save it rarely changes."""
     if tab.label.plain != label:
@@ -271,7 +274,15 @@ class WorkbookApp(App[None]):
         self._show_last_result(lesson, status)
         if lesson.uses_tensorflow and self.warm is not None:
             self.warm.preload_tensorflow()  # in the background, in the grading process
+        if self.warm is not None:
+            self.set_timer(PREPARE_AFTER_S, lambda: self._prepare_judge(lesson))
         self.call_after_refresh(self._lesson_shown, lesson.id)
+
+    def _prepare_judge(self, lesson: Lesson) -> None:
+        """The learner stayed on `lesson`: have a judge ready for its first save (each
+        later save leaves one ready for the next). Not for lessons passed by on the way."""
+        if lesson is self.lesson and self.warm is not None:
+            self.warm.prepare(self.session.workspace, lesson)
 
     def _lesson_shown(self, lesson_id: str) -> None:
         self.lessons_shown.append((lesson_id, time.perf_counter()))

@@ -41,12 +41,28 @@ JUDGE_MEMORY_MB = 4096  # the judge decodes at most 256 MiB a message; this is a
 
 
 class Report:
-    def __init__(self, path: str) -> None:
-        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+    """The attempt's events, one JSON line each. A judge prepared before its job
+    (see `run_when_asked`) keeps them until the job names the report file."""
+
+    def __init__(self, path: str | None) -> None:
+        self._file = None
+        self._kept: list[str] = []
         self._encode = json.JSONEncoder().iterencode
+        if path is not None:
+            self.bind(path)
+
+    def bind(self, path: str) -> None:
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self._file.write("".join(self._kept))
+        self._file.flush()
+        self._kept.clear()
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self._file.write("".join(self._encode(event, True)) + "\n")
+        line = "".join(self._encode(event, True)) + "\n"
+        if self._file is None:
+            self._kept.append(line)
+            return
+        self._file.write(line)
         self._file.flush()
 
 
@@ -212,10 +228,11 @@ def _bounded_protection(value: Any) -> dict[str, Any]:
     }
 
 
-def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
+def _begin(subject: Subject, job: dict[str, Any], emit: Report, pending: Pending | None) -> bool:
     """Wait for the subject's start-up and load the learner's file: whether the
     checks may run. Called once pytest has collected them, so the subject confines
-    itself and starts up while the judge sets up pytest and imports the checks."""
+    itself and starts up while the judge sets up pytest and imports the checks. A
+    prepared judge waits for its job here, with all of that done."""
     emit({"event": "phase", "phase": "startup"})
     info = subject.start()
     emit(
@@ -226,6 +243,8 @@ def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
             "startup_wall": _number(info.get("startup_wall")),
         }
     )
+    if pending is not None:
+        pending.take_job(job, subject, emit)
     emit({"event": "phase", "phase": "load"})
     if not _load_learner(subject, job, emit):
         return False
@@ -233,37 +252,113 @@ def _begin(subject: Subject, job: dict[str, Any], emit: Report) -> bool:
     return True
 
 
-def run(job: dict[str, Any]) -> None:
+def run(job: dict[str, Any], pending: Pending | None = None) -> None:
+    """Grade one attempt: `job` says what to grade; with `pending`, only what to
+    prepare (the lesson's check, limits and hidden paths), and the rest of the job
+    arrives once everything before the learner's file is done."""
     from workbook.grading.judge.proxy import RemoteModule, Subject, SubjectStopped
 
     global AHEAD
     ahead, AHEAD = AHEAD, None
     subject = Subject.begin(subject_spec(job), ahead=ahead, zygote_sock=ZYGOTE)
     _limit_judge_memory()
-    emit = Report(job["report"])
+    emit = Report(None if pending else job["report"])
     stopped_reported = False
     try:
         from workbook.grading.judge.plugin import GradingPlugin
 
         check, refusal = verified_checks(job, Path(job["report"]).parent / "judge")
         if refusal is not None:
+            if pending is not None:
+                pending.take_job(job, subject, emit)
             emit({"event": "check-error", "message": refusal, "tampered": True})
             return
         plugin = GradingPlugin(
-            RemoteModule(subject), subject, emit, before_checks=lambda: _begin(subject, job, emit)
+            RemoteModule(subject),
+            subject,
+            emit,
+            before_checks=lambda: _begin(subject, job, emit, pending),
         )
         _run_pytest(check, plugin)
         stopped_reported = plugin.stopped_reported
     except SubjectStopped:
         pass  # reported below, from subject.stopped
     finally:
+        if pending is not None:
+            pending.take_job(job, subject, emit)  # a job never taken: no return
         if subject.stopped is not None and not stopped_reported:
             emit({"event": "stopped", "kind": subject.stopped.kind,
                   "message": subject.stopped.message, "check": subject.stopped.check})  # fmt: skip
         output, dropped = subject.output()
         subject.close()
         shutil.rmtree(job["scratch"], ignore_errors=True)
+        if pending is not None:
+            shutil.rmtree(pending.folder, ignore_errors=True)
         emit({"event": "done", "output": output, "output_dropped": dropped})
+
+
+# What a prepared judge's job may not change: the subject and checks it prepared.
+PREPARED_FIELDS = ("check", "verify_checks", "hidden", "memory_mb", "requires", "limits",
+                   "shown_as", "sandbox_plan")  # fmt: skip
+
+
+def prepared_key(job: dict[str, Any]) -> str:
+    """Jobs with the same key can be graded by the same prepared judge."""
+    return json.dumps([job.get(name) for name in PREPARED_FIELDS], sort_keys=True)
+
+
+class Pending:
+    """A judge's job that has not arrived yet. The grading service forks a judge
+    ahead of the next save of the lesson a learner works on: it copies and verifies
+    the checks, starts a subject (confined, with nothing of the learner's), and runs
+    pytest up to its checks; the job, when it comes, only names the learner's file
+    and where the attempt's report goes. The subject and the checks are never reused:
+    one prepared judge grades one attempt, or none.
+
+    Its own folder holds its copy of the checks, the subject's scratch folder and the
+    output file until the job names the attempt's folder; the service's end of `conn`
+    sends the request (as a fresh judge reads it), or closes to say it is not needed."""
+
+    def __init__(self, conn: Any, folder: Path) -> None:
+        self.conn = conn
+        self.folder = folder
+        self.taken = False
+
+    def take_job(self, job: dict[str, Any], subject: Subject, emit: Report) -> None:
+        """Wait for the request; take up the attempt's place. Without one (the
+        service went away or let this judge go), end here."""
+        if self.taken:
+            return
+        self.taken = True
+        buffer = bytearray()
+        while b"\n" not in buffer:
+            try:
+                chunk = self.conn.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                subject.close()
+                shutil.rmtree(self.folder, ignore_errors=True)
+                os._exit(0)
+            buffer += chunk
+        request = json.loads(bytes(buffer).split(b"\n", 1)[0])
+        arrived = request["job"]
+        enter(request)
+        job.update(report=arrived["report"], exercise=arrived["exercise"])
+        emit.bind(arrived["report"])
+        moved = Path(arrived["report"]).parent / OUTPUT_FILE
+        with contextlib.suppress(OSError):  # else the judge reads it where it is
+            os.replace(str(subject.output_path), str(moved))
+            subject.output_path = moved
+
+
+def run_when_asked(template: dict[str, Any], conn: Any) -> None:
+    """A prepared judge (see `Pending`), in its own attempt folder."""
+    from workbook.grading.runner import attempt_folder
+
+    folder = attempt_folder()
+    job = {**template, "report": str(folder / "report.jsonl"), "scratch": str(folder / "scratch")}
+    run(job, Pending(conn, folder))
 
 
 # A `workbook` killed mid-attempt (closed terminal, SIGKILL) never leaves learner
