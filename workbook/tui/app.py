@@ -84,6 +84,7 @@ def _changed_since(path: Path, at: str) -> bool:
 
 
 PREPARE_AFTER_S = 0.5  # on a lesson this long, its first save is near
+CHECKING_AFTER_S = 0.15  # an attempt still running this long says so
 
 
 def _relabel(tab: Tab, label: str) -> None:
@@ -365,10 +366,9 @@ class WorkbookApp(App[None]):
         """Grade `lesson` off the event loop; a newer call cancels this one."""
         self.grading = lesson
         self._graded_stamp[lesson.id] = _stamp(self.session.workspace.path(lesson.exercise))
-        if lesson is self.lesson:
-            self.main_screen.query_one(VerdictBar).show_text(
-                f"⋯ checking lesson {lesson.number}…", "$text-warning"
-            )
+        # Said only if the verdict is not there first: drawing it took the CPU (and
+        # the GIL) from the attempt's start, and a NumPy verdict comes in under 0.1 s.
+        self.set_timer(CHECKING_AFTER_S, lambda: self._say_checking(lesson))
         cancel = self._cancel_grading = threading.Event()
         try:
             result = await asyncio.to_thread(self.session.grade, lesson, cancel)
@@ -382,7 +382,10 @@ class WorkbookApp(App[None]):
         self.session.record(lesson, result)
         hint = self.session.hint_after_attempt(lesson, result)
         self.results[lesson.id] = (result, hint)
-        statuses = self._update_progress()
+        statuses = self.session.statuses()
+        # The list and the progress bar follow a frame after the verdict: drawn with
+        # it, the frame spanned the whole screen (the sidebar and the result pane).
+        self.call_after_refresh(self._update_progress, statuses)
         status = self._status(lesson, statuses)
         self._store_seen[1][lesson.id] = status.attempts  # ours, not news from elsewhere
         if lesson is self.lesson:
@@ -408,6 +411,12 @@ class WorkbookApp(App[None]):
         if self._waiting:
             self.grade(self._waiting.pop(0))
         return result
+
+    def _say_checking(self, lesson: Lesson) -> None:
+        if self.grading is lesson and lesson is self.lesson:
+            self.main_screen.query_one(VerdictBar).show_text(
+                f"⋯ checking lesson {lesson.number}…", "$text-warning"
+            )
 
     def _tell_background_result(self, lesson: Lesson, result: GradeResult) -> None:
         """A save to a lesson that is not on screen was graded: say so, and how it went."""
@@ -464,7 +473,7 @@ class WorkbookApp(App[None]):
                     force_polling=should_poll(),
                     poll_delay_ms=250,
                     debounce=400,
-                    step=5,  # ms of quiet after a change before it is reported
+                    step=1,  # ms of quiet after a change before it is reported
                     stop_event=self._stop_watch,
                 ):
                     by_path = {

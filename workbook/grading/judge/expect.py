@@ -45,7 +45,9 @@ plot_sink: Callable[[dict[str, Any]], None] | None = None
 def _plain_floats(values: Any) -> list[float | None]:
     """JSON-ready numbers; NaN and infinities become None (a gap in the line)."""
     flat = np.asarray(values, dtype=float).reshape(-1)
-    return [float(v) if _isfinite(v) else None for v in flat]
+    # One vectorised test, not one ufunc call per point (3 ms of a lesson-1 attempt).
+    finite = _isfinite(flat).tolist()
+    return [v if ok else None for v, ok in zip(flat.tolist(), finite, strict=True)]
 
 
 def plot(
