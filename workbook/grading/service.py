@@ -150,7 +150,7 @@ class Service:
         self.started_at = time.time()
         self.attempts = 0
         self.last_active = time.monotonic()
-        child.preload_judge()
+        child.preload_judge(warm=True)
         _warm_faces()
         self.zygotes: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {
             (): zygote.start_zygote(())

@@ -367,16 +367,17 @@ def run_when_asked(template: dict[str, Any], conn: Any) -> None:
 die_with_parent = zygote.die_with_parent
 
 
-def preload_judge() -> None:
+def preload_judge(*, warm: bool = False) -> None:
     """Import everything the judge needs before the job arrives: a spare judge does
     this while its parent is still starting up, and the grading service does it once.
-    Nothing here is a reference or a check, and no subject is ever forked from here."""
-    import faulthandler  # noqa: F401 - pytest's faulthandler plugin, per attempt
-    import resource  # noqa: F401 - the judge's own memory cap, per attempt
+    Nothing here is a reference or a check, and no subject is ever forked from here.
 
+    `warm` (the service, once for all its attempts): also what only some attempts
+    need (the Keras judge, NumPy's masked arrays behind `np.median`, readline for
+    pytest's capture plugin). A spare judge grades one attempt, and its start-up is
+    what a cold `workbook check` waits for: those it imports if and when used."""
     import numpy
-    import numpy.ma  # np.median's NaN check imports it: 5-10 ms in an attempt
-    import numpy.random  # noqa: F401
+    import numpy.random
     import pytest  # noqa: F401
 
     import workbook.grading.judge.expect
@@ -385,10 +386,16 @@ def preload_judge() -> None:
     import workbook.grading.subject.learner_trace
     import workbook.manifest
 
-    with contextlib.suppress(ImportError):
-        import readline  # noqa: F401 - pytest's capture plugin imports it at parse time
-    with contextlib.suppress(ImportError):
-        import workbook.grading.judge.keras_model  # noqa: F401
+    if warm:
+        import faulthandler  # noqa: F401 - pytest's faulthandler plugin, per attempt
+        import resource  # noqa: F401 - the judge's own memory cap, per attempt
+
+        import numpy.ma  # noqa: F401 - np.median imports it: 5-10 ms in an attempt
+
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - pytest's capture plugin imports it
+        with contextlib.suppress(ImportError):
+            import workbook.grading.judge.keras_model  # noqa: F401
 
     prepare_pytest()
     # From here on only check files are imported: no __pycache__ in the workspace.
