@@ -139,7 +139,10 @@ class _Conn:
 class Service:
     """The service process's state: its socket, zygotes and running attempts."""
 
-    def __init__(self, path: Path, workspace: str) -> None:
+    def __init__(self, path: Path, workspace: str, *, run: bool = False) -> None:
+        """`run`: a grading run's private service (`RunService`): it runs no face's
+        command and has no workspace of its own to warm (at a platform's half a core,
+        the faces' imports were ~0.3 s of a submission's wall time)."""
         from workbook.grading.judge import main as child
         from workbook.grading.subject import zygote
 
@@ -151,11 +154,13 @@ class Service:
         self.attempts = 0
         self.last_active = time.monotonic()
         child.preload_judge(warm=True)
-        _warm_faces()
+        if not run:
+            _warm_faces()
         self.zygotes: dict[tuple[str, ...], tuple[subprocess.Popen, socket.socket]] = {
             (): zygote.start_zygote(())
         }
-        self._warm_workspace()
+        if not run:
+            self._warm_workspace()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o077)
         try:
@@ -645,11 +650,12 @@ def main(argv: list[str]) -> None:
         return  # another service for this workspace and installation is starting or runs
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     parent = os.environ.get("WORKBOOK_GRADER_PARENT")
-    if parent and parent.isdigit():  # a run's private service (`RunService`)
+    run = bool(parent and parent.isdigit())  # a run's private service (`RunService`)
+    if run:
         from workbook.grading.subject.zygote import die_with_parent
 
         die_with_parent(int(parent))
-    Service(path, workspace).serve()
+    Service(path, workspace, run=run).serve()
 
 
 # -- the faces' side ----------------------------------------------------------------------
