@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -462,12 +463,18 @@ async def test_warm_grading_in_the_app(session, workspace, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         assert app.warm is not None
         assert await asyncio.to_thread(app.warm.wait_until_ready, 30)
+        # Staying on the lesson has a judge prepared for its first save.
+        deadline = time.monotonic() + 30
+        while service.request(workspace.root, {"op": "status"})["prepared"] < 1:
+            assert time.monotonic() < deadline, "the app asked for no judge ahead of a save"
+            await pilot.pause(0.05)
         await pilot.press("c")
         await wait_for_results(app, pilot, 1)
         assert app.results_shown[-1][1] == "passed"
         assert app.warm.fallbacks == 0
         status = service.request(workspace.root, {"op": "status"})
         assert status["attempts"] >= 1  # graded by the workspace's shared service
+        assert status["graded_by_prepared"] == 1
     assert session.grader is None
     # The service outlives the app (the CLI and `watch` use it too) until it is idle.
     assert service.running(workspace.root)

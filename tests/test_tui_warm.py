@@ -66,6 +66,14 @@ def test_warm_and_cold_give_the_same_verdict(workspace, warm, variant):
         "killed": "error",
     }[variant]
     assert str(hot.verdict) == expected
+    # The next save of the lesson goes to the judge the service prepared for it.
+    deadline = time.monotonic() + 60
+    while service_status(workspace)["prepared"] < 1:
+        assert time.monotonic() < deadline, "no judge was prepared for the next save"
+        time.sleep(0.05)
+    again = warm.grade(workspace, lesson, timeout_s=timeout)
+    assert _essence(again) == _essence(cold)
+    assert service_status(workspace)["graded_by_prepared"] == 1 and warm.fallbacks == 0
 
 
 def test_attempts_are_isolated_from_each_other(workspace, warm):
