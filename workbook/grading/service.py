@@ -805,10 +805,23 @@ class ServiceGrader(_GradesOnService):
         preload = ["tensorflow"] if lesson.uses_tensorflow else []
 
         def ask() -> None:
+            if not self._answers(timeout=30.0):  # a service just started, still importing
+                return
             with contextlib.suppress(ServiceUnavailable):
                 request(self.root, {"op": "prepare", "job": job, "preload": preload}, 180)
 
         threading.Thread(target=ask, daemon=True).start()
+
+    def _answers(self, timeout: float) -> bool:
+        """Whether the service answers within `timeout` (one being started does once
+        it has imported the judge)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with contextlib.suppress(ServiceUnavailable):
+                request(self.root, {"op": "status"}, timeout=max(0.1, end - time.monotonic()))
+                return True
+            time.sleep(0.05)
+        return False
 
     def wait_until_ready(self, timeout: float = 30.0) -> bool:
         """Block until the service answers with what is wanted preloaded (tests, benchmarks)."""

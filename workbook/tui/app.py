@@ -192,6 +192,8 @@ class WorkbookApp(App[None]):
         self.warm = ServiceGrader(self.session.workspace.root)
         self.warm.start()
         self.session.grader = self.warm.grade
+        lesson = self.lesson
+        self.set_timer(PREPARE_AFTER_S, lambda: self._prepare_judge(lesson))
 
     def _stop_background(self) -> None:
         self._stop_watch.set()
