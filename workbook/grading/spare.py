@@ -4,8 +4,12 @@ A cold attempt costs an interpreter plus `import numpy, pytest` (≈ 0.14 s on t
 cores), and `workbook check` used to pay for it only after its own start-up (click,
 the catalog, the progress store) was done. Started first, the child imports the
 judge while the parent loads everything else, on the other core; the job reaches
-it on stdin later. Nothing about the learner is known to the child before then, and
-the limits are still applied before any learner code runs.
+it on stdin later. The child's interpreter forks the attempt's subject once it has
+imported NumPy and before it imports the judge (`zygote.judge_command`): one
+interpreter and one NumPy import per cold check, where a judge that started its
+subject's own interpreter paid two (~0.15 CPU-s of a ~0.65 CPU-s check). Nothing
+about the learner is known to the child before then, and the limits are still
+applied before any learner code runs.
 
 Kept free of heavy imports: the console script calls `prestart` before click is
 imported. A spare that is never used reads end-of-file on stdin and exits, and the
@@ -19,13 +23,11 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-CHILD_COMMAND = (sys.executable, "-P", "-m", "workbook.grading.judge.main")
 
 _lock = threading.Lock()
 _spare: subprocess.Popen | None = None
@@ -63,12 +65,14 @@ def spawn_child() -> subprocess.Popen:
 
     Its stderr goes nowhere until the job names the attempt's stderr file: it must
     never reach a terminal that a TUI draws on."""
+    from workbook.grading.subject import zygote
+
     return subprocess.Popen(
-        CHILD_COMMAND,
+        zygote.judge_command(os.getpid()),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=child_env(),
+        env=zygote.subject_env(),  # its subject keeps this block; nothing of the judge
         start_new_session=True,
     )
 

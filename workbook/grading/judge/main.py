@@ -1,9 +1,9 @@
 """The judge: one process per attempt that runs the hidden checks and never runs
 learner code.
 
-It reads its job (JSON) from stdin, takes a subject born clean (`zygote`: an
-interpreter this process started at its own start-up, or a fork of the grading
-service's zygote), verifies the check files against the shipped manifest, sends the
+It reads its job (JSON) from stdin, takes a subject born clean (`zygote`: forked by
+this interpreter before it imported the judge, or a fork of the grading service's
+zygote), verifies the check files against the shipped manifest, sends the
 learner's file to the subject, and runs pytest with the checks, which call the
 learner's functions through `proxy.RemoteModule` and get plain data back. It
 writes JSON-lines events to a report file in its private folder, which the subject
@@ -467,13 +467,21 @@ def enter(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
 
 
-def main() -> None:
+def main(ahead: tuple[Any, socket.socket] | None = None) -> None:
+    """A cold attempt's judge: `ahead`, the subject its interpreter forked before it
+    imported the judge (`zygote.judge_command`); else one started now."""
     global AHEAD
     real_exit = os._exit
-    die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
-    # The subject's interpreter starts now and imports NumPy while this one imports
-    # the judge: the job (which says what the subject may touch) reaches both later.
-    AHEAD = zygote.spawn()
+    if ahead is not None:
+        # Started with the subject's environment block (which the subject keeps):
+        # the judge's own settings are made here, before pytest is imported.
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        AHEAD = ahead
+    else:
+        die_with_parent(int(os.environ.get("WORKBOOK_GRADER_PARENT", os.getppid())))
+        # The subject's interpreter starts now and imports NumPy while this one
+        # imports the judge: the job (what the subject may touch) reaches both later.
+        AHEAD = zygote.spawn()
     try:
         preload_judge()
         failure = None

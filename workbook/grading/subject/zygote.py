@@ -15,6 +15,12 @@ them. It then runs in one of two modes:
 * **zygote** (`start_zygote`): the interpreter waits on a SEQPACKET socket and
   forks one subject per request. The grading service keeps one, with
   TensorFlow preloaded once a Keras lesson is near, so a subject costs a fork.
+* **judge** (`judge_command`: a cold check's spare judge): the interpreter imports
+  what a subject needs, forks the attempt's subject (`fork_subject_ahead`), and only
+  then, in the parent, imports the judge and becomes it (its command line says so:
+  nothing here imports the judge). The subject is born as in the other modes (of
+  an interpreter that never imported the judge, with the subject's environment
+  block), and the cold check pays for one interpreter and one NumPy import, not two.
 
 Both modes end in the same place: `subject.serve_new(sock)` on a socket whose other
 end the judge holds; the judge's first message there is the attempt's spec (and
@@ -39,12 +45,17 @@ import os
 import select
 import signal
 import socket
-import subprocess
 import sys
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
+if TYPE_CHECKING:
+    import subprocess
+
+# (os.path, not pathlib; subprocess imported where used: this module is the first
+# thing a cold check's judge imports, and every millisecond here is waited for.)
+PACKAGE_PARENT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+)
 READY = b"ready"  # a zygote's first datagram
 SUBJECT_MODULES = frozenset(
     {
@@ -106,6 +117,8 @@ def subject_env() -> dict[str, str]:
 
 def _start(mode: str, preload: tuple[str, ...], sock: socket.socket) -> subprocess.Popen:
     """A new interpreter in `mode`, handed `sock` (its number is in argv)."""
+    import subprocess
+
     boot = _BOOT.format(parent=PACKAGE_PARENT)
     fd = sock.fileno()
     argv = [sys.executable, "-I", "-B", "-c", boot, mode, str(os.getpid()), str(fd), *preload]
@@ -200,6 +213,67 @@ def _preload(names: list[str]) -> None:
         with contextlib.suppress(Exception):  # a failed preload is retried, and reported, later
             import keras  # noqa: F401
             import tensorflow  # noqa: F401
+
+
+# A cold judge's command: the subject first (this module), then the judge. The two
+# are joined here, on the command line, so that nothing of this package imports
+# the judge: the parent imports it after the fork, the subject never does.
+_JUDGE_BOOT = (
+    "import sys; sys.path.insert(0, {parent!r}); "
+    "from workbook.grading.subject.zygote import fork_subject_ahead; "
+    "ahead = fork_subject_ahead(); "
+    "from workbook.grading.judge.main import main; main(ahead=ahead)"
+)
+
+
+def judge_command(parent: int) -> list[str]:
+    """The command of a cold judge that forks its subject before it imports the
+    judge (mode `judge` above). Run it with `subject_env()`: the subject keeps that
+    block. It dies with `parent`."""
+    boot = _JUDGE_BOOT.format(parent=PACKAGE_PARENT)
+    return [sys.executable, "-I", "-B", "-c", boot, str(parent)]
+
+
+class ForkedSubject:
+    """A subject this process forked (mode `judge`), as the judge keeps it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def wait(self) -> int | None:
+        if self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                pass
+        return self.returncode
+
+
+def fork_subject_ahead() -> tuple[ForkedSubject, socket.socket]:
+    """Mode `judge`: import what a subject needs, fork the subject (which waits for
+    its spec on its socket, and never returns from here), and hand the judge that is
+    about to be imported in this process the subject and its end of the socket."""
+    die_with_parent(int(sys.argv[1]))
+    booted = bool(sys.path) and sys.path[0] == PACKAGE_PARENT
+    if booted:
+        del sys.path[0]  # as in the other modes, while the subject's modules load
+    _preload([])
+    from workbook.grading.subject import server as subject
+
+    ours, theirs = socket.socketpair()
+    judge = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        die_with_parent(judge)
+        subject.serve_new(theirs)
+        os._exit(0)
+    theirs.close()
+    if booted:
+        sys.path.insert(0, PACKAGE_PARENT)
+    return ForkedSubject(pid), ours
 
 
 def main() -> None:
