@@ -250,6 +250,18 @@ def test_check_runs_in_the_service_as_it_would_here(served):
     assert _done(_workbook(served, "check", "1"))[0] == 0
 
 
+def test_a_check_run_in_the_service_leaves_a_judge_for_the_next(served):
+    """`workbook check 1` twice from the shell: once the first (and the command that
+    ran it) ended, a judge waits for lesson 1, and the second check is graded by it."""
+    lesson = served.course.lesson(LESSON)
+    write_solution(served, lesson)
+    service_ready(served)
+    assert _done(_workbook(served, "check", "1"))[0] == 0
+    _wait_prepared(served)
+    assert _done(_workbook(served, "check", "1"))[0] == 0
+    assert service_status(served)["graded_by_prepared"] == 1
+
+
 def test_ctrl_c_on_a_check_run_in_the_service_stops_it_there(served):
     lesson = served.course.lesson(LESSON)
     reference = served.solution_for(lesson)

@@ -665,9 +665,12 @@ def service_status(ctx: click.Context, as_json: bool) -> None:
     elif status is None:
         click.echo("No grading service runs for this workspace; the next check starts one.")
     else:
+        ahead = status.get("graded_by_prepared", 0)
         click.echo(
             f"Grading service {status['pid']} for {status['workspace']}: up "
-            f"{status['uptime_s']:.0f} s, {status['attempts']} attempt(s), preloaded "
+            f"{status['uptime_s']:.0f} s, {status['attempts']} attempt(s)"
+            + (f" ({ahead} by a judge prepared ahead of the save)" if ahead else "")
+            + f", {status.get('prepared', 0)} judge(s) ready, preloaded "
             f"{', '.join(status['preloaded'])}; exits after {status['idle_exit_s']:.0f} s idle."
         )
     ctx.exit(EXIT_OK if status is not None else EXIT_NOT_PASSED)

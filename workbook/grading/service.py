@@ -180,6 +180,7 @@ class Service:
         self.prepared: dict[str, tuple[int, socket.socket, tuple]] = {}
         self.handed = 0  # attempts graded by a prepared judge
         self.graded: dict[int, tuple[dict, tuple[str, ...]]] = {}  # attempt pid -> its lesson
+        self.to_prepare: list[tuple[dict, tuple[str, ...]]] = []  # once nothing runs
 
     def _warm_workspace(self) -> None:
         """Do now, while no one waits, what every attempt would do again: plan the
@@ -539,8 +540,12 @@ class Service:
             client.attempt = None
             client.send({"exited": pid, "returncode": os.waitstatus_to_exitcode(status)})
             graded = self.graded.pop(pid, None)
-            if graded is not None and not self.running:
-                self._prepare(*graded)  # the same lesson's next save finds a judge ready
+            if graded is not None:
+                self.to_prepare.append(graded)
+            # The same lesson's next save finds a judge ready; prepared once nothing
+            # runs (a `check` run here is still printing when its attempt ends).
+            while self.to_prepare and not self.running:
+                self._prepare(*self.to_prepare.pop(0))
 
     def status(self) -> dict[str, Any]:
         return {
