@@ -341,14 +341,19 @@ def test_a_judge_prepared_ahead_grades_one_save_as_a_fresh_one_would(served):
     assert service_status(served)["graded_by_prepared"] == len(cases)  # a fresh judge's
 
 
-def test_a_prepared_judge_is_not_used_once_a_check_changed(tmp_path):
+def test_a_prepared_judge_is_not_used_once_a_check_changed(tmp_path, monkeypatch):
     """What the service compares before it hands a save to a judge prepared earlier:
-    the check and its helpers, as files (a course author edits a check)."""
+    the check and its helpers, as files (a course author edits a check). Files just
+    written have no stamp to trust (`filestamp.RACY_S`), so none is used then."""
+    from workbook import filestamp
+
     check = tmp_path / "01-lesson.py"
     check.write_text("def test_a():\n    pass\n")
     helper = tmp_path / "_shared.py"
     helper.write_text("X = 1\n")
+    assert service._check_stamps(str(check)) is None  # too recent to tell
+    monkeypatch.setattr(filestamp, "RACY_S", 0.0)
     before = service._check_stamps(str(check))
-    assert service._check_stamps(str(check)) == before
+    assert before is not None and service._check_stamps(str(check)) == before
     helper.write_text("X = 22\n")
     assert service._check_stamps(str(check)) != before

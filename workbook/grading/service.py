@@ -323,20 +323,16 @@ class Service:
         from workbook.grading.runner import planned
 
         job = request.get("job")
+        pid = None
         if isinstance(job, dict):
             planned(job)  # cached: planned once, at start-up
             pid = self._hand_to_prepared(job, request)
-            if pid is None:
-                pid = os.fork()
-                if pid == 0:
-                    self._attempt(request, zygote_sock)
-            if request.get("prepare_next"):  # a learner at work: the next save comes
-                preload = tuple(str(p) for p in request.get("preload", []))
-                self.graded[pid] = (job, preload)
-        else:
+        if pid is None:
             pid = os.fork()
             if pid == 0:
                 self._attempt(request, zygote_sock)
+        if isinstance(job, dict) and request.get("prepare_next"):  # the next save comes
+            self.graded[pid] = (job, tuple(str(p) for p in request.get("preload", [])))
         self._started(client, pid)
 
     def _hand_to_prepared(self, job: dict, request: dict) -> int | None:
@@ -373,13 +369,15 @@ class Service:
         zygote_sock = self.zygote_for(preload)
         if zygote_sock is None:
             return  # still starting: the attempt after it prepares
-        while len(self.prepared) >= PREPARED_MAX:
-            _pid, old, _stamps = self.prepared.pop(next(iter(self.prepared)))
-            old.close()  # it ends when it sees no request can come
         try:
             stamps = _check_stamps(template["check"])
         except OSError:
             return
+        if stamps is None:
+            return  # checks written just now: the attempt after the next prepares
+        while len(self.prepared) >= PREPARED_MAX:
+            _pid, old, _stamps = self.prepared.pop(next(iter(self.prepared)))
+            old.close()  # it ends when it sees no request can come
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
@@ -479,30 +477,28 @@ class Service:
     def _prepared_judge(self, template: dict, zygote_sock: socket.socket, conn: socket.socket):
         """In the fork: a judge that prepares `template`'s attempt, then waits for it.
         Its output goes nowhere until the request names the attempt's stderr file."""
-        real_exit = os._exit
-        code = 1
-        try:
-            self._forget_service(keep=zygote_sock)
+
+        def prepare_then_run(child: Any) -> None:
             devnull = os.open(os.devnull, os.O_RDWR)
             for target in (0, 1, 2):
                 os.dup2(devnull, target)
             os.close(devnull)
-            from workbook.grading.judge import main as child
-
-            child.ZYGOTE = zygote_sock
             child.run_when_asked(template, conn)
-            code = 0
-        except BaseException:
-            import traceback
 
-            traceback.print_exc(file=sys.__stderr__)
-        finally:
-            with contextlib.suppress(Exception):
-                sys.__stderr__.flush()
-            real_exit(code)
+        self._as_judge(zygote_sock, prepare_then_run)
 
     def _attempt(self, request: dict, zygote_sock: socket.socket) -> None:
-        """In the forked judge: nothing of the service's sockets but the zygote's."""
+        """In the forked judge: the attempt of `request`, now."""
+
+        def run(child: Any) -> None:
+            child.enter(request)
+            child.run(request["job"])
+
+        self._as_judge(zygote_sock, run)
+
+    def _as_judge(self, zygote_sock: socket.socket, work: Any) -> None:
+        """In a fork: become a judge (nothing of the service's sockets but the
+        zygote's), do `work` with the judge's module, and exit; never returns."""
         real_exit = os._exit
         code = 1
         try:
@@ -510,8 +506,7 @@ class Service:
             from workbook.grading.judge import main as child
 
             child.ZYGOTE = zygote_sock
-            child.enter(request)
-            child.run(request["job"])
+            work(child)
             code = 0
         except BaseException:
             import traceback
@@ -575,16 +570,13 @@ class Service:
         os._exit(0)
 
 
-def _check_stamps(check: str) -> tuple:
-    """What says a prepared judge's checks are still the files it copied: the check
-    and the private helpers beside it, by modification time, size and inode."""
-    folder = os.path.dirname(check)
-    names = sorted(n for n in os.listdir(folder) if n.startswith("_") and n.endswith(".py"))
-    stamps = []
-    for path in [check, *(os.path.join(folder, n) for n in names)]:
-        info = os.stat(path)
-        stamps.append((path, info.st_mtime_ns, info.st_size, info.st_ino))
-    return tuple(stamps)
+def _check_stamps(check: str) -> tuple | None:
+    """What says a prepared judge's checks are still the files it copied: the stamps
+    of the checks' folder (`filestamp`: times, size, inode of each file in it), None
+    while one was written too recently to tell."""
+    from workbook.filestamp import stamp
+
+    return stamp(Path(check).parent)
 
 
 PER_ATTEMPT = ("report", "exercise", "scratch")  # what a job adds to its lesson's template
