@@ -233,9 +233,13 @@ def progress(
 
 def _check_one(session, lesson, as_json: bool, plot: bool = False) -> bool:
     if not as_json:
-        # Imported now, while a spare grading child may still be starting on the other
-        # core, rather than after the verdict, when the learner is waiting for it.
+        # Imported (and its first print's tables loaded) now, while a spare grading
+        # child may still be starting on the other core, rather than after the
+        # verdict, when the learner is waiting for it.
         from workbook.cli import render
+
+        render.warm_up()
+    terms = session.lesson_terms(lesson)  # the glossary's TOML read before, not after
     finishing = session.current_lesson() is not None
     result = session.check(lesson)
     completes = result.passed and finishing and session.current_lesson() is None
@@ -243,7 +247,7 @@ def _check_one(session, lesson, as_json: bool, plot: bool = False) -> bool:
     if as_json:
         payload = result.to_json()
         payload["hint"] = hint.to_json() if hint else None
-        payload["glossary"] = [t.key for t in session.lesson_terms(lesson)]
+        payload["glossary"] = [t.key for t in terms]
         _emit_json(payload)
     else:
         render.grade_result(
@@ -253,7 +257,7 @@ def _check_one(session, lesson, as_json: bool, plot: bool = False) -> bool:
             lesson.exercise,
             hint,
             len(lesson.hints),
-            session.lesson_terms(lesson),
+            terms,
             lesson.number,
         )
         if plot:
@@ -695,8 +699,10 @@ def warm_up() -> None:
     start-up: every command it runs is a fork, and a fork that imported rich itself
     paid 50-70 ms per `workbook check` for a module its parent could have held."""
     from workbook import progress, session  # noqa: F401
-    from workbook.cli import render  # noqa: F401
+    from workbook.cli import render
     from workbook.grading import service  # noqa: F401 - the service runs as __main__
+
+    render.warm_up()
 
 
 def run_argv(argv: list[str]) -> int:

@@ -404,6 +404,11 @@ def grade(
             report=str(report), exercise=str(exercise.resolve()), scratch=str(tmp / "scratch")
         )
         deadline = started + wall_net(job["limits"])
+        # Scanned before the attempt, not after it: a cold judge is still starting up
+        # (pytest) when the job is ready, while after the verdict the learner would
+        # wait for the scan. Confined learner code cannot write the workspace; where
+        # it is not confined (no Landlock), the next attempt's scan sees what it wrote.
+        tampered = workspace_tampered(workspace)
         outcome = (execute or run_cold)(job, tmp, tmp, cancel, deadline)
         events = _read_events(report)
         if not any(event.get("event") == "done" for event in events):
@@ -421,7 +426,7 @@ def grade(
         stderr_tail=outcome.stderr_tail,
         timeout_s=wall_net(job["limits"]),
     )
-    result.tampered = relevant_to(workspace_tampered(workspace), lesson, workspace.course)
+    result.tampered = relevant_to(tampered, lesson, workspace.course)
     return result
 
 

@@ -5,7 +5,7 @@ cores), and `workbook check` used to pay for it only after its own start-up (cli
 the catalog, the progress store) was done. Started first, the child imports the
 judge while the parent loads everything else, on the other core; the job reaches
 it on stdin later. The child's interpreter forks the attempt's subject once it has
-imported NumPy and before it imports the judge (`zygote.judge_command`): one
+imported NumPy and before it imports the judge (`boot.judge_command`): one
 interpreter and one NumPy import per cold check, where a judge that started its
 subject's own interpreter paid two (~0.15 CPU-s of a ~0.65 CPU-s check). Nothing
 about the learner is known to the child before then, and the limits are still
@@ -25,9 +25,8 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+from workbook.grading.subject.boot import PACKAGE_PARENT, judge_command, subject_env
 
 _lock = threading.Lock()
 _spare: subprocess.Popen | None = None
@@ -65,14 +64,12 @@ def spawn_child() -> subprocess.Popen:
 
     Its stderr goes nowhere until the job names the attempt's stderr file: it must
     never reach a terminal that a TUI draws on."""
-    from workbook.grading.subject import zygote
-
     return subprocess.Popen(
-        zygote.judge_command(os.getpid()),
+        judge_command(os.getpid()),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=zygote.subject_env(),  # its subject keeps this block; nothing of the judge
+        env=subject_env(),  # its subject keeps this block; nothing of the judge
         start_new_session=True,
     )
 

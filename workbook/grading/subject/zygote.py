@@ -15,12 +15,13 @@ them. It then runs in one of two modes:
 * **zygote** (`start_zygote`): the interpreter waits on a SEQPACKET socket and
   forks one subject per request. The grading service keeps one, with
   TensorFlow preloaded once a Keras lesson is near, so a subject costs a fork.
-* **judge** (`judge_command`: a cold check's spare judge): the interpreter imports
-  what a subject needs, forks the attempt's subject (`fork_subject_ahead`), and only
-  then, in the parent, imports the judge and becomes it (its command line says so:
-  nothing here imports the judge). The subject is born as in the other modes (of
-  an interpreter that never imported the judge, with the subject's environment
-  block), and the cold check pays for one interpreter and one NumPy import, not two.
+* **judge** (`boot.judge_command`: a cold check's spare judge): the interpreter
+  imports NumPy, forks the attempt's subject (`fork_subject_ahead`), which imports
+  its own modules, and only then, in the parent, imports the judge and becomes it
+  (its command line says so: nothing here imports the judge). The subject is born
+  as in the other modes (of an interpreter that never imported the judge, with the
+  subject's environment block), and the cold check pays for one interpreter and one
+  NumPy import, not two.
 
 Both modes end in the same place: `subject.serve_new(sock)` on a socket whose other
 end the judge holds; the judge's first message there is the attempt's spec (and
@@ -51,11 +52,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     import subprocess
 
-# (os.path, not pathlib; subprocess imported where used: this module is the first
-# thing a cold check's judge imports, and every millisecond here is waited for.)
-PACKAGE_PARENT = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+from workbook.grading.subject.boot import (  # noqa: F401 - part of this module's API
+    _BOOT,
+    PACKAGE_PARENT,
+    PASSED_ENV,
+    judge_command,
+    subject_env,
 )
+
 READY = b"ready"  # a zygote's first datagram
 SUBJECT_MODULES = frozenset(
     {
@@ -63,6 +67,7 @@ SUBJECT_MODULES = frozenset(
         "workbook.grading",
         "workbook.grading.subject",
         "workbook.grading.subject.zygote",
+        "workbook.grading.subject.boot",
         "workbook.grading.subject.server",
         "workbook.grading.wire",
         "workbook.grading.output",
@@ -73,46 +78,6 @@ SUBJECT_MODULES = frozenset(
 )
 """Every module of this package that may be in a subject's memory: none of them
 holds an expected value, a check or a reference."""
-
-# Environment variables a subject inherits, when set: the locale, where the dynamic
-# linker looks, and the numeric libraries' thread and kernel settings (some CPUs
-# need OPENBLAS_CORETYPE for correct results). Nothing else crosses.
-PASSED_ENV = (
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TZ",
-    "LD_LIBRARY_PATH",
-    "OPENBLAS_CORETYPE",
-    "OPENBLAS_L2_SIZE",
-    "OMP_NUM_THREADS",
-    "KERAS_BACKEND",
-    "CUDA_VISIBLE_DEVICES",
-)
-_BOOT = (
-    "import sys; sys.path.insert(0, {parent!r}); "
-    "from workbook.grading.subject.zygote import main; main()"
-)
-
-
-def subject_env() -> dict[str, str]:
-    """The whole environment block of a subject: nothing about the grader in it."""
-    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
-    env.setdefault("PATH", "/usr/bin:/bin")
-    env.setdefault("KERAS_BACKEND", "tensorflow")
-    env.update(
-        # One BLAS thread: NumPy then starts no thread at import (the sandbox confines
-        # only a single-threaded process), and the learner's tiny matrices are
-        # charged the CPU seconds they need, not those of idle spinning workers.
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        TF_CPP_MIN_LOG_LEVEL="3",
-        # glibc gives each thread its own malloc arena, and arenas count against the
-        # RLIMIT_DATA cap: without this, TensorFlow's thread pool on a many-core
-        # machine can exhaust a memory limit that is ample on two cores.
-        MALLOC_ARENA_MAX="2",
-    )
-    return env
 
 
 def _start(mode: str, preload: tuple[str, ...], sock: socket.socket) -> subprocess.Popen:
@@ -202,36 +167,23 @@ def die_with_parent(parent: int) -> None:
 
 def _preload(names: list[str]) -> None:
     """NumPy, the subject's modules, and what the lessons need (TensorFlow)."""
-    import numpy
-    import numpy.random  # noqa: F401
-
-    import workbook.grading.keras_plain
-    import workbook.grading.subject.sandbox
-    import workbook.grading.subject.server  # noqa: F401
-
+    _preload_numpy()
+    _preload_subject()
     if "tensorflow" in names:
         with contextlib.suppress(Exception):  # a failed preload is retried, and reported, later
             import keras  # noqa: F401
             import tensorflow  # noqa: F401
 
 
-# A cold judge's command: the subject first (this module), then the judge. The two
-# are joined here, on the command line, so that nothing of this package imports
-# the judge: the parent imports it after the fork, the subject never does.
-_JUDGE_BOOT = (
-    "import sys; sys.path.insert(0, {parent!r}); "
-    "from workbook.grading.subject.zygote import fork_subject_ahead; "
-    "ahead = fork_subject_ahead(); "
-    "from workbook.grading.judge.main import main; main(ahead=ahead)"
-)
+def _preload_numpy() -> None:
+    import numpy
+    import numpy.random  # noqa: F401
 
 
-def judge_command(parent: int) -> list[str]:
-    """The command of a cold judge that forks its subject before it imports the
-    judge (mode `judge` above). Run it with `subject_env()`: the subject keeps that
-    block. It dies with `parent`."""
-    boot = _JUDGE_BOOT.format(parent=PACKAGE_PARENT)
-    return [sys.executable, "-I", "-B", "-c", boot, str(parent)]
+def _preload_subject() -> None:
+    import workbook.grading.keras_plain
+    import workbook.grading.subject.sandbox
+    import workbook.grading.subject.server  # noqa: F401
 
 
 class ForkedSubject:
@@ -252,22 +204,25 @@ class ForkedSubject:
 
 
 def fork_subject_ahead() -> tuple[ForkedSubject, socket.socket]:
-    """Mode `judge`: import what a subject needs, fork the subject (which waits for
-    its spec on its socket, and never returns from here), and hand the judge that is
+    """Mode `judge`: import NumPy, fork the subject (which imports its modules, waits
+    for its spec on its socket, and never returns from here), and hand the judge that is
     about to be imported in this process the subject and its end of the socket."""
     die_with_parent(int(sys.argv[1]))
     booted = bool(sys.path) and sys.path[0] == PACKAGE_PARENT
     if booted:
         del sys.path[0]  # as in the other modes, while the subject's modules load
-    _preload([])
-    from workbook.grading.subject import server as subject
-
+    _preload_numpy()  # the judge needs it too: imported once, before the fork
     ours, theirs = socket.socketpair()
     judge = os.getpid()
     pid = os.fork()
     if pid == 0:
         ours.close()
         die_with_parent(judge)
+        # The subject's own modules are imported here, in the subject, while its
+        # parent goes on to import the judge: the judge never uses them (~15 ms).
+        _preload_subject()
+        from workbook.grading.subject import server as subject
+
         subject.serve_new(theirs)
         os._exit(0)
     theirs.close()
