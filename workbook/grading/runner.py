@@ -26,6 +26,7 @@ from workbook import tmpclean
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading import spare
+from workbook.grading.judge import bytecode
 from workbook.grading.output import OUTPUT_FILE, printed
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
@@ -287,8 +288,13 @@ def wall_net(limits: dict[str, float]) -> float:
 
 def hidden_paths(workspace: Workspace) -> list[str]:
     """What the subject must not read: the workspace (exercises, checks, course,
-    progress store), the installed course, and the workbook package itself."""
-    paths = {str(workspace.root.resolve()), str(Path(__file__).resolve().parents[1])}
+    progress store), the installed course, the workbook package itself, and the
+    judge's compiled checks."""
+    paths = {
+        str(workspace.root.resolve()),
+        str(Path(__file__).resolve().parents[1]),
+        str(bytecode.cache_folder()),
+    }
     with contextlib.suppress(WorkbookError):  # an installation without a course
         paths.add(str(bundled_root().resolve()))
     return sorted(paths)
@@ -350,6 +356,7 @@ def job_for(
         "limits": limits_for(lesson, timeout_s),
         "hidden": hidden_paths(workspace),
         "verify_checks": verify_checks,
+        "bytecode_cache": str(bytecode.cache_folder()),
     }
 
 

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbook.grading.judge import bytecode
 from workbook.grading.output import OUTPUT_FILE, OUTPUT_LIMIT  # noqa: F401 - OUTPUT_LIMIT: API
 from workbook.grading.subject import zygote
 
@@ -83,7 +84,8 @@ def _digest(data: bytes) -> str:
 
 def verified_checks(job: dict[str, Any], into: Path) -> tuple[Path | None, str | None]:
     """Copy the lesson's check file (and the checks folder's private `_*.py` helpers)
-    into the judge's own folder, each compared with the shipped manifest first.
+    into the judge's own folder, each compared with the shipped manifest first, with
+    its bytecode beside it (`bytecode`: compiled once per source, not per attempt).
 
     The copy is what runs, so the file compared is the file executed. Where the
     manifest covers this course, a check file that differs from it, or that it does
@@ -99,6 +101,7 @@ def verified_checks(job: dict[str, Any], into: Path) -> tuple[Path | None, str |
         any(f"checks/{p.name}" in files for p in check.parent.glob("*.py"))
     )
     into.mkdir(mode=0o700)
+    cache = Path(job["bytecode_cache"]) if job.get("bytecode_cache") else None
     for source in sources:
         data = source.read_bytes()
         listed = files.get(f"checks/{source.name}")
@@ -111,6 +114,7 @@ def verified_checks(job: dict[str, Any], into: Path) -> tuple[Path | None, str |
                 "`workbook dev manifest`)"
             )
         (into / source.name).write_bytes(data)
+        bytecode.place(into / source.name, data, cache)
     return into / check.name, None
 
 

@@ -16,12 +16,12 @@ them. It then runs in one of two modes:
   forks one subject per request. The grading service keeps one, with
   TensorFlow preloaded once a Keras lesson is near, so a subject costs a fork.
 * **judge** (`boot.judge_command`: a cold check's spare judge): the interpreter
-  imports NumPy, forks the attempt's subject (`fork_subject_ahead`), which imports
-  its own modules, and only then, in the parent, imports the judge and becomes it
-  (its command line says so: nothing here imports the judge). The subject is born
-  as in the other modes (of an interpreter that never imported the judge, with the
-  subject's environment block), and the cold check pays for one interpreter and one
-  NumPy import, not two.
+  imports what a subject needs, forks the attempt's subject (`fork_subject_ahead`),
+  and only then, in the parent, imports the judge and becomes it (its command line
+  says so: nothing here imports the judge). The subject is born as in the other
+  modes (of an interpreter that never imported the judge, with the subject's
+  environment block), and the cold check pays for one interpreter and one NumPy
+  import, not two.
 
 Both modes end in the same place: `subject.serve_new(sock)` on a socket whose other
 end the judge holds; the judge's first message there is the attempt's spec (and
@@ -166,24 +166,20 @@ def die_with_parent(parent: int) -> None:
 
 
 def _preload(names: list[str]) -> None:
-    """NumPy, the subject's modules, and what the lessons need (TensorFlow)."""
-    _preload_numpy()
-    _preload_subject()
+    """NumPy, the subject's modules, and what the lessons need (TensorFlow). (In mode
+    `judge`, before the fork: what the subject's modules import, the judge imports
+    too, and a subject importing them after the fork made the check ~5 ms slower.)"""
+    import numpy
+    import numpy.random  # noqa: F401
+
+    import workbook.grading.keras_plain
+    import workbook.grading.subject.sandbox
+    import workbook.grading.subject.server  # noqa: F401
+
     if "tensorflow" in names:
         with contextlib.suppress(Exception):  # a failed preload is retried, and reported, later
             import keras  # noqa: F401
             import tensorflow  # noqa: F401
-
-
-def _preload_numpy() -> None:
-    import numpy
-    import numpy.random  # noqa: F401
-
-
-def _preload_subject() -> None:
-    import workbook.grading.keras_plain
-    import workbook.grading.subject.sandbox
-    import workbook.grading.subject.server  # noqa: F401
 
 
 class ForkedSubject:
@@ -204,25 +200,22 @@ class ForkedSubject:
 
 
 def fork_subject_ahead() -> tuple[ForkedSubject, socket.socket]:
-    """Mode `judge`: import NumPy, fork the subject (which imports its modules, waits
-    for its spec on its socket, and never returns from here), and hand the judge that is
+    """Mode `judge`: import what a subject needs, fork the subject (which waits for
+    its spec on its socket, and never returns from here), and hand the judge that is
     about to be imported in this process the subject and its end of the socket."""
     die_with_parent(int(sys.argv[1]))
     booted = bool(sys.path) and sys.path[0] == PACKAGE_PARENT
     if booted:
         del sys.path[0]  # as in the other modes, while the subject's modules load
-    _preload_numpy()  # the judge needs it too: imported once, before the fork
+    _preload([])
+    from workbook.grading.subject import server as subject
+
     ours, theirs = socket.socketpair()
     judge = os.getpid()
     pid = os.fork()
     if pid == 0:
         ours.close()
         die_with_parent(judge)
-        # The subject's own modules are imported here, in the subject, while its
-        # parent goes on to import the judge: the judge never uses them (~15 ms).
-        _preload_subject()
-        from workbook.grading.subject import server as subject
-
         subject.serve_new(theirs)
         os._exit(0)
     theirs.close()
