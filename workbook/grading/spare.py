@@ -12,8 +12,10 @@ about the learner is known to the child before then, and the limits are still
 applied before any learner code runs.
 
 Kept free of heavy imports: the console script calls `prestart` before click is
-imported. A spare that is never used reads end-of-file on stdin and exits, and the
-parent kills it at exit anyway.
+imported, and the child is started with `os.posix_spawn` (`SpareChild`), not
+`subprocess` (~4 ms to import, which the judge's start waited for). A spare that is
+never used reads end-of-file on stdin and exits, and the parent kills it at exit
+anyway.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import select
 import signal
-import subprocess
 import threading
+import time
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from workbook.grading.subject.boot import PACKAGE_PARENT, judge_command, subject_env
 
 _lock = threading.Lock()
-_spare: subprocess.Popen | None = None
+_spare: SpareChild | None = None
 _spare_thread: int | None = None  # the thread that started it
 _refill = False
 
@@ -59,19 +63,88 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def spawn_child() -> subprocess.Popen:
+class SpareChild:
+    """A grading child started with `os.posix_spawn`: what `subprocess.Popen` would
+    give (its stdin a pipe, stdout and stderr /dev/null, its own session, no other
+    descriptor of this process), and as much of Popen's interface as its users need
+    (`pid`, `stdin`, `poll`, `wait`, `kill`, `returncode`)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        read, write = os.pipe()
+        actions = [
+            (os.POSIX_SPAWN_DUP2, read, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            # Descriptors this process was handed open and inheritable (a make
+            # jobserver's, say): Popen's close_fds would not pass them on either.
+            *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds()),
+        ]
+        try:
+            self.pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+        except BaseException:
+            os.close(write)
+            raise
+        finally:
+            os.close(read)
+        self.stdin: BinaryIO = open(write, "wb")  # noqa: SIM115 - closed by the job's sender
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Its exit status (negative: the signal that ended it), once it ended;
+        `subprocess.TimeoutExpired` after `timeout` seconds."""
+        if timeout is None:
+            if self.returncode is None:
+                with contextlib.suppress(ChildProcessError):
+                    self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            select.select([], [], [], min(left, 0.005))
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def _inheritable_fds() -> list[int]:
+    try:
+        names = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []
+    except OSError:
+        names = []
+    found = []
+    for name in names:
+        fd = int(name)
+        if fd > 2:
+            with contextlib.suppress(OSError):
+                if os.get_inheritable(fd):
+                    found.append(fd)
+    return found
+
+
+def spawn_child() -> SpareChild:
     """A fresh grading child in its own session, importing the judge, awaiting its job.
 
     Its stderr goes nowhere until the job names the attempt's stderr file: it must
     never reach a terminal that a TUI draws on."""
-    return subprocess.Popen(
-        judge_command(os.getpid()),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=subject_env(),  # its subject keeps this block; nothing of the judge
-        start_new_session=True,
-    )
+    # Its subject keeps this environment block; nothing of the judge is in it.
+    return SpareChild(judge_command(os.getpid()), subject_env())
 
 
 def prestart() -> None:
@@ -97,7 +170,7 @@ def pipelined() -> Iterator[None]:
         discard()
 
 
-def take() -> subprocess.Popen:
+def take() -> SpareChild:
     """The waiting spare if it is alive and this thread started it, else a child
     started now. A child dies with the thread that started it (its parent-death
     signal), so a spare from another thread, which may end first, is not used."""
@@ -125,7 +198,7 @@ def discard() -> None:
         kill_group(proc)
 
 
-def kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: SpareChild) -> None:
     """Kill a child's whole session (it and anything it started) and reap it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
