@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -160,3 +161,26 @@ def test_a_spare_from_another_thread_is_not_used(workspace):
     finally:
         release.set()
         thread.join()
+
+
+def test_a_spare_holds_no_descriptor_of_its_parent_but_its_stdin(tmp_path):
+    """Started with posix_spawn, not Popen: an inheritable descriptor this process
+    was handed (a make jobserver's, say) does not reach the judge, and the judge's
+    stdin is the job's pipe, its stdout and stderr /dev/null, in a session of its own."""
+    handed = os.open(tmp_path / "handed", os.O_CREAT | os.O_RDWR)
+    os.set_inheritable(handed, True)
+    child = spare.spawn_child()
+    try:
+        fds = {}
+        for fd in os.listdir(f"/proc/{child.pid}/fd"):
+            with contextlib.suppress(FileNotFoundError):  # a file the interpreter closed
+                fds[int(fd)] = os.readlink(f"/proc/{child.pid}/fd/{fd}")
+        assert str(tmp_path / "handed") not in fds.values()
+        assert fds[0].startswith("pipe:")
+        assert fds[1] == fds[2] == os.devnull
+        assert os.getsid(child.pid) == child.pid != os.getsid(0)
+        assert child.poll() is None
+    finally:
+        os.close(handed)
+        child.kill()
+        assert child.wait(timeout=30) == -9

@@ -124,8 +124,10 @@ class SpareChild:
 
 
 def _inheritable_fds() -> list[int]:
+    """This process's open descriptors above 2 that a new program would inherit."""
+    folder = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
     try:
-        names = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []
+        names = os.listdir(folder)
     except OSError:
         names = []
     found = []
