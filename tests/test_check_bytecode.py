@@ -141,7 +141,7 @@ def test_learner_code_can_neither_read_nor_write_the_cache(
     cache folder is among the subject's hidden paths); a correct file then passes
     with the real checks."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    cache = bytecode.cache_folder()
+    cache = runner.bytecode_folder()
     assert str(cache) in runner.job_for(workspace, workspace.course.lesson(1))["hidden"]
     lesson = workspace.course.lesson(1)
     write_solution(workspace, lesson)

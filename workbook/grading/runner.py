@@ -26,7 +26,6 @@ from workbook import tmpclean
 from workbook.catalog import Lesson
 from workbook.errors import WorkbookError
 from workbook.grading import spare
-from workbook.grading.judge import bytecode
 from workbook.grading.output import OUTPUT_FILE, printed
 from workbook.grading.results import CheckResult, ErrorInfo, GradeResult, Verdict
 from workbook.grading.spare import child_env  # noqa: F401 - part of this module's API
@@ -286,6 +285,13 @@ def wall_net(limits: dict[str, float]) -> float:
     return 5 * (limits["startup_s"] + limits["total_s"]) + 30
 
 
+def bytecode_folder() -> Path:
+    """Where the judge keeps the checks' compiled code for this user (see
+    `judge.bytecode`): hidden from the subject like the workspace."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lstm-workbook" / "check-bytecode"
+
+
 def hidden_paths(workspace: Workspace) -> list[str]:
     """What the subject must not read: the workspace (exercises, checks, course,
     progress store), the installed course, the workbook package itself, and the
@@ -293,7 +299,7 @@ def hidden_paths(workspace: Workspace) -> list[str]:
     paths = {
         str(workspace.root.resolve()),
         str(Path(__file__).resolve().parents[1]),
-        str(bytecode.cache_folder()),
+        str(bytecode_folder()),
     }
     with contextlib.suppress(WorkbookError):  # an installation without a course
         paths.add(str(bundled_root().resolve()))
@@ -356,7 +362,7 @@ def job_for(
         "limits": limits_for(lesson, timeout_s),
         "hidden": hidden_paths(workspace),
         "verify_checks": verify_checks,
-        "bytecode_cache": str(bytecode.cache_folder()),
+        "bytecode_cache": str(bytecode_folder()),
     }
 
 

@@ -2,22 +2,22 @@
 
 The judge runs its own verified copy of a lesson's checks, in a folder made for the
 attempt, so Python never finds a bytecode cache for them and compiles them on every
-attempt: ~10 ms for lesson 8's 40 KB (its check and the shared `_gates.py`), a tenth
-of what a cold `workbook check` adds to its `import numpy, pytest`. Here the code of a
-source, compiled once, is kept under the source's SHA-256 and the interpreter's magic
+attempt: ~10 ms for lesson 8's 40 KB (its check and the shared `_gates.py`) in a
+fresh interpreter, which a cold `workbook check` waits for. Here the code of a source, compiled once, is kept under the source's SHA-256 and the interpreter's magic
 number, and written beside the copy as the `__pycache__` file Python's own import
 looks for (stamped with the copy's mtime and size), so the import that pytest makes
 reads it instead of compiling. The code is the compilation of the verified bytes
 themselves (the key is their digest); Python sets each code object's file name to
 the copy's path when it loads it.
 
-The cache lives in the user's cache folder (`$XDG_CACHE_HOME`, else `~/.cache`), out
-of a subject's reach: confined learner code reads only Python, its libraries and its
-scratch folder, and the folder is among the paths hidden from it. What an entry holds
-is what runs, so where learner code is not confined (no Landlock: `workbook doctor`
-says so) it could forge one, as it could rewrite the installed checks and their
-manifest there. A damaged entry is compiled again; a cache that cannot be read or
-written (a read-only home on a platform) only costs the compile.
+The cache lives in the user's cache folder (the job names it:
+`runner.bytecode_folder`, under `$XDG_CACHE_HOME`, else `~/.cache`), out of a
+subject's reach: confined learner code reads only Python, its libraries and its
+scratch folder, and the folder is among the paths hidden from it. What an entry
+holds is what runs, so where learner code is not confined (no Landlock: `workbook
+doctor` says so) it could forge one, as it could rewrite the installed checks and
+their manifest there. A damaged entry is compiled again; a cache that cannot be read
+or written (a read-only home on a platform) only costs the compile.
 """
 
 from __future__ import annotations
@@ -30,12 +30,6 @@ import os
 from pathlib import Path
 
 MAGIC = importlib.util.MAGIC_NUMBER
-
-
-def cache_folder() -> Path:
-    """Where compiled checks are kept for this user."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lstm-workbook" / "check-bytecode"
 
 
 def _compiled(data: bytes, copy: Path, folder: Path | None) -> bytes:
