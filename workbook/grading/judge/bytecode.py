@@ -3,12 +3,13 @@
 The judge runs its own verified copy of a lesson's checks, in a folder made for the
 attempt, so Python never finds a bytecode cache for them and compiles them on every
 attempt: ~10 ms for lesson 8's 40 KB (its check and the shared `_gates.py`) in a
-fresh interpreter, which a cold `workbook check` waits for. Here the code of a source, compiled once, is kept under the source's SHA-256 and the interpreter's magic
-number, and written beside the copy as the `__pycache__` file Python's own import
-looks for (stamped with the copy's mtime and size), so the import that pytest makes
-reads it instead of compiling. The code is the compilation of the verified bytes
-themselves (the key is their digest); Python sets each code object's file name to
-the copy's path when it loads it.
+fresh interpreter, which a cold `workbook check` waits for. Here the code of a
+source, compiled once, is kept under the source's SHA-256 and the interpreter's
+magic number, and written beside the copy as the `__pycache__` file Python's own
+import looks for (stamped with the copy's mtime and size), so the import that pytest
+makes reads it instead of compiling. The code is the compilation of the verified
+bytes themselves (the key is their digest); Python sets each code object's file name
+to the copy's path when it loads it.
 
 The cache lives in the user's cache folder (the job names it:
 `runner.bytecode_folder`, under `$XDG_CACHE_HOME`, else `~/.cache`), out of a
