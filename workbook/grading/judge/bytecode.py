@@ -59,6 +59,10 @@ def place(copy: Path, data: bytes, folder: Path | None) -> None:
     """Write the bytecode of `copy` (whose bytes are `data`) where the import of it
     looks first. Source that does not compile is left to the import to report."""
     try:
+        target = Path(importlib.util.cache_from_source(str(copy)))
+    except NotImplementedError:  # an interpreter without bytecode caching
+        return
+    try:
         code = _compiled(data, copy, folder)
     except (SyntaxError, ValueError):
         return
@@ -69,7 +73,6 @@ def place(copy: Path, data: bytes, folder: Path | None) -> None:
         + (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
         + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little")
     )
-    target = Path(importlib.util.cache_from_source(str(copy)))
     with contextlib.suppress(OSError):
         target.parent.mkdir(mode=0o700, exist_ok=True)
         target.write_bytes(header + code)
