@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import marshal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,7 +42,8 @@ SOURCE = b"VALUE = 1\n\ndef where():\n    return where.__code__.co_filename\n"
 
 
 def _entry(cache: Path, source: bytes) -> Path:
-    return cache / f"{hashlib.sha256(source).hexdigest()}-{bytecode.MAGIC.hex()}.bin"
+    name = f"{hashlib.sha256(source).hexdigest()}-{bytecode.MAGIC.hex()}-o{sys.flags.optimize}"
+    return cache / f"{name}.bin"
 
 
 def test_a_check_is_compiled_once_and_imported_from_its_bytecode(tmp_path, monkeypatch):
@@ -77,7 +79,9 @@ def test_the_placed_bytecode_is_what_runs(tmp_path):
     assert _import(copy, "check_value_3").VALUE == 2
 
 
-@pytest.mark.parametrize("damage", [b"", b"\x00garbage", b"not marshal data at all"])
+@pytest.mark.parametrize(
+    "damage", [b"", b"\x00garbage", b"not marshal data at all", marshal.dumps(42)]
+)
 def test_a_damaged_entry_is_compiled_again(tmp_path, damage):
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -86,6 +90,46 @@ def test_a_damaged_entry_is_compiled_again(tmp_path, damage):
     bytecode.place(copy, SOURCE, cache)
     assert _import(copy, "check_value_4").VALUE == 1
     assert marshal.loads(_entry(cache, SOURCE).read_bytes())  # repaired
+
+
+PLACE_AND_RUN = """
+import importlib.util, sys
+from pathlib import Path
+from workbook.grading.judge import bytecode
+source = b"def check():\\n    assert False, 'the check ran'\\n"
+copy = Path(sys.argv[1]) / str(sys.flags.optimize) / "check_assert.py"
+copy.parent.mkdir()
+copy.write_bytes(source)
+bytecode.place(copy, source, Path(sys.argv[2]))
+spec = importlib.util.spec_from_file_location("check_assert", copy)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+try:
+    module.check()
+    print("assert skipped")
+except AssertionError:
+    print("assert ran")
+"""
+
+
+def test_code_compiled_under_o_is_not_served_to_a_judge_without_it(tmp_path):
+    """Python -O drops asserts (-OO docstrings, which name the checks): an entry
+    compiled by a judge that runs optimised must not reach one that does not."""
+    cache = tmp_path / "cache"
+
+    def run(*flags: str) -> str:
+        done = subprocess.run(
+            [sys.executable, *flags, "-c", PLACE_AND_RUN, str(tmp_path), str(cache)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run("-O") == "assert skipped"
+    assert run() == "assert ran"
+    assert len(list(cache.iterdir())) == 2
 
 
 def test_a_cache_that_cannot_be_written_costs_only_the_compile(tmp_path):

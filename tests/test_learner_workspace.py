@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli, write_solution
 from workbook.grading.results import Verdict
 from workbook.workspace import bundled_root
@@ -100,6 +102,42 @@ def test_a_learner_edit_of_the_catalog_is_reported(workspace):
     toml = workspace.root / "course" / "course.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert grade(workspace, lesson).tampered == ["course/course.toml"]
+
+
+@pytest.mark.parametrize(
+    ("protection", "flagged"),
+    [
+        ({"landlock_abi": 7, "notes": []}, []),  # could not have written it: scanned before
+        ({}, ["course/course.toml"]),  # not confined: scanned again after the attempt
+        (
+            {"landlock_abi": 7, "notes": ["partial file protection: the workspace lies inside"]},
+            ["course/course.toml"],
+        ),
+    ],
+)
+def test_a_workspace_edit_during_an_unconfined_attempt_is_reported(workspace, protection, flagged):
+    """The workspace is scanned before the attempt (the learner does not wait for it
+    after the verdict); where learner code was not confined, what it may have written
+    during the attempt is caught by a second scan after it, in that attempt's result."""
+    import json
+
+    from workbook.grading.runner import RunOutcome, grade
+
+    lesson = workspace.course.lesson("01-activations")
+    write_solution(workspace, lesson)
+    toml = workspace.root / "course" / "course.toml"
+
+    def attempt(job, tmp, cwd, cancel, deadline):
+        toml.write_text(toml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+        events = [
+            {"event": "subject", "protection": protection},
+            {"event": "collected", "ids": []},
+            {"event": "done", "output": "", "output_dropped": False},
+        ]
+        Path(job["report"]).write_text("".join(json.dumps(e) + "\n" for e in events))
+        return RunOutcome(False, 0, "")
+
+    assert grade(workspace, lesson, execute=attempt).tampered == flagged
 
 
 def test_dev_commands_say_a_learner_workspace_is_not_a_course_source(workspace):

@@ -184,3 +184,46 @@ def test_a_spare_holds_no_descriptor_of_its_parent_but_its_stdin(tmp_path):
         os.close(handed)
         child.kill()
         assert child.wait(timeout=30) == -9
+
+
+def _in_a_child(body: str, *args: str, **run) -> subprocess.CompletedProcess:
+    """Run `body` in a fresh interpreter (the package importable), for settings a test
+    worker must not take on itself (an ignored SIGCHLD, a closed stdin)."""
+    script = "import json, os, signal, sys, time\nfrom workbook.grading import spare\n" + body
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120, **run
+    )
+
+
+def test_a_spare_reaped_by_someone_else_is_seen_to_end():
+    """With SIGCHLD ignored (a parent's setting that exec keeps), the kernel reaps the
+    child itself: the spare must still be seen to end (subprocess says 0), not be
+    polled as running until the attempt's wall-clock net ran out."""
+    done = _in_a_child(
+        "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+        "child = spare.spawn_child()\n"
+        "child.stdin.close()  # no job: it exits\n"
+        "deadline = time.monotonic() + 60\n"
+        "while child.poll() is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "other = spare.spawn_child()\n"
+        "other.stdin.close()\n"
+        "print(json.dumps([child.poll(), other.wait(timeout=60)]))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [0, 0]
+
+
+def test_a_spare_gets_its_job_pipe_when_the_parent_has_no_stdin():
+    """The job's pipe can be made on descriptor 0 when this process has none: it must
+    still reach the child as its stdin."""
+    done = _in_a_child(
+        "os.close(0)\n"
+        "child = spare.spawn_child()\n"
+        "link = os.readlink(f'/proc/{child.pid}/fd/0')\n"
+        "child.stdin.close()\n"
+        "print(json.dumps([link, child.wait(timeout=60)]))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    link, code = json.loads(done.stdout)
+    assert link.startswith("pipe:") and code == 0

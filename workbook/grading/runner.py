@@ -417,10 +417,9 @@ def grade(
             report=str(report), exercise=str(exercise.resolve()), scratch=str(tmp / "scratch")
         )
         deadline = started + wall_net(job["limits"])
-        # Scanned before the attempt, not after it: a cold judge is still starting up
-        # (pytest) when the job is ready, while after the verdict the learner would
-        # wait for the scan. Confined learner code cannot write the workspace; where
-        # it is not confined (no Landlock), the next attempt's scan sees what it wrote.
+        # Scanned before the attempt: a cold judge is still starting up (pytest) when
+        # the job is ready, while after the verdict the learner would wait for the
+        # scan. Scanned again after it where learner code could write the workspace.
         tampered = workspace_tampered(workspace)
         outcome = (execute or run_cold)(job, tmp, tmp, cancel, deadline)
         events = _read_events(report)
@@ -439,8 +438,20 @@ def grade(
         stderr_tail=outcome.stderr_tail,
         timeout_s=wall_net(job["limits"]),
     )
+    if not files_confined(result.protection):
+        tampered = workspace_tampered(workspace)
     result.tampered = relevant_to(tampered, lesson, workspace.course)
     return result
+
+
+def files_confined(protection: dict) -> bool:
+    """Whether an attempt's learner code could write nothing but its scratch folder
+    (Landlock in force, nothing noted as partial): the workspace scanned before the
+    attempt is then the workspace after it."""
+    notes = protection.get("notes") or []
+    return protection.get("landlock_abi") is not None and not any(
+        "partial file protection" in str(note) for note in notes
+    )
 
 
 def grade_source(workspace: Workspace, lesson: Lesson, source: str) -> GradeResult:

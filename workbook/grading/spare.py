@@ -71,6 +71,11 @@ class SpareChild:
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         read, write = os.pipe()
+        if read == 0:  # this process has no stdin: dup2(0, 0) would leave it close-on-exec
+            import fcntl
+
+            read, spare_fd = fcntl.fcntl(read, fcntl.F_DUPFD_CLOEXEC, 3), read
+            os.close(spare_fd)
         actions = [
             (os.POSIX_SPAWN_DUP2, read, 0),
             (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
@@ -94,6 +99,9 @@ class SpareChild:
             try:
                 pid, status = os.waitpid(self.pid, os.WNOHANG)
             except ChildProcessError:
+                # Reaped by someone else (SIGCHLD ignored, which exec keeps): ended,
+                # with a status nobody can know; 0, as subprocess.Popen says.
+                self.returncode = 0
                 return self.returncode
             if pid:
                 self.returncode = os.waitstatus_to_exitcode(status)
@@ -104,8 +112,10 @@ class SpareChild:
         `subprocess.TimeoutExpired` after `timeout` seconds."""
         if timeout is None:
             if self.returncode is None:
-                with contextlib.suppress(ChildProcessError):
+                try:
                     self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+                except ChildProcessError:
+                    self.returncode = 0  # reaped by someone else (see `poll`)
             return self.returncode
         deadline = time.monotonic() + timeout
         while self.poll() is None:

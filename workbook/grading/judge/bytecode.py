@@ -17,8 +17,10 @@ subject's reach: confined learner code reads only Python, its libraries and its
 scratch folder, and the folder is among the paths hidden from it. What an entry
 holds is what runs, so where learner code is not confined (no Landlock: `workbook
 doctor` says so) it could forge one, as it could rewrite the installed checks and
-their manifest there. A damaged entry is compiled again; a cache that cannot be read
-or written (a read-only home on a platform) only costs the compile.
+their manifest there; unlike those, a forged entry outlives a reinstall (deleting the
+folder clears it). A file that does not unmarshal to code is compiled again; a cache
+that cannot be read or written (a read-only home on a platform) only costs the
+compile.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import sys
+import types
 from pathlib import Path
 
 MAGIC = importlib.util.MAGIC_NUMBER
@@ -36,22 +40,30 @@ MAGIC = importlib.util.MAGIC_NUMBER
 def _compiled(data: bytes, copy: Path, folder: Path | None) -> bytes:
     """The marshalled code of `data`: from the cache when it holds it, else compiled
     now (and kept there, written whole or not at all)."""
-    key = f"{hashlib.sha256(data).hexdigest()}-{MAGIC.hex()}.bin"
+    # The optimisation level is part of the key: code compiled under -O has no
+    # asserts (and under -OO no docstrings, which name the checks).
+    level = sys.flags.optimize
+    key = f"{hashlib.sha256(data).hexdigest()}-{MAGIC.hex()}-o{level}.bin"
     if folder is not None:
         with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
             kept = (folder / key).read_bytes()
-            marshal.loads(kept)  # a damaged file is compiled again, never imported
-            return kept
-    code = marshal.dumps(compile(data, str(copy), "exec", dont_inherit=True))
+            # A truncated or garbled file is compiled again, never imported.
+            if isinstance(marshal.loads(kept), types.CodeType):
+                return kept
+    code = marshal.dumps(compile(data, str(copy), "exec", dont_inherit=True, optimize=level))
     if folder is not None:
         import tempfile
 
         with contextlib.suppress(OSError):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=folder, prefix=".partial-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(code)
-            os.replace(temp, folder / key)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(code)
+                os.replace(temp, folder / key)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)  # only when the write failed (a full disk)
     return code
 
 
