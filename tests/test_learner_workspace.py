@@ -107,12 +107,9 @@ def test_a_learner_edit_of_the_catalog_is_reported(workspace):
 @pytest.mark.parametrize(
     ("protection", "flagged"),
     [
-        ({"landlock_abi": 7, "notes": []}, []),  # could not have written it: scanned before
+        ({"landlock_abi": 7, "files_confined": True}, []),  # could not have written it
         ({}, ["course/course.toml"]),  # not confined: scanned again after the attempt
-        (
-            {"landlock_abi": 7, "notes": ["partial file protection: the workspace lies inside"]},
-            ["course/course.toml"],
-        ),
+        ({"landlock_abi": 7, "files_confined": False}, ["course/course.toml"]),  # partial
     ],
 )
 def test_a_workspace_edit_during_an_unconfined_attempt_is_reported(workspace, protection, flagged):

@@ -120,6 +120,7 @@ def test_protection_label_and_json() -> None:
     assert p.to_json() == {
         "label": "landlock-abi-7+seccomp+uid-65534",
         "landlock_abi": 7,
+        "files_confined": True,
         "seccomp": True,
         "uid": 65534,
         "capabilities": None,
@@ -138,6 +139,20 @@ def test_protection_label_and_json() -> None:
     assert full.label() == "landlock-abi-7+seccomp+nocaps+quota-256mb"
     assert full.to_json()["capabilities"] == "dropped"
     assert full.to_json()["scratch_quota_mb"] == 256
+
+
+def test_files_are_confined_only_under_landlock_with_no_partial_rule(tmp_path: Path) -> None:
+    """What tells the grader that learner code could not have written the workspace
+    (so it is not scanned again after the attempt): decided here, from the notes
+    themselves, not from their words after the judge bounded them."""
+    assert Protection(landlock_abi=7, seccomp=True, uid=None, notes=["x"]).files_confined
+    assert not Protection(landlock_abi=None, seccomp=True, uid=None, notes=[]).files_confined
+    scratch = tmp_path / "s"
+    (scratch / "inner").mkdir(parents=True)
+    _, notes = plan(Confinement(scratch=scratch, hidden=(scratch / "inner",)))
+    partial = Protection(landlock_abi=7, seccomp=True, uid=None, notes=notes)
+    assert any("partial" in n for n in notes) and not partial.files_confined
+    assert partial.to_json()["files_confined"] is False
 
 
 def test_plan_never_allows_a_tree_holding_a_hidden_path(tmp_path: Path) -> None:

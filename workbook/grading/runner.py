@@ -438,20 +438,10 @@ def grade(
         stderr_tail=outcome.stderr_tail,
         timeout_s=wall_net(job["limits"]),
     )
-    if not files_confined(result.protection):
-        tampered = workspace_tampered(workspace)
+    if result.protection.get("files_confined") is not True:
+        tampered = workspace_tampered(workspace)  # learner code could have written it
     result.tampered = relevant_to(tampered, lesson, workspace.course)
     return result
-
-
-def files_confined(protection: dict) -> bool:
-    """Whether an attempt's learner code could write nothing but its scratch folder
-    (Landlock in force, nothing noted as partial): the workspace scanned before the
-    attempt is then the workspace after it."""
-    notes = protection.get("notes") or []
-    return protection.get("landlock_abi") is not None and not any(
-        "partial file protection" in str(note) for note in notes
-    )
 
 
 def grade_source(workspace: Workspace, lesson: Lesson, source: str) -> GradeResult:

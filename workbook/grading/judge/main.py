@@ -224,6 +224,7 @@ def _bounded_protection(value: Any) -> dict[str, Any]:
     return {
         "label": text_of(value.get("label"), 200),
         "landlock_abi": optional_int("landlock_abi"),
+        "files_confined": value.get("files_confined") is True,
         "seccomp": value.get("seccomp") is True,
         "uid": optional_int("uid"),
         "capabilities": text_of(capabilities, 40) if capabilities is not None else None,

@@ -161,17 +161,30 @@ class Protection:
             parts.append(f"quota-{self.scratch_quota_mb}mb")
         return "+".join(parts) or "none"
 
+    @property
+    def files_confined(self) -> bool:
+        """Whether learner code can write nothing but its scratch folder (Landlock in
+        force, no rule noted as partial): the grader then need not look again at the
+        workspace after an attempt."""
+        return self.landlock_abi is not None and not any(
+            note.startswith(PARTIAL_FILES) for note in self.notes
+        )
+
     def to_json(self) -> dict:
         """Plain data for a results file or a report event."""
         return {
             "label": self.label(),
             "landlock_abi": self.landlock_abi,
+            "files_confined": self.files_confined,
             "seccomp": self.seccomp,
             "uid": self.uid,
             "capabilities": self.capabilities,
             "scratch_quota_mb": self.scratch_quota_mb,
             "notes": list(self.notes),
         }
+
+
+PARTIAL_FILES = "partial file protection"  # how a note on an exposed hidden path begins
 
 
 @dataclass(frozen=True)
@@ -647,7 +660,7 @@ def plan(c: Confinement) -> tuple[list[Rule], list[str]]:
         for h in excluded_text:
             if _within(h, rule.path):
                 notes.append(
-                    f"partial file protection: {h} lies inside {rule.path}, which the "
+                    f"{PARTIAL_FILES}: {h} lies inside {rule.path}, which the "
                     f"learner's code may {'write' if rule.access == 'write' else 'read'}"
                 )
     return rules, notes
