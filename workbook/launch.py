@@ -1,8 +1,9 @@
 """The `workbook` console script and `python -m workbook`.
 
 Before click and the rest of the CLI are imported, a command that grades starts a
-spare grading child (see `workbook.grading.spare`), so the child's `import numpy,
-pytest` runs on the other core while the CLI starts up. Guessing the command from
+spare grading child (see `workbook.grading.spare`; on Linux a fork of this process,
+`boot.fork_judge`), so the child's `import numpy, pytest` runs on the other core
+while the CLI starts up. Guessing the command from
 argv is only a speed hint: a wrong guess costs an idle child that is killed at exit.
 
 When the workspace's grading service runs, `workbook check` runs in the service
@@ -91,22 +92,31 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 
 def main() -> None:
     command = command_of(sys.argv[1:])
+    grading = command in GRADING_COMMANDS
+    serviced = grading and _service_runs(sys.argv[1:])
+    forked = None
+    if grading and not serviced:
+        from workbook.grading.subject import boot
+
+        # Linux: the cold judge forks from here, before anything else is imported
+        # (and before the signal handlers below), an interpreter start-up sooner.
+        forked = boot.fork_judge()
     if command is not None:
         # A terminal closed or a `kill` unwinds like Ctrl-C: the attempt in progress is
         # killed and the progress store closed. (The TUI has its own handling.)
         for name in ("SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), _exit_on_signal)
-    if command in GRADING_COMMANDS and _service_runs(sys.argv[1:]):
+    if serviced:
         if command in REMOTE_COMMANDS:
             code = _run_in_service(sys.argv[1:])
             if code is not None:
                 sys.exit(code)
-    elif command in GRADING_COMMANDS:
+    elif grading:
         from workbook.grading import spare
 
-        spare.prestart()
-    if command not in GRADING_COMMANDS:
+        spare.prestart(forked)
+    if not grading:
         from workbook.cli import main as cli_main
 
         cli_main()

@@ -94,6 +94,15 @@ class SpareChild:
         self.stdin: BinaryIO = open(write, "wb")  # noqa: SIM115 - closed by the job's sender
         self.returncode: int | None = None
 
+    @classmethod
+    def adopt(cls, pid: int, stdin_fd: int) -> SpareChild:
+        """A child this process forked (`boot.fork_judge`), as if spawned here."""
+        child = cls.__new__(cls)
+        child.pid = pid
+        child.stdin = open(stdin_fd, "wb")  # noqa: SIM115 - closed by the job's sender
+        child.returncode = None
+        return child
+
     def poll(self) -> int | None:
         if self.returncode is None:
             try:
@@ -159,12 +168,14 @@ def spawn_child() -> SpareChild:
     return SpareChild(judge_command(os.getpid()), subject_env())
 
 
-def prestart() -> None:
-    """Start a spare child now, if none is waiting."""
+def prestart(forked: tuple[int, int] | None = None) -> None:
+    """Start a spare child now, if none is waiting; `forked`, the pid and job pipe of
+    one the console script forked (`boot.fork_judge`), is that child."""
     global _spare, _spare_thread
     with _lock:
         if _spare is None or _spare.poll() is not None:
-            _spare, _spare_thread = spawn_child(), threading.get_ident()
+            child = SpareChild.adopt(*forked) if forked is not None else spawn_child()
+            _spare, _spare_thread = child, threading.get_ident()
 
 
 @contextlib.contextmanager
@@ -211,9 +222,12 @@ def discard() -> None:
 
 
 def kill_group(proc: SpareChild) -> None:
-    """Kill a child's whole session (it and anything it started) and reap it."""
+    """Kill a child's whole session (it and anything it started) and reap it. The
+    child itself too: a forked one may not have made its session yet (what it
+    started dies with it, by its parent-death signal)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    proc.kill()
     proc.wait()
 
 

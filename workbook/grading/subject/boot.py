@@ -1,10 +1,10 @@
 """How a subject's interpreter is started: its command line and its environment.
 
-Apart from `zygote` because a cold `workbook check` builds its judge's command
-before anything else (`spare.prestart`, called by the console script before click is
-imported): this module imports only `os` and `sys`, so the judge's interpreter starts
-a few milliseconds after the learner pressed Enter, not after `json`, `socket` and
-`typing` were loaded for a command line.
+Apart from `zygote` because a cold `workbook check` starts its judge before anything
+else (`fork_judge`, or `spare.prestart`, called by the console script before click is
+imported): this module imports only `os` and `sys`, so the judge starts a few
+milliseconds after the learner pressed Enter, not after `json`, `socket` and `typing`
+were loaded for a command line.
 """
 
 from __future__ import annotations
@@ -32,6 +32,29 @@ PASSED_ENV = (
     "KERAS_BACKEND",
     "CUDA_VISIBLE_DEVICES",
 )
+SUBJECT_MODULES = frozenset(
+    {
+        "workbook",
+        "workbook.grading",
+        "workbook.grading.subject",
+        "workbook.grading.subject.zygote",
+        "workbook.grading.subject.boot",
+        "workbook.grading.subject.server",
+        "workbook.grading.wire",
+        "workbook.grading.output",
+        "workbook.grading.subject.learner_trace",
+        "workbook.grading.subject.sandbox",
+        "workbook.grading.keras_plain",
+    }
+)
+"""Every module of this package that may be in a subject's memory: none of them
+holds an expected value, a check or a reference."""
+FORKED_FROM = frozenset({"workbook.launch"})
+"""Modules whose functions a subject's memory may hold, but not the modules: the
+console script's `launch.main` is being called where a cold judge is forked
+(`fork_judge`); the fork drops the module and clears its globals, so nothing it
+would import is reachable from it."""
+
 _BOOT = (
     "import sys; sys.path.insert(0, {parent!r}); "
     "from workbook.grading.subject.zygote import main; main()"
@@ -74,3 +97,108 @@ def judge_command(parent: int) -> list[str]:
     keeps that block. It dies with `parent`."""
     boot = _JUDGE_BOOT.format(parent=PACKAGE_PARENT)
     return [sys.executable, "-I", "-B", "-c", boot, str(parent)]
+
+
+# PYTHON* variables that `python -I` would ignore and that change nothing a judge does:
+# where any other is set, a forked judge could differ from a started one.
+_HARMLESS_PYTHON_ENV = frozenset(
+    {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONNOUSERSITE"}
+)
+
+
+def can_fork_judge() -> bool:
+    """Whether this process may fork a cold judge (`fork_judge`) that is what
+    `judge_command` would start: Linux (the start-up block is scrubbed through
+    /proc/self/mem), one thread, and nothing that makes this interpreter differ from
+    `python -I -B`: no optimisation (asserts are the checks' verdicts), no warning
+    filters or -X options, no PYTHON* setting it ignores, no user site on the path."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    flags = sys.flags
+    if flags.optimize or flags.bytes_warning or flags.dev_mode or flags.inspect or flags.no_site:
+        return False
+    if sys.warnoptions or getattr(sys, "_xoptions", None):
+        return False
+    if any(n.startswith("PYTHON") and n not in _HARMLESS_PYTHON_ENV for n in os.environ):
+        return False
+    site = sys.modules.get("site")
+    if getattr(site, "ENABLE_USER_SITE", False) and getattr(site, "USER_SITE", None) in sys.path:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def fork_judge() -> tuple[int, int] | None:
+    """Fork this process into a cold judge, as `judge_command` would start one, and
+    return its pid and the write end of its stdin (for the job), or None where
+    `can_fork_judge` says no (then start one with `judge_command`).
+
+    Called by the console script before it imports anything else: the judge saves an
+    interpreter's start-up (~8 ms) and a spawn (~4 ms) of a cold check's critical
+    path. What the subject forked from it may see of this process is made what a
+    started judge's would be first: the environment is `subject_env()` and the
+    start-up block that /proc/self/environ and /proc/self/cmdline read (the
+    learner's whole shell environment, the command line) is overwritten; no
+    descriptor but its stdin pipe and /dev/null; its own session; sys.path without
+    the script's folder; no bytecode written. This process has imported nothing of
+    the judge. A child that cannot do all of this exits at once, and the grading
+    that takes it finds it ended and starts a judge instead."""
+    if not can_fork_judge():
+        return None
+    parent = os.getpid()
+    env = subject_env()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(read)
+        return pid, write
+    try:
+        os.setsid()
+        if read != 0:
+            os.dup2(read, 0)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.closerange(3, 1 << 20)
+        os.environ.clear()
+        os.environ.update(env)
+        _scrub_startup_block()
+        sys.argv[:] = ["-c", str(parent)]
+        sys.orig_argv[:] = judge_command(parent)
+        sys.dont_write_bytecode = True
+        _forget_the_console_script()
+        if sys.path and not sys.flags.safe_path:
+            del sys.path[0]  # the script's folder, or the current one
+        boot = compile(_JUDGE_BOOT.format(parent=PACKAGE_PARENT), "<string>", "exec")
+        exec(boot, {"__name__": "__main__", "__builtins__": __builtins__})
+    finally:
+        os._exit(1)
+
+
+def _scrub_startup_block() -> None:
+    """Overwrite the command line and environment block this process was started
+    with: after `os.environ` changed, /proc/self/environ still reads the original.
+    The kernel reads both from this process's memory (their bounds are fields 48-51
+    of /proc/self/stat); nothing points into them once `os.environ` was cleared."""
+    with open("/proc/self/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    arg_start, arg_end, env_start, env_end = (int(fields[n - 3]) for n in (48, 49, 50, 51))
+    name = b"workbook-judge\0"
+    with open("/proc/self/mem", "r+b", buffering=0) as mem:
+        mem.seek(env_start)
+        mem.write(bytes(env_end - env_start))
+        mem.seek(arg_start)
+        size = arg_end - arg_start
+        mem.write(name + bytes(size - len(name)) if size > len(name) else bytes(size))
+
+
+def _forget_the_console_script() -> None:
+    """Drop the modules of this package that the console script imported before the
+    fork and a subject may not hold (`SUBJECT_MODULES` says which may), the launcher
+    and the service's link, and clear their globals: `launch.main` is still being
+    called in this process's stack (see `FORKED_FROM`), but reaches nothing."""
+    for name in list(sys.modules):
+        if (name == "workbook" or name.startswith("workbook.")) and name not in SUBJECT_MODULES:
+            sys.modules.pop(name).__dict__.clear()

@@ -54,30 +54,15 @@ if TYPE_CHECKING:
 
 from workbook.grading.subject.boot import (  # noqa: F401 - part of this module's API
     _BOOT,
+    FORKED_FROM,
     PACKAGE_PARENT,
     PASSED_ENV,
+    SUBJECT_MODULES,
     judge_command,
     subject_env,
 )
 
 READY = b"ready"  # a zygote's first datagram
-SUBJECT_MODULES = frozenset(
-    {
-        "workbook",
-        "workbook.grading",
-        "workbook.grading.subject",
-        "workbook.grading.subject.zygote",
-        "workbook.grading.subject.boot",
-        "workbook.grading.subject.server",
-        "workbook.grading.wire",
-        "workbook.grading.output",
-        "workbook.grading.subject.learner_trace",
-        "workbook.grading.subject.sandbox",
-        "workbook.grading.keras_plain",
-    }
-)
-"""Every module of this package that may be in a subject's memory: none of them
-holds an expected value, a check or a reference."""
 
 
 def _start(mode: str, preload: tuple[str, ...], sock: socket.socket) -> subprocess.Popen:
