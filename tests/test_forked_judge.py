@@ -63,7 +63,7 @@ def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _console_check(workspace, tmp_path: Path, **extra: str) -> tuple[bool, dict]:
+def _console_check(workspace, tmp_path: Path, *, run=None, **extra: str) -> tuple[bool, dict]:
     done = subprocess.run(
         [sys.executable, "-c", CONSOLE, str(workspace.root)],
         capture_output=True,
@@ -71,6 +71,7 @@ def _console_check(workspace, tmp_path: Path, **extra: str) -> tuple[bool, dict]
         timeout=300,
         cwd=tmp_path,
         env=_clean_env(tmp_path, **extra),
+        **(run or {}),
     )
     forked = [line for line in done.stderr.splitlines() if line.startswith("FORKED: ")]
     assert forked, done.stderr
@@ -107,6 +108,16 @@ def test_a_forked_judge_fails_a_wrong_answer_with_its_diagnosis(workspace, tmp_p
     assert forked
     assert result["verdict"] == "failed"
     assert any("ZeroDivisionError" in check["message"] for check in result["checks"]), result
+
+
+def test_a_judge_forked_from_a_console_script_without_stdin_grades(workspace, tmp_path):
+    """Started with descriptor 0 closed, the console script has no `sys.stdin`; its
+    forked judge reads the job all the same."""
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson)
+    forked, result = _console_check(workspace, tmp_path, run={"preexec_fn": lambda: os.close(0)})
+    assert forked
+    assert result["verdict"] == "passed", result
 
 
 def test_under_python_optimize_the_judge_is_started_and_still_asserts(workspace, tmp_path):

@@ -162,6 +162,9 @@ def fork_judge() -> tuple[int, int] | None:
         os.dup2(null, 1)
         os.dup2(null, 2)
         os.closerange(3, 1 << 20)
+        for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
+            if getattr(sys, name) is None:  # this process started without it
+                setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
         os.environ.clear()
         os.environ.update(env)
         _scrub_startup_block()
