@@ -120,6 +120,52 @@ def test_a_judge_forked_from_a_console_script_without_stdin_grades(workspace, tm
     assert result["verdict"] == "passed", result
 
 
+ARENAS = """
+import ctypes, re, threading
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+def work():
+    for _ in range(5000):
+        libc.malloc(1000)
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+text, size = ctypes.c_char_p(), ctypes.c_size_t()
+libc.open_memstream.restype = ctypes.c_void_p
+stream = libc.open_memstream(ctypes.byref(text), ctypes.byref(size))
+libc.malloc_info(0, ctypes.c_void_p(stream))
+libc.fclose(ctypes.c_void_p(stream))
+print("ARENAS:", len(re.findall("<heap nr=", text.value.decode())))
+"""
+
+
+def test_the_subject_of_a_forked_judge_has_its_malloc_arenas_capped(workspace, tmp_path):
+    """MALLOC_ARENA_MAX (which keeps TensorFlow's threads within the memory limit) is
+    read by malloc only at start-up: the fork applies it itself."""
+    lesson = workspace.course.lesson(LESSON)
+    write_solution(workspace, lesson, ARENAS + "\n" + workspace.solution_for(lesson))
+    forked, result = _console_check(workspace, tmp_path)
+    assert forked
+    assert int(_line(result["output"], "ARENAS")) <= 2, result["output"]
+
+
+def test_a_forked_judge_that_fails_leaves_its_traceback(tmp_path):
+    """As a started interpreter would print it: the attempt's stderr file is what a
+    crash report shows."""
+    done = _in_a_child(
+        "pid, write = boot.fork_judge()\n"
+        "os.write(write, json.dumps({'stderr': sys.argv[1], 'cwd': '.'}).encode())\n"
+        "os.close(write)\n"
+        "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n",
+        tmp_path,
+        str(tmp_path / "stderr"),
+    )
+    assert done.stdout.strip() == "1", done.stderr
+    assert "KeyError: 'job'" in (tmp_path / "stderr").read_text()
+
+
 def test_under_python_optimize_the_judge_is_started_and_still_asserts(workspace, tmp_path):
     """A fork would inherit -O, which strips the checks' asserts: every wrong answer
     would pass. The started judge (`python -I`) ignores PYTHONOPTIMIZE."""
@@ -141,6 +187,11 @@ def test_under_python_optimize_the_judge_is_started_and_still_asserts(workspace,
         (["-W", "error"], {}, False),
         (["-X", "importtime"], {}, False),
         (["-b"], {}, False),
+        (["-v"], {}, False),
+        ([], {"LD_PRELOAD": "libm.so.6"}, False),
+        ([], {"GLIBC_TUNABLES": "glibc.malloc.arena_max=64"}, False),
+        ([], {"MALLOC_CHECK_": "3"}, False),
+        ([], {"LD_LIBRARY_PATH": "/nowhere"}, True),
     ],
 )
 def test_a_judge_is_forked_only_where_it_would_equal_a_started_one(tmp_path, args, env, expected):
@@ -152,11 +203,11 @@ def test_a_judge_is_forked_only_where_it_would_equal_a_started_one(tmp_path, arg
     assert done.stdout.strip() == str(expected), done.stderr
 
 
-def _in_a_child(body: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def _in_a_child(body: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     script = "import json, os, sys, threading, time\nfrom workbook.grading import spare\n"
     script += "from workbook.grading.subject import boot\n" + body
     return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120,
         env=_clean_env(tmp_path),
     )  # fmt: skip
 

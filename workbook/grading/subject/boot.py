@@ -106,6 +106,15 @@ _HARMLESS_PYTHON_ENV = frozenset(
 )
 
 
+def _read_at_exec(name: str) -> bool:
+    """Whether the dynamic linker or glibc's malloc read `name` when this program was
+    started, so that a fork keeps what it said whatever `os.environ` says later
+    (LD_PRELOAD's libraries stay loaded). LD_LIBRARY_PATH is passed on as it is."""
+    return (
+        name.startswith(("LD_", "MALLOC_")) and name != "LD_LIBRARY_PATH"
+    ) or name == "GLIBC_TUNABLES"
+
+
 def can_fork_judge() -> bool:
     """Whether this process may fork a cold judge (`fork_judge`) that is what
     `judge_command` would start: Linux (the start-up block is scrubbed through
@@ -115,11 +124,15 @@ def can_fork_judge() -> bool:
     if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return False
     flags = sys.flags
-    if flags.optimize or flags.bytes_warning or flags.dev_mode or flags.inspect or flags.no_site:
+    if flags.optimize or flags.bytes_warning or flags.dev_mode or flags.no_site:
+        return False
+    if flags.inspect or flags.interactive or flags.verbose or flags.warn_default_encoding:
         return False
     if sys.warnoptions or getattr(sys, "_xoptions", None):
         return False
     if any(n.startswith("PYTHON") and n not in _HARMLESS_PYTHON_ENV for n in os.environ):
+        return False
+    if any(_read_at_exec(name) for name in os.environ):
         return False
     site = sys.modules.get("site")
     if getattr(site, "ENABLE_USER_SITE", False) and getattr(site, "USER_SITE", None) in sys.path:
@@ -138,13 +151,16 @@ def fork_judge() -> tuple[int, int] | None:
     Called by the console script before it imports anything else: the judge saves an
     interpreter's start-up (~8 ms) and a spawn (~4 ms) of a cold check's critical
     path. What the subject forked from it may see of this process is made what a
-    started judge's would be first: the environment is `subject_env()` and the
-    start-up block that /proc/self/environ and /proc/self/cmdline read (the
-    learner's whole shell environment, the command line) is overwritten; no
-    descriptor but its stdin pipe and /dev/null; its own session; sys.path without
-    the script's folder; no bytecode written. This process has imported nothing of
-    the judge. A child that cannot do all of this exits at once, and the grading
-    that takes it finds it ended and starts a judge instead."""
+    started judge's would be first: `os.environ` is `subject_env()` (its malloc
+    arena cap applied, which malloc reads only at start-up) and the start-up block
+    that /proc/self/environ and /proc/self/cmdline read (the learner's whole shell
+    environment, the command line) is overwritten; no descriptor but its stdin pipe
+    and /dev/null; its own session; sys.path without the script's folder; no
+    bytecode written; the launcher's modules dropped. This process has imported
+    nothing of the judge. A child that cannot do all of this exits at once, and the
+    grading that takes it finds it ended and starts a judge instead. (What differs
+    and changes no verdict: `sys.flags.isolated`, the process's name, the console
+    script as `__main__`.)"""
     if not can_fork_judge():
         return None
     parent = os.getpid()
@@ -167,7 +183,8 @@ def fork_judge() -> tuple[int, int] | None:
                 setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
         os.environ.clear()
         os.environ.update(env)
-        _scrub_startup_block()
+        _cap_malloc_arenas(env)
+        _scrub_startup_block(env)
         sys.argv[:] = ["-c", str(parent)]
         sys.orig_argv[:] = judge_command(parent)
         sys.dont_write_bytecode = True
@@ -176,25 +193,51 @@ def fork_judge() -> tuple[int, int] | None:
             del sys.path[0]  # the script's folder, or the current one
         boot = compile(_JUDGE_BOOT.format(parent=PACKAGE_PARENT), "<string>", "exec")
         exec(boot, {"__name__": "__main__", "__builtins__": __builtins__})
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:  # as the started interpreter would: the traceback on stderr
+        import traceback
+
+        traceback.print_exc()
+        code = 1
     finally:
-        os._exit(1)
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
-def _scrub_startup_block() -> None:
+def _cap_malloc_arenas(env: dict[str, str]) -> None:
+    """MALLOC_ARENA_MAX, as the started judge's malloc would have read it at start-up
+    (`subject_env` says why): glibc reads it only then. (The judge imports ctypes
+    anyway, for its parent-death signal.)"""
+    import ctypes
+
+    arenas = env.get("MALLOC_ARENA_MAX")
+    if arenas is not None:
+        ctypes.CDLL(None).mallopt(-8, int(arenas))  # M_ARENA_MAX
+
+
+def _scrub_startup_block(env: dict[str, str]) -> None:
     """Overwrite the command line and environment block this process was started
     with: after `os.environ` changed, /proc/self/environ still reads the original.
     The kernel reads both from this process's memory (their bounds are fields 48-51
-    of /proc/self/stat); nothing points into them once `os.environ` was cleared."""
+    of /proc/self/stat); nothing points into them once `os.environ` was cleared. The
+    environment's place gets `env`, as a started judge's, where it fits, else NULs."""
     with open("/proc/self/stat", "rb") as f:
         fields = f.read().rsplit(b")", 1)[1].split()
     arg_start, arg_end, env_start, env_end = (int(fields[n - 3]) for n in (48, 49, 50, 51))
-    name = b"workbook-judge\0"
+    block = "".join(f"{name}={value}\0" for name, value in env.items()).encode()
     with open("/proc/self/mem", "r+b", buffering=0) as mem:
         mem.seek(env_start)
-        mem.write(bytes(env_end - env_start))
+        mem.write(_padded(block, env_end - env_start))
         mem.seek(arg_start)
-        size = arg_end - arg_start
-        mem.write(name + bytes(size - len(name)) if size > len(name) else bytes(size))
+        mem.write(_padded(b"workbook-judge\0", arg_end - arg_start))
+
+
+def _padded(data: bytes, size: int) -> bytes:
+    return data + bytes(size - len(data)) if len(data) <= size else bytes(size)
 
 
 def _forget_the_console_script() -> None:
