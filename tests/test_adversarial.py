@@ -1452,10 +1452,11 @@ TERMINAL_ESCAPES = """
 ESC = "\\x1b"
 print(ESC + "]52;c;ZWNobyBwd25lZA==\\x07" + ESC + "]0;TITLE\\x07" + ESC + "[2J" + ESC
       + "[32mall checks passed" + ESC + "[0m\\r\\x9b2J\\x00\\x7f|tab\\there|")
+print("|\\u202edessap\\u202c|\\u2067\\u0645\\u2069|\\u200f|")
 
 
 def sigmoid(x):
-    raise ValueError(ESC + "[2J" + ESC + "[32mpassed" + ESC + "[0m\\r\\x85\\x08")
+    raise ValueError(ESC + "[2J" + ESC + "[32mpassed" + ESC + "[0m\\r\\x85\\x08\\u202e")
 
 
 def tanh(x):
@@ -1483,9 +1484,12 @@ def test_terminal_escapes_from_learner_code_reach_no_face(guarded):
 
     text = "".join(strings(result.to_json()))
     controls = sorted({f"{ord(c):#x}" for c in text if c not in "\n\t" and (
-        ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)})  # fmt: skip
+        ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E
+        or 0x2066 <= ord(c) <= 0x2069)})  # fmt: skip
     assert not controls, (controls, _words(result))
     assert "all checks passed" in result.output and "|tab\there|" in result.output
+    # Bidirectional overrides go (they made "dessap" read "passed"); letters and marks stay.
+    assert "|dessap|\u0645|\u200f|" in result.output, result.output
     messages = [c.message for c in result.checks if c.outcome != "passed"]
     assert any("[32mpassed" in m for m in messages), messages
 

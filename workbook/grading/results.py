@@ -10,11 +10,16 @@ from typing import Any
 # C0 controls but tab and newline, DEL, and the C1 controls (U+0080-U+009F, which
 # include CSI and OSC): learner code's words must not drive a terminal (clear it,
 # set its title, write the clipboard with OSC 52) nor put raw ESC or CR in an export.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# And the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069): they reorder what follows on screen ("Trojan Source"), so a line
+# of output or a traceback could show other words than it holds. Right-to-left
+# text needs none of them; the marks U+200E/U+200F stay.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str) -> str:
-    """`text` without control characters other than newline and tab."""
+    """`text` without control characters other than newline and tab, and without
+    bidirectional overrides."""
     return _CONTROLS.sub("", text)
 
 
