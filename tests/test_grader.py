@@ -199,6 +199,46 @@ def test_checks_after_a_stop_say_briefly_where_it_stopped(workspace, lesson):
         assert "CPU seconds" not in check.message
 
 
+def test_the_faces_say_once_why_the_checks_after_a_stop_did_not_run(workspace, lesson):
+    """Each later check keeps its sentence (for --json and exports); the CLI and the TUI
+    print it under the first and list the others by name."""
+    from rich.console import Console
+
+    from workbook.cli.render import grade_result
+    from workbook.tui.widgets import render_result
+
+    loop = "def sigmoid(x):\n    while True:\n        pass\n"
+    result = _grade_with(workspace, lesson, "def sigmoid(x):\n", loop, timeout_s=1.0)
+    later = [c for c in result.checks if c.outcome == "not-run"]
+    assert len(later) >= 2, result.checks
+    assert result.not_run_as_above() == {c.id for c in later[1:]}
+    sentence = later[0].message
+
+    tui = "\n".join(str(content) for content, _ in render_result(result, lesson, None, "x.py"))
+    assert tui.count(sentence) == 1
+    console = Console(width=1000, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    grade_result(console, result, "1. Activations", lesson.exercise, None, 4, [], 1)
+    cli = console.export_text()
+    assert cli.count(sentence) == 1
+    for check in later:
+        assert tui.count(check.name) == cli.count(check.name) == 1
+
+
+def test_not_run_checks_are_said_once_per_reason():
+    from workbook.grading.results import CheckResult, GradeResult
+
+    checks = [
+        CheckResult("a", "A", "not-run", "not run: stopped in X"),
+        CheckResult("b", "B", "not-run", "not run: stopped in X"),
+        CheckResult("c", "C", "failed", "wrong"),
+        CheckResult("d", "D", "not-run", "not run: stopped in X"),
+        CheckResult("e", "E", "not-run", "not run: stopped in Y"),
+        CheckResult("f", "F", "not-run", "not run: stopped in Y"),
+    ]
+    result = GradeResult("01", Verdict.TIMEOUT, 1.0, checks)
+    assert result.not_run_as_above() == {"b", "f"}
+
+
 def test_a_matrix_product_in_the_cell_update_shows_the_real_expected_value(workspace):
     lesson = workspace.course.lesson("06-cell-update")
     reference = workspace.solution_for(lesson)

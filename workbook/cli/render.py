@@ -157,9 +157,12 @@ def grade_result(
         if err.traceback and err.kind != "syntax":
             out.print(Text(err.traceback, style="dim"))
     repeats = result.repeated_from()
+    as_above = result.not_run_as_above()
     for check in result.checks:
         mark, mstyle = OUTCOME_MARK.get(check.outcome, ("-", "dim"))
         indented(out, Text(check.name), 3, lead=Text(f" {mark} ", style=mstyle))
+        if check.id in as_above:
+            continue
         if check.id in repeats:
             same = f"the same error as “{repeats[check.id]}” above"
             indented(out, Text(same, style="dim"))

@@ -142,6 +142,22 @@ class GradeResult:
                 first[check.message] = check.name
         return repeats
 
+    def not_run_as_above(self) -> set[str]:
+        """Ids of checks not run for the same reason as the not-run check before them.
+
+        A stop (a time limit, a crash) leaves every later check not run, each saying
+        where it stopped: the faces say it under the first and list the others' names."""
+        quiet: set[str] = set()
+        before: str | None = None
+        for check in self.checks:
+            if check.outcome != "not-run":
+                before = None
+                continue
+            if check.message and check.message == before:
+                quiet.add(check.id)
+            before = check.message
+        return quiet
+
     @property
     def tamper_warning(self) -> str | None:
         if not self.tampered:

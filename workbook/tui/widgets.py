@@ -554,9 +554,16 @@ def render_result(
     elif result.error is not None:
         lines.extend(_error_lines(result))
     repeats = result.repeated_from()
+    as_above = result.not_run_as_above()
     for index, check in enumerate(result.checks):
         lines.extend(
-            _check_lines(check, first=index == 0, same_as=repeats.get(check.id), width=width)
+            _check_lines(
+                check,
+                first=index == 0,
+                same_as=repeats.get(check.id),
+                width=width,
+                named_only=check.id in as_above,
+            )
         )
     if result.output.strip():
         lines.extend(_output_lines(result))
@@ -620,7 +627,12 @@ def _error_lines(result: GradeResult) -> list[Line]:
 
 
 def _check_lines(
-    check: CheckResult, *, first: bool, same_as: str | None = None, width: int = 0
+    check: CheckResult,
+    *,
+    first: bool,
+    same_as: str | None = None,
+    width: int = 0,
+    named_only: bool = False,
 ) -> list[Line]:
     mark, style = OUTCOME.get(check.outcome, ("-", "$text-muted"))
     name = Content(check.name)
@@ -632,6 +644,8 @@ def _check_lines(
             "check gap" if first else "check",
         )
     ]
+    if named_only:
+        return lines
     if same_as is not None:
         lines.append(
             (
