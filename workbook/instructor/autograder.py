@@ -812,19 +812,22 @@ def build_wheel(dest_dir: Path) -> Path:
 # Measured with `benchmarks/bench_platform.py`: a submission of every lesson's reference
 # solution graded by `gradescope-run` (`--jobs auto`) in a cgroup with each setting's CPU
 # quota and memory limit, on a 2-core x86-64 Linux VM (Python 3.11, TensorFlow 2.21)
-# with a load average under 1.4, whose speed varied up to twofold within the hour (the
-# same code graded a submission in 13 to 21 s of CPU): the slower runs are quoted. On
-# an idle host a submission takes about its CPU time over the quota.
+# with a load average under 1.1 (2026-12-03; the same code graded a submission in 7.1 to
+# 8.1 s of CPU): the slower runs are quoted. On an idle host a submission takes about its
+# CPU time over the quota. The cgroup peaks are with TensorFlow's libraries already in
+# the page cache; the first run after the machine booted was charged for reading them
+# too (2 CPU: 708 MiB; one run at 0.5 CPU reached its 768 MiB limit, which the kernel
+# meets by dropping cache: nothing failed). The PSS peak counts them either way.
 # (cpus, memory MB): (lessons at once, wall s, CPU s, peak cgroup MiB, peak PSS MiB)
 MEASURED_FULL_SUBMISSION = {
-    (0.5, 768): (1, 37, 18, 354, 656),
-    (1.0, 1024): (1, 21, 20, 356, 657),
-    (2.0, 2048): (2, 15, 20, 428, 734),
+    (0.5, 768): (1, 16, 8, 368, 656),
+    (1.0, 1024): (1, 7, 7, 366, 653),
+    (2.0, 2048): (2, 6, 7, 423, 740),
 }
-MEASURED_LOAD = "under 1.4"
+MEASURED_LOAD = "under 1.1"
 # The same under PrairieGrader's limits (0.9 CPU, 2 GiB): (wall s, CPU s) for a question
 # of the slowest TensorFlow lesson (18), of a NumPy lesson (8), and of every lesson.
-MEASURED_PRAIRIELEARN = {"tensorflow": (13, 12), "numpy": (2, 2), "all": (22, 20)}
+MEASURED_PRAIRIELEARN = {"tensorflow": (4.4, 4.0), "numpy": (0.6, 0.4), "all": (8.5, 7.4)}
 
 
 def resource_lines() -> list[str]:

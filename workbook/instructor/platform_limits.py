@@ -24,13 +24,13 @@ path is `/` and the mount point is the container's own cgroup. The cgroup root a
 
 The budgets are deliberately above what was measured (`benchmarks/bench_platform.py`,
 a submission of every reference solution in a cgroup, 2-core Linux VM, TensorFlow 2.21;
-grading forks each attempt from one warm server per worker, TensorFlow imported once per
-worker): one lesson at a time peaked at 327 MiB of cgroup memory and up to 507 MiB of
-proportional set size (PSS: TensorFlow's shared libraries counted, which a fresh
-container's page cache is charged for); two at a time at 632 MiB and up to 833 MiB PSS,
-so each TensorFlow worker adds about 300 to 350 MiB; a NumPy lesson alone, 86 MiB. Four
-TensorFlow lessons at once in 768 MB had one killed (grading without warm servers, as
-when the issue was found).
+a private grading service per run forks each attempt's judge, and its subject from a
+zygote, TensorFlow imported once per run): on 2026-12-03 one lesson at a time peaked at
+368 MiB of cgroup memory and 656 MiB of proportional set size (PSS: TensorFlow's shared
+libraries counted, which a fresh container's page cache is charged for); two at a time
+at 423 MiB (708 MiB with the libraries read afresh) and 740 MiB PSS; a NumPy lesson
+alone, 75 MiB. Four TensorFlow lessons at once in 768 MB had one killed (when each
+attempt imported TensorFlow itself, as when the issue was found).
 """
 
 from __future__ import annotations
