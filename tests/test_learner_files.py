@@ -109,9 +109,30 @@ def test_grade_class_grades_a_latin1_learner_beside_the_others(tmp_path, repo_wo
     result = grade_class(root, jobs=2)
     verdicts = {r["learner"]: r["verdict"] for r in result.rows if r["lesson_id"] == lesson.id}
     # The Latin-1 file earns what its UTF-8 twin earns, and bytes Python cannot read as
-    # source stop nobody: the run goes on to everyone's TOTAL row. (Their verdict is the
-    # grader's: it compiles the raw bytes, as Python would.)
-    assert verdicts["ana"] == verdicts["ben"] != "missing"
-    assert verdicts["cem"] != "missing"
+    # source stop nobody: the run goes on to everyone's TOTAL row. (Their verdict is
+    # the grader's: an error, as Python itself would not run the file.)
+    assert verdicts["ana"] == verdicts["ben"] == "passed"
+    assert verdicts["cem"] == "error"
     totals = [r["learner"] for r in result.rows if r["lesson_id"] == TOTAL_ROW]
     assert sorted(totals) == ["ana", "ben", "cem"]
+
+
+@pytest.mark.parametrize("where", ["comment", "string"])
+def test_a_file_python_cannot_read_does_not_pass(workspace, where):
+    """`python file.py` refuses a Latin-1 byte without a coding line, even in a
+    comment (where `compile()` of bytes let it through): so does the grader, saying
+    which byte on which line. With the coding line, the same bytes pass."""
+    from workbook.grading.results import Verdict
+    from workbook.grading.runner import grade
+
+    lesson = workspace.course.lesson(1)
+    reference = workspace.solution_for(lesson).encode("utf-8")
+    extra = b"# caf\xe9\n" if where == "comment" else b"CAFE = 'caf\xe9'\n"
+    path = workspace.path(lesson.exercise)
+    path.write_bytes(extra + reference)
+    result = grade(workspace, lesson)
+    assert result.verdict is Verdict.ERROR, result.headline
+    assert result.error.kind == "syntax" and result.error.line == 1, result.error
+    assert "0xe9" in result.error.message, result.error.message
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n" + extra + reference)
+    assert grade(workspace, lesson).verdict is Verdict.PASSED
