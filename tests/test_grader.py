@@ -251,3 +251,23 @@ def test_a_matrix_product_in_the_cell_update_shows_the_real_expected_value(works
     assert "matrix product" in values.message
     # the expected value shown is C_t, not the C_prev argument the shape was taken from
     assert values.expected is not None and values.expected.startswith("[ 1.85")  # 0.9·2 + 0.1·0.5
+
+
+def test_a_check_explaining_a_learner_error_gives_its_file_and_line(workspace):
+    """A check's own diagnosis of an exception raised in learner code (here a shape
+    error) names the place in words; `location` carries it for --json and exports."""
+    lesson = workspace.course.lesson(3)
+    result = _grade_with(workspace, lesson, "np.dot(W_f, z)", "W_f * z")
+    assert result.verdict is Verdict.FAILED
+    text = workspace.path(lesson.exercise).read_text(encoding="utf-8")
+    line = next(n for n, code in enumerate(text.splitlines(), 1) if "W_f * z" in code)
+    place = f"{lesson.exercise}:{line}"
+    located = [c for c in result.failing if c.location is not None]
+    assert located, result.failing
+    for check in located:
+        assert check.location == place and place in check.message, check
+    assert all("ValueError" not in c.message for c in result.failing if c.location is None)
+    from workbook.tui.widgets import render_result
+
+    lines = [str(content) for content, _ in render_result(result, lesson, None, "x.py")]
+    assert f"at {place}" not in lines  # the message says where already: not twice

@@ -659,7 +659,7 @@ def _check_lines(
         lines.append(
             (Content.from_markup(f"[{style}]$message[/]", message=check.message), "detail")
         )
-        if check.location:
+        if check.location and check.location not in check.message:  # else said above
             lines.append(
                 (Content.from_markup("[$text-muted]at $loc[/]", loc=check.location), "detail")
             )

@@ -38,6 +38,20 @@ def explain_raised(exc: LearnerRaised) -> dict[str, Any]:
     return {"outcome": "failed", "message": message, "location": trace.get("location")}
 
 
+def _learner_location(exc: BaseException) -> str | None:
+    """Where learner code raised the exception a check was explaining when it failed
+    (a check's diagnosis of a shape error, say, raised while handling it), so that
+    `--json` gives the file and line the message names."""
+    seen: set[int] = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, LearnerRaised):
+            return cause.trace.get("location")
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 class GradingPlugin:
     def __init__(
         self,
@@ -119,6 +133,7 @@ class GradingPlugin:
                 "message": exc.message,
                 "expected": exc.expected,
                 "got": exc.got,
+                "location": _learner_location(exc),
             }
         if isinstance(exc, SubjectStopped):
             if exc.kind == "not-run":
