@@ -354,7 +354,7 @@ def test_no_hint_for_a_syntax_error_and_long_output_is_cut(run, workspace):
     passed = run("check", "1")
     assert passed.exit_code == 0
     # 20 lines shown; how many are left out depends on how often the checks call tanh
-    assert re.search(r"\b\d{3} later lines not shown", passed.output)
+    assert re.search(r"… \d{3} more lines not shown", passed.output)
     assert re.search(r"\bline 0\b", passed.output)
     assert not re.search(r"\bline 299\b", passed.output)
 
@@ -434,3 +434,21 @@ def test_the_test_suite_reports_how_far_it_is():
     assert options["addopts"] == "-ra -n auto"
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert "[tests done/total]" in readme
+
+
+def test_a_flooded_output_panel_keeps_its_note_whole_at_80_columns():
+    """The note about left-out and dropped output is a line of its own: as the panel's
+    title it was cut mid-word at 80 columns."""
+    import io
+
+    from rich.console import Console
+
+    from workbook.cli.render import output_panel
+
+    out = io.StringIO()
+    console = Console(file=out, width=80, color_system=None)
+    console.print(output_panel("".join(f"spam {n}\n" for n in range(800)), truncated=True))
+    text = " ".join(out.getvalue().replace("│", " ").split())
+    assert "… 780 more lines not shown; your code printed more than 8 kB, and only the" in text
+    assert "first 8 kB was kept" in text
+    assert "your output" in text

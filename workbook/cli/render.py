@@ -17,7 +17,7 @@ from rich.text import Text
 from workbook.catalog import Lesson
 from workbook.glossary import Term
 from workbook.grading.results import GradeResult, Verdict
-from workbook.present.fitting import fit_value
+from workbook.present.fitting import fit_value, output_note
 from workbook.session import AttemptHint, LessonStatus
 
 STATUS_STYLE = {
@@ -231,15 +231,11 @@ def output_panel(output: str, truncated: bool) -> Panel:
     prints of a loop are the clue to it), and a count of what was left out."""
     lines = output.rstrip().splitlines()
     shown = lines[:OUTPUT_LINES]
-    left_out = len(lines) - len(shown)
-    notes = []
-    if left_out:  # of the kept 8 kB: more were dropped after it when truncated
-        more = "at least " if truncated else ""
-        notes.append(f"{more}{left_out} later lines not shown")
-    if truncated:
-        notes.append("output beyond 8 kB was dropped")
-    title = "your output" + (f" ({'; '.join(notes)})" if notes else "")
-    return Panel(Text("\n".join(shown)), title=title, title_align="left", expand=False)
+    body = Text("\n".join(shown))
+    note = output_note(len(lines) - len(shown), truncated)
+    if note is not None:
+        body.append("\n" + note, style="dim")
+    return Panel(body, title="your output", title_align="left", expand=False)
 
 
 def term_panel(term: Term, lessons: list[str]) -> Panel:

@@ -48,3 +48,17 @@ def fit_value(value: str, width: int, cells=len) -> list[str]:
         return [value]
     lines = pack([cells(atom) for atom in atoms], max(1, width))
     return [" ".join(atoms[i] for i in line) for line in lines]
+
+
+def output_note(left_out: int, truncated: bool) -> str | None:
+    """What a face says under the learner's output it shows: how many of the kept lines
+    it left out, and that the grader kept only the first 8 kB (then the count is of
+    the kept lines only, and the code printed more). A line of its own, not a panel
+    title: at 80 columns a title was cut mid-word."""
+    if not left_out and not truncated:
+        return None
+    kept = "your code printed more than 8 kB, and only the first 8 kB was kept"
+    if not left_out:
+        return kept[0].upper() + kept[1:]
+    more = f"… {left_out} more line{'s' if left_out != 1 else ''} not shown"
+    return f"{more}; {kept}" if truncated else more

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from workbook.catalog import Course, Lesson
 from workbook.glossary import Term
 from workbook.grading.results import CheckResult, GradeResult, Verdict
-from workbook.present.fitting import fit_value
+from workbook.present.fitting import fit_value, output_note
 from workbook.session import AttemptHint, LessonStatus
 from workbook.tui.lesson_text import LessonMarkdown, LessonText
 
@@ -695,11 +695,9 @@ def _output_lines(result: GradeResult) -> list[Line]:
         (Content.from_markup("[b]Your output$note[/b]", note=note), "gap"),
         (Content.from_markup("[$text-muted]$out[/]", out="\n".join(shown)), "code"),
     ]
-    if more:
-        at_least = "at least " if result.output_truncated else ""  # more were dropped
-        lines.append(
-            (Content.from_markup("[$text-muted]… $n more lines[/]", n=f"{at_least}{more}"), "code")
-        )
+    said = output_note(more, result.output_truncated)
+    if said is not None:
+        lines.append((Content.from_markup("[$text-muted]$said[/]", said=said), "code"))
     return lines
 
 
