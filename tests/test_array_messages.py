@@ -44,6 +44,21 @@ def test_a_large_batch_shows_the_window_around_the_worst_entry():
     assert "rows 6–9, columns 6–11 of shape (10, 12)" in failure.got
 
 
+def test_a_small_column_is_shown_whole_and_a_long_one_names_only_its_rows():
+    """A (5, 1) column lost one of its five rows to the window ("rows 1–4, columns
+    0–0 of shape (5, 1)"): shown whole now; a long column names the rows it shows."""
+    expected = np.zeros((5, 1))
+    got = expected.copy()
+    got[4, 0] = 1.0
+    failure = _failure(got, expected)
+    assert failure.got.endswith("(shape (5, 1))") and failure.got.count("\n") == 4
+    long = np.zeros((30, 1))
+    changed = long.copy()
+    changed[20, 0] = 1.0
+    failure = _failure(changed, long)
+    assert failure.got.endswith("(rows 19–22 of shape (30, 1))"), failure.got
+
+
 def test_a_stack_of_matrices_names_the_matrix_then_row_and_column():
     expected = np.arange(60.0).reshape(5, 3, 4)
     got = expected.copy()

@@ -409,14 +409,22 @@ def _position(index: tuple[int, ...]) -> str:
 
 def _window(value: np.ndarray, row: int, col: int, rows: int = 4, cols: int = 6) -> str:
     """The rows and columns around (row, col) of a matrix, as a matrix, with its shape,
-    so that a batch reads one sample per column instead of as a flattened list."""
+    so that a batch reads one sample per column instead of as a flattened list. A
+    matrix at most two rows (columns) larger than the window is shown whole that way:
+    leaving out one row of five hid more than it saved. The note names only the axes
+    that were cut (rows and columns counted from 0, as in the positions above)."""
+    rows = value.shape[0] if value.shape[0] <= rows + 2 else rows
+    cols = value.shape[1] if value.shape[1] <= cols + 2 else cols
     top = max(0, min(row - 1, value.shape[0] - rows))
     left = max(0, min(col - 2, value.shape[1] - cols))
     part = value[top : top + rows, left : left + cols]
     body = np.array2string(part, precision=8, separator=", ", max_line_width=200)
-    cut = top > 0 or left > 0 or part.shape != value.shape
-    last_row, last_col = top + part.shape[0] - 1, left + part.shape[1] - 1
-    where = f"rows {top}–{last_row}, columns {left}–{last_col} of " if cut else ""
+    cuts = []
+    if part.shape[0] != value.shape[0]:
+        cuts.append(f"rows {top}–{top + part.shape[0] - 1}")
+    if part.shape[1] != value.shape[1]:
+        cuts.append(f"columns {left}–{left + part.shape[1] - 1}")
+    where = f"{', '.join(cuts)} of " if cuts else ""
     return f"{body} ({where}shape {value.shape})"
 
 
