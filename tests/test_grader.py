@@ -106,6 +106,9 @@ def test_exit_inside_a_checked_function_fails_that_check(workspace, lesson):
     assert result.verdict is Verdict.FAILED
     tanh_check = next(c for c in result.checks if c.id == "test_tanh_values")
     assert "sys.exit()" in tanh_check.message
+    text = workspace.path(lesson.exercise).read_text(encoding="utf-8")
+    line = next(n for n, code in enumerate(text.splitlines(), 1) if "os._exit(3)" in code)
+    assert f"at {lesson.exercise}:{line} (`os._exit(3)`)" in tanh_check.message  # where
 
 
 def test_killing_its_own_process_is_a_crash_verdict(workspace, lesson):

@@ -43,7 +43,8 @@ def describe(exc: BaseException, path: str, shown_as: str) -> LearnerTrace:
             f"at {location} with your code"
         )
     elif isinstance(exc, SystemExit):
-        message = "your code called sys.exit() (or os._exit()); remove that call"
+        where = f" at {location} (`{code}`)" if last is not None else ""
+        message = f"your code called sys.exit() (or os._exit()){where}; remove that call"
     elif isinstance(exc, EOFError) and code is not None and "input(" in code:
         message = (
             f"your code asks for input() at {location}, but graded code gets no input: "
