@@ -270,6 +270,7 @@ def test_a_check_explaining_a_learner_error_gives_its_file_and_line(workspace):
     for check in located:
         assert check.location == place and place in check.message, check
     assert all("ValueError" not in c.message for c in result.failing if c.location is None)
+    assert not any(" ." in c.message for c in result.failing)  # NumPy's trailing space
     from workbook.tui.widgets import render_result
 
     lines = [str(content) for content, _ in render_result(result, lesson, None, "x.py")]

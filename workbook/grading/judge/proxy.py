@@ -72,7 +72,9 @@ class LearnerRaised(Exception):
 
     def __init__(self, error: dict[str, Any]) -> None:
         self.type_name = text_of(error.get("type", "Exception"), 200)
-        self.text = text_of(error.get("text", ""))
+        # NumPy ends some messages with a space ("… shapes (2,5) (5,1) "): a check that
+        # goes on with ". The shapes…" would print "(5,1) . The shapes".
+        self.text = text_of(error.get("text", "")).strip()
         trace = error.get("trace")
         self.trace: dict[str, Any] = bounded_trace(trace)
         super().__init__(self.text)
