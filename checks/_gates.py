@@ -131,11 +131,11 @@ def wrong_answers(gate: Gate, c: Case) -> list[tuple[np.ndarray, str]]:
     else:
         answers.append((act(-pre), "a sign is flipped: this is tanh(−(…)) = −tanh(…)"))
         answers.append((1.0 - act(pre), f"this is 1 − tanh(…); {gate.out} is tanh(…) itself"))
-    answers.append((act(product - c.b), f"the bias {gate.bias} is subtracted; add it"))
+    answers.append((act(product - c.b), f"the bias {gate.bias} is subtracted instead of added"))
     hidden = c.h.shape[0]
     if np.any(c.b):  # with a zero bias, a multiplied one looks like any missing term
         answers.append(
-            (act(product * c.b), f"the bias {gate.bias} is multiplied (`*`); it is added (`+`)")
+            (act(product * c.b), f"the bias {gate.bias} is multiplied (`*`) instead of added (`+`)")
         )
     answers += [
         (
