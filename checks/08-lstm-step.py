@@ -138,8 +138,9 @@ def _variants(x, h, c, p):
         ),
         (
             _step(x, h, c, p, reveal="args"),
-            "cell_update gets C_prev and C_tilde in the wrong order: its arguments are "
-            "(f_t, i_t, C_tilde, C_prev), so f_t scaled the candidate and i_t the old memory",
+            "f_t scaled the candidate and i_t the old memory: in the call "
+            "cell_update(f_t, i_t, C_tilde, C_prev), f_t and i_t, or C_tilde and C_prev, "
+            "are in the wrong order",
         ),
         (
             _step(x, h, c, p, reveal="C_tilde"),
