@@ -63,6 +63,8 @@ def test_every_face_shares_one_service(served):
     assert status["pid"] == pid and status["attempts"] == 3
     status_cli = run_cli(served, "service", "status", "--json")
     assert status_cli.exit_code == 0 and f'"pid": {pid}' in status_cli.output
+    said = run_cli(served, "service", "status").output
+    assert f"Grading service {pid}" in said and "graded 3 attempt(s) since it started" in said
 
 
 def test_two_faces_grading_at_once_both_get_their_own_verdict(served):

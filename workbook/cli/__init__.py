@@ -672,8 +672,9 @@ def service_status(ctx: click.Context, as_json: bool) -> None:
         ahead = status.get("graded_by_prepared", 0)
         click.echo(
             f"Grading service {status['pid']} for {status['workspace']}: up "
-            f"{status['uptime_s']:.0f} s, {status['attempts']} attempt(s)"
-            + (f" ({ahead} by a judge prepared ahead of the save)" if ahead else "")
+            f"{status['uptime_s']:.0f} s, graded {status['attempts']} attempt(s) since it "
+            "started (from every face, reviews included"
+            + (f"; {ahead} on a judge prepared in advance)" if ahead else ")")
             + f", {status.get('prepared', 0)} judge(s) ready, preloaded "
             f"{', '.join(status['preloaded'])}; exits after {status['idle_exit_s']:.0f} s idle."
         )
