@@ -19,7 +19,13 @@ from workbook.errors import WorkbookError
 
 
 class UndecodableSource(WorkbookError):
-    """The file's bytes are not text in the encoding its coding line (or UTF-8) names."""
+    """The file's bytes are not text in the encoding its coding line (or UTF-8) names;
+    `line` and `code`, where a byte is at fault: its line number and that line."""
+
+    def __init__(self, message: str, line: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.line = line
+        self.code = code
 
 
 def decode(data: bytes, shown_as: str) -> str:
@@ -36,7 +42,10 @@ def decode(data: bytes, shown_as: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         why = f"byte {data[exc.start]:#04x} on line {line} is not valid {encoding}"
-        raise UndecodableSource(_message(shown_as, why)) from exc
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        end = data.find(b"\n", exc.start)
+        code = data[start : end if end >= 0 else len(data)].decode(encoding, errors="replace")
+        raise UndecodableSource(_message(shown_as, why), line, code.rstrip("\r")) from exc
     return io.IncrementalNewlineDecoder(None, translate=True).decode(text, final=True)
 
 

@@ -166,9 +166,19 @@ def _load_learner(subject, job: dict[str, Any], emit: Report) -> bool:
     The reply is the subject's word, and learner code can forge it (it can find its
     server and answer the load itself): every field is bounded and of its type."""
     from workbook.grading.judge.proxy import bounded_trace, text_of
+    from workbook.learnerfile import UndecodableSource, decode
 
     shown_as = job["shown_as"]
-    reply = subject.load(Path(job["exercise"]).read_bytes(), shown_as)
+    source = Path(job["exercise"]).read_bytes()
+    try:
+        # Bytes Python would refuse as source: `compile()` of bytes lets invalid
+        # UTF-8 in a comment through, and a file the learner cannot run must not pass.
+        decode(source, shown_as)
+    except UndecodableSource as exc:
+        emit({"event": "error", "kind": "syntax", "message": str(exc), "file": shown_as,
+              "line": exc.line, "code": exc.code, "traceback": ""})  # fmt: skip
+        return False
+    reply = subject.load(source, shown_as)
     if "syntax" in reply:
         syntax = reply["syntax"] if isinstance(reply["syntax"], dict) else {}
         line = syntax.get("line")
@@ -389,6 +399,7 @@ def preload_judge(*, warm: bool = False) -> None:
     import workbook.grading.judge.plugin
     import workbook.grading.judge.proxy
     import workbook.grading.subject.learner_trace
+    import workbook.learnerfile
     import workbook.manifest
 
     if warm:

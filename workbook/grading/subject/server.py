@@ -110,10 +110,6 @@ class Server:
     def load(self, header: dict, buffers: list[bytes]) -> None:
         self.shown_as = str(header.get("shown_as") or "your file")
         source = buffers[0] if buffers else b""
-        undecodable = _not_text(source)
-        if undecodable is not None:
-            self.reply({"syntax": undecodable})
-            return
         try:
             code = compile(source, self.shown_as, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
@@ -251,38 +247,6 @@ def _mutated(given: list[Any], before: list[Any]) -> list[tuple[int, Any]]:
         for index, (now, then) in enumerate(zip(given, before, strict=True))
         if now.shape != then.shape or not numpy.array_equal(now, then, equal_nan=True)
     ]
-
-
-def _not_text(source: bytes) -> dict[str, Any] | None:
-    """Where `source` is not text in the encoding Python reads it in (its coding line,
-    else UTF-8), as a syntax error: `python file.py` refuses such a file, but
-    `compile()` of bytes lets invalid UTF-8 in a comment through, and a file the
-    learner cannot run must not pass."""
-    import tokenize
-
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-    except SyntaxError as exc:  # an unknown or contradicted coding line: compile() says so
-        if not str(exc).startswith("invalid or missing encoding declaration"):
-            return None
-        encoding = "utf-8"  # a first line that is not UTF-8: which byte, below
-    try:
-        source.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = source.count(b"\n", 0, exc.start) + 1
-        start = source.rfind(b"\n", 0, exc.start) + 1
-        end = source.find(b"\n", exc.start)
-        code = source[start : end if end >= 0 else len(source)]
-        return {
-            "message": (
-                f"byte {source[exc.start]:#04x} is not valid {encoding}, so Python cannot "
-                "read the file: save it as UTF-8, or name its encoding in a first-line "
-                "comment such as `# -*- coding: latin-1 -*-`"
-            ),
-            "line": line,
-            "code": code.decode(encoding, errors="replace").rstrip("\r"),
-        }
-    return None
 
 
 def _decoded(source: bytes) -> str:
